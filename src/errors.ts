@@ -1,0 +1,59 @@
+/** ctl's exit codes: stable and documented (README), so deploy hooks can branch on them. */
+export const EXIT = {
+  ok: 0,
+  unexpected: 1,
+  usage: 2,
+  noMaster: 3,
+  notPermitted: 4,
+  workerFailed: 5,
+  timedOut: 6,
+  masterDied: 7,
+  checkFailed: 8,
+  interrupted: 130,
+} as const
+
+export type ExitName = keyof typeof EXIT
+export type ExitCode = (typeof EXIT)[ExitName]
+
+export const EXIT_MEANINGS: Record<ExitName, string> = {
+  ok: 'done: the command did what it says (a restart really finished)',
+  unexpected: 'unexpected error (a bug: please report it, with DEBUG=1 output)',
+  usage: 'usage error: bad flag or argument, or the request cannot be carried out as given',
+  noMaster: 'no such Puma master: not found, ambiguous, stale or invalid pidfile, or not a Puma master',
+  notPermitted: 'not permitted to signal the master (run as the server\'s user)',
+  workerFailed: 'a worker failed to boot',
+  timedOut: 'timed out',
+  masterDied: 'the master died during the operation',
+  checkFailed: 'a post-restart check failed (release folder, health probe)',
+  interrupted: 'interrupted (Ctrl-C); nothing more was sent to Puma',
+}
+
+export interface ErrorOptions {
+  /** What the user can do about it, shown on its own line. */
+  suggestion?: string
+  /** Extra lines shown after the message (a table of candidates, a worker's error lines). */
+  details?: string[]
+  /** Machine-readable extras for --json. */
+  data?: Record<string, unknown>
+}
+
+/** Every error ctl expects carries its exit code; the base command is the only place that renders it. */
+export class CtlError extends Error {
+  readonly exitCode: ExitCode
+  readonly suggestion?: string
+  readonly details: string[]
+  readonly data?: Record<string, unknown>
+
+  constructor(exit: ExitName, message: string, options: ErrorOptions = {}) {
+    super(message)
+    this.name = 'CtlError'
+    this.exitCode = EXIT[exit]
+    this.suggestion = options.suggestion
+    this.details = options.details ?? []
+    this.data = options.data
+  }
+}
+
+export const usageError = (message: string, options?: ErrorOptions) => new CtlError('usage', message, options)
+export const noMasterError = (message: string, options?: ErrorOptions) => new CtlError('noMaster', message, options)
+export const notPermittedError = (message: string, options?: ErrorOptions) => new CtlError('notPermitted', message, options)

@@ -1,0 +1,31 @@
+/**
+ * What a line of Puma's log means, independent of the Puma version that wrote it.
+ * `prefixPid` is the `[pid] ` prefix Puma writes in cluster mode: the master's PID on master
+ * lines, the worker's PID on lines a worker writes. Undefined in single mode or with a custom
+ * log_formatter. `line` is the raw text without its newline.
+ */
+export type PumaEvent =
+  | {kind: 'banner-start'; mode: 'single' | 'cluster'} // "Puma starting in cluster mode..."
+  | {kind: 'banner-version'; version: string} // "* Version 4.3.12 ..." / "* Puma version: 5.6.5 ..."
+  | {kind: 'banner-workers'; workers: number} // "* Process workers: 2" / "*      Workers: 2"
+  | {kind: 'banner-restarts'; phased: boolean} // "Restarts: (✔) hot (✖) phased", "* Phased restart available"
+  | {kind: 'preloading'} // "* Preloading application"
+  | {kind: 'listening'; address: string} // "* Listening on ...", "* Inherited ...", "* Activated ..."
+  | {kind: 'ready'} // "Use Ctrl-C to stop": single mode is serving; not readiness in cluster mode
+  | {kind: 'phase-start'; phase: number; refork: boolean} // "- Starting phased worker restart, phase: N" / "- Starting worker refork, phase: N"
+  | {kind: 'worker-stopping'; workerPid: number} // "- Stopping PID for phased upgrade..." / "for refork..."
+  | {kind: 'worker-booted'; index?: number; workerPid: number; phase: number; bootSeconds?: number} // index is undefined before 2.8
+  | {kind: 'worker-boot-error'} // "! Unable to start worker" (worker's prefix)
+  | {kind: 'worker-early-termination'} // "Early termination of worker" (worker's prefix)
+  | {kind: 'worker-timed-out'; workerPid: number; index?: number; during: 'boot' | 'check-in' | 'unknown'; seconds?: number} // "! Terminating timed out worker..."
+  | {kind: 'worker-terminating'; index: number; workerPid: number} // culled after TTOU
+  | {kind: 'phased-fallback'} // "* phased-restart called but not available, restarting normally." or 2.2-2.3 "App preloaded, phased restart unavailable"
+  | {kind: 'hot-restart'} // "* Restarting..."
+  | {kind: 'app-load-error'; message: string} // "! Unable to load application: RuntimeError: boom"
+  | {kind: 'shutdown'} // "- Gracefully shutting down workers...", "=== puma shutdown", "- Goodbye!", "- Gracefully stopping..."
+  | {kind: 'fatal'; message: string} // "ERROR: ...", "! Seppuku is the only choice."
+  | {kind: 'other'} // anything else: continuation lines, app output, backtraces
+
+export type PumaEventKind = PumaEvent['kind']
+
+export type LogEvent = PumaEvent & {prefixPid?: number; line: string}

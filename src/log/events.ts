@@ -15,6 +15,7 @@ export type PumaEvent =
   | {kind: 'phase-start'; phase: number; refork: boolean} // "- Starting phased worker restart, phase: N" / "- Starting worker refork, phase: N"
   | {kind: 'worker-stopping'; workerPid: number} // "- Stopping PID for phased upgrade..." / "for refork..."
   | {kind: 'worker-booted'; index?: number; workerPid: number; phase: number; bootSeconds?: number} // index is undefined before 2.8
+  | {kind: 'worker-starting'} // "+ Gemfile in context: PATH" (worker's prefix): a worker began booting; the only line in some silent failure loops
   | {kind: 'worker-boot-error'} // "! Unable to start worker" (worker's prefix)
   | {kind: 'worker-early-termination'} // "Early termination of worker" (worker's prefix)
   | {kind: 'worker-timed-out'; workerPid: number; index?: number; during: 'boot' | 'check-in' | 'unknown'; seconds?: number} // "! Terminating timed out worker..."

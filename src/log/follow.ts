@@ -1,0 +1,227 @@
+import {type FSWatcher, watch} from 'node:fs'
+import {type FileHandle, open, stat} from 'node:fs/promises'
+import {basename, dirname} from 'node:path'
+
+/**
+ * Where a log ended at one moment: taken before ctl signals Puma, so that only the lines the
+ * restart causes are read. `dev`/`ino` identify the file, so a rotation in between is noticed.
+ */
+export interface LogPosition {
+  /** Byte offset of the end of the file. */
+  readonly offset: number
+  /** Device and inode of the file; both 0 when the file did not exist (0 is never a real inode). */
+  readonly dev: number
+  readonly ino: number
+  /** The file ended inside a line: the rest of that line is old news and is skipped. */
+  readonly midLine: boolean
+}
+
+export interface FollowOptions {
+  /** From logEnd(), taken before anything that writes the lines we are waiting for. */
+  from: LogPosition
+  /** Ends the iteration; everything opened is closed when it does. */
+  signal: AbortSignal
+  /** Re-check the file this often even without change events (NFS and friends miss them). */
+  safetyPollMs?: number
+  /** Longer lines are cut to their first this-many bytes; the rest is dropped (bounded memory). */
+  maxLineBytes?: number
+}
+
+export const DEFAULT_SAFETY_POLL_MS = 1000
+export const DEFAULT_MAX_LINE_BYTES = 64 * 1024
+const CHUNK_BYTES = 64 * 1024
+const NEWLINE = 0x0a
+
+const isMissing = (error: unknown) => (error as NodeJS.ErrnoException).code === 'ENOENT'
+
+/** Notes where the log ends now, in constant time: a stat and a one-byte read, whatever the size. */
+export async function logEnd(path: string): Promise<LogPosition> {
+  let file: FileHandle
+  try {
+    file = await open(path, 'r')
+  } catch (error) {
+    if (isMissing(error)) return {offset: 0, dev: 0, ino: 0, midLine: false}
+    throw error
+  }
+
+  try {
+    const {size, dev, ino} = await file.stat()
+    const last = Buffer.alloc(1)
+    const midLine = size > 0 && (await file.read(last, 0, 1, size - 1)).bytesRead === 1 && last[0] !== NEWLINE
+    return {offset: size, dev, ino, midLine}
+  } finally {
+    await file.close()
+  }
+}
+
+/** One open log file: how far we have read it and the unfinished line at its end. */
+class Tail {
+  private held: Buffer[] = []
+  private heldBytes = 0
+
+  constructor(
+    private readonly file: FileHandle,
+    readonly dev: number,
+    readonly ino: number,
+    private pos: number,
+    /** Dropping bytes up to the next newline: the rest of a line that was there before `from`. */
+    private skipping: boolean,
+    private readonly watcher: FSWatcher | undefined,
+    private readonly maxLineBytes: number,
+  ) {}
+
+  is(other: {dev: number; ino: number}): boolean {
+    return other.dev === this.dev && other.ino === this.ino
+  }
+
+  /** Yields the complete lines appended since the last call, reading in bounded chunks. */
+  async *drain(buffer: Buffer, signal: AbortSignal): AsyncGenerator<string> {
+    // Smaller than where we are: truncated in place (copytruncate); the writer starts again at 0.
+    if ((await this.file.stat()).size < this.pos) {
+      this.pos = 0
+      this.skipping = false
+    }
+
+    while (!signal.aborted) {
+      const {bytesRead} = await this.file.read(buffer, 0, buffer.length, this.pos)
+      if (bytesRead === 0) return
+      this.pos += bytesRead
+      for (const line of this.split(buffer.subarray(0, bytesRead))) {
+        if (signal.aborted) return
+        yield line
+      }
+    }
+  }
+
+  async close(): Promise<void> {
+    this.watcher?.close()
+    await this.file.close()
+  }
+
+  private split(chunk: Buffer): string[] {
+    const lines: string[] = []
+    let start = 0
+    for (let nl = chunk.indexOf(NEWLINE); nl !== -1; nl = chunk.indexOf(NEWLINE, start)) {
+      if (this.skipping) this.skipping = false
+      else lines.push(this.finish(chunk.subarray(start, nl)))
+      start = nl + 1
+    }
+
+    if (!this.skipping) this.hold(chunk.subarray(start))
+    return lines
+  }
+
+  /** Keeps (a copy of: the chunk buffer is reused) the start of an unfinished line, up to the cap. */
+  private hold(bytes: Buffer): void {
+    const room = this.maxLineBytes - this.heldBytes
+    if (room <= 0 || bytes.length === 0) return
+    const kept = Buffer.from(bytes.subarray(0, room))
+    this.held.push(kept)
+    this.heldBytes += kept.length
+  }
+
+  private finish(end: Buffer): string {
+    const room = Math.max(0, this.maxLineBytes - this.heldBytes)
+    const tail = end.subarray(0, room)
+    const bytes = this.held.length === 0 ? tail : Buffer.concat([...this.held, tail])
+    this.held = []
+    this.heldBytes = 0
+    // toString never throws: invalid UTF-8 becomes U+FFFD.
+    const line = bytes.toString('utf8')
+    return line.endsWith('\r') ? line.slice(0, -1) : line
+  }
+}
+
+function tryWatch(path: string, listener: (event: string, name: string | null) => void): FSWatcher | undefined {
+  try {
+    // A watcher that fails later (its file deleted, say) just goes quiet; the safety poll remains.
+    return watch(path, listener).on('error', () => {})
+  } catch {
+    return undefined // not there yet, or no watch support: the safety poll covers it
+  }
+}
+
+/**
+ * Yields the complete lines (without their `\n` or `\r\n`) written to `path` after `from`.
+ *
+ * Wakes on change events for the file and its directory, plus a slow safety poll; idle otherwise.
+ * Survives rotation: after a rename (logrotate `create`) or delete, the old file stays open and is
+ * still read, because writers append to it until they reopen; the new file at `path` is read from
+ * its start. At most one old file is kept this way. A file truncated in place (copytruncate) is read
+ * again from offset 0. A missing file is waited for.
+ *
+ * Ends when `signal` aborts or the consumer stops iterating; watchers, the timer and the files are
+ * closed either way. While waiting for a line, abort the signal to stop: an async generator's
+ * `return()` waits for its pending `next()`. Errors other than a missing file (EACCES) are thrown.
+ */
+export async function* followLog(path: string, options: FollowOptions): AsyncGenerator<string, void, undefined> {
+  const {signal, safetyPollMs = DEFAULT_SAFETY_POLL_MS, maxLineBytes = DEFAULT_MAX_LINE_BYTES} = options
+  let from: LogPosition | undefined = options.from // applies to the first file opened only
+  const name = basename(path)
+  const buffer = Buffer.alloc(CHUNK_BYTES)
+
+  // Events that arrive while we read or while the consumer holds a line set `pending`, so none is lost.
+  let pending = true
+  let wakeUp: (() => void) | undefined
+  const wake = () => {
+    pending = true
+    wakeUp?.()
+  }
+
+  const openTail = async (): Promise<Tail | undefined> => {
+    let file: FileHandle
+    try {
+      file = await open(path, 'r')
+    } catch (error) {
+      if (isMissing(error)) return undefined
+      throw error
+    }
+
+    const {dev, ino, size} = await file.stat()
+    const start = from
+    from = undefined
+    // The same file as at logEnd, and not truncated since: resume there. Any other file is all new.
+    if (start && start.ino !== 0 && start.dev === dev && start.ino === ino && size >= start.offset) {
+      return new Tail(file, dev, ino, start.offset, start.midLine, tryWatch(path, wake), maxLineBytes)
+    }
+
+    return new Tail(file, dev, ino, 0, false, tryWatch(path, wake), maxLineBytes)
+  }
+
+  let current: Tail | undefined
+  let previous: Tail | undefined // the file before the last rotation
+  let dirWatcher: FSWatcher | undefined
+  const timer = setInterval(wake, safetyPollMs)
+  signal.addEventListener('abort', wake)
+  try {
+    while (!signal.aborted) {
+      if (!pending) await new Promise<void>(resolve => (wakeUp = resolve))
+      wakeUp = undefined
+      pending = false
+
+      // Renames and creates show up only on the directory; retried until the directory exists.
+      dirWatcher ??= tryWatch(dirname(path), (event, file) => (event === 'rename' || file === name || !file) && wake())
+
+      if (previous) yield* previous.drain(buffer, signal)
+
+      const now = await stat(path).catch(error => {
+        if (isMissing(error)) return undefined // renamed or deleted: keep reading the file we have
+        throw error
+      })
+      if (now && !current?.is(now)) {
+        // A new file at the path. Finish the old one first; writers may still append to it.
+        if (current) yield* current.drain(buffer, signal)
+        await previous?.close()
+        previous = current
+        current = await openTail()
+      }
+
+      if (current) yield* current.drain(buffer, signal)
+    }
+  } finally {
+    clearInterval(timer)
+    signal.removeEventListener('abort', wake)
+    dirWatcher?.close()
+    await Promise.allSettled([previous?.close(), current?.close()])
+  }
+}

@@ -1,0 +1,34 @@
+import {noMasterError, notPermittedError} from './errors.js'
+import {type Kill} from './target/liveness.js'
+
+/** Which signal each command sends to the Puma master (puma-facts §2). */
+export const COMMAND_SIGNALS = {
+  'phased-restart': 'SIGUSR1',
+  restart: 'SIGUSR2',
+  stop: 'SIGTERM',
+  halt: 'SIGQUIT',
+  'reopen-logs': 'SIGHUP',
+  'worker-count-up': 'SIGTTIN',
+  'worker-count-down': 'SIGTTOU',
+} as const satisfies Record<string, NodeJS.Signals>
+
+export type SignalCommand = keyof typeof COMMAND_SIGNALS
+
+/**
+ * Sends a command's signal. The PID is checked once more here, whatever the caller did: kill(0)
+ * signals our own process group, kill(-1) every process we may signal, and 1 is init.
+ */
+export function sendSignal(pid: number, command: SignalCommand, kill: Kill = process.kill.bind(process)): NodeJS.Signals {
+  if (!Number.isSafeInteger(pid) || pid <= 1) throw noMasterError(`refusing to signal pid ${pid}`)
+  const signal = COMMAND_SIGNALS[command]
+  try {
+    kill(pid, signal)
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code
+    if (code === 'EPERM') throw notPermittedError(`not permitted to send ${signal} to pid ${pid}`, {suggestion: 'run ctl as the user that runs Puma (or with sudo -u)'})
+    if (code === 'ESRCH') throw noMasterError(`pid ${pid} exited before ${signal} could be sent`)
+    throw error
+  }
+
+  return signal
+}

@@ -1,0 +1,52 @@
+import {readFile} from 'node:fs/promises'
+import {setTimeout as sleep} from 'node:timers/promises'
+
+import {parseStat} from './process-table.js'
+
+export type Kill = (pid: number, signal: NodeJS.Signals | 0) => void
+
+export type Liveness = 'alive' | 'gone' | 'not-permitted'
+
+/** kill(pid, 0) plus a zombie check: a master killed while its parent has not reaped it is gone. */
+export async function liveness(pid: number, kill: Kill = process.kill.bind(process)): Promise<Liveness> {
+  try {
+    kill(pid, 0)
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM' ? 'not-permitted' : 'gone'
+  }
+
+  try {
+    return parseStat(await readFile(`/proc/${pid}/stat`, 'utf8')).state === 'Z' ? 'gone' : 'alive'
+  } catch {
+    return process.platform === 'linux' ? 'gone' : 'alive'
+  }
+}
+
+/** The process's start time in clock ticks: with the PID, it names one process even across PID reuse. */
+export async function startTicks(pid: number): Promise<number | undefined> {
+  try {
+    return parseStat(await readFile(`/proc/${pid}/stat`, 'utf8')).startTicks
+  } catch {
+    return undefined
+  }
+}
+
+/**
+ * Resolves when the process has exited (or its PID now names another process), or after
+ * `timeoutMs` with false. A process that is not our child cannot be awaited by any event Node
+ * offers, so this polls kill(0) every `pollMs` (microseconds of CPU per poll).
+ */
+export async function waitForExit(pid: number, options: {timeoutMs: number; signal?: AbortSignal; pollMs?: number}): Promise<boolean> {
+  const identity = await startTicks(pid)
+  const deadline = Date.now() + options.timeoutMs
+  for (;;) {
+    if ((await liveness(pid)) === 'gone') return true
+    if (identity !== undefined && (await startTicks(pid)) !== identity) return true
+    if (Date.now() >= deadline) return false
+    try {
+      await sleep(Math.min(options.pollMs ?? 50, Math.max(1, deadline - Date.now())), undefined, {signal: options.signal})
+    } catch {
+      return false // aborted
+    }
+  }
+}

@@ -1,0 +1,170 @@
+import {spawn} from 'node:child_process'
+import {mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync} from 'node:fs'
+import {createServer} from 'node:net'
+import {tmpdir} from 'node:os'
+import {join} from 'node:path'
+import {setTimeout as sleep} from 'node:timers/promises'
+
+export const OK_APP = "run ->(env) { [200, {'Content-Type' => 'text/plain'}, ['ok']] }\n"
+export const RAISING_APP = "raise 'boom: simulated boot failure'\nrun ->(env) { [200, {}, ['never']] }\n"
+
+export interface ClusterOptions {
+  workers?: number
+  /** Puma's stdout_redirect to log/puma.log (default true). */
+  redirect?: boolean
+  pidfile?: string
+  state?: string
+  control?: 'tcp' | 'unix'
+  controlToken?: string
+  tag?: string
+  app?: string
+  extraConfig?: string
+}
+
+export interface PumaCluster {
+  dir: string
+  port: number
+  controlPort?: number
+  pid: number
+  logPath: string
+  pidfile: string
+  statePath: string
+  /** Worker PIDs from the process table, by title. */
+  workerPids(): number[]
+  setApp(source: string): void
+  /** Kills the master and every worker ever seen, by PID, and removes the folder. Safe to call twice. */
+  stop(): Promise<void>
+}
+
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer()
+    server.once('error', reject)
+    server.listen(0, '127.0.0.1', () => {
+      const {port} = server.address() as {port: number}
+      server.close(() => resolve(port))
+    })
+  })
+}
+
+/** Starts a real Puma (Debian's 5.6.5) on 127.0.0.1 in a temporary folder and waits for every worker's boot line. */
+export async function startPumaCluster(options: ClusterOptions = {}): Promise<PumaCluster> {
+  const workers = options.workers ?? 2
+  const dir = mkdtempSync(join(tmpdir(), 'ctl-puma-'))
+  mkdirSync(join(dir, 'log'))
+  const port = await freePort()
+  const controlPort = options.control === 'tcp' ? await freePort() : undefined
+  const pidfile = join(dir, options.pidfile ?? 'puma-test.pid')
+  const statePath = join(dir, options.state ?? 'puma-test.state')
+  const logPath = join(dir, 'log', 'puma.log')
+  const control =
+    options.control === 'tcp' ? `tcp://127.0.0.1:${controlPort}` : options.control === 'unix' ? `unix://${join(dir, 'control.sock')}` : undefined
+  writeFileSync(join(dir, 'config.ru'), options.app ?? OK_APP)
+  writeFileSync(
+    join(dir, 'puma.rb'),
+    [
+      `workers ${workers}`,
+      `bind 'tcp://127.0.0.1:${port}'`,
+      options.redirect === false ? '' : `stdout_redirect '${logPath}', '${logPath}', true`,
+      `pidfile '${pidfile}'`,
+      `state_path '${statePath}'`,
+      options.tag ? `tag '${options.tag}'` : '',
+      control ? `activate_control_app '${control}', { auth_token: '${options.controlToken ?? 'test-token'}' }` : '',
+      options.extraConfig ?? '',
+    ].join('\n'),
+  )
+  const child = spawn('puma', ['-C', 'puma.rb'], {
+    cwd: dir,
+    detached: true, // its own process group: nothing a test sends to its group reaches Puma, and vice versa
+    stdio: ['ignore', options.redirect === false ? 'pipe' : 'ignore', options.redirect === false ? 'pipe' : 'ignore'],
+  })
+  const output: string[] = []
+  child.stdout?.on('data', (chunk) => output.push(String(chunk)))
+  child.stderr?.on('data', (chunk) => output.push(String(chunk)))
+  child.unref()
+  const pid = child.pid!
+  const seen = new Set<number>([pid])
+  const workerPids = () => {
+    const pids = workerPidsOf(pid)
+    for (const workerPid of pids) seen.add(workerPid)
+    return pids
+  }
+
+  const cluster: PumaCluster = {
+    dir,
+    port,
+    controlPort,
+    pid,
+    logPath,
+    pidfile,
+    statePath,
+    workerPids,
+    setApp: (source) => writeFileSync(join(dir, 'config.ru'), source),
+    async stop() {
+      workerPids()
+      for (const each of seen) killQuietly(each, 'SIGKILL')
+      child.stdout?.destroy()
+      child.stderr?.destroy()
+      rmSync(dir, {recursive: true, force: true})
+    },
+  }
+
+  const log = () => (options.redirect === false ? output.join('') : readOrEmpty(logPath))
+  try {
+    // Single mode writes its pidfile once the app is loaded and bound; a cluster is ready at its last boot line.
+    const ready = () => (workers === 0 ? readOrEmpty(pidfile) !== '' : (log().match(/booted in/g) ?? []).length >= workers)
+    await waitFor(ready, 20_000, () => `Puma did not boot:\n${log()}`)
+    workerPids()
+  } catch (error) {
+    await cluster.stop()
+    throw error
+  }
+
+  return cluster
+}
+
+export function workerPidsOf(masterPid: number): number[] {
+  const pids: number[] = []
+  for (const name of readdirSync('/proc')) {
+    if (!/^\d+$/.test(name)) continue
+    const cmd = readOrEmpty(`/proc/${name}/cmdline`).replaceAll('\0', ' ').trim()
+    if (new RegExp(`^puma: cluster worker \\d+: ${masterPid}\\b`).test(cmd)) pids.push(Number(name))
+  }
+
+  return pids
+}
+
+export function readOrEmpty(path: string): string {
+  try {
+    return readFileSync(path, 'utf8')
+  } catch {
+    return ''
+  }
+}
+
+export function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0)
+  } catch {
+    return false
+  }
+
+  // a zombie (killed, not yet reaped by its parent) is not alive
+  return !/^\d+ \(.*\) Z/.test(readOrEmpty(`/proc/${pid}/stat`))
+}
+
+export function killQuietly(pid: number, signal: NodeJS.Signals): void {
+  if (!Number.isSafeInteger(pid) || pid <= 1) return // never the group, never init
+  try {
+    process.kill(pid, signal)
+  } catch {}
+}
+
+/** Test-side waiting for an outside process: polls, with a deadline and a useful failure message. */
+export async function waitFor(condition: () => boolean, timeoutMs: number, describe: () => string = () => 'condition'): Promise<void> {
+  const deadline = Date.now() + timeoutMs
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for: ${describe()}`)
+    await sleep(25)
+  }
+}

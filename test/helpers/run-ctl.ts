@@ -1,0 +1,48 @@
+import {type ChildProcess, spawn} from 'node:child_process'
+
+import {binRun} from './paths.js'
+
+export interface CtlResult {
+  code: number | null
+  signal: NodeJS.Signals | null
+  stdout: string
+  stderr: string
+  durationMs: number
+}
+
+export interface CtlRun {
+  child: ChildProcess
+  result: Promise<CtlResult>
+}
+
+/** Starts `bin/run.js` as a child process, the way a deploy hook runs ctl. */
+export function startCtl(args: string[], options: {cwd?: string; env?: NodeJS.ProcessEnv; detached?: boolean} = {}): CtlRun {
+  const started = Date.now()
+  const child = spawn(process.execPath, [binRun, ...args], {
+    cwd: options.cwd,
+    env: {...process.env, NO_COLOR: undefined, DEBUG: undefined, ...options.env},
+    detached: options.detached,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  })
+  let stdout = ''
+  let stderr = ''
+  child.stdout!.on('data', (chunk) => (stdout += chunk))
+  child.stderr!.on('data', (chunk) => (stderr += chunk))
+  const result = new Promise<CtlResult>((resolve) => {
+    child.on('close', (code, signal) => resolve({code, signal, stdout, stderr, durationMs: Date.now() - started}))
+  })
+  return {child, result}
+}
+
+export async function runCtl(args: string[], options: {cwd?: string; env?: NodeJS.ProcessEnv} = {}): Promise<CtlResult> {
+  return startCtl(args, options).result
+}
+
+/** The one JSON object ctl prints on stdout with --json. */
+export function jsonOf(result: CtlResult): any {
+  try {
+    return JSON.parse(result.stdout)
+  } catch {
+    throw new Error(`stdout is not one JSON object (exit ${result.code}):\n${result.stdout}\nstderr:\n${result.stderr}`)
+  }
+}

@@ -21,6 +21,13 @@ export const FAILURE_DETAIL_GRACE_MS = 250
  */
 export const SILENT_FAILURE_TERMINATIONS = 3
 
+/**
+ * Worker starts (`+ Gemfile in context`, logged by prune_bundler setups) beyond the workers still
+ * to boot: each extra one is a respawn of a worker that died booting, the only trace of some silent
+ * failure loops (#1420). Not 1, for the same reason as early terminations.
+ */
+export const SILENT_FAILURE_EXTRA_STARTS = 3
+
 /** Puma 6+ logs a whole backtrace (hundreds of lines in a Rails app): keep the report readable. */
 export const MAX_ERROR_LINES = 40
 
@@ -29,7 +36,7 @@ export type RestartKind = 'phased' | 'hot'
 export type RestartShape = 'phased' | 'refork' | 'hot'
 export type RestartStatus = 'waiting' | 'restarting' | 'failing' | 'finished'
 export type RestartResult = 'done' | 'worker-failed' | 'timed-out' | 'master-died'
-export type FailureCause = 'boot-error' | 'hung-boot' | 'early-terminations'
+export type FailureCause = 'boot-error' | 'hung-boot' | 'early-terminations' | 'repeated-starts'
 
 export interface OldWorker {
   index?: number // undefined for Puma < 2.8, whose worker titles carry no index
@@ -137,6 +144,7 @@ export interface RestartState {
   readonly bootPids: readonly number[]
   readonly stoppedPids: readonly number[]
   readonly earlyTerminations: ReadonlyArray<{pid: number; line: string}>
+  readonly workerStarts: ReadonlyArray<{pid: number; line: string}>
   readonly fallbackSeen: boolean
   /** Following lines that continue an error: the failing worker's, or indented ones after a master error. */
   readonly collecting?: {from: 'master'} | {from: 'worker'; pid?: number}
@@ -161,6 +169,7 @@ export function initialState(plan: RestartPlan): RestartState {
     bootPids: [],
     stoppedPids: [],
     earlyTerminations: [],
+    workerStarts: [],
     fallbackSeen: false,
     errorLines: [],
     errorLinesOmitted: 0,
@@ -301,6 +310,10 @@ function onLog(state: RestartState, event: LogEvent, at: number): RestartState {
       return restarting ? onEarlyTermination(state, event, at) : state
     }
 
+    case 'worker-starting': {
+      return restarting ? onWorkerStarting(state, event, at) : state
+    }
+
     case 'worker-timed-out': {
       if (!fromMaster || !restarting || event.during === 'check-in') return state
       // The pre-5.3 wording does not say boot or check-in: only a PID that never booted is a hung boot.
@@ -420,6 +433,19 @@ function onEarlyTermination(state: RestartState, event: LogEvent, at: number): R
   return finish({...failed, failure: {cause: 'early-terminations', index: failingIndex(state), since: at}}, at, 'worker-failed')
 }
 
+function onWorkerStarting(state: RestartState, event: LogEvent, at: number): RestartState {
+  const pid = event.prefixPid
+  if (pid === undefined || pid === state.plan.masterPid || oldPids(state).includes(pid)) return state
+  if (state.workerStarts.some((s) => s.pid === pid)) return state
+  const next: RestartState = {...state, workerStarts: [...state.workerStarts, {pid, line: event.line}]}
+  // Every worker still to boot may legitimately be booting right now (a hot restart starts them all at once).
+  const unbooted = next.workerStarts.filter((s) => !next.bootPids.includes(s.pid))
+  const stillToBoot = neededIndices(next).length - bootedCount(next)
+  if (unbooted.length - stillToBoot < SILENT_FAILURE_EXTRA_STARTS) return next
+  const failed = unbooted.reduce((s, start) => appendError(s, start.line), next)
+  return finish({...failed, failure: {cause: 'repeated-starts', index: failingIndex(state), since: at}}, at, 'worker-failed')
+}
+
 function finish(state: RestartState, at: number, result: RestartResult): RestartState {
   const started = state.status !== 'waiting'
   const withEvidence =
@@ -480,6 +506,7 @@ function summarize(state: RestartState, outcome: RestartOutcome): string {
         'boot-error': `${who} failed to boot ${where}`,
         'hung-boot': `${who} hung while booting ${where}; Puma killed it at its boot timeout`,
         'early-terminations': `New workers keep ending while booting ${where}, with no reason logged: ${state.earlyTerminations.length} early terminations`,
+        'repeated-starts': `New workers keep starting but never boot ${where}, with no reason logged: ${state.workerStarts.length} starts, ${bootedCount(state)} boots`,
       }[failure.cause]
       return `${what} (${outcome.serving!.sentence})`
     }

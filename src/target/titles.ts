@@ -32,7 +32,7 @@ export function parseWorkerTitle(cmd: string): WorkerTitle | undefined {
   const titled = TITLE_PATTERNS.worker.exec(trimmed)
   if (titled) return {index: Number(titled[1]), masterPid: Number(titled[2]), tag: titled[3] || undefined}
   const untitled = TITLE_PATTERNS.untitledWorker.exec(trimmed)
-  if (untitled) return {masterPid: Number(untitled[1]), tag: untitled[2] || undefined}
+  if (untitled) return {index: undefined, masterPid: Number(untitled[1]), tag: untitled[2] || undefined}
   return undefined
 }
 

@@ -193,6 +193,18 @@ describe('foundation against real Puma', function () {
       assert.equal(exclusive.code, 2)
     })
 
+    it('not permitted to signal (another user): exit 4 with a hint, and Puma keeps running', async () => {
+      const cluster = await start({workers: 1})
+      const asNobody = spawn('runuser', ['-u', 'nobody', '--', process.execPath, binRun, 'stop', '--pid', String(cluster.pid)], {stdio: ['ignore', 'ignore', 'pipe']})
+      let stderr = ''
+      asNobody.stderr!.on('data', (chunk) => (stderr += chunk))
+      const code = await new Promise<number | null>((resolve) => asNobody.on('close', resolve))
+      assert.equal(code, 4, stderr)
+      assert.match(stderr, /not permitted to send SIGTERM/)
+      assert.match(stderr, /run ctl as the user that runs Puma/)
+      assert.ok(isAlive(cluster.pid))
+    })
+
     it('no master anywhere matching: exit 3', async () => {
       const result = await runCtl(['status', '--tag', `no-such-tag-${process.pid}`])
       assert.equal(result.code, 3)

@@ -5,6 +5,7 @@ import type {LogEvent} from '../../src/log/events.js'
 import {
   FAILURE_DETAIL_GRACE_MS,
   MAX_ERROR_LINES,
+  SILENT_FAILURE_EXTRA_STARTS,
   SILENT_FAILURE_TERMINATIONS,
   type RestartPlan,
   type RestartState,
@@ -82,6 +83,11 @@ const log = {
       during === 'unknown'
         ? `[${MASTER}] ! Terminating timed out worker: ${workerPid}`
         : `[${MASTER}] ! Terminating timed out worker (worker failed to ${during === 'boot' ? 'boot' : 'check in'} within 4 seconds): ${workerPid}`,
+  }),
+  starting: (workerPid: number): LogEvent => ({
+    kind: 'worker-starting',
+    prefixPid: workerPid,
+    line: `[${workerPid}] + Gemfile in context: /srv/app/Gemfile`,
   }),
   fallback: (pid: number | undefined = MASTER): LogEvent => ({
     kind: 'phased-fallback',
@@ -485,6 +491,36 @@ describe('restart machine', () => {
         outcome.summary,
         `New workers keep ending while booting in phase 2, with no reason logged: ${SILENT_FAILURE_TERMINATIONS} early terminations ` +
           '(1 of 3 workers runs phase 2 and 1 still runs phase 1; Puma keeps retrying worker 1)',
+      )
+    })
+
+    it('repeated worker starts without boots count as a failure, allowing for workers booting in parallel', () => {
+      const p = plan({kind: 'hot', previousPhase: undefined})
+      const parallel: Step[] = [
+        [100, log.hotRestart()],
+        [200, log.starting(7018)], // an old worker's PID: not a new start
+        [200, log.starting(31001)],
+        [200, log.starting(31002)],
+        [200, log.starting(31003)],
+        [900, log.booted(0, 31001, 0)],
+        [900, log.booted(1, 31002, 0)],
+      ]
+      const almost = play(p, [
+        ...parallel,
+        ...Array.from({length: SILENT_FAILURE_EXTRA_STARTS - 1}, (_, i): Step => [1000 + i, log.starting(32000 + i)]),
+        [1050, log.starting(32000)], // the same PID again is not another start
+      ])
+      assert.equal(almost.outcome, undefined, 'one start per worker still to boot is not a respawn')
+
+      const outcome = outcomeOf(play(p, [[1100, log.starting(33000)]], almost))
+      assert.equal(outcome.result, 'worker-failed')
+      assert.deepEqual(outcome.failure, {cause: 'repeated-starts', index: 2, pid: undefined})
+      assert.equal(outcome.errorLines.length, SILENT_FAILURE_EXTRA_STARTS + 1, 'worker 2 and its respawns')
+      assert.equal(outcome.errorLines[0], '[31003] + Gemfile in context: /srv/app/Gemfile')
+      assert.equal(
+        outcome.summary,
+        `New workers keep starting but never boot after the hot restart, with no reason logged: ${SILENT_FAILURE_EXTRA_STARTS + 3} starts, 2 boots ` +
+          '(2 of 3 workers serve; Puma keeps retrying the rest)',
       )
     })
 

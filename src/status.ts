@@ -27,7 +27,7 @@ export interface ServerStatus {
 /** What the process table says about a verified master and its workers. */
 export async function serverStatus(target: Target, now = Date.now()): Promise<ServerStatus> {
   const {master} = target
-  const [masterDetails, ...workerDetails] = await Promise.all([master.pid, ...master.workers.map((w) => w.pid)].map((pid) => readProcessDetails(pid)))
+  const [masterDetails, ...workerDetails] = [master.pid, ...master.workers.map((w) => w.pid)].map((pid) => readProcessDetails(pid))
   const uptime = (startedAt?: Date) => (startedAt ? Math.max(0, Math.round((now - startedAt.getTime()) / 100) / 10) : undefined)
   return {
     pid: master.pid,

@@ -21,9 +21,9 @@ export interface ReopenResult {
  */
 export async function reopenLogs(target: Target, options: {force: boolean; kill?: (pid: number, signal: NodeJS.Signals | 0) => void}): Promise<ReopenResult> {
   const {pid} = target.master
-  const log = (await readProcessDetails(pid))?.stdout
+  const log = readProcessDetails(pid)?.stdout
   if (!options.force) {
-    if (!(await isRegularFile(log))) {
+    if (!isRegularFile(log)) {
       throw usageError(`refusing to send SIGHUP: pid ${pid}'s stdout is ${log ?? 'unknown'}, not a log file, so Puma runs without stdout_redirect and would stop`, {
         suggestion: 'configure stdout_redirect in Puma, or pass --force if you know better',
       })

@@ -83,7 +83,7 @@ async function firstExisting(cwd: string): Promise<string | undefined> {
 
 async function fromScan(options: TargetOptions, cwd: string, deps: FindDeps): Promise<Target> {
   const processes: ProcessEntry[] = await (deps.listProcesses ?? listProcesses)()
-  const cwdOf = deps.cwdOf ?? (async (pid: number) => (await readProcessDetails(pid))?.cwd)
+  const cwdOf = deps.cwdOf ?? (async (pid: number) => readProcessDetails(pid)?.cwd)
   const wantedDir = options.dir === undefined ? undefined : await realpathOrFail(resolve(cwd, options.dir))
   const candidates: Array<PumaMaster & {folder?: string}> = []
   for (const master of findMasters(processes)) {

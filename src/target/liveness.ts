@@ -1,4 +1,4 @@
-import {readFile} from 'node:fs/promises'
+import {readFileSync} from 'node:fs'
 import {setTimeout as sleep} from 'node:timers/promises'
 
 import {parseStat} from './process-table.js'
@@ -8,7 +8,7 @@ export type Kill = (pid: number, signal: NodeJS.Signals | 0) => void
 export type Liveness = 'alive' | 'gone' | 'not-permitted'
 
 /** kill(pid, 0) plus a zombie check: a master killed while its parent has not reaped it is gone. */
-export async function liveness(pid: number, kill: Kill = process.kill.bind(process)): Promise<Liveness> {
+export function liveness(pid: number, kill: Kill = process.kill.bind(process)): Liveness {
   try {
     kill(pid, 0)
   } catch (error) {
@@ -16,16 +16,16 @@ export async function liveness(pid: number, kill: Kill = process.kill.bind(proce
   }
 
   try {
-    return parseStat(await readFile(`/proc/${pid}/stat`, 'utf8')).state === 'Z' ? 'gone' : 'alive'
+    return parseStat(readFileSync(`/proc/${pid}/stat`, 'utf8')).state === 'Z' ? 'gone' : 'alive'
   } catch {
     return process.platform === 'linux' ? 'gone' : 'alive'
   }
 }
 
 /** The process's start time in clock ticks: with the PID, it names one process even across PID reuse. */
-export async function startTicks(pid: number): Promise<number | undefined> {
+export function startTicks(pid: number): number | undefined {
   try {
-    return parseStat(await readFile(`/proc/${pid}/stat`, 'utf8')).startTicks
+    return parseStat(readFileSync(`/proc/${pid}/stat`, 'utf8')).startTicks
   } catch {
     return undefined
   }
@@ -37,11 +37,11 @@ export async function startTicks(pid: number): Promise<number | undefined> {
  * offers, so this polls kill(0) every `pollMs` (microseconds of CPU per poll).
  */
 export async function waitForExit(pid: number, options: {timeoutMs: number; signal?: AbortSignal; pollMs?: number}): Promise<boolean> {
-  const identity = await startTicks(pid)
+  const identity = startTicks(pid)
   const deadline = Date.now() + options.timeoutMs
   for (;;) {
-    if ((await liveness(pid)) === 'gone') return true
-    if (identity !== undefined && (await startTicks(pid)) !== identity) return true
+    if (liveness(pid) === 'gone') return true
+    if (identity !== undefined && startTicks(pid) !== identity) return true
     if (Date.now() >= deadline) return false
     try {
       await sleep(Math.min(options.pollMs ?? 50, Math.max(1, deadline - Date.now())), undefined, {signal: options.signal})

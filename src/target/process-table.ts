@@ -1,4 +1,4 @@
-import {readFile, readdir, readlink, stat} from 'node:fs/promises'
+import {readdirSync, readFileSync, readlinkSync, statSync} from 'node:fs'
 
 export interface ProcessEntry {
   pid: number
@@ -10,14 +10,19 @@ export interface ProcessEntry {
 }
 
 /**
- * The process table. On Linux it is read from /proc directly: ps-list would spawn `ps`, which
- * costs 12–18 ms on every `ctl status`; elsewhere ps-list is the portable source.
+ * The process table. On Linux it is read from /proc directly, synchronously: ps-list would spawn
+ * `ps` (12–18 ms on every `ctl status`), and async reads of a few hundred tiny /proc files cost
+ * 3–4 times more than sync ones (8–11 ms against 2.4 ms here). Elsewhere ps-list is the portable source.
  */
 export async function listProcesses(): Promise<ProcessEntry[]> {
   if (process.platform !== 'linux') return listWithPsList()
-  const names = await readdir('/proc')
-  const entries = await Promise.all(names.filter((name) => /^\d+$/.test(name)).map((name) => readEntry(Number(name))))
-  return entries.filter((entry): entry is ProcessEntry => entry !== undefined)
+  const entries: ProcessEntry[] = []
+  for (const name of readdirSync('/proc')) {
+    const entry = /^\d+$/.test(name) ? readEntry(Number(name)) : undefined
+    if (entry) entries.push(entry)
+  }
+
+  return entries
 }
 
 async function listWithPsList(): Promise<ProcessEntry[]> {
@@ -25,11 +30,10 @@ async function listWithPsList(): Promise<ProcessEntry[]> {
   return (await psList()).map(({pid, ppid, cmd = ''}) => ({pid, ppid, cmd, argv: cmd.split(' ')}))
 }
 
-async function readEntry(pid: number): Promise<ProcessEntry | undefined> {
+function readEntry(pid: number): ProcessEntry | undefined {
   try {
-    const [cmdline, statText] = await Promise.all([readFile(`/proc/${pid}/cmdline`), readFile(`/proc/${pid}/stat`, 'utf8')])
-    const argv = splitCmdline(cmdline)
-    return {pid, ppid: parseStat(statText).ppid, cmd: argv.join(' '), argv}
+    const argv = splitCmdline(readFileSync(`/proc/${pid}/cmdline`))
+    return {pid, ppid: parseStat(readFileSync(`/proc/${pid}/stat`, 'utf8')).ppid, cmd: argv.join(' '), argv}
   } catch {
     return undefined // gone between readdir and read, or a kernel thread we may not read
   }
@@ -80,55 +84,54 @@ const CLOCK_TICKS = 100 // USER_HZ: 100 on every Linux architecture Node support
 
 let bootTimeMs: number | undefined
 
-async function systemBootTime(): Promise<number> {
+function systemBootTime(): number {
   if (bootTimeMs === undefined) {
-    const line = (await readFile('/proc/stat', 'utf8')).split('\n').find((l) => l.startsWith('btime '))
+    const line = readFileSync('/proc/stat', 'utf8').split('\n').find((l) => l.startsWith('btime '))
     bootTimeMs = Number(line?.split(' ')[1]) * 1000
   }
 
   return bootTimeMs
 }
 
-export async function readProcessDetails(pid: number): Promise<ProcessDetails | undefined> {
+/** Reads /proc synchronously, for the reason given at listProcesses. */
+export function readProcessDetails(pid: number): ProcessDetails | undefined {
   let stat: StatFields
   try {
-    stat = parseStat(await readFile(`/proc/${pid}/stat`, 'utf8'))
+    stat = parseStat(readFileSync(`/proc/${pid}/stat`, 'utf8'))
   } catch {
     return undefined
   }
 
-  const [boot, status, cwd, stdout, stderr] = await Promise.all([
-    systemBootTime(),
-    readFile(`/proc/${pid}/status`, 'utf8').catch(() => ''),
-    readLinkOrUndefined(`/proc/${pid}/cwd`),
-    readLinkOrUndefined(`/proc/${pid}/fd/1`),
-    readLinkOrUndefined(`/proc/${pid}/fd/2`),
-  ])
+  let status = ''
+  try {
+    status = readFileSync(`/proc/${pid}/status`, 'utf8')
+  } catch {}
+
   return {
     pid,
     state: stat.state,
-    startedAt: new Date(boot + (stat.startTicks * 1000) / CLOCK_TICKS),
+    startedAt: new Date(systemBootTime() + (stat.startTicks * 1000) / CLOCK_TICKS),
     cpuSeconds: stat.cpuTicks / CLOCK_TICKS,
     rssBytes: Number(/^VmRSS:\s+(\d+) kB/m.exec(status)?.[1] ?? 0) * 1024,
-    cwd,
-    stdout,
-    stderr,
+    cwd: readLinkOrUndefined(`/proc/${pid}/cwd`),
+    stdout: readLinkOrUndefined(`/proc/${pid}/fd/1`),
+    stderr: readLinkOrUndefined(`/proc/${pid}/fd/2`),
   }
 }
 
-async function readLinkOrUndefined(path: string): Promise<string | undefined> {
+function readLinkOrUndefined(path: string): string | undefined {
   try {
-    return await readlink(path)
+    return readlinkSync(path)
   } catch {
     return undefined // another user's process, or gone
   }
 }
 
 /** Whether a path from /proc/PID/fd/N is a regular file (a log), not a pipe, socket, tty or /dev/null. */
-export async function isRegularFile(path: string | undefined): Promise<boolean> {
+export function isRegularFile(path: string | undefined): boolean {
   if (!path?.startsWith('/')) return false
   try {
-    return (await stat(path)).isFile()
+    return statSync(path).isFile()
   } catch {
     return false
   }

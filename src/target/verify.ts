@@ -15,7 +15,7 @@ export interface VerifyDeps {
  * `origin` says where the PID came from, for the error message ("pidfile tmp/pids/puma.pid").
  */
 export async function verifyMaster(pid: number, origin: string, deps: VerifyDeps = {}): Promise<PumaMaster> {
-  if ((await liveness(pid, deps.kill)) === 'gone') {
+  if (liveness(pid, deps.kill) === 'gone') {
     throw noMasterError(`${origin}: process ${pid} is not running`, {
       suggestion: origin.startsWith('--pid') ? 'check the PID with `ctl status`' : 'the file is stale: Puma is not running, or was killed without cleaning up',
     })

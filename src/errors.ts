@@ -1,4 +1,4 @@
-/** ctl's exit codes: stable and documented (README), so deploy hooks can branch on them. */
+/** ctl's exit codes: stable and documented (README's table, checked by a test), so deploy hooks can branch on them. */
 export const EXIT = {
   ok: 0,
   unexpected: 1,
@@ -14,19 +14,6 @@ export const EXIT = {
 
 export type ExitName = keyof typeof EXIT
 export type ExitCode = (typeof EXIT)[ExitName]
-
-export const EXIT_MEANINGS: Record<ExitName, string> = {
-  ok: 'done: the command did what it says (a restart really finished)',
-  unexpected: 'unexpected error (a bug: please report it, with DEBUG=1 output)',
-  usage: 'usage error: bad flag or argument, or the request cannot be carried out as given',
-  noMaster: 'no such Puma master: not found, ambiguous, stale or invalid pidfile, or not a Puma master',
-  notPermitted: 'not permitted to signal the master (run as the server\'s user)',
-  workerFailed: 'a worker failed to boot',
-  timedOut: 'timed out',
-  masterDied: 'the master died during the operation',
-  checkFailed: 'a post-restart check failed (release folder, health probe)',
-  interrupted: 'interrupted (Ctrl-C); nothing more was sent to Puma',
-}
 
 export interface ErrorOptions {
   /** What the user can do about it, shown on its own line. */

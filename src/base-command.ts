@@ -25,6 +25,9 @@ export abstract class BaseCommand extends Command {
   /** Lets a long wait end cleanly on Ctrl-C; commands pass it down to whatever waits. */
   protected readonly interrupt = new AbortController()
 
+  /** A live progress display (spinner), stopped before anything else is printed at the end. */
+  protected view?: {stop(): void}
+
   private readonly onSignal = () => this.interrupt.abort()
 
   async init(): Promise<void> {
@@ -34,6 +37,7 @@ export abstract class BaseCommand extends Command {
   }
 
   async finally(error: Error | undefined): Promise<void> {
+    this.view?.stop()
     process.off('SIGINT', this.onSignal)
     process.off('SIGTERM', this.onSignal)
     await super.finally(error)
@@ -50,6 +54,7 @@ export abstract class BaseCommand extends Command {
 
   async catch(error: Error & {exitCode?: number; oclif?: {exit?: number}; code?: string}): Promise<never> {
     if (error.code === 'EEXIT') throw error // this.exit() inside run(): already decided
+    this.view?.stop()
     const exitCode = exitCodeOf(error)
     if (this.jsonEnabled()) {
       this.logJson({error: errorJson(error, exitCode)})

@@ -86,7 +86,8 @@ export interface Serving {
 }
 
 export interface RestartOutcome {
-  result: RestartResult
+  /** How the wait ended: the word deploy tools read from --json. */
+  outcome: RestartResult
   exitCode: ExitCode
   restart: RestartShape
   phase?: number
@@ -453,7 +454,7 @@ function finish(state: RestartState, at: number, result: RestartResult): Restart
   const failure = result === 'worker-failed' ? state.failure : undefined
   const serving = failure ? servingReport(state, failure) : undefined
   const outcome: RestartOutcome = {
-    result,
+    outcome: result,
     exitCode: EXIT_FOR[result],
     restart: shapeOf(state),
     phase: started ? state.phase : undefined,
@@ -490,7 +491,7 @@ const UNANNOUNCED_HOT_WARNING =
 function summarize(state: RestartState, outcome: RestartOutcome): string {
   const took = seconds(outcome.durationMs)
   const where = state.kind === 'hot' ? 'after the hot restart' : `in phase ${state.phase}`
-  switch (outcome.result) {
+  switch (outcome.outcome) {
     case 'done': {
       const counts = `${bootedCount(state)}/${neededIndices(state).length} workers booted`
       if (state.kind === 'phased') return `${state.refork ? 'Refork' : 'Phased restart'} finished in ${took}: phase ${state.phase}, ${counts}`
@@ -705,6 +706,7 @@ function verb(count: number, base: string): string {
 }
 
 /** 12345 -> "12.3s", 60000 -> "60s". */
+/** "0.31 s", "3.20 s", "42.5 s", "60 s": precise where a deploy log reader compares runs. */
 function seconds(ms: number): string {
-  return `${Number((ms / 1000).toFixed(1))}s`
+  return `${ms < 10_000 ? (ms / 1000).toFixed(2) : Number((ms / 1000).toFixed(1))} s`
 }

@@ -157,7 +157,7 @@ describe('restart machine', () => {
 
       const state = play(plan(), [[3000, log.booted(2, 7170, 2, 1.2)]], almost)
       const outcome = outcomeOf(state)
-      assert.equal(outcome.result, 'done')
+      assert.equal(outcome.outcome, 'done')
       assert.equal(outcome.exitCode, EXIT.ok)
       assert.equal(outcome.restart, 'phased')
       assert.equal(outcome.phase, 2)
@@ -168,7 +168,7 @@ describe('restart machine', () => {
         {index: 2, oldPid: 7020, newPid: 7170, bootSeconds: 1.2},
       ])
       assert.deepEqual(outcome.pending, [])
-      assert.equal(outcome.summary, 'Phased restart finished in 3s: phase 2, 3/3 workers booted')
+      assert.equal(outcome.summary, 'Phased restart finished in 3.00 s: phase 2, 3/3 workers booted')
       assert.deepEqual(outcome.warnings, [])
       assert.deepEqual(state.notices, [
         {
@@ -200,7 +200,7 @@ describe('restart machine', () => {
         [500, log.booted(2, 8103, 3)],
       ])
       const outcome = outcomeOf(state)
-      assert.equal(outcome.result, 'done')
+      assert.equal(outcome.outcome, 'done')
       assert.equal(outcome.phase, 3)
       assert.deepEqual(
         outcome.workers.map((w) => w.newPid),
@@ -240,12 +240,12 @@ describe('restart machine', () => {
         [2700, log.bootedPidOnly(39002, 1)],
       ])
       const outcome = outcomeOf(state)
-      assert.equal(outcome.result, 'done')
+      assert.equal(outcome.outcome, 'done')
       assert.deepEqual(outcome.workers, [
         {index: undefined, oldPid: 38016, newPid: 39001, bootSeconds: 1.1},
         {index: undefined, oldPid: 38017, newPid: 39002, bootSeconds: 1.5},
       ])
-      assert.equal(outcome.summary, 'Phased restart finished in 2.7s: phase 1, 2/2 workers booted')
+      assert.equal(outcome.summary, 'Phased restart finished in 2.70 s: phase 1, 2/2 workers booted')
     })
 
     it('needs only workers 1..W-1 for a refork', () => {
@@ -255,9 +255,9 @@ describe('restart machine', () => {
         [300, log.booted(2, 9102, 2)],
       ])
       const outcome = outcomeOf(state)
-      assert.equal(outcome.result, 'done')
+      assert.equal(outcome.outcome, 'done')
       assert.equal(outcome.restart, 'refork')
-      assert.equal(outcome.summary, 'Refork finished in 0.3s: phase 2, 2/2 workers booted')
+      assert.equal(outcome.summary, 'Refork finished in 0.30 s: phase 2, 2/2 workers booted')
     })
   })
 
@@ -279,14 +279,14 @@ describe('restart machine', () => {
       assert.equal(progress(fellBack).label, 'waiting for Puma to restart')
       const state = play(p, [...steps.slice(1), [1600, log.booted(1, 21196, 0, 0)]], fellBack)
       const outcome = outcomeOf(state)
-      assert.equal(outcome.result, 'done')
+      assert.equal(outcome.outcome, 'done')
       assert.equal(outcome.restart, 'hot')
       assert.equal(outcome.phase, 0)
       assert.deepEqual(outcome.workers, [
         {index: 0, oldPid: 7018, newPid: 21193, bootSeconds: 0},
         {index: 1, oldPid: 7019, newPid: 21196, bootSeconds: 0},
       ])
-      assert.equal(outcome.summary, 'Hot restart (instead of phased) finished in 1.6s: 2/2 workers booted, master pid 7013 kept')
+      assert.equal(outcome.summary, 'Hot restart (instead of phased) finished in 1.60 s: 2/2 workers booted, master pid 7013 kept')
       assert.equal(outcome.warnings.length, 1)
       assert.match(outcome.warnings[0], /cannot do a phased restart here \(preload_app/)
     })
@@ -304,7 +304,7 @@ describe('restart machine', () => {
       assert.equal(waiting.outcome, undefined)
       assert.equal(progress(waiting).label, 'hot restart: 2/3 workers booted')
       const outcome = outcomeOf(play(p, [[900, log.booted(0, 11267, 0)]], waiting))
-      assert.equal(outcome.result, 'done')
+      assert.equal(outcome.outcome, 'done')
       assert.deepEqual(
         outcome.workers.map((w) => [w.index, w.newPid]),
         [
@@ -313,7 +313,7 @@ describe('restart machine', () => {
           [0, 11267],
         ],
       )
-      assert.equal(outcome.summary, 'Hot restart finished in 0.9s: 3/3 workers booted, master pid 7013 kept')
+      assert.equal(outcome.summary, 'Hot restart finished in 0.90 s: 3/3 workers booted, master pid 7013 kept')
     })
 
     it('finishes a single-mode hot restart on "Use Ctrl-C to stop" after the marker', () => {
@@ -326,9 +326,9 @@ describe('restart machine', () => {
       assert.equal(before.outcome, undefined)
       assert.equal(progress(before).label, 'hot restart: loading the app')
       const outcome = outcomeOf(play(p, [[2100, log.ready(undefined)]], before))
-      assert.equal(outcome.result, 'done')
+      assert.equal(outcome.outcome, 'done')
       assert.equal(outcome.exitCode, EXIT.ok)
-      assert.equal(outcome.summary, 'Hot restart finished in 2.1s: single mode, master pid 7013 kept')
+      assert.equal(outcome.summary, 'Hot restart finished in 2.10 s: single mode, master pid 7013 kept')
     })
 
     it('warns when a hot restart happens instead of the phased restart without a fallback line', () => {
@@ -364,7 +364,7 @@ describe('restart machine', () => {
         failing,
       )
       const outcome = outcomeOf(state)
-      assert.equal(outcome.result, 'worker-failed')
+      assert.equal(outcome.outcome, 'worker-failed')
       assert.equal(outcome.exitCode, EXIT.workerFailed)
       assert.equal(outcome.phase, 2)
       assert.deepEqual(outcome.failure, {cause: 'boot-error', index: 0, pid: 5415})
@@ -432,7 +432,7 @@ describe('restart machine', () => {
       assert.equal(failing.status, 'failing', 'the grace has not passed yet')
       const state = play(p, [[200 + FAILURE_DETAIL_GRACE_MS, 'tick']], failing)
       const outcome = outcomeOf(state)
-      assert.equal(outcome.result, 'worker-failed')
+      assert.equal(outcome.outcome, 'worker-failed')
       assert.equal(outcome.durationMs, 200 + FAILURE_DETAIL_GRACE_MS)
       assert.deepEqual(outcome.errorLines, [
         '[21544] ! Unable to start worker',
@@ -461,7 +461,7 @@ describe('restart machine', () => {
         [302, log.earlyTermination(31000)],
       ])
       const outcome = outcomeOf(state)
-      assert.equal(outcome.result, 'worker-failed')
+      assert.equal(outcome.outcome, 'worker-failed')
       assert.equal(outcome.serving?.sentence, 'no worker serves: Puma keeps retrying')
       assert.equal(outcome.summary, 'Worker 0 failed to boot after the hot restart (no worker serves: Puma keeps retrying)')
       assert.deepEqual(outcome.errorLines, ['[31000] ! Unable to start worker', '[31000] boom'])
@@ -482,7 +482,7 @@ describe('restart machine', () => {
 
       const state = play(plan(), [[500, log.earlyTermination(1700)]], almost)
       const outcome = outcomeOf(state)
-      assert.equal(outcome.result, 'worker-failed')
+      assert.equal(outcome.outcome, 'worker-failed')
       assert.equal(outcome.exitCode, EXIT.workerFailed)
       assert.deepEqual(outcome.failure, {cause: 'early-terminations', index: 1, pid: undefined})
       assert.equal(outcome.errorLines.length, SILENT_FAILURE_TERMINATIONS)
@@ -513,7 +513,7 @@ describe('restart machine', () => {
       assert.equal(almost.outcome, undefined, 'one start per worker still to boot is not a respawn')
 
       const outcome = outcomeOf(play(p, [[1100, log.starting(33000)]], almost))
-      assert.equal(outcome.result, 'worker-failed')
+      assert.equal(outcome.outcome, 'worker-failed')
       assert.deepEqual(outcome.failure, {cause: 'repeated-starts', index: 2, pid: undefined})
       assert.equal(outcome.errorLines.length, SILENT_FAILURE_EXTRA_STARTS + 1, 'worker 2 and its respawns')
       assert.equal(outcome.errorLines[0], '[31003] + Gemfile in context: /srv/app/Gemfile')
@@ -532,7 +532,7 @@ describe('restart machine', () => {
         [4100, log.timedOut(18984, 'boot')],
       ])
       const outcome = outcomeOf(state)
-      assert.equal(outcome.result, 'worker-failed')
+      assert.equal(outcome.outcome, 'worker-failed')
       assert.deepEqual(outcome.failure, {cause: 'hung-boot', index: 0, pid: 18984})
       assert.deepEqual(outcome.errorLines, [
         '[7013] ! Terminating timed out worker (worker failed to boot within 4 seconds): 18984',
@@ -563,7 +563,7 @@ describe('restart machine', () => {
         [800, 'master-exited'],
       ])
       const outcome = outcomeOf(state)
-      assert.equal(outcome.result, 'master-died')
+      assert.equal(outcome.outcome, 'master-died')
       assert.equal(outcome.exitCode, EXIT.masterDied)
       assert.equal(outcome.durationMs, 800)
       assert.deepEqual(outcome.errorLines, [
@@ -586,7 +586,7 @@ describe('restart machine', () => {
       ]
       for (const [name, steps] of cases) {
         const outcome = outcomeOf(play(plan(), [...steps, [900, 'master-exited']]))
-        assert.equal(outcome.result, 'master-died', name)
+        assert.equal(outcome.outcome, 'master-died', name)
         assert.equal(outcome.exitCode, EXIT.masterDied, name)
       }
 
@@ -611,7 +611,7 @@ describe('restart machine', () => {
       const waiting = play(p, steps)
       assert.equal(waiting.outcome, undefined)
       const outcome = outcomeOf(play(p, [[60_000, 'tick']], waiting))
-      assert.equal(outcome.result, 'timed-out')
+      assert.equal(outcome.outcome, 'timed-out')
       assert.equal(outcome.exitCode, EXIT.timedOut)
       assert.equal(outcome.started, true)
       assert.equal(outcome.phase, 2)
@@ -622,7 +622,7 @@ describe('restart machine', () => {
       assert.deepEqual(outcome.errorLines, ['[7301] Early termination of worker'])
       assert.equal(
         outcome.summary,
-        'Timed out after 60s in phase 2: 1/3 workers booted; still on phase 1: worker 2 (pid 7020); ' +
+        'Timed out after 60 s in phase 2: 1/3 workers booted; still on phase 1: worker 2 (pid 7020); ' +
           'stopped, replacement not booted: worker 1 (pid 7019); ' +
           '1 new worker ended while booting ("Early termination of worker"; Puma before 5.3.2 logs no reason)',
       )
@@ -634,7 +634,7 @@ describe('restart machine', () => {
         plan: plan(),
         steps: [],
         summary:
-          'Puma never started the restart: no "Starting phased worker restart" line within 60s. The USR1 may not have reached ' +
+          'Puma never started the restart: no "Starting phased worker restart" line within 60 s. The USR1 may not have reached ' +
           "Puma's restart code (a stuck master, USR1 not trapped (JRuby), or Puma logs somewhere else than the log being followed)",
       },
       {
@@ -642,7 +642,7 @@ describe('restart machine', () => {
         plan: plan({kind: 'hot'}),
         steps: [],
         summary:
-          'Puma never started the restart: no "* Restarting..." line within 60s. The USR2 may not have reached ' +
+          'Puma never started the restart: no "* Restarting..." line within 60 s. The USR2 may not have reached ' +
           "Puma's restart code (a stuck master, PUMA_SKIP_SIGUSR2 set, or Puma logs somewhere else than the log being followed)",
       },
       {
@@ -650,13 +650,13 @@ describe('restart machine', () => {
         plan: plan(),
         steps: [[100, log.fallback()]],
         summary:
-          'Puma said a phased restart is unavailable and did not restart within 60s (Puma 2.2–2.3 ignores USR1 with preload_app: use a hot restart)',
+          'Puma said a phased restart is unavailable and did not restart within 60 s (Puma 2.2–2.3 ignores USR1 with preload_app: use a hot restart)',
       },
     ]
     for (const c of neverStarted) {
       it(`says the restart never started: ${c.name}`, () => {
         const outcome = outcomeOf(play(c.plan, [...c.steps, [30_000, 'tick'], [61_000, 'tick']]))
-        assert.equal(outcome.result, 'timed-out')
+        assert.equal(outcome.outcome, 'timed-out')
         assert.equal(outcome.exitCode, EXIT.timedOut)
         assert.equal(outcome.started, false)
         assert.equal(outcome.phase, undefined)
@@ -671,7 +671,7 @@ describe('restart machine', () => {
       const outcome = outcomeOf(play(p, [[100, log.hotRestart(undefined)], [60_000, 'tick']]))
       assert.equal(
         outcome.summary,
-        'Timed out after 60s: Puma restarted (single mode) but never printed "Use Ctrl-C to stop"; the app may still be loading, or hang',
+        'Timed out after 60 s: Puma restarted (single mode) but never printed "Use Ctrl-C to stop"; the app may still be loading, or hang',
       )
     })
   })
@@ -727,7 +727,7 @@ describe('restart machine', () => {
     ]
     for (const [steps, result, exitCode] of cases) {
       const outcome = outcomeOf(play(plan(), steps))
-      assert.deepEqual([outcome.result, outcome.exitCode], [result, exitCode])
+      assert.deepEqual([outcome.outcome, outcome.exitCode], [result, exitCode])
     }
   })
 })

@@ -1,0 +1,28 @@
+import {resolve} from 'node:path'
+
+import {isRegularFile, readProcessDetails} from '../target/process-table.js'
+
+export interface LogSource {
+  path: string
+  /** How it was found, for messages: "--log" or "the master's stdout". */
+  via: string
+}
+
+/**
+ * Where the master writes its log: --log, else its stdout and stderr when they are regular files
+ * (stdout_redirect, or `puma >> log`). Puma ≤ 4.1 writes a failing worker's exception to stderr,
+ * so a separate stderr file is followed too. Empty when the log goes to a pipe, a tty or the journal.
+ */
+export function locateLogs(masterPid: number, logFlag: string | undefined, cwd = process.cwd()): LogSource[] {
+  if (logFlag) return [{path: resolve(cwd, logFlag), via: '--log'}]
+  const details = readProcessDetails(masterPid)
+  const sources: LogSource[] = []
+  for (const [path, via] of [
+    [details?.stdout, "the master's stdout"],
+    [details?.stderr, "the master's stderr"],
+  ] as const) {
+    if (path && isRegularFile(path) && !sources.some((source) => source.path === path)) sources.push({path, via})
+  }
+
+  return sources
+}

@@ -1,0 +1,72 @@
+import {progress, type RestartState} from '../restart/machine.js'
+import {type RestartStart} from '../restart/run.js'
+import {type Paint, paintFor} from './colour.js'
+
+/** What a restart shows while it waits: chosen once, from --json, --quiet and whether stderr is a terminal. */
+export interface RestartView {
+  started(start: RestartStart): void
+  update(state: RestartState): void
+  /** Leaves the terminal clean (spinner gone); safe to call twice. */
+  stop(): void
+}
+
+export type ViewMode = 'spinner' | 'plain' | 'silent'
+
+export function viewMode(options: {json: boolean; quiet: boolean}, stream: NodeJS.WriteStream = process.stderr): ViewMode {
+  if (options.json || options.quiet) return 'silent'
+  return stream.isTTY ? 'spinner' : 'plain'
+}
+
+const SYMBOLS = {'restart-started': '→', 'worker-booted': '✔', warning: '⚠', error: '✖'} as const
+
+export async function restartView(mode: ViewMode, stream: NodeJS.WriteStream = process.stderr): Promise<RestartView> {
+  if (mode === 'silent') return {started() {}, update() {}, stop() {}}
+  const paint = await paintFor(stream)
+  const colour = {'restart-started': paint.cyan, 'worker-booted': paint.green, warning: paint.yellow, error: paint.red}
+  const line = (kind: keyof typeof SYMBOLS, message: string) => `${colour[kind](SYMBOLS[kind])} ${message}`
+  const startLines = (start: RestartStart) => [
+    ...start.preflight.warnings.map((warning) => line('warning', warning)),
+    `Sent ${start.signal} to Puma master ${start.pid}${start.logs.length > 0 ? `; following ${start.logs.map((log) => log.path).join(' and ')}` : ''}`,
+  ]
+
+  if (mode === 'plain') {
+    const write = (text: string) => stream.write(`${text}\n`)
+    return {
+      started: (start) => startLines(start).forEach(write),
+      update: (state) => state.notices.forEach((notice) => write(line(notice.kind, notice.message))),
+      stop() {},
+    }
+  }
+
+  return spinnerView(stream, paint, line, startLines)
+}
+
+async function spinnerView(
+  stream: NodeJS.WriteStream,
+  paint: Paint,
+  line: (kind: keyof typeof SYMBOLS, message: string) => string,
+  startLines: (start: RestartStart) => string[],
+): Promise<RestartView> {
+  const {default: ora} = await import('ora')
+  const spinner = ora({stream, color: 'cyan', isEnabled: true, discardStdin: false, isSilent: false})
+  const above = (text: string) => {
+    spinner.clear()
+    stream.write(`${text}\n`)
+    spinner.render()
+  }
+
+  return {
+    started(start) {
+      startLines(start).forEach((text) => stream.write(`${text}\n`))
+      spinner.start('waiting for Puma')
+    },
+    update(state) {
+      for (const notice of state.notices) above(line(notice.kind, notice.message))
+      const {label, elapsedMs} = progress(state)
+      spinner.text = `${label} ${paint.dim(`(${(elapsedMs / 1000).toFixed(1)} s)`)}`
+    },
+    stop() {
+      if (spinner.isSpinning) spinner.stop()
+    },
+  }
+}

@@ -706,7 +706,8 @@ function verb(count: number, base: string): string {
 }
 
 /** 12345 -> "12.3s", 60000 -> "60s". */
-/** "0.31 s", "3.20 s", "42.5 s", "60 s": precise where a deploy log reader compares runs. */
+/** "0.31 s", "3.20 s", "42.5 s"; whole seconds (a configured --timeout) as "60 s". */
 function seconds(ms: number): string {
+  if (ms % 1000 === 0) return `${ms / 1000} s`
   return `${ms < 10_000 ? (ms / 1000).toFixed(2) : Number((ms / 1000).toFixed(1))} s`
 }

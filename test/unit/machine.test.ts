@@ -168,7 +168,7 @@ describe('restart machine', () => {
         {index: 2, oldPid: 7020, newPid: 7170, bootSeconds: 1.2},
       ])
       assert.deepEqual(outcome.pending, [])
-      assert.equal(outcome.summary, 'Phased restart finished in 3.00 s: phase 2, 3/3 workers booted')
+      assert.equal(outcome.summary, 'Phased restart finished in 3 s: phase 2, 3/3 workers booted')
       assert.deepEqual(outcome.warnings, [])
       assert.deepEqual(state.notices, [
         {

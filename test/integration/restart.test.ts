@@ -1,0 +1,221 @@
+import {strict as assert} from 'node:assert'
+import {renameSync, truncateSync} from 'node:fs'
+import {request} from 'node:http'
+
+import {isAlive, killQuietly, type PumaCluster, RAISING_APP, readOrEmpty, startPumaCluster, waitFor} from '../helpers/puma-cluster.js'
+import {jsonOf, runCtl, startCtl} from '../helpers/run-ctl.js'
+
+const SLOW_BOOT_APP = "sleep 30\nrun ->(env) { [200, {}, ['slow']] }\n"
+
+/** Puma's /stats, straight from its control server (not through ctl). */
+async function stats(cluster: PumaCluster): Promise<any> {
+  return new Promise((resolve, reject) => {
+    request({host: '127.0.0.1', port: cluster.controlPort, path: '/stats?token=test-token'}, (response) => {
+      let body = ''
+      response.on('data', (chunk) => (body += chunk))
+      response.on('end', () => resolve(JSON.parse(body)))
+    })
+      .on('error', reject)
+      .end()
+  })
+}
+
+/** Real Puma 5.6.5: restarts that ctl waits for until they really finished, or says why not. */
+describe('restarts against real Puma', function () {
+  this.timeout(90_000)
+  const clusters: PumaCluster[] = []
+  const start = async (...args: Parameters<typeof startPumaCluster>) => {
+    const cluster = await startPumaCluster(...args)
+    clusters.push(cluster)
+    return cluster
+  }
+
+  afterEach(async () => {
+    await Promise.all(clusters.splice(0).map((cluster) => cluster.stop()))
+  })
+
+  it('phased restart: exit 0 once every worker is replaced; the log is found without --log; /stats agrees', async () => {
+    const cluster = await start({workers: 3, control: 'tcp'})
+    const before = cluster.workerPids()
+    const result = await runCtl(['phased-restart', '--pidfile', cluster.pidfile, '--json'])
+    assert.equal(result.code, 0, result.stderr + result.stdout)
+    const report = jsonOf(result)
+    assert.equal(report.outcome, 'done')
+    assert.equal(report.phase, 1)
+    assert.deepEqual(report.logs, [cluster.logPath])
+    assert.deepEqual(
+      report.workers.map((w: {index: number}) => w.index).sort(),
+      [0, 1, 2],
+    )
+    for (const worker of report.workers) {
+      assert.ok(before.includes(worker.oldPid), 'old pid was a worker before')
+      assert.ok(!before.includes(worker.newPid), 'new pid is new')
+      assert.equal(typeof worker.bootSeconds, 'number')
+    }
+
+    const after = cluster.workerPids()
+    assert.equal(after.filter((pid) => before.includes(pid)).length, 0, 'every worker PID changed')
+    const now = await stats(cluster)
+    assert.equal(now.phase, 1)
+    assert.equal(now.old_workers, 0)
+    assert.equal(now.booted_workers, 3)
+  })
+
+  it('phased restart without --json prints one plain line per event, no escapes, and the summary on stdout', async () => {
+    const cluster = await start({workers: 2})
+    const result = await runCtl(['phased-restart', '--pidfile', cluster.pidfile])
+    assert.equal(result.code, 0, result.stderr)
+    assert.match(result.stdout, /^Phased restart finished in \d+\.\d\d s: phase 1, 2\/2 workers booted\n$/)
+    assert.match(result.stderr, new RegExp(`Sent SIGUSR1 to Puma master ${cluster.pid}; following ${cluster.logPath}`))
+    assert.match(result.stderr, /worker 0 booted in phase 1 \(pid \d+, was \d+/)
+    assert.match(result.stderr, /worker 1 booted in phase 1/)
+    assert.doesNotMatch(result.stderr + result.stdout, /\u001B\[/)
+  })
+
+  it('a config.ru that raises: exit 5 within seconds, quoting the error, saying what still serves', async () => {
+    const cluster = await start({workers: 2})
+    cluster.setApp(RAISING_APP)
+    const result = await runCtl(['phased-restart', '--pidfile', cluster.pidfile])
+    assert.equal(result.code, 5, result.stderr)
+    assert.ok(result.durationMs < 10_000, `took ${result.durationMs} ms`)
+    assert.match(result.stderr, /worker 0 .*failed to boot/i)
+    assert.match(result.stderr, /! Unable to start worker/)
+    assert.match(result.stderr, /config\.ru:1/, "the worker's first backtrace line")
+    assert.match(result.stderr, /1 of 2 workers still runs? (phase 0|the old phase); Puma keeps retrying worker 0/)
+    assert.ok(isAlive(cluster.pid), 'the master still runs')
+  })
+
+  it('the same failure under --json: exit 5 and the error lines in the object', async () => {
+    const cluster = await start({workers: 2})
+    cluster.setApp(RAISING_APP)
+    const result = await runCtl(['phased-restart', '--pidfile', cluster.pidfile, '--json'])
+    assert.equal(result.code, 5)
+    const {error} = jsonOf(result)
+    assert.equal(error.exitCode, 5)
+    assert.equal(error.outcome, 'worker-failed')
+    assert.ok(error.errorLines.some((line: string) => line.includes('! Unable to start worker')))
+  })
+
+  it('a boot that hangs longer than --timeout 3: exit 6 in about 3 s, listing the workers still on the old phase', async () => {
+    const cluster = await start({workers: 2})
+    cluster.setApp(SLOW_BOOT_APP)
+    const result = await runCtl(['phased-restart', '--pidfile', cluster.pidfile, '--timeout', '3'])
+    assert.equal(result.code, 6, result.stderr)
+    assert.ok(result.durationMs > 2900 && result.durationMs < 5000, `took ${result.durationMs} ms`)
+    assert.match(result.stderr, /Timed out after 3 s/)
+    assert.match(result.stderr, /worker 1/)
+  })
+
+  it('hot restart: exit 0, same master pid, every worker new', async () => {
+    const cluster = await start({workers: 2})
+    const before = cluster.workerPids()
+    const result = await runCtl(['restart', '--pidfile', cluster.pidfile, '--json'])
+    assert.equal(result.code, 0, result.stderr)
+    const report = jsonOf(result)
+    assert.equal(report.outcome, 'done')
+    assert.equal(report.restart, 'hot')
+    assert.equal(report.phase, 0)
+    assert.ok(isAlive(cluster.pid))
+    const after = cluster.workerPids()
+    assert.equal(after.length, 2)
+    assert.equal(after.filter((pid) => before.includes(pid)).length, 0)
+  })
+
+  it('hot restart of a broken release (non-preload cluster): exit 5, no worker serves', async () => {
+    const cluster = await start({workers: 2})
+    cluster.setApp(RAISING_APP)
+    const result = await runCtl(['restart', '--pidfile', cluster.pidfile])
+    assert.equal(result.code, 5, result.stderr)
+    assert.match(result.stderr, /no worker serves/)
+  })
+
+  it('hot restart of a broken release in preload mode kills the master: exit 7', async () => {
+    const cluster = await start({workers: 2, extraConfig: 'preload_app!'})
+    cluster.setApp(RAISING_APP)
+    const result = await runCtl(['restart', '--pidfile', cluster.pidfile])
+    assert.equal(result.code, 7, result.stderr)
+    assert.match(result.stderr, /Unable to load application/)
+  })
+
+  it('phased restart on a preload cluster: warns, then waits for the hot restart Puma does instead', async () => {
+    const cluster = await start({workers: 2, extraConfig: 'preload_app!'})
+    const result = await runCtl(['phased-restart', '--pidfile', cluster.pidfile, '--json'])
+    assert.equal(result.code, 0, result.stderr)
+    const report = jsonOf(result)
+    assert.equal(report.restart, 'hot')
+    assert.ok(report.warnings.some((w: string) => /hot restart/.test(w)))
+  })
+
+  it('the master killed with SIGKILL mid-restart: exit 7', async () => {
+    const cluster = await start({workers: 2})
+    cluster.setApp(SLOW_BOOT_APP)
+    const run = startCtl(['phased-restart', '--pidfile', cluster.pidfile, '--timeout', '30'])
+    await waitFor(() => /Starting phased worker restart/.test(readLog(cluster)), 10_000)
+    killQuietly(cluster.pid, 'SIGKILL')
+    const result = await run.result
+    assert.equal(result.code, 7, result.stderr)
+    assert.match(result.stderr, /master .*(exited|died)/i)
+  })
+
+  it('the log renamed and reopened (logrotate create + SIGHUP) mid-restart: still exit 0', async () => {
+    const cluster = await start({workers: 2})
+    cluster.setApp(slowThenOk(1.5))
+    const run = startCtl(['phased-restart', '--pidfile', cluster.pidfile, '--timeout', '30', '--json'])
+    await waitFor(() => /Starting phased worker restart/.test(readLog(cluster)), 10_000)
+    renameSync(cluster.logPath, `${cluster.logPath}.1`)
+    process.kill(cluster.pid, 'SIGHUP') // Puma reopens log/puma.log, a new file
+    const result = await run.result
+    assert.equal(result.code, 0, result.stderr + result.stdout)
+    assert.equal(jsonOf(result).workers.length, 2)
+  })
+
+  it('copytruncate mid-restart: still exit 0', async () => {
+    const cluster = await start({workers: 2})
+    cluster.setApp(slowThenOk(1.5))
+    const run = startCtl(['phased-restart', '--pidfile', cluster.pidfile, '--timeout', '30', '--json'])
+    await waitFor(() => /Starting phased worker restart/.test(readLog(cluster)), 10_000)
+    truncateSync(cluster.logPath, 0)
+    const result = await run.result
+    assert.equal(result.code, 0, result.stderr + result.stdout)
+    assert.equal(jsonOf(result).workers.length, 2)
+  })
+
+  it('Ctrl-C while waiting: exit 130, says where the restart stood, and the cluster is untouched', async () => {
+    const cluster = await start({workers: 2})
+    cluster.setApp(SLOW_BOOT_APP)
+    const run = startCtl(['phased-restart', '--pidfile', cluster.pidfile, '--timeout', '60'])
+    await waitFor(() => /Starting phased worker restart/.test(readLog(cluster)), 10_000)
+    const workersBefore = cluster.workerPids()
+    run.child.kill('SIGINT')
+    const result = await run.result
+    assert.equal(result.code, 130, result.stderr)
+    assert.match(result.stderr, /interrupted while waiting: phase 1: 0\/2 workers booted; nothing more was sent to Puma/)
+    assert.ok(isAlive(cluster.pid))
+    assert.doesNotMatch(readLog(cluster).split('Starting phased worker restart')[1], /Gracefully shutting down|Restarting\.\.\.|Goodbye/, 'no stop or restart was sent')
+    assert.ok(cluster.workerPids().some((pid) => workersBefore.includes(pid)), 'old workers still serve')
+  })
+
+  it('--no-wait sends and returns at once (pumactl behaviour)', async () => {
+    const cluster = await start({workers: 2})
+    const result = await runCtl(['phased-restart', '--pidfile', cluster.pidfile, '--no-wait'])
+    assert.equal(result.code, 0, result.stderr)
+    assert.match(result.stdout, new RegExp(`Sent SIGUSR1 to Puma master ${cluster.pid} \\(not waiting\\)`))
+    await waitFor(() => /booted in [\d.]+s, phase: 1/.test(readLog(cluster)), 10_000)
+  })
+
+  it('no log to follow: exit 2 with a hint, and nothing is sent', async () => {
+    const cluster = await start({workers: 1, redirect: false})
+    const result = await runCtl(['phased-restart', '--pidfile', cluster.pidfile])
+    assert.equal(result.code, 2)
+    assert.match(result.stderr, /cannot wait for the restart/)
+    assert.match(result.stderr, /--log PATH/)
+    assert.match(result.stderr, /--no-wait/)
+  })
+})
+
+const readLog = (cluster: PumaCluster) => readOrEmpty(cluster.logPath)
+
+/** An app whose workers take a while to boot, so that the test can act mid-restart. */
+function slowThenOk(seconds: number): string {
+  return `sleep ${seconds}\nrun ->(env) { [200, {}, ['ok']] }\n`
+}

@@ -49,6 +49,15 @@ async function spinnerView(
 ): Promise<RestartView> {
   const {default: ora} = await import('ora')
   const spinner = ora({stream, color: 'cyan', isEnabled: true, discardStdin: false, isSilent: false})
+  let latest: RestartState | undefined
+  let startedAt = Date.now()
+  const refresh = () => {
+    const label = latest ? progress(latest).label : 'waiting for Puma'
+    spinner.text = `${label} ${paint.dim(`(${((Date.now() - startedAt) / 1000).toFixed(1)} s)`)}`
+  }
+
+  // The elapsed time moves on between events; only a terminal needs to see that.
+  let clock: NodeJS.Timeout | undefined
   const above = (text: string) => {
     spinner.clear()
     stream.write(`${text}\n`)
@@ -58,14 +67,18 @@ async function spinnerView(
   return {
     started(start) {
       startLines(start).forEach((text) => stream.write(`${text}\n`))
-      spinner.start('waiting for Puma')
+      startedAt = Date.now()
+      spinner.start()
+      refresh()
+      clock = setInterval(refresh, 200)
     },
     update(state) {
       for (const notice of state.notices) above(line(notice.kind, notice.message))
-      const {label, elapsedMs} = progress(state)
-      spinner.text = `${label} ${paint.dim(`(${(elapsedMs / 1000).toFixed(1)} s)`)}`
+      latest = state
+      refresh()
     },
     stop() {
+      clearInterval(clock)
       if (spinner.isSpinning) spinner.stop()
     },
   }

@@ -4,17 +4,17 @@ import {locateLogs, type LogSource} from '../log/locate.js'
 import {parseLine} from '../log/parse.js'
 import {sendSignal} from '../signals.js'
 import {type Target} from '../target/find.js'
-import {type Kill, liveness, startTicks} from '../target/liveness.js'
+import {hasExited, type Kill, startTicks} from '../target/liveness.js'
 import {readProcessDetails} from '../target/process-table.js'
-import {initialState, progress, reduce, type RestartInput, type RestartKind, type RestartOutcome, type RestartState} from './machine.js'
+import {FAILURE_DETAIL_GRACE_MS, initialState, progress, reduce, type RestartInput, type RestartKind, type RestartOutcome, type RestartState} from './machine.js'
 import {type Preflight, preflight} from './preflight.js'
 
 /**
- * How often the wait checks the clock and whether the master still lives. Log lines do not wait
- * for it: they arrive through file-change events. Ten cheap wake-ups a second cost about 1 ms of
- * CPU per second of waiting.
+ * How often the wait checks that the master still lives (one read of /proc/PID/stat): no event
+ * tells when a process that is not our child exits. Log lines do not wait for it: they arrive
+ * through file-change events, and the clock is consulted only when the machine needs it.
  */
-const TICK_MS = 100
+const LIVENESS_POLL_MS = 250
 
 export interface RestartRequest {
   kind: RestartKind
@@ -84,10 +84,16 @@ export async function runRestart(request: RestartRequest): Promise<RestartReport
   let settle!: () => void
   const settled = new Promise<void>((resolve) => (settle = resolve))
   let followError: unknown
+  // Time matters to the machine at two moments only: the deadline, and the end of a failing
+  // worker's grace for its error lines. Ticks are sent then, not periodically.
+  const tick = () => dispatch({type: 'tick', at: now()})
+  const timers = [setTimeout(tick, request.timeoutMs + 1)]
   const dispatch = (input: RestartInput) => {
     if (state.outcome) return
+    const wasFailing = state.status === 'failing'
     state = reduce(state, input)
     request.onUpdate?.(state)
+    if (state.status === 'failing' && !wasFailing) timers.push(setTimeout(tick, FAILURE_DETAIL_GRACE_MS + 1))
     if (state.outcome) settle()
   }
 
@@ -103,20 +109,21 @@ export async function runRestart(request: RestartRequest): Promise<RestartReport
     }
   })
 
-  // The master's death is confirmed on the tick after it is first seen, so that the lines it wrote
+  // The master's death is confirmed on the poll after it is first seen, so that the lines it wrote
   // while dying (an app that failed to load) reach the machine first through the log watcher.
   let goneSeen = false
-  const ticker = setInterval(() => {
-    const gone = liveness(pid) === 'gone' || (identity !== undefined && startTicks(pid) !== identity)
-    dispatch({type: gone && goneSeen ? 'master-exited' : 'tick', at: now()})
+  const poller = setInterval(() => {
+    const gone = hasExited(pid, identity)
+    if (gone && goneSeen) dispatch({type: 'master-exited', at: now()})
     goneSeen = gone
-  }, TICK_MS)
+  }, LIVENESS_POLL_MS)
   const onInterrupt = () => settle()
   request.signal.addEventListener('abort', onInterrupt, {once: true})
   try {
     if (!request.signal.aborted) await settled
   } finally {
-    clearInterval(ticker)
+    clearInterval(poller)
+    for (const timer of timers) clearTimeout(timer)
     request.signal.removeEventListener('abort', onInterrupt)
     stopFollowing.abort()
     await Promise.allSettled(followers)

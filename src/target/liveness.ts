@@ -32,16 +32,29 @@ export function startTicks(pid: number): number | undefined {
 }
 
 /**
+ * Whether the process that started at `identity` (startTicks) has exited: gone, a zombie, or its
+ * PID now naming another process. One read of /proc/PID/stat, cheap enough to poll.
+ */
+export function hasExited(pid: number, identity: number | undefined): boolean {
+  if (process.platform !== 'linux') return liveness(pid) === 'gone'
+  try {
+    const stat = parseStat(readFileSync(`/proc/${pid}/stat`, 'utf8'))
+    return stat.state === 'Z' || (identity !== undefined && stat.startTicks !== identity)
+  } catch {
+    return true
+  }
+}
+
+/**
  * Resolves when the process has exited (or its PID now names another process), or after
  * `timeoutMs` with false. A process that is not our child cannot be awaited by any event Node
- * offers, so this polls kill(0) every `pollMs` (microseconds of CPU per poll).
+ * offers, so this polls every `pollMs` (microseconds of CPU per poll).
  */
 export async function waitForExit(pid: number, options: {timeoutMs: number; signal?: AbortSignal; pollMs?: number}): Promise<boolean> {
   const identity = startTicks(pid)
   const deadline = Date.now() + options.timeoutMs
   for (;;) {
-    if (liveness(pid) === 'gone') return true
-    if (identity !== undefined && startTicks(pid) !== identity) return true
+    if (hasExited(pid, identity)) return true
     if (Date.now() >= deadline) return false
     try {
       await sleep(Math.min(options.pollMs ?? 50, Math.max(1, deadline - Date.now())), undefined, {signal: options.signal})

@@ -11,6 +11,9 @@ import {DEFAULT_MAX_LINE_BYTES, type FollowOptions, followLog, logEnd, type LogP
 /** Long enough for a stray duplicate to show up after the expected lines (events take ~1 ms). */
 const SETTLE_MS = 150
 
+/** Every follower started, so that a failed test cannot leave one running (mocha would hang). */
+const running: Array<{controller: AbortController; done: Promise<void>}> = []
+
 /** Consumes followLog in the background, the way the restart runner does. */
 function startFollowing(path: string, from: LogPosition, options: Partial<FollowOptions> = {}) {
   const controller = new AbortController()
@@ -57,6 +60,7 @@ function startFollowing(path: string, from: LogPosition, options: Partial<Follow
     return lines
   }
 
+  running.push({controller, done})
   return {controller, done, lines, stop, waitFor}
 }
 
@@ -99,6 +103,8 @@ describe('log/follow', () => {
   })
 
   afterEach(async () => {
+    for (const {controller} of running) controller.abort()
+    await Promise.all(running.splice(0).map(({done}) => done))
     await Promise.all(streams.splice(0).map(stream => end(stream)))
     await rm(dir, {recursive: true, force: true})
   })
@@ -417,6 +423,7 @@ describe('log/follow', () => {
       const timersBefore = countResources('Timeout')
       const controller = new AbortController()
       const from = await logEnd(log)
+      const guard = setTimeout(() => controller.abort(), 5000) // a failure must not hang the run
 
       setTimeout(async () => {
         await appendFile(log, 'one\n')
@@ -429,6 +436,7 @@ describe('log/follow', () => {
         if (line === 'two') break
       }
 
+      clearTimeout(guard)
       assert.deepEqual(lines, ['one', 'two'])
       assert.equal(controller.signal.aborted, false)
       assert.equal(openFds(), fdsBefore)

@@ -1,0 +1,138 @@
+#!/usr/bin/env node
+// Restart-wait benchmarks (figures in BENCHMARKS.md):
+//  1. detection latency: from the last worker's boot line reaching the log to ctl exiting;
+//  2. CPU ctl uses while it waits 10 s for a restart that does not progress;
+//  3. start-up on a 1 GiB log against a small one: time to signal, and peak memory.
+// A tiny Ruby stand-in plays the master (Puma's title, workers with worker titles, stdout to the
+// log, and the phased-restart line on USR1), so that this script writes the boot lines itself and
+// knows to the microsecond when the last one landed. Usage: node bench/restart.js [RUNS]
+import {execFileSync, spawn} from 'node:child_process'
+import {closeSync, mkdtempSync, openSync, readFileSync, rmSync, truncateSync, appendFileSync, statSync} from 'node:fs'
+import {tmpdir} from 'node:os'
+import {dirname, join} from 'node:path'
+import {fileURLToPath} from 'node:url'
+import {setTimeout as sleep} from 'node:timers/promises'
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..')
+const ctl = join(root, 'bin', 'run.js')
+const runs = Number(process.argv[2] ?? 20)
+const WORKERS = 3
+
+const MASTER = `
+$stdout.sync = true
+workers = (1..${WORKERS}).map { |i| fork { $0 = "puma: cluster worker #{i - 1}: #{Process.ppid} [bench]"; sleep } }
+$0 = "puma 5.6.5 (tcp://127.0.0.1:9) [bench]"
+phase = 0
+trap("USR1") { phase += 1; puts "[#{$$}] - Starting phased worker restart, phase: #{phase}" }
+trap("TERM") { workers.each { |w| Process.kill("KILL", w) rescue nil }; exit! 0 }
+sleep
+`
+
+const median = (values) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]
+
+function startMaster(logPath) {
+  const out = openSync(logPath, 'a')
+  const master = spawn('ruby', ['-e', MASTER], {stdio: ['ignore', out, out], detached: true})
+  closeSync(out)
+  return master
+}
+
+async function until(condition, timeoutMs = 10_000) {
+  const deadline = Date.now() + timeoutMs
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error('bench: timed out waiting')
+    await sleep(2)
+  }
+}
+
+const workerTitled = (masterPid) => () =>
+  execFileSync('ps', ['-eo', 'args']).toString().split('\n').filter((line) => line.startsWith(`puma: cluster worker `) && line.includes(`: ${masterPid} `)).length === WORKERS
+
+function cpuTicks(pid) {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
+  return Number(fields[11]) + Number(fields[12])
+}
+
+async function withMaster(logSize, body) {
+  const dir = mkdtempSync(join(tmpdir(), 'ctl-bench-restart-'))
+  const logPath = join(dir, 'puma.log')
+  appendFileSync(logPath, '')
+  if (logSize > 0) truncateSync(logPath, logSize) // sparse: a 1 GiB log without writing 1 GiB
+  const master = startMaster(logPath)
+  try {
+    await until(workerTitled(master.pid))
+    return await body({master, logPath})
+  } finally {
+    process.kill(master.pid, 'SIGTERM')
+    rmSync(dir, {recursive: true, force: true})
+  }
+}
+
+function startCtl(args) {
+  const child = spawn(process.execPath, [ctl, ...args], {stdio: ['ignore', 'pipe', 'pipe']})
+  let output = ''
+  child.stdout.on('data', (chunk) => (output += chunk))
+  child.stderr.on('data', (chunk) => (output += chunk))
+  const exited = new Promise((resolve) => child.on('exit', (code) => resolve({code, at: process.hrtime.bigint(), output})))
+  return {child, exited}
+}
+
+// 1. Detection latency
+const latencies = []
+await withMaster(0, async ({master, logPath}) => {
+  for (let run = 0; run < runs; run++) {
+    const before = statSync(logPath).size
+    const {exited} = startCtl(['phased-restart', '--pid', String(master.pid), '--timeout', '20', '--quiet'])
+    const phase = run + 1
+    await until(() => readFileSync(logPath, 'utf8').slice(before).includes(`phase: ${phase}`))
+    for (let index = 0; index < WORKERS - 1; index++) appendFileSync(logPath, `[${master.pid}] - Worker ${index} (PID: ${90_000 + index}) booted in 0.01s, phase: ${phase}\n`)
+    await sleep(50) // let ctl read those first: only the last line's latency is measured
+    const written = process.hrtime.bigint()
+    appendFileSync(logPath, `[${master.pid}] - Worker ${WORKERS - 1} (PID: ${90_000 + WORKERS}) booted in 0.01s, phase: ${phase}\n`)
+    const {code, at, output} = await exited
+    if (code !== 0) throw new Error(`ctl exited ${code}: ${output}`)
+    latencies.push(Number(at - written) / 1e6)
+  }
+})
+
+// 2. CPU while waiting 10 s for a restart that never progresses
+const cpu = await withMaster(0, async ({master}) => {
+  const {child, exited} = startCtl(['phased-restart', '--pid', String(master.pid), '--timeout', '30', '--quiet'])
+  await sleep(3000) // past start-up, the signal, and the garbage collection that follows start-up
+  const from = cpuTicks(child.pid)
+  await sleep(10_000)
+  const to = cpuTicks(child.pid)
+  child.kill('SIGINT')
+  await exited
+  return (to - from) / 100
+})
+
+// 3. Start-up on a small and on a 1 GiB log: time until the master sees USR1, and peak memory
+async function startup(logSize) {
+  return withMaster(logSize, async ({master, logPath}) => {
+    const started = process.hrtime.bigint()
+    const timed = spawn('/usr/bin/time', ['-f', '%M', process.execPath, ctl, 'phased-restart', '--pid', String(master.pid), '--timeout', '1', '--quiet'], {stdio: ['ignore', 'ignore', 'pipe']})
+    let stderr = ''
+    timed.stderr.on('data', (chunk) => (stderr += chunk))
+    await until(() => execFileSync('tail', ['-c', '200', logPath]).toString().includes('Starting phased worker restart'))
+    const signalledMs = Number(process.hrtime.bigint() - started) / 1e6
+    await new Promise((resolve) => timed.on('exit', resolve))
+    const peakKiB = Number(stderr.trim().split('\n').at(-1))
+    return {signalledMs, peakMiB: peakKiB / 1024}
+  })
+}
+
+const small = []
+const huge = []
+for (let run = 0; run < 5; run++) {
+  small.push(await startup(0))
+  huge.push(await startup(1024 ** 3))
+}
+
+console.log(`detection latency (last boot line written -> ctl exited), ${runs} runs, ${WORKERS} workers:`)
+console.log(`  median ${median(latencies).toFixed(1)} ms, min ${Math.min(...latencies).toFixed(1)} ms, max ${Math.max(...latencies).toFixed(1)} ms`)
+console.log(`CPU used by ctl during a 10 s wait: ${cpu.toFixed(2)} s`)
+for (const [name, samples] of [['small log', small], ['1 GiB log', huge]]) {
+  console.log(`${name.padEnd(10)} start to signal: median ${median(samples.map((s) => s.signalledMs)).toFixed(0)} ms; peak memory: median ${median(samples.map((s) => s.peakMiB)).toFixed(1)} MiB`)
+}

@@ -28,11 +28,16 @@
 #   boot-fail                the app raises while loading: each dialect's worker failure lines
 #                            (2.x: Ruby's dump on stderr; 4.3/5.2: only `Early termination of worker`;
 #                            5.6: `! Unable to start worker` + first backtrace line; 6.0+: message and
-#                            the whole backtrace). With --preload/--single the master dies instead.
+#                            the whole backtrace). With --preload/--single the master dies instead,
+#                            and preloaded workers ignore the file.
 #   boot-hang                workers never finish booting; after --boot-timeout the master logs
 #                            `! Terminating timed out worker ...` (none before 2.8) and respawns them
 #   master-crash-on-restart  after a hot restart's exec the master logs `! Unable to load application`
 #                            and exits 1, leaving the pidfile behind
+#
+# Timing knobs (real Puma in brackets): --boot-seconds app load time [the app's], --boot-timeout
+# [worker_boot_timeout, 60], --respawn-delay after a crash [none], --drain-seconds of an old worker
+# after TERM [its requests], --check-interval between repeated phased-upgrade lines [5].
 #
 # Usage: ruby fake-puma.rb --dialect 5.6 --workers 2 --log puma.log --pidfile puma.pid \
 #          --state puma.state --tag app --bind tcp://127.0.0.1:9393 --behaviour-file behaviour
@@ -173,6 +178,7 @@ SERVER = if (inherited = ENV['PUMA_INHERIT_0']) then TCPServer.for_fd(inherited.
 SIGNALS = []
 WAKE_R, WAKE_W = IO.pipe
 def on_signal(name) = Signal.trap(name) { SIGNALS << name; WAKE_W.write_nonblock('!', exception: false) }
+%w[USR1 USR2 TERM INT HUP].each { |s| on_signal(s) } # the launcher's traps, set before the banner; handled once booted
 
 banner
 write_state unless CLUSTER # single.rb writes the state after loading the app; cluster after the banner
@@ -185,7 +191,6 @@ if CLUSTER && O[:workers] == 1 && since?('5.3.0')
 end
 redirect_io
 write_state if CLUSTER
-%w[USR1 USR2 TERM INT HUP].each { |s| on_signal(s) }
 %w[TTIN TTOU CHLD].each { |s| on_signal(s) } if CLUSTER # single mode leaves TTIN/TTOU untrapped (they suspend it)
 
 def hot_restart(fallback)

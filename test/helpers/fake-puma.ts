@@ -87,7 +87,7 @@ export interface FakePuma {
   /** The log's length in bytes now: pass it as `from` to wait only for what comes next. */
   logSize(): number
   /** Resolves with the log text after `from` once `test` accepts it; rejects on timeout. */
-  waitForLog(test: ((text: string) => boolean) | RegExp, options?: {from?: number; timeoutMs?: number}): Promise<string>
+  waitForLog(test: ((text: string) => boolean) | RegExp, options?: {from?: number; timeoutMs?: number; what?: string}): Promise<string>
   /** Kills the master and its workers by PID (TERM, then KILL) and removes the folder. Safe to call twice. */
   stop(): Promise<void>
 }
@@ -246,15 +246,15 @@ export async function startFakePuma(options: FakePumaOptions = {}): Promise<Fake
 
   const log = () => readOrEmpty(logPath)
   const describe = () => `\n--- stdout\n${readOrEmpty(stdoutPath)}--- log\n${log()}--- stderr\n${readOrEmpty(stderrPath).slice(-2000)}`
-  const waitForLog: FakePuma['waitForLog'] = async (test, {from = 0, timeoutMs = options.timeoutMs ?? 20_000} = {}) => {
+  const waitForLog: FakePuma['waitForLog'] = async (test, {from = 0, timeoutMs = options.timeoutMs ?? 20_000, what = String(test)} = {}) => {
     const accepts = typeof test === 'function' ? test : (text: string) => test.test(text)
     const deadline = Date.now() + timeoutMs
     for (;;) {
       const wasExited = exitedFlag // read before the log: a master's last lines are on disk once it has exited
       const text = bytesOf(logPath).subarray(from).toString('utf8')
       if (accepts(text)) return text
-      if (wasExited) throw new Error(`fake Puma ${pid} exited while waiting for ${test}${describe()}`)
-      if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${test}${describe()}`)
+      if (wasExited) throw new Error(`fake Puma ${pid} exited while waiting for ${what}${describe()}`)
+      if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${describe()}`)
       await sleep(20) // eslint-disable-line no-await-in-loop
     }
   }
@@ -320,8 +320,8 @@ export async function startFakePuma(options: FakePumaOptions = {}): Promise<Fake
   const bannered = () => readOrEmpty(stdoutPath).includes('Use Ctrl-C to stop') && existsSync(pidfile) && readOrEmpty(statePath).endsWith('\n')
   const booted = (text: string) => new Set(bootLines(text).filter((b) => b.phase === 0).map((b) => b.pid)).size >= workers
   try {
-    if (options.wait === 'banner' || (options.wait !== 'none' && workers === 0)) await waitForLog(() => bannered())
-    else if (options.wait !== 'none') await waitForLog((text) => bannered() && booted(text))
+    if (options.wait === 'banner' || (options.wait !== 'none' && workers === 0)) await waitForLog(() => bannered(), {what: 'the banner, pidfile and state file'})
+    else if (options.wait !== 'none') await waitForLog((text) => bannered() && booted(text), {what: `${workers} boot lines`})
     workerPids()
   } catch (error) {
     await stop()

@@ -255,6 +255,24 @@ describe('fake Puma', function () {
     for (const pid of workers) assert.ok(gone(pid))
   })
 
+  it('HUP reopens the log (one startup line per process); TTIN and TTOU add and cull a worker', async () => {
+    const fake = await start({dialect: '5.6'})
+    let from = fake.logSize()
+    fake.signal('SIGHUP')
+    await fake.waitForLog((t) => all(t, /^=== puma startup: .+ ===$/m).length === 3, {from})
+    assert.ok(fake.isAlive())
+    from = fake.logSize()
+    fake.signal('SIGTTIN')
+    const [added] = bootLines(await fake.waitForLog((t) => bootLines(t).length === 1, {from}))
+    assert.equal(added.index, 2)
+    assert.equal(fake.workerPids().length, 3)
+    from = fake.logSize()
+    fake.signal('SIGTTOU')
+    await fake.waitForLog(new RegExp(`^\\[${fake.pid}\\] - Worker 2 \\(PID: ${added.pid}\\) terminating$`, 'm'), {from})
+    await waitUntil(() => gone(added.pid), {what: 'the culled worker to exit'})
+    assert.equal(fake.workerPids().length, 2)
+  })
+
   it('pidfile and state file formats follow the version', async () => {
     const control = {controlToken: 's3cret', controlUrl: 'unix:///nowhere/ctl.sock'}
     for (const dialect of ['2.16', '4.3', '5.2', '5.6', '8.0'] as const) {

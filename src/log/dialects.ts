@@ -130,6 +130,11 @@ export const LINE_PATTERNS = [
     example: 'ERROR: No application configured, nothing to run'},
   {id: 'seppuku', kind: 'fatal', since: '3.4.0', re: /^! (?<message>Seppuku is the only choice\.)$/,
     example: '! Seppuku is the only choice.'},
+
+  // Not Puma's but Ruby's: a process died of an uncaught exception. 2.x–4.1 workers that fail to
+  // boot leave only this on stderr (§1.6); Ruby ≤ 3.3 quotes with a backtick, 3.4+ with '.
+  {id: 'ruby-uncaught-exception', kind: 'ruby-exception', since: '1.0.0', re: /^(?<message>\S+:\d+:in [`'][^\n]*': .* \([A-Z][\w:]*\))$/s,
+    example: "config.ru:3:in 'block in <main>': boom: simulated boot failure (RuntimeError)"},
 ] as const satisfies readonly LinePattern[]
 
 export type PatternId = (typeof LINE_PATTERNS)[number]['id']

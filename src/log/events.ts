@@ -25,6 +25,7 @@ export type PumaEvent =
   | {kind: 'app-load-error'; message: string} // "! Unable to load application: RuntimeError: boom"
   | {kind: 'shutdown'} // "- Gracefully shutting down workers...", "=== puma shutdown", "- Goodbye!", "- Gracefully stopping..."
   | {kind: 'fatal'; message: string} // "ERROR: ...", "! Seppuku is the only choice."
+  | {kind: 'ruby-exception'; message: string} // Ruby's dump of an uncaught exception, on stderr: "config.ru:3:in 'block in <main>': boom (RuntimeError)"
   | {kind: 'other'} // anything else: continuation lines, app output, backtraces
 
 export type PumaEventKind = PumaEvent['kind']

@@ -85,7 +85,8 @@ function toEvent(pattern: LinePattern, g: Groups): PumaEvent {
     }
 
     case 'app-load-error':
-    case 'fatal': {
+    case 'fatal':
+    case 'ruby-exception': {
       return {kind, message: g.message ?? ''}
     }
 

@@ -328,10 +328,22 @@ function onLog(state: RestartState, event: LogEvent, at: number): RestartState {
     case 'app-load-error':
     case 'fatal': {
       if (!fromMaster) return state
+      return masterError(state, event.line)
+    }
+
+    // Ruby's own dump of an uncaught exception (stderr). After a master error, or in single mode,
+    // it is the master dying; otherwise, mid-restart, it is what a 2.x–4.1 worker leaves when it
+    // fails to boot: no Puma line says so.
+    case 'ruby-exception': {
+      if (state.errorLines.length > 0 || state.mode === 'single') return masterError(state, event.line)
+      if (!restarting) return state
+      const failure: Failure = {cause: 'boot-error', index: failingIndex(state), since: at}
       return {
         ...appendError(state, event.line),
-        collecting: {from: 'master'},
-        notices: [{kind: 'error', message: withoutPrefix(event.line)}],
+        status: 'failing',
+        failure,
+        collecting: {from: 'worker'},
+        notices: [{kind: 'error', message: `${workerName(failure.index, failure.pid)} failed to boot: ${event.line}`}],
       }
     }
 
@@ -339,6 +351,10 @@ function onLog(state: RestartState, event: LogEvent, at: number): RestartState {
       return state
     }
   }
+}
+
+function masterError(state: RestartState, line: string): RestartState {
+  return {...appendError(state, line), collecting: {from: 'master'}, notices: [{kind: 'error', message: withoutPrefix(line)}]}
 }
 
 function onPhaseStart(state: RestartState, event: LogEvent & {kind: 'phase-start'}, at: number): RestartState {

@@ -344,6 +344,40 @@ describe('restart machine', () => {
   })
 
   describe('worker boot failure', () => {
+    it('2.x–4.1: Ruby\'s exception dump on stderr is a worker boot failure, with its backtrace', () => {
+      const exception: LogEvent = {
+        kind: 'ruby-exception',
+        message: "config.ru:3:in `block in <main>': boom (RuntimeError)",
+        line: "config.ru:3:in `block in <main>': boom (RuntimeError)",
+      }
+      const from: LogEvent = {kind: 'other', line: "\tfrom config.ru:in `<main>'"}
+      const state = play(plan({previousPhase: undefined}), [
+        [100, log.phaseStart(1)],
+        [200, log.stopping(7018)],
+        [300, exception],
+        [301, from],
+        [300 + FAILURE_DETAIL_GRACE_MS, 'tick'],
+      ])
+      const outcome = outcomeOf(state)
+      assert.equal(outcome.outcome, 'worker-failed')
+      assert.deepEqual(outcome.failure, {cause: 'boot-error', index: 0, pid: undefined})
+      assert.deepEqual(outcome.errorLines, [exception.line, from.line])
+    })
+
+    it('the exception dump after "Unable to load application" is the master dying, not a worker', () => {
+      const loadError: LogEvent = {kind: 'app-load-error', message: 'RuntimeError: boom', prefixPid: MASTER, line: `[${MASTER}] ! Unable to load application: RuntimeError: boom`}
+      const exception: LogEvent = {kind: 'ruby-exception', message: 'x', line: "config.ru:1:in `block in <main>': boom (RuntimeError)"}
+      const state = play(plan({kind: 'hot', previousPhase: undefined}), [
+        [100, {kind: 'hot-restart', prefixPid: MASTER, line: `[${MASTER}] * Restarting...`}],
+        [200, loadError],
+        [201, exception],
+        [400, 'master-exited'],
+      ])
+      const outcome = outcomeOf(state)
+      assert.equal(outcome.outcome, 'master-died')
+      assert.deepEqual(outcome.errorLines, [loadError.line, exception.line])
+    })
+
     it('5.6: stops at "Unable to start worker", keeps its lines and says what still serves', () => {
       const failing = play(plan(), [
         [100, log.phaseStart(2)],

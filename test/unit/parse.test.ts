@@ -72,6 +72,7 @@ const FAMILIES: Array<{family: string; fixtures: Record<string, string[]>}> = [
       'puma-2.1-single-load-error.log': [
         '- banner-start mode=single',
         '- app-load-error message=',
+        "- ruby-exception message=config.ru:3:in `block in <main>': boom: simulated boot failure (RuntimeError)",
       ],
     },
   },
@@ -102,6 +103,8 @@ const FAMILIES: Array<{family: string; fixtures: Record<string, string[]>}> = [
       'puma-2.16-phased-boot-failure-stderr.log': [
         '3040 phase-start phase=1 refork=false',
         '3040 worker-stopping workerPid=3043',
+        "- ruby-exception message=config.ru:3:in `block in <main>': boom: simulated boot failure (RuntimeError)",
+        "- ruby-exception message=config.ru:3:in `block in <main>': boom: simulated boot failure (RuntimeError)",
         '3040 worker-booted index=0 workerPid=3201 phase=1',
       ],
       'puma-3.12-phased-drain-kill.log': [
@@ -299,6 +302,7 @@ const FAMILIES: Array<{family: string; fixtures: Record<string, string[]>}> = [
         '9433 banner-restarts phased=false',
         '9433 preloading',
         '9433 app-load-error message=RuntimeError: boom',
+        "- ruby-exception message=config.ru:1:in `block in <main>': boom (RuntimeError)",
       ],
       'puma-5.6-ttou-ttin.log': [
         '9234 worker-booted index=1 workerPid=9240 phase=0 bootSeconds=0.01',
@@ -400,6 +404,7 @@ const FAMILIES: Array<{family: string; fixtures: Record<string, string[]>}> = [
         '8449 banner-restarts phased=false',
         '8449 preloading',
         '8449 app-load-error message=RuntimeError: boom: simulated boot failure',
+        "- ruby-exception message=config.ru:3:in `block in <main>': boom: simulated boot failure (RuntimeError)",
       ],
     },
   },

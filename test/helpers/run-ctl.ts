@@ -13,6 +13,8 @@ export interface CtlResult {
 export interface CtlRun {
   child: ChildProcess
   result: Promise<CtlResult>
+  /** What ctl has written to stderr so far (its progress lines when not a terminal). */
+  stderrSoFar(): string
 }
 
 /** Starts `bin/run.js` as a child process, the way a deploy hook runs ctl. */
@@ -31,7 +33,7 @@ export function startCtl(args: string[], options: {cwd?: string; env?: NodeJS.Pr
   const result = new Promise<CtlResult>((resolve) => {
     child.on('close', (code, signal) => resolve({code, signal, stdout, stderr, durationMs: Date.now() - started}))
   })
-  return {child, result}
+  return {child, result, stderrSoFar: () => stderr}
 }
 
 export async function runCtl(args: string[], options: {cwd?: string; env?: NodeJS.ProcessEnv} = {}): Promise<CtlResult> {

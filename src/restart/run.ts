@@ -149,9 +149,9 @@ const EXIT_NAMES: Record<RestartOutcome['outcome'], ExitName> = {
 }
 
 function outcomeError(report: RestartReport & {waited: true}): CtlError {
+  // The summary already says what still serves; the details are the evidence.
   const details = [...report.errorLines]
   if (report.errorLinesOmitted > 0) details.push(`… ${report.errorLinesOmitted} more lines in ${report.logs.join(', ')}`)
-  if (report.serving) details.push(report.serving.sentence)
   const {waited: _waited, ...data} = report
   return new CtlError(EXIT_NAMES[report.outcome], report.summary, {details, data})
 }

@@ -1,11 +1,20 @@
 import {Command, Flags} from '@oclif/core'
 
+import {type ControlEndpoint} from './control/client.js'
+import {type Via} from './deliver.js'
 import {CtlError, EXIT, type ExitCode} from './errors.js'
 import {paintFor} from './render/colour.js'
-import {DEFAULT_TARGET_FILES, findTarget, type Target} from './target/find.js'
+import {controlOnly, type ControlFlags, findControl} from './target/endpoint.js'
+import {DEFAULT_TARGET_FILES, findTarget, type Target, type TargetOptions} from './target/find.js'
 
 const TARGET_FLAGS = ['pid', 'pidfile', 'state', 'dir', 'tag']
 const exclusiveOf = (name: string, ...alsoAllowed: string[]) => TARGET_FLAGS.filter((flag) => flag !== name && !alsoAllowed.includes(flag))
+
+/** Puma's control server (activate_control_app), which the state file also records. */
+export const controlFlags = {
+  'control-url': Flags.string({char: 'C', summary: "Puma's control server: tcp://HOST:PORT or unix:///PATH.", helpGroup: 'TARGET'}),
+  'control-token': Flags.string({char: 'T', summary: "The control server's auth token (never printed).", helpGroup: 'TARGET', dependsOn: ['control-url']}),
+}
 
 /** How every command names its Puma master. */
 export const targetFlags = {
@@ -14,6 +23,20 @@ export const targetFlags = {
   state: Flags.string({char: 'S', summary: "Puma's state file (state_path).", helpGroup: 'TARGET', exclusive: exclusiveOf('state')}),
   dir: Flags.string({summary: "Scan for the master whose working folder is DIR (the app's folder).", helpGroup: 'TARGET', exclusive: exclusiveOf('dir', 'tag')}),
   tag: Flags.string({summary: 'Scan for the master with this Puma tag (the [tag] in its title).', helpGroup: 'TARGET', exclusive: exclusiveOf('tag', 'dir')}),
+}
+
+/** --via for the commands both a signal and the control server can carry. */
+export const viaFlag = {
+  via: Flags.string({
+    summary: 'Send by signal or through Puma\'s control server (default: signal, or control when only --control-url is given).',
+    options: ['signal', 'control'],
+  }),
+}
+
+/** What a command talks to: the verified master, its control server, or both. */
+export interface Reach {
+  target?: Target
+  control?: ControlEndpoint
 }
 
 export const TARGET_HELP = `Finding the master: --pid, --pidfile or --state; otherwise the first of ${DEFAULT_TARGET_FILES.join(', ')} under the current folder; otherwise a scan of the process table for Puma masters (narrowed by --dir and --tag). Before anything is sent, the PID must be alive and a Puma master.`
@@ -43,8 +66,19 @@ export abstract class BaseCommand extends Command {
     await super.finally(error)
   }
 
-  protected async findTarget(flags: {pid?: string; pidfile?: string; state?: string; dir?: string; tag?: string}): Promise<Target> {
+  protected async findTarget(flags: TargetOptions): Promise<Target> {
     return findTarget(flags)
+  }
+
+  /** The master (verified) and its control server; with only --control-url, the control server alone. */
+  protected async reach(flags: TargetOptions & ControlFlags): Promise<Reach> {
+    if (controlOnly(flags)) return {control: findControl(flags)}
+    const target = await this.findTarget(flags)
+    return {target, control: findControl(flags, target)}
+  }
+
+  protected viaFor(reach: Reach, flag: string | undefined): Via {
+    return (flag as Via | undefined) ?? (reach.target ? 'signal' : 'control')
   }
 
   /** Progress and notes go to stderr, so stdout stays for results (and --json). */

@@ -10,6 +10,9 @@ export const COMMAND_SIGNALS = {
   'reopen-logs': 'SIGHUP',
   'worker-count-up': 'SIGTTIN',
   'worker-count-down': 'SIGTTOU',
+  refork: 'SIGURG',
+  // Puma 8 dumps thread backtraces on SIGPWR on Linux (no SIGINFO there); BSD and macOS have SIGINFO.
+  info: process.platform === 'linux' ? 'SIGPWR' : 'SIGINFO',
 } as const satisfies Record<string, NodeJS.Signals>
 
 export type SignalCommand = keyof typeof COMMAND_SIGNALS

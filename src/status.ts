@@ -1,5 +1,9 @@
+import {type PumaStats} from './control/stats.js'
 import {readProcessDetails} from './target/process-table.js'
 import {type Target} from './target/find.js'
+
+/** Puma's default worker_timeout: a worker that has not checked in for longer is about to be killed. */
+export const WORKER_TIMEOUT_SECONDS = 60
 
 export interface WorkerStatus {
   index?: number
@@ -8,6 +12,13 @@ export interface WorkerStatus {
   uptimeSeconds?: number
   rssBytes?: number
   cpuSeconds?: number
+  /** From the control server's /stats, when it is known. */
+  phase?: number
+  booted?: boolean
+  lastCheckin?: string
+  checkinAgeSeconds?: number
+  /** No check-in for longer than Puma's worker timeout. */
+  stale?: boolean
 }
 
 export interface ServerStatus {
@@ -21,11 +32,15 @@ export interface ServerStatus {
   uptimeSeconds?: number
   rssBytes?: number
   foundBy: string
+  /** From /stats, when the control server is known. */
+  phase?: number
+  /** Why /stats could not add to this status (the process table still could). */
+  statsError?: string
   workers: WorkerStatus[]
 }
 
-/** What the process table says about a verified master and its workers. */
-export async function serverStatus(target: Target, now = Date.now()): Promise<ServerStatus> {
+/** What the process table says about a verified master and its workers, with /stats's view of each worker when given. */
+export async function serverStatus(target: Target, stats?: PumaStats | Error, now = Date.now()): Promise<ServerStatus> {
   const {master} = target
   const [masterDetails, ...workerDetails] = [master.pid, ...master.workers.map((w) => w.pid)].map((pid) => readProcessDetails(pid))
   const uptime = (startedAt?: Date) => (startedAt ? Math.max(0, Math.round((now - startedAt.getTime()) / 100) / 10) : undefined)
@@ -40,9 +55,19 @@ export async function serverStatus(target: Target, now = Date.now()): Promise<Se
     uptimeSeconds: uptime(masterDetails?.startedAt),
     rssBytes: masterDetails?.rssBytes,
     foundBy: target.origin,
+    phase: stats instanceof Error ? undefined : stats?.phase,
+    statsError: stats instanceof Error ? stats.message : undefined,
     workers: master.workers.map((worker, i) => {
       const details = workerDetails[i]
+      const seen = stats instanceof Error ? undefined : stats?.workerStatus.find((w) => w.pid === worker.pid)
       return {
+        ...(seen && {
+          phase: seen.phase,
+          booted: seen.booted,
+          lastCheckin: seen.lastCheckin,
+          checkinAgeSeconds: seen.checkinAgeSeconds,
+          stale: seen.checkinAgeSeconds !== undefined && seen.checkinAgeSeconds > WORKER_TIMEOUT_SECONDS,
+        }),
         index: worker.index,
         pid: worker.pid,
         startedAt: details?.startedAt.toISOString(),

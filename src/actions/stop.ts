@@ -1,33 +1,60 @@
+import {type ControlEndpoint, controlRequest} from '../control/client.js'
+import {deliver, type Via} from '../deliver.js'
 import {CtlError} from '../errors.js'
-import {sendSignal} from '../signals.js'
 import {type Kill, waitForExit} from '../target/liveness.js'
-import {type Target} from '../target/find.js'
+import {type PumaMaster} from '../target/scan.js'
 
 export interface StopOptions {
-  /** 'stop' drains requests (SIGTERM); 'halt' kills the master at once (SIGQUIT, untrapped by Puma). */
+  /** 'stop' drains requests (SIGTERM, /stop); 'halt' kills the master at once (SIGQUIT, /halt). */
   command: 'stop' | 'halt'
+  via: Via
+  master?: PumaMaster
+  control?: ControlEndpoint
   timeoutMs: number
   signal?: AbortSignal
   kill?: Kill
 }
 
 export interface StopResult {
-  pid: number
-  signal: NodeJS.Signals
+  pid?: number
+  sent: string
   durationMs: number
 }
 
-/** Sends the stop signal, then waits until the master has exited: Puma exits only after its workers. */
-export async function stopServer(target: Target, options: StopOptions): Promise<StopResult> {
+/**
+ * Sends the stop, then waits until the master has exited: Puma exits only after its workers. With
+ * only a control URL, "exited" means the control server no longer accepts connections.
+ */
+export async function stopServer(options: StopOptions): Promise<StopResult> {
   const started = Date.now()
-  const {pid} = target.master
-  const signal = sendSignal(pid, options.command, options.kill)
-  if (!(await waitForExit(pid, {timeoutMs: options.timeoutMs, signal: options.signal}))) {
-    if (options.signal?.aborted) throw new CtlError('interrupted', `stopped waiting: pid ${pid} had been sent ${signal} and was still running`)
-    throw new CtlError('timedOut', `pid ${pid} is still running ${Math.round(options.timeoutMs / 1000)} s after ${signal}`, {
+  const {master, control} = options
+  const {sent} = await deliver(options.command, {via: options.via, master, control, kill: options.kill, signal: options.signal})
+  const exited = master
+    ? await waitForExit(master.pid, {timeoutMs: options.timeoutMs, signal: options.signal})
+    : await waitForControlToClose(control!, options.timeoutMs, options.signal)
+  const who = master ? `pid ${master.pid}` : `the Puma at ${control!.url}`
+  if (!exited) {
+    if (options.signal?.aborted) throw new CtlError('interrupted', `stopped waiting: ${who} had been sent ${sent} and was still running`)
+    throw new CtlError('timedOut', `${who} is still running ${Math.round(options.timeoutMs / 1000)} s after ${sent}`, {
       suggestion: options.command === 'stop' ? 'workers may still be draining long requests; `ctl halt` stops at once' : undefined,
     })
   }
 
-  return {pid, signal, durationMs: Date.now() - started}
+  return {pid: master?.pid, sent, durationMs: Date.now() - started}
+}
+
+async function waitForControlToClose(control: ControlEndpoint, timeoutMs: number, signal?: AbortSignal): Promise<boolean> {
+  const deadline = Date.now() + timeoutMs
+  while (Date.now() < deadline && !signal?.aborted) {
+    try {
+      await controlRequest(control, 'stats', {signal, timeoutMs: Math.max(1, deadline - Date.now())})
+    } catch (error) {
+      if (error instanceof CtlError && error.exitCode === 3) return true // nothing listens any more
+      if (!(error instanceof CtlError && error.exitCode === 6)) throw error
+    }
+
+    await new Promise((resolve) => setTimeout(resolve, 100))
+  }
+
+  return false
 }

@@ -1,6 +1,6 @@
 import {Flags} from '@oclif/core'
 
-import {BaseCommand, TARGET_HELP, targetFlags} from '../base-command.js'
+import {BaseCommand, controlFlags, TARGET_HELP, targetFlags, viaFlag} from '../base-command.js'
 import {restartView, viewMode} from '../render/restart.js'
 import {type RestartKind} from '../restart/machine.js'
 import {type RestartReport, runRestart} from '../restart/run.js'
@@ -11,7 +11,7 @@ export default class PhasedRestart extends BaseCommand {
 
 Phased restarts need cluster mode without preload_app!; otherwise Puma does a hot restart instead: ctl warns before signalling when it can tell, and then waits for what Puma really does.
 
-The log is --log, or the file the master's stdout/stderr points to (Puma's stdout_redirect).
+The log is --log, or the file the master's stdout/stderr points to (Puma's stdout_redirect). Where there is none but Puma's control server is known (--state, --control-url), ctl polls /stats instead; with both, the log leads (it carries the error lines) and /stats confirms the end.
 
 ${TARGET_HELP}`
 
@@ -23,6 +23,8 @@ ${TARGET_HELP}`
 
   static flags = {
     ...targetFlags,
+    ...controlFlags,
+    ...viaFlag,
     timeout: Flags.integer({summary: 'Seconds to wait for the restart to finish.', default: 300, min: 1}),
     wait: Flags.boolean({summary: 'Wait for the restart to finish (--no-wait: send the signal and return, like pumactl).', default: true, allowNo: true}),
     log: Flags.string({summary: "Puma's log file (default: where the master's stdout goes)."}),
@@ -34,12 +36,14 @@ ${TARGET_HELP}`
 
   async run(): Promise<RestartReport> {
     const {flags} = await this.parse(this.constructor as typeof PhasedRestart)
-    const target = await this.findTarget(flags)
+    const reach = await this.reach(flags)
     const view = await restartView(viewMode({json: this.jsonEnabled(), quiet: flags.quiet}))
     this.view = view
     const report = await runRestart({
       kind: this.kind,
-      target,
+      master: reach.target?.master,
+      control: reach.control,
+      via: this.viaFor(reach, flags.via),
       timeoutMs: flags.timeout * 1000,
       logPath: flags.log,
       wait: flags.wait,
@@ -48,7 +52,7 @@ ${TARGET_HELP}`
       onUpdate: (state) => view.update(state),
     })
     view.stop()
-    this.log(report.waited ? report.summary : `Sent ${report.signal} to Puma master ${report.pid} (not waiting)`)
+    this.log(report.waited ? report.summary : `Sent ${report.sent} to Puma${report.pid ? ` master ${report.pid}` : ''} (not waiting)`)
     return report
   }
 }

@@ -1,8 +1,7 @@
 import {Flags} from '@oclif/core'
 
 import {stopServer, type StopResult} from '../actions/stop.js'
-import {BaseCommand, TARGET_HELP, targetFlags} from '../base-command.js'
-import {COMMAND_SIGNALS} from '../signals.js'
+import {BaseCommand, controlFlags, TARGET_HELP, targetFlags, viaFlag} from '../base-command.js'
 
 export default class Stop extends BaseCommand {
   static summary = 'Stop Puma gracefully (SIGTERM) and wait until the master has exited.'
@@ -16,6 +15,8 @@ ${TARGET_HELP}`
 
   static flags = {
     ...targetFlags,
+    ...controlFlags,
+    ...viaFlag,
     timeout: Flags.integer({summary: 'Seconds to wait for the master to exit.', default: 60, min: 1}),
   }
 
@@ -24,10 +25,12 @@ ${TARGET_HELP}`
 
   async run(): Promise<StopResult> {
     const {flags} = await this.parse(this.constructor as typeof Stop)
-    const target = await this.findTarget(flags)
-    this.note(`Sending ${COMMAND_SIGNALS[this.kind]} to Puma master ${target.master.pid}; waiting up to ${flags.timeout} s for it to exit...`)
-    const result = await stopServer(target, {command: this.kind, timeoutMs: flags.timeout * 1000, signal: this.interrupt.signal})
-    this.log(`Puma master ${result.pid} ${this.kind === 'stop' ? 'stopped' : 'halted'} in ${(result.durationMs / 1000).toFixed(1)} s`)
+    const reach = await this.reach(flags)
+    const master = reach.target?.master
+    const via = this.viaFor(reach, flags.via)
+    this.note(`Stopping Puma${master ? ` master ${master.pid}` : ''} (${this.kind}, by ${via}); waiting up to ${flags.timeout} s for it to exit...`)
+    const result = await stopServer({command: this.kind, via, master, control: reach.control, timeoutMs: flags.timeout * 1000, signal: this.interrupt.signal})
+    this.log(`Puma${result.pid ? ` master ${result.pid}` : ''} ${this.kind === 'stop' ? 'stopped' : 'halted'} in ${(result.durationMs / 1000).toFixed(1)} s (sent ${result.sent})`)
     return result
   }
 }

@@ -13,8 +13,9 @@ export interface LogSource {
  * (stdout_redirect, or `puma >> log`). Puma ≤ 4.1 writes a failing worker's exception to stderr,
  * so a separate stderr file is followed too. Empty when the log goes to a pipe, a tty or the journal.
  */
-export function locateLogs(masterPid: number, logFlag: string | undefined, cwd = process.cwd()): LogSource[] {
+export function locateLogs(masterPid: number | undefined, logFlag: string | undefined, cwd = process.cwd()): LogSource[] {
   if (logFlag) return [{path: resolve(cwd, logFlag), via: '--log'}]
+  if (masterPid === undefined) return [] // only a control URL is known
   const details = readProcessDetails(masterPid)
   const sources: LogSource[] = []
   for (const [path, via] of [

@@ -17,6 +17,12 @@ export function viewMode(options: {json: boolean; quiet: boolean}, stream: NodeJ
   return stream.isTTY ? 'spinner' : 'plain'
 }
 
+function following(start: RestartStart): string {
+  const sources = start.logs.map((log) => log.path)
+  if (sources.length === 0 && start.stats) return "following Puma's /stats"
+  return `following ${sources.join(' and ')}${start.stats ? ', confirming with /stats' : ''}`
+}
+
 const SYMBOLS = {'restart-started': '→', 'worker-booted': '✔', warning: '⚠', error: '✖'} as const
 
 export async function restartView(mode: ViewMode, stream: NodeJS.WriteStream = process.stderr): Promise<RestartView> {
@@ -26,7 +32,7 @@ export async function restartView(mode: ViewMode, stream: NodeJS.WriteStream = p
   const line = (kind: keyof typeof SYMBOLS, message: string) => `${colour[kind](SYMBOLS[kind])} ${message}`
   const startLines = (start: RestartStart) => [
     ...start.preflight.warnings.map((warning) => line('warning', warning)),
-    `Sent ${start.signal} to Puma master ${start.pid}${start.logs.length > 0 ? `; following ${start.logs.map((log) => log.path).join(' and ')}` : ''}`,
+    `Sent ${start.sent} to ${start.via === 'control' ? "Puma's control server" : `Puma master ${start.pid}`}; ${following(start)}`,
   ]
 
   if (mode === 'plain') {

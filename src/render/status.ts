@@ -3,6 +3,11 @@ import {type Paint} from './colour.js'
 import {formatBytes, formatDuration} from './format.js'
 import {formatTable} from './table.js'
 
+function checkin(worker: ServerStatus['workers'][number]): string {
+  if (worker.checkinAgeSeconds === undefined) return '-'
+  return `${worker.checkinAgeSeconds} s ago${worker.stale ? ' (STALE: past worker_timeout)' : ''}`
+}
+
 export function renderStatus(status: ServerStatus, paint: Paint): string[] {
   const version = status.version ? `Puma ${status.version}` : 'Puma (before 2.8)'
   const lines = [
@@ -13,10 +18,18 @@ export function renderStatus(status: ServerStatus, paint: Paint): string[] {
     `  memory    ${formatBytes(status.rssBytes)} (master)`,
     `  found by  ${status.foundBy}`,
   ]
+  if (status.phase !== undefined) lines.push(`  phase     ${status.phase}`)
+  if (status.statsError) lines.push(paint.yellow(`  /stats    unavailable: ${status.statsError}`))
   if (status.mode === 'cluster') {
     lines.push(`  workers   ${status.workers.length}`, '')
-    const rows = status.workers.map((w) => [w.index === undefined ? '?' : String(w.index), String(w.pid), formatDuration(w.uptimeSeconds), formatBytes(w.rssBytes), formatDuration(w.cpuSeconds)])
-    lines.push(...formatTable(['INDEX', 'PID', 'UPTIME', 'RSS', 'CPU'], rows).map((line) => `  ${line}`))
+    const withStats = status.workers.some((w) => w.phase !== undefined)
+    const rows = status.workers.map((w) => {
+      const row = [w.index === undefined ? '?' : String(w.index), String(w.pid), formatDuration(w.uptimeSeconds), formatBytes(w.rssBytes), formatDuration(w.cpuSeconds)]
+      if (withStats) row.push(w.phase === undefined ? '-' : String(w.phase), w.booted ? 'yes' : paint.red('no'), checkin(w))
+      return row
+    })
+    const header = ['INDEX', 'PID', 'UPTIME', 'RSS', 'CPU', ...(withStats ? ['PHASE', 'BOOTED', 'CHECK-IN'] : [])]
+    lines.push(...formatTable(header, rows).map((line) => `  ${line}`))
   }
 
   return lines

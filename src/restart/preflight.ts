@@ -1,6 +1,7 @@
 import {open, readFile} from 'node:fs/promises'
 import {join} from 'node:path'
 
+import {type PumaStats, unsettled} from '../control/stats.js'
 import {parseLine} from '../log/parse.js'
 import {type PumaMaster} from '../target/scan.js'
 
@@ -9,6 +10,8 @@ const TAIL_BYTES = 256 * 1024
 
 export interface Preflight {
   mode: 'single' | 'cluster'
+  /** The workers before the signal: index and PID. */
+  workers: Array<{index?: number; pid: number}>
   /** false when Puma will turn a USR1 into a hot restart; undefined when ctl cannot tell. */
   phasedAvailable?: boolean
   warnings: string[]
@@ -24,15 +27,22 @@ const DEFAULT_CONFIGS = ['config/puma.rb', 'config/puma/production.rb']
  * the log, and a config given with -C is not visible: then this says nothing, and the wait still
  * follows what Puma does.
  */
-export async function preflight(master: PumaMaster, logPaths: string[], kind: 'phased' | 'hot', folder?: string): Promise<Preflight> {
-  const mode = master.workers.length > 0 ? 'cluster' : 'single'
+export async function preflight(
+  sources: {master?: PumaMaster; stats?: PumaStats; statsLater?: PumaStats; logPaths: string[]; folder?: string},
+  kind: 'phased' | 'hot',
+): Promise<Preflight> {
+  const {master, stats} = sources
+  const workers = master?.workers ?? stats?.workerStatus.map(({index, pid}) => ({index, pid})) ?? []
+  const mode = master ? (master.workers.length > 0 ? 'cluster' : 'single') : (stats?.mode ?? 'cluster')
   let phasedAvailable: boolean | undefined = mode === 'single' ? false : undefined
   if (mode === 'cluster') {
-    for (const path of logPaths) phasedAvailable ??= await lastBannerSays(path)
-    for (const config of folder ? DEFAULT_CONFIGS : []) phasedAvailable ??= await configSays(join(folder!, config))
+    for (const path of sources.logPaths) phasedAvailable ??= await lastBannerSays(path)
+    for (const config of sources.folder ? DEFAULT_CONFIGS : []) phasedAvailable ??= await configSays(join(sources.folder!, config))
   }
 
   const warnings: string[] = []
+  const inProgress = stats && unsettled(stats, sources.statsLater)
+  if (inProgress) warnings.push(inProgress)
   if (kind === 'phased' && phasedAvailable === false) {
     warnings.push(
       mode === 'single'
@@ -41,7 +51,7 @@ export async function preflight(master: PumaMaster, logPaths: string[], kind: 'p
     )
   }
 
-  return {mode, phasedAvailable, warnings}
+  return {mode, workers, phasedAvailable, warnings}
 }
 
 async function lastBannerSays(path: string): Promise<boolean | undefined> {

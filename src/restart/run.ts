@@ -1,11 +1,14 @@
+import {type ControlEndpoint} from '../control/client.js'
+import {fetchStats, hasUnbooted, type PumaStats} from '../control/stats.js'
+import {statsConfirm, statsEvents} from '../control/stats-events.js'
+import {deliver, type Delivery, type Via} from '../deliver.js'
 import {CtlError, type ExitName, usageError} from '../errors.js'
 import {followLog, logEnd} from '../log/follow.js'
 import {locateLogs, type LogSource} from '../log/locate.js'
 import {parseLine} from '../log/parse.js'
-import {sendSignal} from '../signals.js'
-import {type Target} from '../target/find.js'
 import {hasExited, type Kill, startTicks} from '../target/liveness.js'
 import {readProcessDetails} from '../target/process-table.js'
+import {type PumaMaster} from '../target/scan.js'
 import {FAILURE_DETAIL_GRACE_MS, initialState, progress, reduce, type RestartInput, type RestartKind, type RestartOutcome, type RestartState} from './machine.js'
 import {type Preflight, preflight} from './preflight.js'
 
@@ -16,78 +19,92 @@ import {type Preflight, preflight} from './preflight.js'
  */
 const LIVENESS_POLL_MS = 250
 
+/** How often /stats is asked when it is the only source (no log to follow), or to confirm the end. */
+const STATS_POLL_MS = 100
+
+/** Puma 5+ respawns a failing worker at once: a crash-looping worker has a new PID within this. */
+const CRASH_LOOP_LOOK_MS = 200
+
 export interface RestartRequest {
   kind: RestartKind
-  target: Target
+  /** The verified master; undefined when only a control URL is known. */
+  master?: PumaMaster
+  control?: ControlEndpoint
+  via: Via
   timeoutMs: number
   /** --log; otherwise the master's stdout/stderr files are followed. */
   logPath?: string
-  /** false: send the signal and return, as pumactl does. */
+  /** false: send and return, as pumactl does. */
   wait: boolean
   /** Ctrl-C: stop waiting, send nothing more. */
   signal: AbortSignal
   cwd?: string
   kill?: Kill
   now?: () => number
-  /** Called once the signal is sent, then after every step of the wait. */
+  /** Called once the command is sent, then after every step of the wait. */
   onStart?: (start: RestartStart) => void
   onUpdate?: (state: RestartState) => void
 }
 
-export interface RestartStart {
-  pid: number
-  signal: NodeJS.Signals
+export interface RestartStart extends Delivery {
+  pid?: number
   logs: LogSource[]
+  /** true when /stats is followed (the only source, or confirming the log's verdict). */
+  stats: boolean
   preflight: Preflight
 }
 
-export type RestartReport =
-  | ({waited: false} & RestartStart)
-  | ({waited: true; logs: string[]} & RestartOutcome)
+export type RestartReport = ({waited: false} & RestartStart) | ({waited: true; logs: string[]} & RestartOutcome)
 
 /**
- * A restart from start to verdict: find the log and remember its end, signal the master, then feed
- * log lines, clock ticks and the master's death to the state machine until it reaches an outcome.
- * A failed outcome is thrown as a CtlError carrying the outcome's exit code and data.
+ * A restart from start to verdict: find the log and remember its end, send the command, then feed
+ * log lines (or /stats changes when there is no log), deadline ticks and the master's death to
+ * the state machine until it reaches an outcome; /stats, where known, confirms a success. A failed
+ * outcome is thrown as a CtlError carrying the outcome's exit code and data.
  */
 export async function runRestart(request: RestartRequest): Promise<RestartReport> {
-  const {target, kind} = request
+  const {master, control, kind} = request
   const now = request.now ?? Date.now
-  const {pid} = target.master
+  const pid = master?.pid
   const logs = locateLogs(pid, request.logPath, request.cwd)
-  if (request.wait && logs.length === 0) {
-    const stdout = readProcessDetails(pid)?.stdout ?? 'unknown'
-    throw usageError(`cannot wait for the restart: Puma's log is not a file ctl can follow (the master's stdout is ${stdout})`, {
-      suggestion: 'pass --log PATH (the file Puma logs to), or --no-wait to only send the signal',
+  if (request.wait && logs.length === 0 && !control) {
+    const stdout = pid === undefined ? 'unknown' : (readProcessDetails(pid)?.stdout ?? 'unknown')
+    throw usageError(`cannot wait for the restart: Puma's log is not a file ctl can follow (the master's stdout is ${stdout}), and no control server is known`, {
+      suggestion: 'pass --log PATH (the file Puma logs to), --state (whose control server ctl can ask), or --no-wait to only send the signal',
     })
   }
 
-  const checks = await preflight(target.master, logs.map((log) => log.path), kind, readProcessDetails(pid)?.cwd)
+  const statsBefore = control ? await fetchStats(control, {signal: request.signal}) : undefined
+  // A worker not booted before the signal: a second look tells whether it is crash-looping.
+  const statsLater = control && hasUnbooted(statsBefore) ? await pause(CRASH_LOOP_LOOK_MS, request.signal).then(() => fetchStats(control, {signal: request.signal})) : undefined
+  const folder = pid === undefined ? undefined : readProcessDetails(pid)?.cwd
+  const checks = await preflight({master, stats: statsBefore, statsLater, logPaths: logs.map((log) => log.path), folder}, kind)
   // Remember where each log ends before the signal: only what the restart writes is read.
   const positions = await Promise.all(logs.map((log) => logEnd(log.path)))
-  const identity = startTicks(pid)
+  const identity = pid === undefined ? undefined : startTicks(pid)
   const startedAt = now()
-  const signal = sendSignal(pid, kind === 'phased' ? 'phased-restart' : 'restart', request.kill)
-  const start: RestartStart = {pid, signal, logs, preflight: checks}
+  const delivery = await deliver(kind === 'phased' ? 'phased-restart' : 'restart', {via: request.via, master, control, kill: request.kill, signal: request.signal})
+  const start: RestartStart = {...delivery, pid, logs, stats: Boolean(control), preflight: checks}
   request.onStart?.(start)
   if (!request.wait) return {waited: false, ...start}
 
   let state = initialState({
     kind,
-    masterPid: pid,
+    masterPid: pid ?? 0,
     mode: checks.mode,
-    workers: target.master.workers.length,
-    oldWorkers: target.master.workers.map(({index, pid: workerPid}) => ({index, pid: workerPid})),
+    workers: checks.workers.length,
+    oldWorkers: checks.workers,
     startedAt,
     timeoutMs: request.timeoutMs,
+    previousPhase: statsBefore?.phase,
   })
   let settle!: () => void
   const settled = new Promise<void>((resolve) => (settle = resolve))
-  let followError: unknown
+  let sourceError: unknown
   // Time matters to the machine at two moments only: the deadline, and the end of a failing
   // worker's grace for its error lines. Ticks are sent then, not periodically.
   const tick = () => dispatch({type: 'tick', at: now()})
-  const timers = [setTimeout(tick, request.timeoutMs + 1)]
+  const timers: NodeJS.Timeout[] = [setTimeout(tick, request.timeoutMs + 1)]
   const dispatch = (input: RestartInput) => {
     if (state.outcome) return
     const wasFailing = state.status === 'failing'
@@ -97,22 +114,25 @@ export async function runRestart(request: RestartRequest): Promise<RestartReport
     if (state.outcome) settle()
   }
 
-  const stopFollowing = new AbortController()
-  const followers = logs.map(async (log, i) => {
+  const stopSources = new AbortController()
+  const sources = logs.map(async (log, i) => {
     try {
-      for await (const line of followLog(log.path, {from: positions[i], signal: stopFollowing.signal})) {
+      for await (const line of followLog(log.path, {from: positions[i], signal: stopSources.signal})) {
         dispatch({type: 'log', event: parseLine(line), at: now()})
       }
     } catch (error) {
-      followError = error
+      sourceError = error
       settle()
     }
   })
+  // Without a log, /stats is the source: its changes become the events the machine reads.
+  if (logs.length === 0 && control) sources.push(followStats(control, statsBefore, pid, stopSources.signal, (event) => dispatch({type: 'log', event, at: now()})))
 
   // The master's death is confirmed on the poll after it is first seen, so that the lines it wrote
   // while dying (an app that failed to load) reach the machine first through the log watcher.
   let goneSeen = false
   const poller = setInterval(() => {
+    if (pid === undefined) return
     const gone = hasExited(pid, identity)
     if (gone && goneSeen) dispatch({type: 'master-exited', at: now()})
     goneSeen = gone
@@ -121,24 +141,79 @@ export async function runRestart(request: RestartRequest): Promise<RestartReport
   request.signal.addEventListener('abort', onInterrupt, {once: true})
   try {
     if (!request.signal.aborted) await settled
+    if (state.outcome?.exitCode === 0 && control && logs.length > 0) await confirmWithStats(control, state, request, now)
   } finally {
     clearInterval(poller)
     for (const timer of timers) clearTimeout(timer)
     request.signal.removeEventListener('abort', onInterrupt)
-    stopFollowing.abort()
-    await Promise.allSettled(followers)
+    stopSources.abort()
+    await Promise.allSettled(sources)
   }
 
-  if (followError) throw followError
-  if (!state.outcome) {
-    throw new CtlError('interrupted', `interrupted while waiting: ${progress(state).label}; nothing more was sent to Puma`, {
-      data: {state: progress(state)},
-    })
-  }
-
+  if (sourceError) throw sourceError
+  if (!state.outcome) throw interrupted(progress(state).label)
   const report: RestartReport = {waited: true, logs: logs.map((log) => log.path), ...state.outcome}
   if (state.outcome.exitCode !== 0) throw outcomeError(report)
   return report
+}
+
+/** Polls /stats and hands what changed to `emit`; refused connections (a hot restart's exec) are skipped. */
+async function followStats(control: ControlEndpoint, first: PumaStats | undefined, masterPid: number | undefined, signal: AbortSignal, emit: (event: ReturnType<typeof statsEvents>[number]) => void): Promise<void> {
+  let previous = first
+  while (!signal.aborted) {
+    await pause(STATS_POLL_MS, signal)
+    let current: PumaStats
+    try {
+      current = await fetchStats(control, {signal, timeoutMs: 5000})
+    } catch (error) {
+      if (error instanceof CtlError && error.exitCode === 3) continue // restarting: the control server is down a moment
+      throw error
+    }
+
+    for (const event of statsEvents(previous, current, masterPid)) emit(event)
+    previous = current
+  }
+}
+
+/** The log said done; /stats must agree (every worker booted in the phase, none old) before exit 0. */
+async function confirmWithStats(control: ControlEndpoint, state: RestartState, request: RestartRequest, now: () => number): Promise<void> {
+  const outcome = state.outcome!
+  const phase = outcome.restart === 'hot' ? 0 : outcome.phase
+  const deadline = state.plan.startedAt + request.timeoutMs
+  let disagreement: string | undefined
+  for (;;) {
+    try {
+      disagreement = statsConfirm(await fetchStats(control, {signal: request.signal, timeoutMs: 5000}), phase)
+    } catch (error) {
+      if (!(error instanceof CtlError && error.exitCode === 3)) throw error
+      disagreement = 'the control server did not answer'
+    }
+
+    if (!disagreement) return
+    if (now() >= deadline || request.signal.aborted) break
+    await pause(STATS_POLL_MS, request.signal)
+  }
+
+  if (request.signal.aborted) throw interrupted(`the log showed the restart done; ${disagreement}`)
+  throw new CtlError('timedOut', `the log showed the restart done, but ${disagreement} (after ${request.timeoutMs / 1000} s)`)
+}
+
+/** Waits `ms`, or less when `signal` aborts; leaves no listener behind either way. */
+async function pause(ms: number, signal: AbortSignal): Promise<void> {
+  await new Promise<void>((resolve) => {
+    const done = () => {
+      clearTimeout(timer)
+      signal.removeEventListener('abort', done)
+      resolve()
+    }
+
+    const timer = setTimeout(done, ms)
+    signal.addEventListener('abort', done, {once: true})
+  })
+}
+
+function interrupted(where: string): CtlError {
+  return new CtlError('interrupted', `interrupted while waiting: ${where}; nothing more was sent to Puma`)
 }
 
 const EXIT_NAMES: Record<RestartOutcome['outcome'], ExitName> = {

@@ -1,12 +1,12 @@
 import {type ChildProcess, spawn} from 'node:child_process'
-import {closeSync, existsSync, openSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync} from 'node:fs'
+import {closeSync, existsSync, openSync, renameSync, rmSync, writeFileSync} from 'node:fs'
 import {mkdtemp} from 'node:fs/promises'
-import {createServer} from 'node:net'
 import {tmpdir} from 'node:os'
 import {basename, join} from 'node:path'
 import {setTimeout as sleep} from 'node:timers/promises'
 
 import {projectRoot} from './paths.js'
+import {bytesOf, freePort, isAlive, isWorkerOf, killQuietly, readOrEmpty, titleOf, workerPidsOf} from './processes.js'
 
 /**
  * Drives test/fake-puma/fake-puma.rb: a fake Puma master of a chosen version family, for the
@@ -99,78 +99,6 @@ export function bootLines(text: string): BootLine[] {
   return [...text.matchAll(BOOT_LINE)].map((m) =>
     m[2] === undefined ? {pid: Number(m[1]), phase: Number(m[3])} : {index: Number(m[1]), pid: Number(m[2]), phase: Number(m[3])},
   )
-}
-
-/** A process's title as `ps` would show it; '' if it is gone or a zombie. */
-export function titleOf(pid: number): string {
-  try {
-    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').replaceAll('\0', ' ').trim()
-  } catch {
-    return ''
-  }
-}
-
-function isWorkerOf(masterPid: number, title: string): RegExpMatchArray | null {
-  return title.match(new RegExp(`^puma: cluster worker(?: (\\d+))?: ${masterPid}(?: \\[.*\\])?$`))
-}
-
-/** Workers of a master found by their titles: `puma: cluster worker [I]: MASTERPID [tag]`. */
-export function workerPidsOf(masterPid: number): number[] {
-  const found: Array<{index: number; pid: number}> = []
-  for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue
-    const match = isWorkerOf(masterPid, titleOf(Number(entry)))
-    if (match) found.push({index: match[1] === undefined ? -1 : Number(match[1]), pid: Number(entry)})
-  }
-
-  return found.sort((a, b) => a.index - b.index || a.pid - b.pid).map((w) => w.pid)
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0)
-    return true
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM'
-  }
-}
-
-function killQuietly(pid: number, signal: NodeJS.Signals): void {
-  try {
-    process.kill(pid, signal)
-  } catch {}
-}
-
-function readOrEmpty(path: string): string {
-  return bytesOf(path).toString('utf8')
-}
-
-function bytesOf(path: string): Buffer {
-  try {
-    return readFileSync(path)
-  } catch {
-    return Buffer.alloc(0) // not written yet (the log appears after the first banner) or already removed
-  }
-}
-
-/** Polls `done` (every 20 ms) until it holds; rejects after `timeoutMs`. */
-export async function waitUntil(done: () => boolean, {timeoutMs = 10_000, what = 'a condition'} = {}): Promise<void> {
-  const deadline = Date.now() + timeoutMs
-  while (!done()) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`)
-    await sleep(20) // eslint-disable-line no-await-in-loop
-  }
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer()
-    server.once('error', reject)
-    server.listen(0, '127.0.0.1', () => {
-      const {port} = server.address() as {port: number}
-      server.close(() => resolve(port))
-    })
-  })
 }
 
 // Last resort if a test run dies without its after hooks: SIGKILL what is left, by PID.
@@ -294,7 +222,7 @@ export async function startFakePuma(options: FakePumaOptions = {}): Promise<Fake
     dialect,
     dir,
     exited,
-    isAlive: () => !exitedFlag && alive(pid),
+    isAlive: () => !exitedFlag && isAlive(pid),
     log,
     logPath,
     logSize: () => bytesOf(logPath).length,

@@ -1,9 +1,9 @@
 import {spawn} from 'node:child_process'
-import {mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync} from 'node:fs'
-import {createServer} from 'node:net'
+import {mkdirSync, mkdtempSync, rmSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
-import {setTimeout as sleep} from 'node:timers/promises'
+
+import {freePort, killQuietly, readOrEmpty, waitFor, workerPidsOf} from './processes.js'
 
 export const OK_APP = "run ->(env) { [200, {'Content-Type' => 'text/plain'}, ['ok']] }\n"
 export const RAISING_APP = "raise 'boom: simulated boot failure'\nrun ->(env) { [200, {}, ['never']] }\n"
@@ -34,17 +34,6 @@ export interface PumaCluster {
   setApp(source: string): void
   /** Kills the master and every worker ever seen, by PID, and removes the folder. Safe to call twice. */
   stop(): Promise<void>
-}
-
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer()
-    server.once('error', reject)
-    server.listen(0, '127.0.0.1', () => {
-      const {port} = server.address() as {port: number}
-      server.close(() => resolve(port))
-    })
-  })
 }
 
 /** Starts a real Puma (Debian's 5.6.5) on 127.0.0.1 in a temporary folder and waits for every worker's boot line. */
@@ -121,50 +110,4 @@ export async function startPumaCluster(options: ClusterOptions = {}): Promise<Pu
   }
 
   return cluster
-}
-
-export function workerPidsOf(masterPid: number): number[] {
-  const pids: number[] = []
-  for (const name of readdirSync('/proc')) {
-    if (!/^\d+$/.test(name)) continue
-    const cmd = readOrEmpty(`/proc/${name}/cmdline`).replaceAll('\0', ' ').trim()
-    if (new RegExp(`^puma: cluster worker \\d+: ${masterPid}\\b`).test(cmd)) pids.push(Number(name))
-  }
-
-  return pids
-}
-
-export function readOrEmpty(path: string): string {
-  try {
-    return readFileSync(path, 'utf8')
-  } catch {
-    return ''
-  }
-}
-
-export function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0)
-  } catch {
-    return false
-  }
-
-  // a zombie (killed, not yet reaped by its parent) is not alive
-  return !/^\d+ \(.*\) Z/.test(readOrEmpty(`/proc/${pid}/stat`))
-}
-
-export function killQuietly(pid: number, signal: NodeJS.Signals): void {
-  if (!Number.isSafeInteger(pid) || pid <= 1) return // never the group, never init
-  try {
-    process.kill(pid, signal)
-  } catch {}
-}
-
-/** Test-side waiting for an outside process: polls, with a deadline and a useful failure message. */
-export async function waitFor(condition: () => boolean, timeoutMs: number, describe: () => string = () => 'condition'): Promise<void> {
-  const deadline = Date.now() + timeoutMs
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for: ${describe()}`)
-    await sleep(25)
-  }
 }

@@ -7,10 +7,8 @@ import {
   type FakePuma,
   type FakePumaOptions,
   startFakePuma,
-  titleOf,
-  waitUntil,
-  workerPidsOf,
 } from '../helpers/fake-puma.js'
+import {titleOf, waitFor, workerPidsOf} from '../helpers/processes.js'
 
 /**
  * The fake Puma is what later tests trust for every version real Puma (5.6.5) cannot show, so its
@@ -249,7 +247,7 @@ describe('fake Puma', function () {
     fake.signal('SIGQUIT')
     assert.deepEqual(await fake.exited, {code: null, signal: 'SIGQUIT'})
     assert.ok(!existsSync(fake.pidfile))
-    await waitUntil(() => workers.every((pid) => gone(pid)), {what: 'the workers to die'})
+    await waitFor(() => workers.every((pid) => gone(pid)), 10_000, () => 'the workers to die')
     const text = fake.log().slice(from)
     assert.deepEqual(all(text, /^\[(\d+)\] ! Detected parent died, dying$/m).map((m) => Number(m[1])).sort(), [...workers].sort(), text)
     for (const pid of workers) assert.ok(gone(pid))
@@ -269,7 +267,7 @@ describe('fake Puma', function () {
     from = fake.logSize()
     fake.signal('SIGTTOU')
     await fake.waitForLog(new RegExp(`^\\[${fake.pid}\\] - Worker 2 \\(PID: ${added.pid}\\) terminating$`, 'm'), {from})
-    await waitUntil(() => gone(added.pid), {what: 'the culled worker to exit'})
+    await waitFor(() => gone(added.pid), 10_000, () => 'the culled worker to exit')
     assert.equal(fake.workerPids().length, 2)
   })
 

@@ -5,7 +5,8 @@ import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 
 import {binRun} from '../helpers/paths.js'
-import {isAlive, killQuietly, type PumaCluster, readOrEmpty, startPumaCluster, waitFor, workerPidsOf} from '../helpers/puma-cluster.js'
+import {isAlive, killQuietly, readOrEmpty, waitFor, workerPidsOf} from '../helpers/processes.js'
+import {type PumaCluster, startPumaCluster} from '../helpers/puma-cluster.js'
 import {jsonOf, runCtl} from '../helpers/run-ctl.js'
 
 /** ctl against real Puma 5.6.5 clusters: finding, refusing, status, stop/halt and the other signals. */
@@ -221,8 +222,8 @@ describe('foundation against real Puma', function () {
       assert.equal(isAlive(cluster.pid), false, 'the master has exited when ctl returns')
       for (const worker of workers) assert.equal(isAlive(worker), false)
       assert.equal(readOrEmpty(cluster.pidfile), '', 'Puma removed its pidfile')
-      assert.match(result.stdout, new RegExp(`Puma master ${cluster.pid} stopped in`))
-      assert.match(result.stderr, /Sending SIGTERM/)
+      assert.match(result.stdout, new RegExp(`Puma master ${cluster.pid} stopped in .* \\(sent SIGTERM\\)`))
+      assert.match(result.stderr, new RegExp(`Stopping Puma master ${cluster.pid} \\(stop, by signal\\)`))
     })
 
     it('status of a stopped server (stale pidfile after SIGKILL): exit 3', async () => {
@@ -239,7 +240,7 @@ describe('foundation against real Puma', function () {
       const cluster = await start({workers: 1})
       const result = await runCtl(['halt', '--state', cluster.statePath, '--json'])
       assert.equal(result.code, 0, result.stderr)
-      assert.equal(jsonOf(result).signal, 'SIGQUIT')
+      assert.equal(jsonOf(result).sent, 'SIGQUIT')
       assert.equal(isAlive(cluster.pid), false)
     })
 

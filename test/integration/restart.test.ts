@@ -2,7 +2,8 @@ import {strict as assert} from 'node:assert'
 import {renameSync, truncateSync} from 'node:fs'
 import {request} from 'node:http'
 
-import {isAlive, killQuietly, type PumaCluster, RAISING_APP, readOrEmpty, startPumaCluster, waitFor} from '../helpers/puma-cluster.js'
+import {isAlive, killQuietly, readOrEmpty, waitFor} from '../helpers/processes.js'
+import {type PumaCluster, RAISING_APP, startPumaCluster} from '../helpers/puma-cluster.js'
 import {jsonOf, runCtl, startCtl} from '../helpers/run-ctl.js'
 
 const SLOW_BOOT_APP = "sleep 30\nrun ->(env) { [200, {}, ['slow']] }\n"

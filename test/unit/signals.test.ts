@@ -29,6 +29,8 @@ describe('signals', () => {
     'reopen-logs': 'SIGHUP',
     'worker-count-up': 'SIGTTIN',
     'worker-count-down': 'SIGTTOU',
+    refork: 'SIGURG',
+    info: process.platform === 'linux' ? 'SIGPWR' : 'SIGINFO',
   }
   for (const [command, signal] of Object.entries(expected)) {
     it(`${command} sends ${signal}`, () => {

@@ -1,0 +1,18 @@
+import {deliver, type Delivery, type Via} from '../deliver.js'
+import {usageError} from '../errors.js'
+import {type Reach} from '../base-command.js'
+
+/**
+ * Refork (fork_worker, Puma 5+): workers 1.. are re-forked from worker 0. Puma ignores SIGURG
+ * without fork_worker, and the control app answers 404; ctl cannot see fork_worker from outside.
+ */
+export async function refork(reach: Reach, via: Via, signal?: AbortSignal): Promise<Delivery> {
+  const master = reach.target?.master
+  if (via === 'signal' && master && master.workers.length === 0) {
+    throw usageError(`refusing: pid ${master.pid} runs in single mode (no workers), where refork does not exist`)
+  }
+
+  const delivery = await deliver('refork', {via, master, control: reach.control, signal})
+  if (via === 'signal') delivery.warnings.push('Puma ignores SIGURG unless fork_worker is configured')
+  return delivery
+}

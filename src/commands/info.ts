@@ -1,0 +1,18 @@
+import {info, type InfoResult} from '../actions/info.js'
+import {BaseCommand, TARGET_HELP, targetFlags} from '../base-command.js'
+
+export default class Info extends BaseCommand {
+  static summary = "Make Puma write its threads' backtraces to its log (SIGPWR on Linux, Puma 8.0+ only)."
+  static description = `Before Puma 8.0, SIGPWR is not trapped and kills the server, so ctl refuses (exit 2); \`ctl thread-backtraces\` gets the same backtraces from the control server.
+
+${TARGET_HELP}`
+
+  static flags = {...targetFlags}
+
+  async run(): Promise<InfoResult> {
+    const {flags} = await this.parse(Info)
+    const result = info(await this.findTarget(flags))
+    this.log(`Sent ${result.signal} to Puma master ${result.pid}: the backtraces are in its log`)
+    return result
+  }
+}

@@ -1,0 +1,146 @@
+import {connect, type Socket} from 'node:net'
+
+import {CtlError, noMasterError, notPermittedError, usageError} from '../errors.js'
+
+/** Where Puma's control app listens, and the token it wants (`none`/empty: no auth). */
+export interface ControlEndpoint {
+  url: string
+  token?: string
+  /** Where the URL came from, for messages: "--control-url", "state file tmp/pids/puma.state". */
+  origin: string
+}
+
+export type ControlAddress = {kind: 'tcp'; host: string; port: number} | {kind: 'unix'; path: string}
+
+export function parseControlUrl(url: string): ControlAddress {
+  const tcp = /^tcp:\/\/(\[[^\]]+\]|[^:/]+):(\d+)\/?$/.exec(url)
+  if (tcp) return {kind: 'tcp', host: tcp[1].replace(/^\[|\]$/g, ''), port: Number(tcp[2])}
+  const unix = /^unix:\/\/(.+)$/.exec(url)
+  // unix://@name is Linux's abstract namespace (Puma 5.3+): a leading NUL byte, no file.
+  if (unix) return {kind: 'unix', path: unix[1].startsWith('@') ? `\0${unix[1].slice(1)}` : unix[1]}
+  if (url.startsWith('ssl://')) throw usageError(`control URL ${url}: ssl:// control servers are not supported`, {suggestion: 'bind the control app to tcp://127.0.0.1 or a unix socket'})
+  throw usageError(`control URL ${JSON.stringify(url)} is not tcp://HOST:PORT or unix:///PATH`)
+}
+
+export interface ControlAnswer {
+  status: number
+  body: string
+}
+
+export interface RequestOptions {
+  timeoutMs?: number
+  signal?: AbortSignal
+}
+
+const DEFAULT_TIMEOUT_MS = 10_000
+
+/**
+ * One request to Puma's control app, as pumactl sends it: `GET /<command>?token=…` over HTTP/1.0,
+ * the token as the only query parameter (Puma ≤ 6.5 accepts nothing else), read until Puma closes.
+ * Errors carry their exit code; the token never appears in any message.
+ */
+export async function controlRequest(endpoint: ControlEndpoint, command: string, options: RequestOptions = {}): Promise<ControlAnswer> {
+  const address = parseControlUrl(endpoint.url)
+  const query = endpoint.token && endpoint.token !== 'none' ? `?token=${encodeURIComponent(endpoint.token)}` : ''
+  const raw = await exchange(address, `GET /${command}${query} HTTP/1.0\r\n\r\n`, endpoint, options)
+  const answer = parseResponse(raw, endpoint)
+  if (answer.status === 403) {
+    throw notPermittedError(`Puma's control server at ${endpoint.url} refused the token (403 ${answer.body.trim() || 'Forbidden'})`, {
+      suggestion: `${endpoint.origin === '--control-url' ? 'the --control-token' : `the token in ${endpoint.origin}`} is wrong; Puma makes a new one at every (re)start unless the config pins it: read it from the current state file (--state)`,
+    })
+  }
+
+  return answer
+}
+
+/** A JSON answer, or a clear error when Puma answers otherwise. */
+export async function controlJson<T>(endpoint: ControlEndpoint, command: string, options?: RequestOptions): Promise<T> {
+  const answer = await controlRequest(endpoint, command, options)
+  if (answer.status !== 200) throw commandRefused(endpoint, command, answer)
+  try {
+    return JSON.parse(answer.body) as T
+  } catch {
+    throw noMasterError(`the control server at ${endpoint.url} answered /${command} with something that is not JSON: ${excerpt(answer.body)}`, {
+      suggestion: 'is this URL Puma\'s control app? check control_url in the state file, or --control-url',
+    })
+  }
+}
+
+/** 404 and other non-200 answers: Puma's reason, e.g. `{ "error": "refork not available" }`. */
+export function commandRefused(endpoint: ControlEndpoint, command: string, answer: ControlAnswer): CtlError {
+  let reason = answer.body.trim()
+  try {
+    reason = (JSON.parse(reason) as {error?: string}).error ?? reason
+  } catch {}
+
+  return usageError(`Puma's control server refused /${command}: ${answer.status} ${excerpt(reason)}`, {
+    suggestion: answer.status === 404 ? `this Puma cannot do ${command} here (its version or configuration)` : undefined,
+  })
+}
+
+function exchange(address: ControlAddress, request: string, endpoint: ControlEndpoint, options: RequestOptions): Promise<string> {
+  const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS
+  return new Promise((resolve, reject) => {
+    const socket: Socket = address.kind === 'tcp' ? connect({host: address.host, port: address.port}) : connect({path: address.path})
+    const chunks: Buffer[] = []
+    const fail = (error: Error) => {
+      cleanup()
+      socket.destroy()
+      reject(error)
+    }
+
+    const onAbort = () => fail(new CtlError('interrupted', `interrupted while talking to Puma's control server at ${endpoint.url}`))
+    const timer = setTimeout(
+      () => fail(new CtlError('timedOut', `Puma's control server at ${endpoint.url} did not answer within ${timeoutMs / 1000} s`, {suggestion: 'the master may be stuck; `ctl status` shows whether it runs'})),
+      timeoutMs,
+    )
+    const cleanup = () => {
+      clearTimeout(timer)
+      options.signal?.removeEventListener('abort', onAbort)
+    }
+
+    options.signal?.addEventListener('abort', onAbort, {once: true})
+    // Write without half-closing, as pumactl does: Puma may drop a request whose client sent FIN
+    // before the answer. With HTTP/1.0 Puma closes the connection once it has answered.
+    socket.on('connect', () => socket.write(request))
+    socket.on('data', (chunk: Buffer) => chunks.push(chunk))
+    socket.on('end', () => {
+      cleanup()
+      resolve(Buffer.concat(chunks).toString('utf8'))
+    })
+    socket.on('error', (error: NodeJS.ErrnoException) => fail(connectionError(error, endpoint)))
+  })
+}
+
+function connectionError(error: NodeJS.ErrnoException, endpoint: ControlEndpoint): CtlError {
+  const fromState = endpoint.origin.startsWith('state file')
+  const stale = fromState ? ': the state file may be stale (Puma never deletes it), so Puma probably is not running' : ''
+  switch (error.code) {
+    case 'ECONNREFUSED':
+    case 'ENOENT': {
+      return noMasterError(`nothing listens on Puma's control URL ${endpoint.url} (${error.code === 'ENOENT' ? 'no such socket' : 'connection refused'})${stale}`, {
+        suggestion: fromState ? '`ctl status` without --state scans for running masters' : 'check --control-url, or whether Puma runs',
+      })
+    }
+
+    case 'EACCES': {
+      return notPermittedError(`not permitted to connect to ${endpoint.url}`, {suggestion: "run ctl as the server's user"})
+    }
+
+    default: {
+      return noMasterError(`cannot reach Puma's control server at ${endpoint.url}: ${error.code ?? error.message}${stale}`)
+    }
+  }
+}
+
+function parseResponse(raw: string, endpoint: ControlEndpoint): ControlAnswer {
+  const match = /^HTTP\/1\.[01] (\d{3})[^\r\n]*\r?\n/.exec(raw)
+  if (!match) throw noMasterError(`the control URL ${endpoint.url} did not answer like Puma's control server: ${excerpt(raw)}`)
+  const bodyStart = raw.search(/\r?\n\r?\n/)
+  return {status: Number(match[1]), body: bodyStart === -1 ? '' : raw.slice(bodyStart).replace(/^\r?\n\r?\n/, '')}
+}
+
+function excerpt(text: string): string {
+  const flat = text.replaceAll(/\s+/g, ' ').trim()
+  return JSON.stringify(flat.length > 80 ? `${flat.slice(0, 80)}…` : flat)
+}

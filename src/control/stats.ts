@@ -1,0 +1,121 @@
+import {type ControlEndpoint, controlJson, type RequestOptions} from './client.js'
+
+/** Puma's /stats as JSON (puma-facts §4): cluster keys since 2.3–4.1, single-mode keys otherwise. */
+export interface RawStats {
+  started_at?: string
+  workers?: number
+  phase?: number
+  booted_workers?: number
+  old_workers?: number
+  worker_status?: RawWorkerStatus[]
+  backlog?: number
+  running?: number
+  pool_capacity?: number
+  max_threads?: number
+  requests_count?: number
+  busy_threads?: number
+}
+
+export interface RawWorkerStatus {
+  started_at?: string
+  pid: number
+  index: number
+  phase: number
+  booted: boolean
+  last_checkin?: string
+  last_status?: {backlog?: number; running?: number; pool_capacity?: number; max_threads?: number; requests_count?: number} | Record<string, never>
+}
+
+export interface WorkerStats {
+  index: number
+  pid: number
+  phase: number
+  booted: boolean
+  startedAt?: string
+  lastCheckin?: string
+  /** Seconds since the last check-in, from ctl's clock. */
+  checkinAgeSeconds?: number
+  running?: number
+  maxThreads?: number
+  backlog?: number
+  requests?: number
+}
+
+export interface PumaStats {
+  mode: 'single' | 'cluster'
+  startedAt?: string
+  phase?: number
+  workers?: number
+  bootedWorkers?: number
+  oldWorkers?: number
+  workerStatus: WorkerStats[]
+  /** Single mode's own thread pool figures. */
+  running?: number
+  maxThreads?: number
+  backlog?: number
+  requests?: number
+}
+
+export function normalizeStats(raw: RawStats, now = Date.now()): PumaStats {
+  const cluster = raw.worker_status !== undefined || raw.workers !== undefined
+  const age = (at?: string) => (at ? Math.max(0, Math.round((now - Date.parse(at)) / 1000)) : undefined)
+  return {
+    mode: cluster ? 'cluster' : 'single',
+    startedAt: raw.started_at,
+    phase: raw.phase,
+    workers: raw.workers,
+    bootedWorkers: raw.booted_workers,
+    oldWorkers: raw.old_workers,
+    workerStatus: (raw.worker_status ?? []).map((w) => {
+      const status = (w.last_status ?? {}) as NonNullable<RawWorkerStatus['last_status']> & {running?: number; max_threads?: number; backlog?: number; requests_count?: number}
+      return {
+        index: w.index,
+        pid: w.pid,
+        phase: w.phase,
+        booted: w.booted,
+        startedAt: w.started_at,
+        lastCheckin: w.last_checkin,
+        checkinAgeSeconds: age(w.last_checkin),
+        running: status.running,
+        maxThreads: status.max_threads,
+        backlog: status.backlog,
+        requests: status.requests_count,
+      }
+    }),
+    running: raw.running,
+    maxThreads: raw.max_threads,
+    backlog: raw.backlog,
+    requests: raw.requests_count,
+  }
+}
+
+export async function fetchStats(endpoint: ControlEndpoint, options?: RequestOptions): Promise<PumaStats> {
+  return normalizeStats(await controlJson<RawStats>(endpoint, 'stats', options))
+}
+
+/**
+ * A restart already under way or stuck, seen before ctl signals: workers of several phases, old
+ * workers left over, unbooted workers. With a `later` sample, an unbooted worker whose PID changed
+ * in between is crash-looping. Undefined when all is settled.
+ */
+export function unsettled(stats: PumaStats, later?: PumaStats): string | undefined {
+  if (stats.mode === 'single') return undefined
+  const phases = [...new Set(stats.workerStatus.map((w) => w.phase))].sort((a, b) => a - b)
+  const unbooted = stats.workerStatus.filter((w) => !w.booted)
+  if (phases.length <= 1 && !stats.oldWorkers && unbooted.length === 0) return undefined
+  const parts = [`Puma is in the middle of a restart: phase ${stats.phase}`]
+  if (phases.length > 1) parts.push(`workers run phases ${phases.join(' and ')}`)
+  if (stats.oldWorkers) parts.push(`${stats.oldWorkers} old worker(s) left`)
+  for (const worker of unbooted) {
+    const again = later?.workerStatus.find((w) => w.index === worker.index)
+    const looping = again && !again.booted && again.pid !== worker.pid
+    parts.push(`worker ${worker.index} not booted${looping ? ` and crash-looping (pid ${worker.pid}, then ${again.pid})` : ''}`)
+  }
+
+  return `${parts.join('; ')}. The new restart goes ahead`
+}
+
+/** Whether a second look is worth taking: some worker is not booted. */
+export function hasUnbooted(stats: PumaStats | undefined): boolean {
+  return Boolean(stats?.workerStatus.some((w) => !w.booted))
+}

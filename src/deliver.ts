@@ -1,0 +1,57 @@
+import {type ControlEndpoint, commandRefused, controlRequest} from './control/client.js'
+import {usageError} from './errors.js'
+import {type SignalCommand, sendSignal} from './signals.js'
+import {type Kill} from './target/liveness.js'
+import {type PumaMaster} from './target/scan.js'
+
+/** The commands Puma's control app also accepts, and its path for each (puma-facts §4). */
+export const CONTROL_PATHS = {
+  'phased-restart': 'phased-restart',
+  restart: 'restart',
+  stop: 'stop',
+  halt: 'halt',
+  refork: 'refork',
+} as const satisfies Partial<Record<SignalCommand, string>>
+
+export type DeliverableCommand = keyof typeof CONTROL_PATHS
+export type Via = 'signal' | 'control'
+
+export interface Delivery {
+  via: Via
+  /** "SIGUSR1" or "GET /phased-restart", for messages. */
+  sent: string
+  warnings: string[]
+}
+
+export interface DeliverOptions {
+  via: Via
+  master?: PumaMaster
+  control?: ControlEndpoint
+  kill?: Kill
+  signal?: AbortSignal
+}
+
+/** Sends a command by signal to the verified master, or through Puma's control server. */
+export async function deliver(command: DeliverableCommand, options: DeliverOptions): Promise<Delivery> {
+  if (options.via === 'signal') {
+    if (!options.master) throw usageError(`cannot send ${command} by signal: no master PID is known`, {suggestion: 'pass --pid, --pidfile or --state, or --via control'})
+    return {via: 'signal', sent: sendSignal(options.master.pid, command, options.kill), warnings: []}
+  }
+
+  if (!options.control) {
+    throw usageError(`cannot send ${command} through the control server: no control URL is known`, {
+      suggestion: 'pass --control-url and --control-token, or --state with a state file that records control_url',
+    })
+  }
+
+  const path = CONTROL_PATHS[command]
+  const answer = await controlRequest(options.control, path, {signal: options.signal})
+  const sent = `GET /${path}`
+  if (answer.status === 200) return {via: 'control', sent, warnings: []}
+  // Single mode answers 404 to /phased-restart, yet performs a hot restart (puma-facts §4).
+  if (command === 'phased-restart' && answer.status === 404 && /phased.?rest?art not available/.test(answer.body)) {
+    return {via: 'control', sent, warnings: ['Puma answered that a phased restart is not available here (single mode): it does a hot restart instead']}
+  }
+
+  throw commandRefused(options.control, path, answer)
+}

@@ -1,0 +1,29 @@
+import {type PumaStats} from '../control/stats.js'
+import {type Paint} from './colour.js'
+import {WORKER_TIMEOUT_SECONDS} from '../status.js'
+import {formatTable} from './table.js'
+
+export function renderStats(stats: PumaStats, paint: Paint): string[] {
+  const show = (value: number | undefined) => (value === undefined ? '-' : String(value))
+  if (stats.mode === 'single') {
+    return [`single mode, started ${stats.startedAt ?? '?'}`, `threads ${show(stats.running)}/${show(stats.maxThreads)}, backlog ${show(stats.backlog)}, requests ${show(stats.requests)}`]
+  }
+
+  const header = `cluster: phase ${show(stats.phase)}, ${show(stats.bootedWorkers)}/${show(stats.workers)} workers booted, ${show(stats.oldWorkers)} old, started ${stats.startedAt ?? '?'}`
+  const rows = stats.workerStatus.map((w) => [
+    String(w.index),
+    String(w.pid),
+    String(w.phase),
+    w.booted ? 'yes' : paint.red('no'),
+    w.checkinAgeSeconds === undefined ? '-' : checkin(w.checkinAgeSeconds, paint),
+    `${show(w.running)}/${show(w.maxThreads)}`,
+    show(w.backlog),
+    show(w.requests),
+  ])
+  return [header, '', ...formatTable(['INDEX', 'PID', 'PHASE', 'BOOTED', 'CHECK-IN', 'THREADS', 'BACKLOG', 'REQUESTS'], rows)]
+}
+
+function checkin(age: number, paint: Paint): string {
+  const text = `${age} s ago`
+  return age > WORKER_TIMEOUT_SECONDS ? paint.red(`${text} (stale)`) : text
+}

@@ -1,0 +1,24 @@
+import {type ControlEndpoint} from '../control/client.js'
+import {type Target} from './find.js'
+
+export interface ControlFlags {
+  'control-url'?: string
+  'control-token'?: string
+}
+
+/**
+ * Puma's control server for this target: --control-url (with --control-token), else the
+ * control_url and token the state file recorded. The token is read from the state file each time,
+ * since Puma makes a new one at every (re)start unless the config pins it.
+ */
+export function findControl(flags: ControlFlags, target?: Target): ControlEndpoint | undefined {
+  if (flags['control-url']) return {url: flags['control-url'], token: flags['control-token'], origin: '--control-url'}
+  const state = target?.state
+  if (state?.controlUrl) return {url: state.controlUrl, token: state.controlAuthToken, origin: target!.origin}
+  return undefined
+}
+
+/** Only a control URL was given: the master is reached through its control server alone. */
+export function controlOnly(flags: ControlFlags & {pid?: string; pidfile?: string; state?: string; dir?: string; tag?: string}): boolean {
+  return Boolean(flags['control-url']) && !flags.pid && !flags.pidfile && !flags.state && !flags.dir && !flags.tag
+}

@@ -6,11 +6,14 @@ import {type PumaStats} from './stats.js'
  * that one machine decides whether the source is the log or the control server. A changed
  * started_at is a hot restart; a higher phase, a phased restart; a worker newly booted, a boot
  * line; an unbooted worker whose PID vanished, an early termination (how crash loops show).
+ * `origin` is the answer from before the signal until a restart has been told, then undefined.
  */
-export function statsEvents(before: PumaStats | undefined, now: PumaStats, masterPid?: number): LogEvent[] {
+export function statsEvents(before: PumaStats | undefined, now: PumaStats, masterPid?: number, origin: PumaStats | undefined = before): LogEvent[] {
   const events: LogEvent[] = []
   const note = (text: string) => `(/stats) ${text}`
-  const restarted = before?.startedAt !== undefined && now.startedAt !== undefined && now.startedAt !== before.startedAt
+  // `origin` (the answer from before the signal) is what a hot restart is told from: samples in
+  // between may show a master that has already stopped its old workers.
+  const restarted = origin !== undefined && hotRestarted(origin, now)
   if (restarted) {
     events.push({kind: 'hot-restart', prefixPid: masterPid, line: note(`Puma restarted at ${now.startedAt}`)})
     if (now.mode === 'single') events.push({kind: 'ready', prefixPid: masterPid, line: note('Puma serves again (single mode)')})
@@ -40,6 +43,18 @@ export function statsEvents(before: PumaStats | undefined, now: PumaStats, maste
   }
 
   return events
+}
+
+/**
+ * A hot restart resets started_at, but only to the second, and the phase to 0; a quick restart of
+ * a young server shows neither. Then every worker is new at once while the phase did not move,
+ * which a phased restart (one worker at a time, phase + 1) never shows.
+ */
+function hotRestarted(before: PumaStats, now: PumaStats): boolean {
+  if (before.startedAt !== undefined && now.startedAt !== undefined && now.startedAt !== before.startedAt) return true
+  if (before.phase !== undefined && now.phase !== undefined && now.phase < before.phase) return true
+  const oldPids = new Set(before.workerStatus.map((w) => w.pid))
+  return oldPids.size > 0 && now.workerStatus.length > 0 && now.phase === before.phase && now.workerStatus.every((w) => !oldPids.has(w.pid))
 }
 
 /** /stats agrees that the restart is over: every worker booted in `phase`, none old. */

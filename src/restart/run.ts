@@ -102,8 +102,10 @@ export async function runRestart(request: RestartRequest): Promise<RestartReport
   const settled = new Promise<void>((resolve) => (settle = resolve))
   let sourceError: unknown
   // Time matters to the machine at two moments only: the deadline, and the end of a failing
-  // worker's grace for its error lines. Ticks are sent then, not periodically.
-  const tick = () => dispatch({type: 'tick', at: now()})
+  // worker's grace for its error lines. Ticks are sent then, not periodically. A master found dead
+  // then is what ended it (an app that failed to load takes the master down, and its exception
+  // may arrive from stderr before the log's "Unable to load application").
+  const tick = () => dispatch(pid !== undefined && hasExited(pid, identity) ? {type: 'master-exited', at: now()} : {type: 'tick', at: now()})
   const timers: NodeJS.Timeout[] = [setTimeout(tick, request.timeoutMs + 1)]
   const dispatch = (input: RestartInput) => {
     if (state.outcome) return
@@ -160,6 +162,7 @@ export async function runRestart(request: RestartRequest): Promise<RestartReport
 /** Polls /stats and hands what changed to `emit`; refused connections (a hot restart's exec) are skipped. */
 async function followStats(control: ControlEndpoint, first: PumaStats | undefined, masterPid: number | undefined, signal: AbortSignal, emit: (event: ReturnType<typeof statsEvents>[number]) => void): Promise<void> {
   let previous = first
+  let origin = first
   while (!signal.aborted) {
     await pause(STATS_POLL_MS, signal)
     let current: PumaStats
@@ -170,7 +173,9 @@ async function followStats(control: ControlEndpoint, first: PumaStats | undefine
       throw error
     }
 
-    for (const event of statsEvents(previous, current, masterPid)) emit(event)
+    const events = statsEvents(previous, current, masterPid, origin)
+    if (events.some((event) => event.kind === 'hot-restart')) origin = undefined
+    for (const event of events) emit(event)
     previous = current
   }
 }

@@ -1,11 +1,11 @@
 import {Command, Flags} from '@oclif/core'
 
-import {type ControlEndpoint} from './control/client.js'
 import {type Via} from './deliver.js'
 import {CtlError, EXIT, type ExitCode} from './errors.js'
 import {paintFor} from './render/colour.js'
-import {controlOnly, type ControlFlags, findControl} from './target/endpoint.js'
+import {type ControlFlags} from './target/endpoint.js'
 import {DEFAULT_TARGET_FILES, findTarget, type Target, type TargetOptions} from './target/find.js'
+import {type Reach, reach, viaFor} from './target/reach.js'
 
 const TARGET_FLAGS = ['pid', 'pidfile', 'state', 'dir', 'tag']
 const exclusiveOf = (name: string, ...alsoAllowed: string[]) => TARGET_FLAGS.filter((flag) => flag !== name && !alsoAllowed.includes(flag))
@@ -31,12 +31,6 @@ export const viaFlag = {
     summary: 'Send by signal or through Puma\'s control server (default: signal, or control when only --control-url is given).',
     options: ['signal', 'control'],
   }),
-}
-
-/** What a command talks to: the verified master, its control server, or both. */
-export interface Reach {
-  target?: Target
-  control?: ControlEndpoint
 }
 
 export const TARGET_HELP = `Finding the master: --pid, --pidfile or --state; otherwise the first of ${DEFAULT_TARGET_FILES.join(', ')} under the current folder; otherwise a scan of the process table for Puma masters (narrowed by --dir and --tag). Before anything is sent, the PID must be alive and a Puma master.`
@@ -70,15 +64,12 @@ export abstract class BaseCommand extends Command {
     return findTarget(flags)
   }
 
-  /** The master (verified) and its control server; with only --control-url, the control server alone. */
   protected async reach(flags: TargetOptions & ControlFlags): Promise<Reach> {
-    if (controlOnly(flags)) return {control: findControl(flags)}
-    const target = await this.findTarget(flags)
-    return {target, control: findControl(flags, target)}
+    return reach(flags)
   }
 
-  protected viaFor(reach: Reach, flag: string | undefined): Via {
-    return (flag as Via | undefined) ?? (reach.target ? 'signal' : 'control')
+  protected viaFor(target: Reach, flag: string | undefined): Via {
+    return viaFor(target, flag as Via | undefined)
   }
 
   /** Progress and notes go to stderr, so stdout stays for results (and --json). */

@@ -1,13 +1,16 @@
 import {Flags} from '@oclif/core'
 
 import {BaseCommand, controlFlags, TARGET_HELP, targetFlags, viaFlag} from '../base-command.js'
+import {type Via} from '../deliver.js'
+import {phasedRestart, restart, type RestartOptions, type RestartReport} from '../index.js'
 import {restartView, viewMode} from '../render/restart.js'
 import {type RestartKind} from '../restart/machine.js'
-import {type RestartReport, runRestart} from '../restart/run.js'
 
 export default class PhasedRestart extends BaseCommand {
   static summary = 'Phased restart (SIGUSR1): replace the workers one by one, and wait until every worker runs the new code.'
   static description = `Sends SIGUSR1, then follows Puma's log until every worker has booted in the new phase. Exits 0 only then. Exits 5 as soon as a worker fails to boot (quoting its error lines and saying what still serves), 6 when --timeout passes (listing the workers still on the old phase), 7 when the master dies. Ctrl-C stops waiting (exit 130) and sends nothing more.
+
+With --expect-dir and --health-url, the restart must then also prove the new release runs: every new worker in the folder --expect-dir points to, and the URL answering 2xx (exit 8 otherwise). ctl also warns before signalling when Puma was started inside a resolved release folder, where a phased restart reloads the old code.
 
 Phased restarts need cluster mode without preload_app!; otherwise Puma does a hot restart instead: ctl warns before signalling when it can tell, and then waits for what Puma really does.
 
@@ -29,6 +32,9 @@ ${TARGET_HELP}`
     wait: Flags.boolean({summary: 'Wait for the restart to finish (--no-wait: send the signal and return, like pumactl).', default: true, allowNo: true}),
     log: Flags.string({summary: "Puma's log file (default: where the master's stdout goes)."}),
     quiet: Flags.boolean({char: 'q', summary: 'Print nothing but the result and errors.'}),
+    'expect-dir': Flags.string({summary: 'After the restart, every new worker must run in the folder this points to (e.g. /app/current); exit 8 otherwise.', helpGroup: 'CHECKS'}),
+    'health-url': Flags.string({summary: 'After the restart, this URL must answer 2xx (retried until --health-timeout); exit 8 otherwise.', helpGroup: 'CHECKS'}),
+    'health-timeout': Flags.integer({summary: 'Seconds --health-url may take to answer 2xx.', default: 10, min: 1, helpGroup: 'CHECKS'}),
   }
 
   /** restart shares everything but the kind of restart. */
@@ -36,21 +42,26 @@ ${TARGET_HELP}`
 
   async run(): Promise<RestartReport> {
     const {flags} = await this.parse(this.constructor as typeof PhasedRestart)
-    const reach = await this.reach(flags)
     const view = await restartView(viewMode({json: this.jsonEnabled(), quiet: flags.quiet}))
     this.view = view
-    const report = await runRestart({
-      kind: this.kind,
-      master: reach.target?.master,
-      control: reach.control,
-      via: this.viaFor(reach, flags.via),
+    const options: RestartOptions = {
+      ...flags,
+      controlUrl: flags['control-url'],
+      controlToken: flags['control-token'],
+      via: flags.via as Via | undefined,
       timeoutMs: flags.timeout * 1000,
-      logPath: flags.log,
-      wait: flags.wait,
+      expectDir: flags['expect-dir'],
+      healthUrl: flags['health-url'],
+      healthTimeoutMs: flags['health-timeout'] * 1000,
       signal: this.interrupt.signal,
-      onStart: (start) => view.started(start),
-      onUpdate: (state) => view.update(state),
-    })
+    }
+    const run = this.kind === 'phased' ? phasedRestart(options) : restart(options)
+    for await (const event of run) {
+      if (event.type === 'sent') view.started(event.start)
+      else view.update(event)
+    }
+
+    const report = await run.result
     view.stop()
     this.log(report.waited ? report.summary : `Sent ${report.sent} to Puma${report.pid ? ` master ${report.pid}` : ''} (not waiting)`)
     return report

@@ -1,9 +1,7 @@
 import {BaseCommand, controlFlags, TARGET_HELP, targetFlags} from '../base-command.js'
-import {fetchStats} from '../control/stats.js'
-import {findControl} from '../target/endpoint.js'
 import {paintFor} from '../render/colour.js'
 import {renderStatus} from '../render/status.js'
-import {type ServerStatus, serverStatus} from '../status.js'
+import {status as serverStatus, type ServerStatus} from '../index.js'
 
 export default class Status extends BaseCommand {
   static summary = 'Show the Puma master and its workers.'
@@ -19,11 +17,7 @@ ${TARGET_HELP}`
 
   async run(): Promise<ServerStatus> {
     const {flags} = await this.parse(Status)
-    const target = await this.findTarget(flags)
-    // The control server, when known, adds each worker's phase, boot state and last check-in.
-    const control = findControl(flags, target)
-    const stats = control ? await fetchStats(control, {timeoutMs: 3000, signal: this.interrupt.signal}).catch((error: Error) => error) : undefined
-    const status = await serverStatus(target, stats)
+    const status = await serverStatus({...flags, controlUrl: flags['control-url'], controlToken: flags['control-token'], signal: this.interrupt.signal})
     if (!this.jsonEnabled()) this.log(renderStatus(status, await paintFor(process.stdout)).join('\n'))
     return status
   }

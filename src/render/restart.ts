@@ -1,11 +1,14 @@
-import {progress, type RestartState} from '../restart/machine.js'
+import {type RestartEvent} from '../index.js'
+import {type RestartProgress} from '../restart/machine.js'
 import {type RestartStart} from '../restart/run.js'
 import {type Paint, paintFor} from './colour.js'
+
+type RestartUpdate = Extract<RestartEvent, {type: 'update'}>
 
 /** What a restart shows while it waits: chosen once, from --json, --quiet and whether stderr is a terminal. */
 export interface RestartView {
   started(start: RestartStart): void
-  update(state: RestartState): void
+  update(update: RestartUpdate): void
   /** Leaves the terminal clean (spinner gone); safe to call twice. */
   stop(): void
 }
@@ -39,7 +42,7 @@ export async function restartView(mode: ViewMode, stream: NodeJS.WriteStream = p
     const write = (text: string) => stream.write(`${text}\n`)
     return {
       started: (start) => startLines(start).forEach(write),
-      update: (state) => state.notices.forEach((notice) => write(line(notice.kind, notice.message))),
+      update: ({notices}) => notices.forEach((notice) => write(line(notice.kind, notice.message))),
       stop() {},
     }
   }
@@ -55,10 +58,10 @@ async function spinnerView(
 ): Promise<RestartView> {
   const {default: ora} = await import('ora')
   const spinner = ora({stream, color: 'cyan', isEnabled: true, discardStdin: false, isSilent: false})
-  let latest: RestartState | undefined
+  let latest: RestartProgress | undefined
   let startedAt = Date.now()
   const refresh = () => {
-    const label = latest ? progress(latest).label : 'waiting for Puma'
+    const label = latest?.label ?? 'waiting for Puma'
     spinner.text = `${label} ${paint.dim(`(${((Date.now() - startedAt) / 1000).toFixed(1)} s)`)}`
   }
 
@@ -78,9 +81,9 @@ async function spinnerView(
       refresh()
       clock = setInterval(refresh, 200)
     },
-    update(state) {
-      for (const notice of state.notices) above(line(notice.kind, notice.message))
-      latest = state
+    update({notices, progress}) {
+      for (const notice of notices) above(line(notice.kind, notice.message))
+      latest = progress
       refresh()
     },
     stop() {

@@ -10,6 +10,7 @@ import {hasExited, type Kill, startTicks} from '../target/liveness.js'
 import {readProcessDetails} from '../target/process-table.js'
 import {type PumaMaster} from '../target/scan.js'
 import {FAILURE_DETAIL_GRACE_MS, initialState, progress, reduce, type RestartInput, type RestartKind, type RestartOutcome, type RestartState} from './machine.js'
+import {checkReleaseDir, type HealthResult, probeHealth, releaseFolderWarning} from './checks.js'
 import {type Preflight, preflight} from './preflight.js'
 
 /**
@@ -41,6 +42,11 @@ export interface RestartRequest {
   cwd?: string
   kill?: Kill
   now?: () => number
+  /** After the restart: every new worker must run in the folder this points to (exit 8 otherwise). */
+  expectDir?: string
+  /** After the restart: this URL must answer 2xx within healthTimeoutMs (exit 8 otherwise). */
+  healthUrl?: string
+  healthTimeoutMs?: number
   /** Called once the command is sent, then after every step of the wait. */
   onStart?: (start: RestartStart) => void
   onUpdate?: (state: RestartState) => void
@@ -54,7 +60,7 @@ export interface RestartStart extends Delivery {
   preflight: Preflight
 }
 
-export type RestartReport = ({waited: false} & RestartStart) | ({waited: true; logs: string[]} & RestartOutcome)
+export type RestartReport = ({waited: false} & RestartStart) | ({waited: true; logs: string[]; health?: HealthResult} & RestartOutcome)
 
 /**
  * A restart from start to verdict: find the log and remember its end, send the command, then feed
@@ -79,6 +85,8 @@ export async function runRestart(request: RestartRequest): Promise<RestartReport
   const statsLater = control && hasUnbooted(statsBefore) ? await pause(CRASH_LOOP_LOOK_MS, request.signal).then(() => fetchStats(control, {signal: request.signal})) : undefined
   const folder = pid === undefined ? undefined : readProcessDetails(pid)?.cwd
   const checks = await preflight({master, stats: statsBefore, statsLater, logPaths: logs.map((log) => log.path), folder}, kind)
+  const pitfall = kind === 'phased' && pid !== undefined ? releaseFolderWarning(pid, request.expectDir) : undefined
+  if (pitfall) checks.warnings.push(pitfall)
   // Remember where each log ends before the signal: only what the restart writes is read.
   const positions = await Promise.all(logs.map((log) => logEnd(log.path)))
   const identity = pid === undefined ? undefined : startTicks(pid)
@@ -156,7 +164,16 @@ export async function runRestart(request: RestartRequest): Promise<RestartReport
   if (!state.outcome) throw interrupted(progress(state).label)
   const report: RestartReport = {waited: true, logs: logs.map((log) => log.path), ...state.outcome}
   if (state.outcome.exitCode !== 0) throw outcomeError(report)
+  // The restart finished: now the checks that a signal alone never reveals.
+  if (request.expectDir !== undefined) checkReleaseDir(newProcesses(report, pid), request.expectDir)
+  if (request.healthUrl !== undefined) report.health = await probeHealth(request.healthUrl, {timeoutMs: request.healthTimeoutMs ?? 10_000, signal: request.signal})
   return report
+}
+
+/** The processes that run the new code: the new workers, or the master itself in single mode. */
+function newProcesses(report: RestartOutcome, masterPid: number | undefined): number[] {
+  const workers = report.workers.map((worker) => worker.newPid)
+  return workers.length > 0 || masterPid === undefined ? workers : [masterPid]
 }
 
 /** Polls /stats and hands what changed to `emit`; refused connections (a hot restart's exec) are skipped. */

@@ -19,6 +19,10 @@ export interface ClusterOptions {
   tag?: string
   app?: string
   extraConfig?: string
+  /** Prepares the folder before Puma starts (e.g. a releases/ layout). */
+  prepare?: (dir: string) => void
+  /** A folder under the cluster's folder to start Puma in (its cwd and PWD), instead of the folder itself. */
+  runIn?: string
 }
 
 export interface PumaCluster {
@@ -62,8 +66,11 @@ export async function startPumaCluster(options: ClusterOptions = {}): Promise<Pu
       options.extraConfig ?? '',
     ].join('\n'),
   )
-  const child = spawn('puma', ['-C', 'puma.rb'], {
-    cwd: dir,
+  options.prepare?.(dir)
+  const runIn = options.runIn ? join(dir, options.runIn) : dir
+  const child = spawn('puma', ['-C', join(dir, 'puma.rb')], {
+    cwd: runIn,
+    env: {...process.env, PWD: runIn},
     detached: true, // its own process group: nothing a test sends to its group reaches Puma, and vice versa
     stdio: ['ignore', options.redirect === false ? 'pipe' : 'ignore', options.redirect === false ? 'pipe' : 'ignore'],
   })

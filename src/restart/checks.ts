@@ -1,0 +1,139 @@
+import {readFileSync, realpathSync} from 'node:fs'
+import {request as httpRequest} from 'node:http'
+import {request as httpsRequest} from 'node:https'
+
+import {CtlError, usageError} from '../errors.js'
+import {readProcessDetails} from '../target/process-table.js'
+
+/**
+ * After a restart has finished, the new workers must run the release the deploy meant: their
+ * working folder (/proc/PID/cwd, already resolved) must be where `expectDir` (e.g. /app/current)
+ * points now. A phased restart in the old folder reloads the old code and still "succeeds".
+ */
+export function checkReleaseDir(pids: number[], expectDir: string): void {
+  const wanted = resolveDir(expectDir)
+  const elsewhere = new Map<string, number[]>()
+  for (const pid of pids) {
+    const cwd = readProcessDetails(pid)?.cwd
+    if (cwd !== undefined && cwd !== wanted) elsewhere.set(cwd, [...(elsewhere.get(cwd) ?? []), pid])
+  }
+
+  if (elsewhere.size > 0) {
+    const folders = [...elsewhere.keys()].join(', ')
+    throw new CtlError('checkFailed', `workers still run ${folders} but ${expectDir} points to ${wanted}`, {
+      details: [...elsewhere].map(([folder, workerPids]) => `  ${folder}: pid ${workerPids.join(', ')}`),
+      suggestion: "Puma's restart folder is the old release: set `directory '" + expectDir + "'` in Puma's config (or start Puma from " + expectDir + '), then restart once more',
+      data: {expected: wanted, found: Object.fromEntries(elsewhere)},
+    })
+  }
+}
+
+/**
+ * Before a phased restart: the classic pitfall. Puma (3.2+) reloads workers in its restart folder,
+ * its `directory` option or else $PWD as the master saw it at start. A master started inside a
+ * resolved release folder (cd releases/2026…, not through the `current` symlink) keeps reloading
+ * that old release. Visible from outside: the master's PWD environment variable.
+ */
+export function releaseFolderWarning(masterPid: number, expectDir?: string): string | undefined {
+  const pwd = environmentOf(masterPid).PWD
+  const cwd = readProcessDetails(masterPid)?.cwd
+  if (!pwd || !cwd) return undefined
+  if (expectDir !== undefined) {
+    const wanted = resolveDirOrUndefined(expectDir)
+    if (pwd !== expectDir && pwd.replace(/\/$/, '') !== expectDir.replace(/\/$/, '') && cwd !== wanted) {
+      return `Puma was started in ${pwd}, not through ${expectDir}: unless its config sets \`directory '${expectDir}'\`, a phased restart reloads ${cwd}. Start Puma from ${expectDir}, or set \`directory\``
+    }
+
+    return undefined
+  }
+
+  // Without --expect-dir, a resolved Capistrano-style release folder is the tell.
+  if (/\/releases\/[^/]+\/?$/.test(pwd)) {
+    return `Puma was started in the release folder ${pwd} (not through a \`current\` symlink): unless its config sets \`directory\`, a phased restart reloads this release's code. Start Puma from the symlink, or set \`directory '/path/to/current'\``
+  }
+
+  return undefined
+}
+
+function environmentOf(pid: number): Record<string, string> {
+  try {
+    const entries = readFileSync(`/proc/${pid}/environ`, 'utf8').split('\0').filter(Boolean)
+    return Object.fromEntries(entries.map((entry) => [entry.slice(0, entry.indexOf('=')), entry.slice(entry.indexOf('=') + 1)]))
+  } catch {
+    return {} // another user's process
+  }
+}
+
+function resolveDir(path: string): string {
+  const resolved = resolveDirOrUndefined(path)
+  if (resolved === undefined) throw usageError(`--expect-dir ${path} does not exist`)
+  return resolved
+}
+
+function resolveDirOrUndefined(path: string): string | undefined {
+  try {
+    return realpathSync(path)
+  } catch {
+    return undefined
+  }
+}
+
+export interface HealthOptions {
+  timeoutMs: number
+  signal?: AbortSignal
+  /** Pause between attempts. */
+  retryMs?: number
+}
+
+export interface HealthResult {
+  url: string
+  status: number
+  attempts: number
+  durationMs: number
+}
+
+/** The restarted app must answer 2xx at `url` within the bound; retried until then (workers may still warm up). */
+export async function probeHealth(url: string, options: HealthOptions): Promise<HealthResult> {
+  const started = Date.now()
+  const deadline = started + options.timeoutMs
+  let attempts = 0
+  let last = 'no answer'
+  while (!options.signal?.aborted) {
+    attempts++
+    try {
+      const answer = await get(url, Math.max(1, deadline - Date.now()), options.signal)
+      if (answer.status >= 200 && answer.status < 300) return {url, status: answer.status, attempts, durationMs: Date.now() - started}
+      last = `HTTP ${answer.status}: ${excerpt(answer.body)}`
+    } catch (error) {
+      last = (error as Error).message
+    }
+
+    if (Date.now() + (options.retryMs ?? 250) >= deadline) break
+    await new Promise((resolve) => setTimeout(resolve, options.retryMs ?? 250))
+  }
+
+  throw new CtlError('checkFailed', `health check ${url} failed after the restart: ${last} (${attempts} attempts in ${((Date.now() - started) / 1000).toFixed(1)} s)`, {
+    data: {url, attempts, last},
+  })
+}
+
+function get(url: string, timeoutMs: number, signal?: AbortSignal): Promise<{status: number; body: string}> {
+  return new Promise((resolve, reject) => {
+    const request = (url.startsWith('https:') ? httpsRequest : httpRequest)(url, {timeout: timeoutMs, signal}, (response) => {
+      let body = ''
+      response.setEncoding('utf8')
+      response.on('data', (chunk: string) => {
+        if (body.length < 4096) body += chunk
+      })
+      response.on('end', () => resolve({status: response.statusCode ?? 0, body}))
+    })
+    request.on('timeout', () => request.destroy(new Error(`no answer within ${Math.round(timeoutMs)} ms`)))
+    request.on('error', reject)
+    request.end()
+  })
+}
+
+function excerpt(text: string): string {
+  const flat = text.replaceAll(/\s+/g, ' ').trim()
+  return JSON.stringify(flat.length > 200 ? `${flat.slice(0, 200)}…` : flat)
+}

@@ -1,11 +1,8 @@
 import {Command, Flags} from '@oclif/core'
 
-import {type Via} from './deliver.js'
 import {CtlError, EXIT, type ExitCode} from './errors.js'
 import {paintFor} from './render/colour.js'
-import {type ControlFlags} from './target/endpoint.js'
-import {DEFAULT_TARGET_FILES, findTarget, type Target, type TargetOptions} from './target/find.js'
-import {type Reach, reach, viaFor} from './target/reach.js'
+import {DEFAULT_TARGET_FILES} from './target/find.js'
 
 const TARGET_FLAGS = ['pid', 'pidfile', 'state', 'dir', 'tag']
 const exclusiveOf = (name: string, ...alsoAllowed: string[]) => TARGET_FLAGS.filter((flag) => flag !== name && !alsoAllowed.includes(flag))
@@ -27,10 +24,10 @@ export const targetFlags = {
 
 /** --via for the commands both a signal and the control server can carry. */
 export const viaFlag = {
-  via: Flags.string({
+  via: Flags.option({
     summary: 'Send by signal or through Puma\'s control server (default: signal, or control when only --control-url is given).',
-    options: ['signal', 'control'],
-  }),
+    options: ['signal', 'control'] as const,
+  })(),
 }
 
 export const TARGET_HELP = `Finding the master: --pid, --pidfile or --state; otherwise the first of ${DEFAULT_TARGET_FILES.join(', ')} under the current folder; otherwise a scan of the process table for Puma masters (narrowed by --dir and --tag). Before anything is sent, the PID must be alive and a Puma master.`
@@ -58,18 +55,6 @@ export abstract class BaseCommand extends Command {
     process.off('SIGINT', this.onSignal)
     process.off('SIGTERM', this.onSignal)
     await super.finally(error)
-  }
-
-  protected async findTarget(flags: TargetOptions): Promise<Target> {
-    return findTarget(flags)
-  }
-
-  protected async reach(flags: TargetOptions & ControlFlags): Promise<Reach> {
-    return reach(flags)
-  }
-
-  protected viaFor(target: Reach, flag: string | undefined): Via {
-    return viaFor(target, flag as Via | undefined)
   }
 
   /** Progress and notes go to stderr, so stdout stays for results (and --json). */

@@ -1,6 +1,7 @@
 import {BaseCommand, controlFlags, TARGET_HELP, targetFlags} from './base-command.js'
 import {commandRefused, controlRequest} from './control/client.js'
 import {usageError} from './errors.js'
+import {reach} from './target/reach.js'
 
 /**
  * The commands that exist only in Puma's control app (gc, gc-stats, thread-backtraces,
@@ -21,7 +22,7 @@ ${TARGET_HELP}`
 
   async run(): Promise<unknown> {
     const {flags} = await this.parse(this.constructor as typeof ControlRequestCommand)
-    const {control} = await this.reach(flags)
+    const {control} = await reach(flags)
     if (!control) throw usageError(`no control server is known for this Puma: /${this.path} needs one`, {suggestion: 'pass --state (a state file with control_url) or --control-url; Puma needs activate_control_app'})
     const answer = await controlRequest(control, this.path, {signal: this.interrupt.signal})
     if (answer.status !== 200) throw commandRefused(control, this.path, answer)

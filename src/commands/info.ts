@@ -1,5 +1,6 @@
 import {info, type InfoResult} from '../actions/info.js'
 import {BaseCommand, TARGET_HELP, targetFlags} from '../base-command.js'
+import {findTarget} from '../target/find.js'
 
 export default class Info extends BaseCommand {
   static summary = "Make Puma write its threads' backtraces to its log (SIGPWR on Linux, Puma 8.0+ only)."
@@ -11,7 +12,7 @@ ${TARGET_HELP}`
 
   async run(): Promise<InfoResult> {
     const {flags} = await this.parse(Info)
-    const result = info(await this.findTarget(flags))
+    const result = info(await findTarget(flags))
     this.log(`Sent ${result.signal} to Puma master ${result.pid}: the backtraces are in its log`)
     return result
   }

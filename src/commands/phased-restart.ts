@@ -1,7 +1,6 @@
 import {Flags} from '@oclif/core'
 
 import {BaseCommand, controlFlags, TARGET_HELP, targetFlags, viaFlag} from '../base-command.js'
-import {type Via} from '../deliver.js'
 import {phasedRestart, restart, type RestartOptions, type RestartReport} from '../index.js'
 import {restartView, viewMode} from '../render/restart.js'
 import {type RestartKind} from '../restart/machine.js'
@@ -48,7 +47,7 @@ ${TARGET_HELP}`
       ...flags,
       controlUrl: flags['control-url'],
       controlToken: flags['control-token'],
-      via: flags.via as Via | undefined,
+      via: flags.via,
       timeoutMs: flags.timeout * 1000,
       expectDir: flags['expect-dir'],
       healthUrl: flags['health-url'],

@@ -1,6 +1,7 @@
 import {BaseCommand, controlFlags, TARGET_HELP, targetFlags, viaFlag} from '../base-command.js'
 import {refork} from '../actions/refork.js'
 import {type Delivery} from '../deliver.js'
+import {reach, viaFor} from '../target/reach.js'
 
 export default class Refork extends BaseCommand {
   static summary = 'Refork workers from worker 0 (SIGURG, or the control server\'s /refork). Needs fork_worker.'
@@ -12,10 +13,10 @@ ${TARGET_HELP}`
 
   async run(): Promise<Delivery> {
     const {flags} = await this.parse(Refork)
-    const reach = await this.reach(flags)
-    const delivery = await refork(reach, this.viaFor(reach, flags.via), this.interrupt.signal)
+    const reached = await reach(flags)
+    const delivery = await refork(reached, viaFor(reached, flags.via), this.interrupt.signal)
     for (const warning of delivery.warnings) this.note(`Warning: ${warning}`)
-    this.log(`Sent ${delivery.sent} to ${delivery.via === 'control' ? "Puma's control server" : `Puma master ${reach.target?.master.pid}`}`)
+    this.log(`Sent ${delivery.sent} to ${delivery.via === 'control' ? "Puma's control server" : `Puma master ${reached.target?.master.pid}`}`)
     return delivery
   }
 }

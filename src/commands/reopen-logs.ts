@@ -2,6 +2,7 @@ import {Flags} from '@oclif/core'
 
 import {reopenLogs, type ReopenResult} from '../actions/reopen-logs.js'
 import {BaseCommand, TARGET_HELP, targetFlags} from '../base-command.js'
+import {findTarget} from '../target/find.js'
 
 export default class ReopenLogs extends BaseCommand {
   static summary = "Make Puma reopen its log files (SIGHUP), after logrotate moved them."
@@ -18,7 +19,7 @@ ${TARGET_HELP}`
 
   async run(): Promise<ReopenResult> {
     const {flags} = await this.parse(ReopenLogs)
-    const result = await reopenLogs(await this.findTarget(flags), {force: flags.force})
+    const result = await reopenLogs(await findTarget(flags), {force: flags.force})
     this.log(`Sent SIGHUP to Puma master ${result.pid}${result.log ? `: it reopens ${result.log}` : ''}`)
     return result
   }

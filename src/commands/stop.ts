@@ -2,6 +2,7 @@ import {Flags} from '@oclif/core'
 
 import {stopServer, type StopResult} from '../actions/stop.js'
 import {BaseCommand, controlFlags, TARGET_HELP, targetFlags, viaFlag} from '../base-command.js'
+import {reach, viaFor} from '../target/reach.js'
 
 export default class Stop extends BaseCommand {
   static summary = 'Stop Puma gracefully (SIGTERM) and wait until the master has exited.'
@@ -25,11 +26,11 @@ ${TARGET_HELP}`
 
   async run(): Promise<StopResult> {
     const {flags} = await this.parse(this.constructor as typeof Stop)
-    const reach = await this.reach(flags)
-    const master = reach.target?.master
-    const via = this.viaFor(reach, flags.via)
+    const reached = await reach(flags)
+    const master = reached.target?.master
+    const via = viaFor(reached, flags.via)
     this.note(`Stopping Puma${master ? ` master ${master.pid}` : ''} (${this.kind}, by ${via}); waiting up to ${flags.timeout} s for it to exit...`)
-    const result = await stopServer({command: this.kind, via, master, control: reach.control, timeoutMs: flags.timeout * 1000, signal: this.interrupt.signal})
+    const result = await stopServer({command: this.kind, via, master, control: reached.control, timeoutMs: flags.timeout * 1000, signal: this.interrupt.signal})
     this.log(`Puma${result.pid ? ` master ${result.pid}` : ''} ${this.kind === 'stop' ? 'stopped' : 'halted'} in ${(result.durationMs / 1000).toFixed(1)} s (sent ${result.sent})`)
     return result
   }

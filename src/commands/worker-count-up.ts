@@ -1,5 +1,6 @@
 import {changeWorkerCount, type WorkerCountResult} from '../actions/worker-count.js'
 import {BaseCommand, TARGET_HELP, targetFlags} from '../base-command.js'
+import {findTarget} from '../target/find.js'
 
 export default class WorkerCountUp extends BaseCommand {
   static summary = 'Add one worker (SIGTTIN). Cluster mode only.'
@@ -14,7 +15,7 @@ ${TARGET_HELP}`
 
   async run(): Promise<WorkerCountResult> {
     const {flags} = await this.parse(this.constructor as typeof WorkerCountUp)
-    const result = changeWorkerCount(await this.findTarget(flags), this.direction)
+    const result = changeWorkerCount(await findTarget(flags), this.direction)
     this.log(`Sent ${result.signal} to Puma master ${result.pid}: workers ${result.workersBefore} → ${result.workersBefore + (this.direction === 'up' ? 1 : -1)}`)
     return result
   }

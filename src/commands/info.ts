@@ -8,6 +8,8 @@ export default class Info extends BaseCommand {
 
 ${TARGET_HELP}`
 
+  static examples = ['<%= config.bin %> info --pidfile tmp/pids/puma.pid', '<%= config.bin %> info --tag myapp']
+
   static flags = {...targetFlags}
 
   async run(): Promise<InfoResult> {

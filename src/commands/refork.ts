@@ -9,6 +9,8 @@ export default class Refork extends BaseCommand {
 
 ${TARGET_HELP}`
 
+  static examples = ['<%= config.bin %> refork --pidfile tmp/pids/puma.pid', '<%= config.bin %> refork --via control --state tmp/pids/puma.state']
+
   static flags = {...targetFlags, ...controlFlags, ...viaFlag}
 
   async run(): Promise<Delivery> {

@@ -7,5 +7,7 @@ export default class WorkerCountDown extends WorkerCountUp {
 
 ${TARGET_HELP}`
 
+  static examples = ['<%= config.bin %> worker-count-down --pidfile tmp/pids/puma.pid', '<%= config.bin %> worker-count-down --tag myapp --json']
+
   protected readonly direction = 'down'
 }

@@ -8,6 +8,8 @@ export default class WorkerCountUp extends BaseCommand {
 
 ${TARGET_HELP}`
 
+  static examples = ['<%= config.bin %> worker-count-up --pidfile tmp/pids/puma.pid', '<%= config.bin %> worker-count-up --tag myapp --json']
+
   static flags = {...targetFlags}
 
   /** worker-count-down shares everything but the direction. */

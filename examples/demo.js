@@ -38,6 +38,7 @@ const CONNECTIONS = Number(process.env.DEMO_CONNECTIONS ?? 10)
 const APP_BOOT_SECONDS = process.env.APP_BOOT_SECONDS ?? '1'
 const REQUEST_TIMEOUT_S = 10
 const CTL_TIMEOUT_S = 40
+const SHOW_LOG = Boolean(process.env.DEMO_SHOW_LOG) // print Puma's log lines of each window, timed
 
 const SCENARIOS = [
   {name: 'hot restart', command: 'restart', signal: 'SIGUSR2'},
@@ -295,6 +296,18 @@ async function loadWindow(puma, scenario) {
     failures.push([performance.now() - started, kind])
   })
   const watcher = setInterval(adoptWorkers, 250) // know each new worker at once
+  const logLines = []
+  let logOffset = readOrEmpty(puma.logPath).length
+  const logWatcher = SHOW_LOG
+    ? setInterval(() => {
+        const text = readOrEmpty(puma.logPath)
+        const complete = text.lastIndexOf('\n') + 1
+        if (complete <= logOffset) return
+        const at = performance.now() - started
+        for (const line of text.slice(logOffset, complete).split('\n').filter(Boolean)) logLines.push([at, line])
+        logOffset = complete
+      }, 20)
+    : undefined
 
   await sleep(RESTART_AT_S * 1000)
   const invokedAt = performance.now() - started
@@ -305,13 +318,14 @@ async function loadWindow(puma, scenario) {
   cannon.stop()
   await done
   clearInterval(watcher)
+  clearInterval(logWatcher)
 
   if (ctl.code !== 0 || !ctl.json) {
     throw new Error(`ctl ${scenario.command} exited ${ctl.code}:\n${ctl.stdout}${ctl.stderr}\n--- Puma's log ---\n${readOrEmpty(puma.logPath)}`)
   }
   // ctl's durationMs runs from just before its signal until it saw the last worker boot.
   const during = {from: ctlExit - ctl.json.durationMs, to: ctlExit}
-  return {scenario, ok: ok.filter(([at]) => at < end), failures: failures.filter(([at]) => at < end), tally, invokedAt, during, end, ctl: ctl.json}
+  return {logLines, scenario, ok: ok.filter(([at]) => at < end), failures: failures.filter(([at]) => at < end), tally, invokedAt, during, end, ctl: ctl.json}
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -376,6 +390,7 @@ function printWindow(window, stats) {
   const notes = [`Connection: close honoured ${tally.closesHonoured}×`]
   if (tally.unpatched) notes.push('autocannon internals not as expected: raw autocannon accounting (latencies may be inflated after reconnects)')
   console.log(`load: ${notes.join('; ')}`)
+  for (const [at, line] of window.logLines) console.log(`  ${secs(at).padStart(7)}  ${line}`)
 }
 
 function printTable(rows) {

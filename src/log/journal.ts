@@ -98,8 +98,9 @@ export function startJournal(unit: string | JournalUnit, options: JournalOptions
   const {signal, journalctl = 'journalctl', since = new Date(), readyTimeoutMs = DEFAULT_JOURNAL_READY_TIMEOUT_MS} = options
   const label = describeJournalUnit(unit)
   let said = ''
-  let stopRequested = false
-  let stopping: Promise<void> | undefined
+  let stopRequested = false // no spawning, no more lines
+  let cancelled = false // ...because someone asked, rather than because journalctl failed
+  let releasing: Promise<void> | undefined
 
   const started = (async (): Promise<Running | undefined> => {
     const {execa} = await import('execa')
@@ -130,9 +131,10 @@ export function startJournal(unit: string | JournalUnit, options: JournalOptions
     return {child, exited}
   })()
 
-  function stop(): Promise<void> {
+  /** Kills journalctl (when it still runs) and waits until it has been reaped. */
+  function release(): Promise<void> {
     stopRequested = true
-    stopping ??= (async () => {
+    releasing ??= (async () => {
       signal.removeEventListener('abort', onAbort)
       const running = await started.catch(() => undefined)
       if (!running) return
@@ -142,7 +144,13 @@ export function startJournal(unit: string | JournalUnit, options: JournalOptions
       running.child.stderr.destroy()
       await running.child // reject: false, so this never throws
     })()
-    return stopping
+    return releasing
+  }
+
+  /** Stopping on request (stop(), the signal, the consumer): `lines` then ends quietly. */
+  function stop(): Promise<void> {
+    cancelled = true
+    return release()
   }
 
   const onAbort = () => void stop()
@@ -155,7 +163,11 @@ export function startJournal(unit: string | JournalUnit, options: JournalOptions
     const running = await started
     const state = running ? await untilFollowing(running, readyTimeoutMs, () => stopRequested) : 'stopped'
     if (state === 'stopped') throw new CtlError('interrupted', `interrupted while starting to follow the journal of ${label}`)
-    if (state === 'exited') throw failure(await running!.exited)
+    if (state === 'exited') {
+      const exit = await running!.exited
+      await release()
+      throw failure(exit)
+    }
   })()
   ready.catch(() => {}) // a caller may go straight to `lines`, which throws the same error
 
@@ -164,7 +176,7 @@ export function startJournal(unit: string | JournalUnit, options: JournalOptions
       try {
         await ready
       } catch (error) {
-        if (stopRequested) return
+        if (cancelled) return
         throw error
       }
 
@@ -191,7 +203,7 @@ export function startJournal(unit: string | JournalUnit, options: JournalOptions
       // stdout ended without our asking: journalctl is exiting on its own. (Ctrl-C reaches it too;
       // waiting for its exit gives ctl's own abort the moment it needs to arrive first.)
       const exit = await running.exited
-      if (stopRequested || signal.aborted) return
+      if (cancelled || signal.aborted) return
       throw failure(exit)
     } finally {
       await stop()
@@ -255,7 +267,7 @@ function exitError(label: string, journalctl: string, exit: Exit, stderr: string
 
   const lines = stderr.split('\n').map((line) => line.trim()).filter(Boolean)
   // Its error, not the hint that precedes it ("Hint: You are currently not seeing messages…").
-  const reason = lines.findLast((line) => !line.startsWith('Hint:')) ?? lines.at(-1)
+  const reason = [...lines].reverse().find((line) => !line.startsWith('Hint:')) ?? lines.at(-1)
   const how = exit.signal ? `was stopped by ${exit.signal}` : `exited with code ${exit.code}`
   const message = `journalctl ${how} instead of following the journal of ${label}${reason ? `: ${reason}` : ''}`
   const options = {details: lines.filter((line) => line !== reason), data: {unit: label, exitCode: exit.code, signal: exit.signal, stderr: lines}}
@@ -285,9 +297,10 @@ export function parseCgroupUnit(text: string): JournalUnit | undefined {
   for (const path of [paths.get('unified'), paths.get('name=systemd')]) {
     // systemd escapes a cgroup name that could clash with the kernel's own files by prefixing `_`.
     const parts = path?.split('/').map((part) => (part.startsWith('_') ? part.slice(1) : part)) ?? []
-    const at = parts.findLastIndex((part) => /^[^/]+\.service$/.test(part))
+    let at = parts.length - 1
+    while (at >= 0 && !parts[at].endsWith('.service')) at--
     if (at === -1) continue
-    const manager = parts.slice(0, at).findLast((part) => /^user@\d+\.service$/.test(part))
+    const manager = parts.slice(0, at).find((part) => /^user@\d+\.service$/.test(part))
     return manager ? {name: parts[at], uid: Number(/\d+/.exec(manager)![0])} : {name: parts[at]}
   }
 

@@ -28,6 +28,17 @@ export const SILENT_FAILURE_TERMINATIONS = 3
  */
 export const SILENT_FAILURE_EXTRA_STARTS = 3
 
+/**
+ * Boot failures since the restart started that are only *suspects*, not yet a failed restart. A worker
+ * forked before the signal still runs the code it loaded: after a rollback from a broken release, the
+ * crash loop of the broken code can log `! Unable to start worker` once more just after `Starting phased
+ * worker restart`, and Puma's log does not say which phase a failing worker belonged to. The next failure,
+ * from another PID, is real. Puma 5.x+ respawns a failed worker at once, so in a genuinely broken release
+ * this costs one respawn (about 10–300 ms). Puma replaces workers one at a time and stops at a failing one,
+ * so only one worker crash-loops when the rollback's signal comes.
+ */
+export const SUSPECT_BOOT_FAILURES = 1
+
 /** Puma 6+ logs a whole backtrace (hundreds of lines in a Rails app): keep the report readable. */
 export const MAX_ERROR_LINES = 40
 
@@ -147,8 +158,13 @@ export interface RestartState {
   readonly earlyTerminations: ReadonlyArray<{pid: number; line: string}>
   readonly workerStarts: ReadonlyArray<{pid: number; line: string}>
   readonly fallbackSeen: boolean
-  /** Following lines that continue an error: the failing worker's, or indented ones after a master error. */
-  readonly collecting?: {from: 'master'} | {from: 'worker'; pid?: number}
+  /**
+   * Following lines that continue an error: the failing worker's, or indented ones after a master error.
+   * `suspectSince`: the worker's failure is a suspect (SUSPECT_BOOT_FAILURES), whose lines are only evidence.
+   */
+  readonly collecting?: {from: 'master'} | {from: 'worker'; pid?: number; suspectSince?: number}
+  /** PIDs of the suspect boot failures (undefined for a 2.x–4.1 exception dump, which names no worker). */
+  readonly suspects: ReadonlyArray<number | undefined>
   readonly failure?: Failure
   readonly errorLines: readonly string[]
   readonly errorLinesOmitted: number
@@ -172,6 +188,7 @@ export function initialState(plan: RestartPlan): RestartState {
     earlyTerminations: [],
     workerStarts: [],
     fallbackSeen: false,
+    suspects: [],
     errorLines: [],
     errorLinesOmitted: 0,
     warnings: [],
@@ -240,7 +257,14 @@ function onTick(state: RestartState, at: number): RestartState {
 function onLog(state: RestartState, event: LogEvent, at: number): RestartState {
   // The runner starts reading at the log's end before signalling; this guards against its clock.
   if (at < state.plan.startedAt) return state
-  if (state.collecting) {
+  if (state.collecting?.from === 'worker' && state.collecting.suspectSince !== undefined) {
+    // A suspect's lines are kept as evidence for a while, but every other line counts as usual (a boot line
+    // right after it is the restart going on). Its own Early termination ends them.
+    const {pid, suspectSince} = state.collecting
+    const within = at - suspectSince < FAILURE_DETAIL_GRACE_MS
+    if (within && continuesError(state.collecting, event)) return appendError(state, event.line)
+    if (!within || (event.kind === 'worker-early-termination' && event.prefixPid === pid)) state = {...state, collecting: undefined}
+  } else if (state.collecting) {
     if (continuesError(state.collecting, event)) return appendError(state, event.line)
     if (state.collecting.from === 'worker') {
       const endsFailure = event.kind === 'worker-early-termination' && event.prefixPid === state.collecting.pid
@@ -297,14 +321,7 @@ function onLog(state: RestartState, event: LogEvent, at: number): RestartState {
 
     case 'worker-boot-error': {
       if (!restarting || event.prefixPid === state.plan.masterPid) return state
-      const failure: Failure = {cause: 'boot-error', index: failingIndex(state), pid: event.prefixPid, since: at}
-      return {
-        ...appendError(state, event.line),
-        status: 'failing',
-        failure,
-        collecting: {from: 'worker', pid: event.prefixPid},
-        notices: [{kind: 'error', message: `${workerName(failure.index, failure.pid)} failed to boot: ${withoutPrefix(event.line)}`}],
-      }
+      return onBootFailure(state, event, at, event.prefixPid)
     }
 
     case 'worker-early-termination': {
@@ -333,23 +350,42 @@ function onLog(state: RestartState, event: LogEvent, at: number): RestartState {
 
     // Ruby's own dump of an uncaught exception (stderr). After a master error, or in single mode,
     // it is the master dying; otherwise, mid-restart, it is what a 2.x–4.1 worker leaves when it
-    // fails to boot: no Puma line says so.
+    // fails to boot: no Puma line says so. (A suspect's lines, see SUSPECT_BOOT_FAILURES, are no master error.)
     case 'ruby-exception': {
-      if (state.errorLines.length > 0 || state.mode === 'single') return masterError(state, event.line)
+      const afterMasterError = state.errorLines.length > 0 && state.suspects.length === 0
+      if (afterMasterError || state.mode === 'single') return masterError(state, event.line)
       if (!restarting) return state
-      const failure: Failure = {cause: 'boot-error', index: failingIndex(state), since: at}
-      return {
-        ...appendError(state, event.line),
-        status: 'failing',
-        failure,
-        collecting: {from: 'worker'},
-        notices: [{kind: 'error', message: `${workerName(failure.index, failure.pid)} failed to boot: ${event.line}`}],
-      }
+      return onBootFailure(state, event, at, undefined)
     }
 
     default: {
       return state
     }
+  }
+}
+
+/** A worker failed to boot (`pid` undefined: a 2.x–4.1 exception dump): a suspect first, then a failure. */
+function onBootFailure(state: RestartState, event: LogEvent, at: number, pid: number | undefined): RestartState {
+  // A process fails only once: the same PID again is a repeated line, not another attempt.
+  if (pid !== undefined && state.suspects.includes(pid)) return state
+  if (state.suspects.length < SUSPECT_BOOT_FAILURES) {
+    const who = pid === undefined ? 'a worker' : `a worker (pid ${pid})`
+    const message = `${who} failed to boot; waiting for Puma's next attempt (a worker started before the restart may still run the old code)`
+    return {
+      ...appendError(state, event.line),
+      suspects: [...state.suspects, pid],
+      collecting: {from: 'worker', pid, suspectSince: at},
+      notices: [{kind: 'warning', message}],
+    }
+  }
+
+  const failure: Failure = {cause: 'boot-error', index: failingIndex(state), pid, since: at}
+  return {
+    ...appendError(state, event.line),
+    status: 'failing',
+    failure,
+    collecting: {from: 'worker', pid},
+    notices: [{kind: 'error', message: `${workerName(failure.index, failure.pid)} failed to boot: ${withoutPrefix(event.line)}`}],
   }
 }
 
@@ -435,9 +471,9 @@ function onBoot(state: RestartState, event: LogEvent & {kind: 'worker-booted'}, 
 function onEarlyTermination(state: RestartState, event: LogEvent, at: number): RestartState {
   const pid = event.prefixPid
   if (pid === undefined || pid === state.plan.masterPid) return state
-  if (oldPids(state).includes(pid) || state.bootPids.includes(pid) || state.earlyTerminations.some((t) => t.pid === pid)) {
-    return state
-  }
+  const repeated = state.earlyTerminations.some((t) => t.pid === pid)
+  // A suspect's own end is no silent failure: its reason was logged.
+  if (oldPids(state).includes(pid) || state.bootPids.includes(pid) || repeated || state.suspects.includes(pid)) return state
 
   const earlyTerminations = [...state.earlyTerminations, {pid, line: event.line}]
   const next: RestartState = {

@@ -3,7 +3,7 @@ import {renameSync, truncateSync} from 'node:fs'
 import {request} from 'node:http'
 
 import {isAlive, killQuietly, readOrEmpty, waitFor} from '../helpers/processes.js'
-import {type PumaCluster, RAISING_APP, startPumaCluster} from '../helpers/puma-cluster.js'
+import {OK_APP, type PumaCluster, RAISING_APP, startPumaCluster} from '../helpers/puma-cluster.js'
 import {jsonOf, runCtl, startCtl} from '../helpers/run-ctl.js'
 
 const SLOW_BOOT_APP = "sleep 30\nrun ->(env) { [200, {}, ['slow']] }\n"
@@ -95,6 +95,23 @@ describe('restarts against real Puma', function () {
     assert.equal(error.exitCode, 5)
     assert.equal(error.outcome, 'worker-failed')
     assert.ok(error.errorLines.some((line: string) => line.includes('! Unable to start worker')))
+  })
+
+  // Regression: the broken release's crash loop forks workers right up to the rollback's USR1, and one of
+  // them (old code) can log "! Unable to start worker" just after "Starting phased worker restart".
+  it('rollback right after a broken release: the next phased restart exits 0 despite the stale crash loop', async () => {
+    const cluster = await start({workers: 2})
+    for (let attempt = 1; attempt <= 3; attempt++) {
+      cluster.setApp(RAISING_APP)
+      const broken = await runCtl(['phased-restart', '--pidfile', cluster.pidfile])
+      assert.equal(broken.code, 5, `attempt ${attempt}, broken release: ${broken.stderr}`)
+      cluster.setApp(OK_APP) // at once: worker 0 is still crash-looping on the broken code
+      const rollback = await runCtl(['phased-restart', '--pidfile', cluster.pidfile, '--json'])
+      assert.equal(rollback.code, 0, `attempt ${attempt}, rollback: ${rollback.stderr + rollback.stdout}`)
+      assert.equal(jsonOf(rollback).outcome, 'done')
+    }
+
+    assert.ok(isAlive(cluster.pid), 'the master still runs')
   })
 
   it('a boot that hangs longer than --timeout 3: exit 6 in about 3 s, listing the workers still on the old phase', async () => {

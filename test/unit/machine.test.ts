@@ -7,6 +7,7 @@ import {
   MAX_ERROR_LINES,
   SILENT_FAILURE_EXTRA_STARTS,
   SILENT_FAILURE_TERMINATIONS,
+  SUSPECT_BOOT_FAILURES,
   type RestartPlan,
   type RestartState,
   initialState,
@@ -118,6 +119,17 @@ const log = {
 }
 
 type Step = [msAfterStart: number, input: LogEvent | 'tick' | 'master-exited']
+
+/**
+ * The first boot failure after the restart started is only a suspect (SUSPECT_BOOT_FAILURES): Puma 5.6's
+ * three lines of a worker forked before the signal, to put before the failure a test is about.
+ */
+const suspectSteps = (at: number, workerPid: number): Step[] => [
+  [at, log.bootError(workerPid)],
+  [at + 1, log.other("config.ru:3:in 'block in <main>'", workerPid)],
+  [at + 2, log.earlyTermination(workerPid)],
+]
+const suspectLines = (workerPid: number) => [`[${workerPid}] ! Unable to start worker`, `[${workerPid}] config.ru:3:in 'block in <main>'`]
 
 function play(restartPlan: RestartPlan, steps: Step[], from: RestartState = initialState(restartPlan)): RestartState {
   let state = from
@@ -351,17 +363,26 @@ describe('restart machine', () => {
         line: "config.ru:3:in `block in <main>': boom (RuntimeError)",
       }
       const from: LogEvent = {kind: 'other', line: "\tfrom config.ru:in `<main>'"}
-      const state = play(plan({previousPhase: undefined}), [
+      const suspect = play(plan({previousPhase: undefined}), [
         [100, log.phaseStart(1)],
         [200, log.stopping(7018)],
-        [300, exception],
-        [301, from],
-        [300 + FAILURE_DETAIL_GRACE_MS, 'tick'],
+        [250, exception], // the first: maybe a worker forked before the signal
+        [251, from],
       ])
+      assert.equal(suspect.status, 'restarting')
+      const state = play(
+        plan({previousPhase: undefined}),
+        [
+          [300, exception],
+          [301, from],
+          [300 + FAILURE_DETAIL_GRACE_MS, 'tick'],
+        ],
+        suspect,
+      )
       const outcome = outcomeOf(state)
       assert.equal(outcome.outcome, 'worker-failed')
       assert.deepEqual(outcome.failure, {cause: 'boot-error', index: 0, pid: undefined})
-      assert.deepEqual(outcome.errorLines, [exception.line, from.line])
+      assert.deepEqual(outcome.errorLines, [exception.line, from.line, exception.line, from.line])
     })
 
     it('the exception dump after "Unable to load application" is the master dying, not a worker', () => {
@@ -382,6 +403,7 @@ describe('restart machine', () => {
       const failing = play(plan(), [
         [100, log.phaseStart(2)],
         [200, log.stopping(7018)],
+        ...suspectSteps(250, 5400),
         [300, log.bootError(5415)],
       ])
       assert.equal(failing.status, 'failing')
@@ -402,7 +424,7 @@ describe('restart machine', () => {
       assert.equal(outcome.exitCode, EXIT.workerFailed)
       assert.equal(outcome.phase, 2)
       assert.deepEqual(outcome.failure, {cause: 'boot-error', index: 0, pid: 5415})
-      assert.deepEqual(outcome.errorLines, ['[5415] ! Unable to start worker', "[5415] config.ru:3:in 'block in <main>'"])
+      assert.deepEqual(outcome.errorLines, [...suspectLines(5400), '[5415] ! Unable to start worker', "[5415] config.ru:3:in 'block in <main>'"])
       assert.deepEqual(outcome.serving, {
         newWorkers: 0,
         oldWorkers: 2,
@@ -443,6 +465,7 @@ describe('restart machine', () => {
         const state = play(p, [
           [100, log.phaseStart(2, c.refork)],
           ...c.booted.map((event): Step => [200, event]),
+          ...suspectSteps(250, 554),
           [300, log.bootError(555)],
           [310, log.earlyTermination(555)],
         ])
@@ -454,6 +477,7 @@ describe('restart machine', () => {
       const p = plan({previousPhase: 4})
       const failing = play(p, [
         [100, log.phaseStart(5)],
+        ...suspectSteps(150, 21500),
         [200, log.bootError(21544)],
         [201, log.other('boom: simulated boot failure', 21544)],
         [201, log.other('- Stopping 7019 for phased upgrade...', MASTER)], // the master's line, not the error's
@@ -469,6 +493,7 @@ describe('restart machine', () => {
       assert.equal(outcome.outcome, 'worker-failed')
       assert.equal(outcome.durationMs, 200 + FAILURE_DETAIL_GRACE_MS)
       assert.deepEqual(outcome.errorLines, [
+        ...suspectLines(21500),
         '[21544] ! Unable to start worker',
         '[21544] boom: simulated boot failure',
         "[21544] config.ru:2:in 'block in <main>'",
@@ -480,16 +505,25 @@ describe('restart machine', () => {
 
     it('keeps at most MAX_ERROR_LINES lines of a long backtrace and counts the rest', () => {
       const frames = Array.from({length: MAX_ERROR_LINES + 10}, (_, i): Step => [201, log.other(`    frame ${i}`)])
-      const state = play(plan(), [[100, log.phaseStart(2)], [200, log.bootError(1)], ...frames, [202, log.earlyTermination(1)]])
+      const state = play(plan(), [
+        [100, log.phaseStart(2)],
+        ...suspectSteps(150, 2),
+        [200, log.bootError(1)],
+        ...frames,
+        [202, log.earlyTermination(1)],
+      ])
       const outcome = outcomeOf(state)
+      assert.equal(outcome.outcome, 'worker-failed')
       assert.equal(outcome.errorLines.length, MAX_ERROR_LINES)
-      assert.equal(outcome.errorLinesOmitted, 11)
+      assert.deepEqual(outcome.errorLines.slice(0, 3), [...suspectLines(2), '[1] ! Unable to start worker'])
+      assert.equal(outcome.errorLinesOmitted, suspectLines(2).length + 1 + frames.length - MAX_ERROR_LINES, "both attempts' lines count")
     })
 
     it('hot restart of a non-preload cluster: no worker serves', () => {
       const p = plan({kind: 'hot', previousPhase: undefined})
       const state = play(p, [
         [100, log.hotRestart()],
+        ...suspectSteps(200, 30999),
         [300, log.bootError(31000)],
         [301, log.other('boom', 31000)],
         [302, log.earlyTermination(31000)],
@@ -498,7 +532,7 @@ describe('restart machine', () => {
       assert.equal(outcome.outcome, 'worker-failed')
       assert.equal(outcome.serving?.sentence, 'no worker serves: Puma keeps retrying')
       assert.equal(outcome.summary, 'Worker 0 failed to boot after the hot restart (no worker serves: Puma keeps retrying)')
-      assert.deepEqual(outcome.errorLines, ['[31000] ! Unable to start worker', '[31000] boom'])
+      assert.deepEqual(outcome.errorLines, [...suspectLines(30999), '[31000] ! Unable to start worker', '[31000] boom'])
     })
 
     it('4.3: repeated early terminations of never-booted workers count as a failure', () => {
@@ -585,6 +619,115 @@ describe('restart machine', () => {
     })
   })
 
+  describe('a boot failure that may come from before the restart (rollback of a broken release)', () => {
+    const SUSPECT_WARNING =
+      "a worker (pid 5400) failed to boot; waiting for Puma's next attempt (a worker started before the restart may still run the old code)"
+
+    it('tolerates exactly one boot failure', () => {
+      assert.equal(SUSPECT_BOOT_FAILURES, 1)
+    })
+
+    it("a stale worker's failure just after the phase started, then every worker boots: done, exit 0, with a warning", () => {
+      const p = plan()
+      const suspect = play(p, [
+        [100, log.phaseStart(2)],
+        [110, log.bootError(5400)], // forked before the signal: it loaded the broken release
+      ])
+      assert.equal(suspect.status, 'restarting')
+      assert.equal(suspect.outcome, undefined)
+      assert.deepEqual(suspect.notices, [{kind: 'warning', message: SUSPECT_WARNING}])
+      assert.equal(progress(suspect).label, 'phase 2: 0/3 workers booted')
+
+      const state = play(
+        p,
+        [
+          [111, log.other("config.ru:1:in 'block in <main>'", 5400)],
+          [300, log.booted(0, 8001, 2)], // Puma's next attempt loads the good release
+          [400, log.booted(1, 8002, 2)],
+          [500, log.booted(2, 8003, 2)],
+        ],
+        suspect,
+      )
+      const outcome = outcomeOf(state)
+      assert.equal(outcome.outcome, 'done')
+      assert.equal(outcome.exitCode, EXIT.ok)
+      assert.equal(outcome.failure, undefined)
+      assert.deepEqual(
+        outcome.workers.map((w) => w.newPid),
+        [8001, 8002, 8003],
+      )
+      assert.deepEqual(outcome.errorLines, ['[5400] ! Unable to start worker', "[5400] config.ru:1:in 'block in <main>'"], 'kept as evidence')
+      assert.equal(outcome.summary, 'Phased restart finished in 0.50 s: phase 2, 3/3 workers booted')
+    })
+
+    it('a suspect, then its Early termination, then the new worker boots: done, and the termination is no silent failure', () => {
+      const state = play(plan({workers: 1, oldWorkers: [{index: 0, pid: 7018}]}), [
+        [100, log.phaseStart(2)],
+        ...suspectSteps(110, 5400),
+        [113, log.bootError(5400)], // the same process again: a repeated line, not another attempt
+        [300, log.booted(0, 8001, 2)],
+      ])
+      assert.deepEqual(state.earlyTerminations, [])
+      const outcome = outcomeOf(state)
+      assert.equal(outcome.outcome, 'done')
+      assert.equal(outcome.exitCode, EXIT.ok)
+      assert.deepEqual(outcome.workers, [{index: 0, oldPid: 7018, newPid: 8001, bootSeconds: 0.01}])
+    })
+
+    it("a boot line while the suspect's lines are being collected counts, and the lines after it are still collected", () => {
+      const p = plan({workers: 2, oldWorkers: plan().oldWorkers.slice(0, 2)})
+      const collecting = play(p, [
+        [100, log.phaseStart(2)],
+        [110, log.bootError(5400)],
+        [111, log.booted(0, 8001, 2)],
+      ])
+      assert.equal(collecting.booted.length, 1, 'the boot line was not swallowed')
+      assert.equal(collecting.notices[0]?.kind, 'worker-booted')
+      const state = play(
+        p,
+        [
+          [112, log.other('boom: simulated boot failure', 5400)],
+          [112, log.other("    config.ru:1:in 'block in <main>'")],
+          [113, log.earlyTermination(5400)],
+          [400, log.booted(1, 8002, 2)],
+        ],
+        collecting,
+      )
+      const outcome = outcomeOf(state)
+      assert.equal(outcome.outcome, 'done')
+      assert.deepEqual(
+        outcome.workers.map((w) => [w.index, w.newPid]),
+        [
+          [0, 8001],
+          [1, 8002],
+        ],
+      )
+      assert.deepEqual(outcome.errorLines, [
+        '[5400] ! Unable to start worker',
+        '[5400] boom: simulated boot failure',
+        "    config.ru:1:in 'block in <main>'",
+      ])
+    })
+
+    it('a second failure, from another pid, is real: worker-failed, exit 5, naming the failing index', () => {
+      const p = plan()
+      const suspect = play(p, [
+        [100, log.phaseStart(2)],
+        [200, log.booted(0, 8001, 2)],
+        ...suspectSteps(300, 6001),
+      ])
+      assert.equal(suspect.status, 'restarting')
+      const state = play(p, [...suspectSteps(310, 6002), [320, log.booted(1, 8002, 2)]], suspect)
+      const outcome = outcomeOf(state)
+      assert.equal(outcome.outcome, 'worker-failed')
+      assert.equal(outcome.exitCode, EXIT.workerFailed)
+      assert.deepEqual(outcome.failure, {cause: 'boot-error', index: 1, pid: 6002})
+      assert.deepEqual(outcome.errorLines, [...suspectLines(6001), ...suspectLines(6002)], 'both attempts, in order')
+      assert.deepEqual(outcome.workers.map((w) => w.newPid), [8001], 'the failure ended it before the boot line')
+      assert.equal(outcome.summary, 'Worker 1 failed to boot in phase 2 (1 of 3 workers runs phase 2 and 1 still runs phase 1; Puma keeps retrying worker 1)')
+    })
+  })
+
   describe('master exit', () => {
     it('ends as master-died with the app-load-error lines (preload hot restart)', () => {
       const state = play(plan(), [
@@ -616,7 +759,8 @@ describe('restart machine', () => {
       const cases: Array<[string, Step[]]> = [
         ['before the restart started', []],
         ['during a phased restart', [[100, log.phaseStart(2)]]],
-        ['while a worker is failing', [[100, log.phaseStart(2)], [200, log.bootError(5)]]],
+        ['while a worker is failing', [[100, log.phaseStart(2)], [150, log.bootError(4)], [200, log.bootError(5)]]],
+        ['after a suspect boot failure', [[100, log.phaseStart(2)], [150, log.bootError(4)]]],
       ]
       for (const [name, steps] of cases) {
         const outcome = outcomeOf(play(plan(), [...steps, [900, 'master-exited']]))

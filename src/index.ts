@@ -41,6 +41,8 @@ export interface RestartOptions extends TargetSelector {
   timeoutMs?: number
   /** Puma's log file, when it is not where the master's stdout goes. */
   log?: string
+  /** A systemd unit whose journal to follow (found on its own when the master logs to the journal). */
+  journal?: string
   /** false: send and return, as pumactl does. Default true. */
   wait?: boolean
   /** Default: 'signal' when the master is known, else 'control'. */
@@ -97,6 +99,7 @@ function startRestart(kind: RestartKind, options: RestartOptions): RestartRun {
       via: viaFor(reached, options.via),
       timeoutMs: options.timeoutMs ?? 300_000,
       logPath: options.log,
+      journal: options.journal,
       wait: options.wait ?? true,
       signal: options.signal ?? new AbortController().signal,
       cwd: options.cwd,

@@ -13,7 +13,7 @@ With --expect-dir and --health-url, the restart must then also prove the new rel
 
 Phased restarts need cluster mode without preload_app!; otherwise Puma does a hot restart instead: ctl warns before signalling when it can tell, and then waits for what Puma really does.
 
-The log is --log, or the file the master's stdout/stderr points to (Puma's stdout_redirect). Where there is none but Puma's control server is known (--state, --control-url), ctl polls /stats instead; with both, the log leads (it carries the error lines) and /stats confirms the end.
+The log is --log, or the file the master's stdout/stderr points to (Puma's stdout_redirect), or the journal of the master's systemd unit (--journal UNIT, or found on its own when the master's stdout is the journal). Where there is none but Puma's control server is known (--state, --control-url), ctl polls /stats instead; with both, the log leads (it carries the error lines) and /stats confirms the end.
 
 ${TARGET_HELP}`
 
@@ -29,7 +29,8 @@ ${TARGET_HELP}`
     ...viaFlag,
     timeout: Flags.integer({summary: 'Seconds to wait for the restart to finish.', default: 300, min: 1}),
     wait: Flags.boolean({summary: 'Wait for the restart to finish (--no-wait: send the signal and return, like pumactl).', default: true, allowNo: true}),
-    log: Flags.string({summary: "Puma's log file (default: where the master's stdout goes)."}),
+    log: Flags.string({summary: "Puma's log file (default: where the master's stdout goes).", exclusive: ['journal']}),
+    journal: Flags.string({summary: "Follow this systemd unit's journal (journalctl -u UNIT); found on its own when the master logs to the journal.", exclusive: ['log']}),
     quiet: Flags.boolean({char: 'q', summary: 'Print nothing but the result and errors.'}),
     'expect-dir': Flags.string({summary: 'After the restart, every new worker must run in the folder this points to (e.g. /app/current); exit 8 otherwise.', helpGroup: 'CHECKS'}),
     'health-url': Flags.string({summary: 'After the restart, this URL must answer 2xx (retried until --health-timeout); exit 8 otherwise.', helpGroup: 'CHECKS'}),

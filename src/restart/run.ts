@@ -4,6 +4,7 @@ import {statsConfirm, statsEvents} from '../control/stats-events.js'
 import {deliver, type Delivery, type Via} from '../deliver.js'
 import {CtlError, type ExitName, usageError} from '../errors.js'
 import {followLog, logEnd} from '../log/follow.js'
+import {describeJournalUnit, type JournalUnit, journalUnitOf, startJournal} from '../log/journal.js'
 import {locateLogs, type LogSource} from '../log/locate.js'
 import {parseLine} from '../log/parse.js'
 import {hasExited, type Kill, startTicks} from '../target/liveness.js'
@@ -35,6 +36,8 @@ export interface RestartRequest {
   timeoutMs: number
   /** --log; otherwise the master's stdout/stderr files are followed. */
   logPath?: string
+  /** --journal: follow this systemd unit's journal (found on its own when the master logs to the journal). */
+  journal?: string
   /** false: send and return, as pumactl does. */
   wait: boolean
   /** Ctrl-C: stop waiting, send nothing more. */
@@ -72,11 +75,13 @@ export async function runRestart(request: RestartRequest): Promise<RestartReport
   const {master, control, kind} = request
   const now = request.now ?? Date.now
   const pid = master?.pid
-  const logs = locateLogs(pid, request.logPath, request.cwd)
-  if (request.wait && logs.length === 0 && !control) {
+  const logs = request.journal ? [] : locateLogs(pid, request.logPath, request.cwd)
+  // Under systemd the master's stdout is the journal's socket: follow its unit's journal then.
+  const journal: string | JournalUnit | undefined = request.journal ?? (logs.length === 0 && pid !== undefined && !request.logPath ? await journalUnitOf(pid) : undefined)
+  if (request.wait && logs.length === 0 && !journal && !control) {
     const stdout = pid === undefined ? 'unknown' : (readProcessDetails(pid)?.stdout ?? 'unknown')
     throw usageError(`cannot wait for the restart: Puma's log is not a file ctl can follow (the master's stdout is ${stdout}), and no control server is known`, {
-      suggestion: 'pass --log PATH (the file Puma logs to), --state (whose control server ctl can ask), or --no-wait to only send the signal',
+      suggestion: 'pass --log PATH (the file Puma logs to), --journal UNIT, --state (whose control server ctl can ask), or --no-wait to only send the signal',
     })
   }
 
@@ -87,12 +92,30 @@ export async function runRestart(request: RestartRequest): Promise<RestartReport
   const checks = await preflight({master, stats: statsBefore, statsLater, logPaths: logs.map((log) => log.path), folder}, kind)
   const pitfall = kind === 'phased' && pid !== undefined ? releaseFolderWarning(pid, request.expectDir) : undefined
   if (pitfall) checks.warnings.push(pitfall)
-  // Remember where each log ends before the signal: only what the restart writes is read.
+  // Remember where each log ends before the signal: only what the restart writes is read. The
+  // journal is followed from now on, and journalctl must be running before the signal.
   const positions = await Promise.all(logs.map((log) => logEnd(log.path)))
+  const stopSources = new AbortController()
+  const journalFollower = request.wait && journal ? startJournal(journal, {signal: stopSources.signal}) : undefined
+  try {
+    await journalFollower?.ready
+  } catch (error) {
+    stopSources.abort()
+    throw error
+  }
+
   const identity = pid === undefined ? undefined : startTicks(pid)
   const startedAt = now()
-  const delivery = await deliver(kind === 'phased' ? 'phased-restart' : 'restart', {via: request.via, master, control, kill: request.kill, signal: request.signal})
-  const start: RestartStart = {...delivery, pid, logs, stats: Boolean(control), preflight: checks}
+  let delivery: Delivery
+  try {
+    delivery = await deliver(kind === 'phased' ? 'phased-restart' : 'restart', {via: request.via, master, control, kill: request.kill, signal: request.signal})
+  } catch (error) {
+    stopSources.abort()
+    throw error
+  }
+
+  const sourcesShown = journal ? [...logs, {path: `journal of ${describeJournalUnit(journal)}`, via: 'journalctl'}] : logs
+  const start: RestartStart = {...delivery, pid, logs: sourcesShown, stats: Boolean(control), preflight: checks}
   request.onStart?.(start)
   if (!request.wait) return {waited: false, ...start}
 
@@ -124,19 +147,19 @@ export async function runRestart(request: RestartRequest): Promise<RestartReport
     if (state.outcome) settle()
   }
 
-  const stopSources = new AbortController()
-  const sources = logs.map(async (log, i) => {
+  const follow = async (lines: AsyncIterable<string>) => {
     try {
-      for await (const line of followLog(log.path, {from: positions[i], signal: stopSources.signal})) {
-        dispatch({type: 'log', event: parseLine(line), at: now()})
-      }
+      for await (const line of lines) dispatch({type: 'log', event: parseLine(line), at: now()})
     } catch (error) {
       sourceError = error
       settle()
     }
-  })
+  }
+
+  const sources = logs.map((log, i) => follow(followLog(log.path, {from: positions[i], signal: stopSources.signal})))
+  if (journalFollower) sources.push(follow(journalFollower.lines))
   // Without a log, /stats is the source: its changes become the events the machine reads.
-  if (logs.length === 0 && control) sources.push(followStats(control, statsBefore, pid, stopSources.signal, (event) => dispatch({type: 'log', event, at: now()})))
+  if (logs.length === 0 && !journalFollower && control) sources.push(followStats(control, statsBefore, pid, stopSources.signal, (event) => dispatch({type: 'log', event, at: now()})))
 
   // The master's death is confirmed on the poll after it is first seen, so that the lines it wrote
   // while dying (an app that failed to load) reach the machine first through the log watcher.
@@ -151,13 +174,13 @@ export async function runRestart(request: RestartRequest): Promise<RestartReport
   request.signal.addEventListener('abort', onInterrupt, {once: true})
   try {
     if (!request.signal.aborted) await settled
-    if (state.outcome?.exitCode === 0 && control && logs.length > 0) await confirmWithStats(control, state, request, now)
+    if (state.outcome?.exitCode === 0 && control && (logs.length > 0 || journalFollower)) await confirmWithStats(control, state, request, now)
   } finally {
     clearInterval(poller)
     for (const timer of timers) clearTimeout(timer)
     request.signal.removeEventListener('abort', onInterrupt)
     stopSources.abort()
-    await Promise.allSettled(sources)
+    await Promise.allSettled([...sources, journalFollower?.stop()])
   }
 
   if (sourceError) throw sourceError

@@ -1,6 +1,8 @@
 import {strict as assert} from 'node:assert'
-import {renameSync, truncateSync} from 'node:fs'
+import {mkdtempSync, renameSync, rmSync, truncateSync, writeFileSync} from 'node:fs'
 import {request} from 'node:http'
+import {tmpdir} from 'node:os'
+import {join} from 'node:path'
 
 import {isAlive, killQuietly, readOrEmpty, waitFor} from '../helpers/processes.js'
 import {OK_APP, type PumaCluster, RAISING_APP, startPumaCluster} from '../helpers/puma-cluster.js'
@@ -239,3 +241,38 @@ const readLog = (cluster: PumaCluster) => readOrEmpty(cluster.logPath)
 function slowThenOk(seconds: number): string {
   return `sleep ${seconds}\nrun ->(env) { [200, {}, ['ok']] }\n`
 }
+
+/** Servers under systemd log to the journal: ctl follows `journalctl -f -u UNIT` (a stand-in here). */
+describe('restarts followed through the journal', function () {
+  this.timeout(60_000)
+  let cluster: PumaCluster
+  let bin: string
+  beforeEach(async () => {
+    cluster = await startPumaCluster({workers: 2})
+    bin = mkdtempSync(join(tmpdir(), 'ctl-journalctl-'))
+    // journalctl -f for this test: the real Puma's log, from now on; it records its PID to check the clean-up.
+    writeFileSync(join(bin, 'journalctl'), `#!/bin/sh\necho $$ > "${bin}/pid"\necho "$@" > "${bin}/args"\nexec tail -n 0 -F "${cluster.logPath}"\n`, {mode: 0o755})
+  })
+  afterEach(async () => {
+    await cluster.stop()
+    rmSync(bin, {recursive: true, force: true})
+  })
+
+  const env = () => ({PATH: `${bin}:${process.env.PATH}`})
+
+  it('--journal UNIT: exit 0 once every worker booted, and journalctl is gone afterwards', async () => {
+    const result = await runCtl(['phased-restart', '--pidfile', cluster.pidfile, '--journal', 'puma.service'], {env: env()})
+    assert.equal(result.code, 0, result.stderr)
+    assert.match(result.stderr, /following journal of puma\.service/)
+    assert.match(readOrEmpty(join(bin, 'args')), /-f -o cat --no-pager --since @[\d.]+ -u puma\.service/)
+    assert.equal(isAlive(Number(readOrEmpty(join(bin, 'pid')))), false, 'journalctl was stopped')
+  })
+
+  it('--journal UNIT with a raising config.ru: exit 5 with the error lines', async () => {
+    cluster.setApp(RAISING_APP)
+    const result = await runCtl(['phased-restart', '--pidfile', cluster.pidfile, '--journal', 'puma.service'], {env: env()})
+    assert.equal(result.code, 5, result.stderr)
+    assert.match(result.stderr, /! Unable to start worker/)
+    assert.equal(isAlive(Number(readOrEmpty(join(bin, 'pid')))), false, 'journalctl was stopped')
+  })
+})

@@ -35,6 +35,7 @@ const WINDOW_S = Number(process.env.DEMO_WINDOW_S ?? 8)
 const RESTART_AT_S = Number(process.env.DEMO_RESTART_AT_S ?? 2)
 const AFTER_S = Number(process.env.DEMO_AFTER_S ?? 3)
 const CONNECTIONS = Number(process.env.DEMO_CONNECTIONS ?? 10)
+const KEEP_ALIVE = process.env.DEMO_KEEP_ALIVE === '1'
 const APP_BOOT_SECONDS = process.env.APP_BOOT_SECONDS ?? '1'
 const REQUEST_TIMEOUT_S = 10
 const CTL_TIMEOUT_S = 40
@@ -248,6 +249,7 @@ function startLoad(url, durationS, tally) {
     connections: CONNECTIONS,
     duration: durationS,
     timeout: REQUEST_TIMEOUT_S,
+    headers: KEEP_ALIVE ? {} : {connection: 'close'},
     setupClient: (client) => httpClientManners(client, tally),
   })
   cannons.add(cannon)

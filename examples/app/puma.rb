@@ -23,5 +23,3 @@ tag 'ctl-demo'
 stdout_redirect File.join(log_dir, 'puma.log'), File.join(log_dir, 'puma.log'), true
 pidfile File.join(pid_dir, 'puma.pid')
 state_path File.join(pid_dir, 'puma.state')
-first_data_timeout Integer(ENV['FDT']) if ENV['FDT']
-worker_shutdown_timeout Integer(ENV['WST']) if ENV['WST']

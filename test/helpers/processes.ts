@@ -84,3 +84,20 @@ export async function waitFor(condition: () => boolean, timeoutMs: number, descr
     await sleep(20) // eslint-disable-line no-await-in-loop
   }
 }
+
+/**
+ * For a mocha suite: wraps a start function so that everything it starts is stopped, by its own
+ * stop(), after each test (`afterEach`) or after the suite (`after`), also when a test fails.
+ */
+export function stoppedAfter<A extends unknown[], T extends {stop(): Promise<void>}>(hook: 'after' | 'afterEach', start: (...args: A) => Promise<T>): (...args: A) => Promise<T> {
+  const started: T[] = []
+  const register = hook === 'after' ? after : afterEach
+  register(async () => {
+    await Promise.all(started.splice(0).map((each) => each.stop()))
+  })
+  return async (...args: A) => {
+    const each = await start(...args)
+    started.push(each)
+    return each
+  }
+}

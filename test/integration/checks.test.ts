@@ -2,8 +2,9 @@ import {strict as assert} from 'node:assert'
 import {mkdirSync, readlinkSync, renameSync, symlinkSync, writeFileSync} from 'node:fs'
 import {join} from 'node:path'
 
-import {type PumaCluster, startPumaCluster} from '../helpers/puma-cluster.js'
+import {startPumaCluster} from '../helpers/puma-cluster.js'
 import {jsonOf, runCtl} from '../helpers/run-ctl.js'
+import {stoppedAfter} from '../helpers/processes.js'
 
 const APP = (release: string) => `run ->(env) { env['PATH_INFO'] == '/fail' ? [500, {}, ['broken ${release}']] : [200, {}, ['${release}']] }\n`
 
@@ -27,16 +28,7 @@ function publish(dir: string): void {
 /** Post-restart checks against real Puma: the release folder and a health probe. */
 describe('proving the new release runs', function () {
   this.timeout(60_000)
-  const clusters: PumaCluster[] = []
-  const start = async (...args: Parameters<typeof startPumaCluster>) => {
-    const cluster = await startPumaCluster(...args)
-    clusters.push(cluster)
-    return cluster
-  }
-
-  afterEach(async () => {
-    await Promise.all(clusters.splice(0).map((cluster) => cluster.stop()))
-  })
+  const start = stoppedAfter('afterEach', startPumaCluster)
 
   it('--expect-dir: Puma started in the resolved release folder reloads the old code: warned before, exit 8 after', async () => {
     const cluster = await start({workers: 2, prepare: releases, runIn: 'releases/r1'})

@@ -3,7 +3,7 @@ import {writeFileSync} from 'node:fs'
 import {join} from 'node:path'
 
 import {type PumaCluster, RAISING_APP, startPumaCluster} from '../helpers/puma-cluster.js'
-import {isAlive, killQuietly, waitFor} from '../helpers/processes.js'
+import {isAlive, killQuietly, stoppedAfter, waitFor} from '../helpers/processes.js'
 import {jsonOf, runCtl} from '../helpers/run-ctl.js'
 
 const TOKEN = 'tok-3c1a7e5d9b'
@@ -11,16 +11,7 @@ const TOKEN = 'tok-3c1a7e5d9b'
 /** Real Puma 5.6.5 with its control app on tcp and on a unix socket. */
 describe("Puma's control server", function () {
   this.timeout(90_000)
-  const clusters: PumaCluster[] = []
-  const start = async (...args: Parameters<typeof startPumaCluster>) => {
-    const cluster = await startPumaCluster(...args)
-    clusters.push(cluster)
-    return cluster
-  }
-
-  after(async () => {
-    await Promise.all(clusters.splice(0).map((cluster) => cluster.stop()))
-  })
+  const start = stoppedAfter('after', startPumaCluster)
 
   describe('stats, status and the control-only commands', () => {
     let tcp: PumaCluster

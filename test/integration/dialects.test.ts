@@ -1,7 +1,8 @@
 import {strict as assert} from 'node:assert'
 
-import {type Dialect, type FakePuma, startFakePuma} from '../helpers/fake-puma.js'
+import {type Dialect, startFakePuma} from '../helpers/fake-puma.js'
 import {jsonOf, runCtl} from '../helpers/run-ctl.js'
+import {stoppedAfter} from '../helpers/processes.js'
 
 /**
  * ctl against a fake Puma speaking other versions' log dialects and titles (real Puma here is
@@ -9,16 +10,7 @@ import {jsonOf, runCtl} from '../helpers/run-ctl.js'
  */
 describe('restarts across Puma dialects (fake Puma)', function () {
   this.timeout(60_000)
-  const fakes: FakePuma[] = []
-  const start = async (...args: Parameters<typeof startFakePuma>) => {
-    const fake = await startFakePuma(...args)
-    fakes.push(fake)
-    return fake
-  }
-
-  afterEach(async () => {
-    await Promise.all(fakes.splice(0).map((fake) => fake.stop()))
-  })
+  const start = stoppedAfter('afterEach', startFakePuma)
 
   const dialects: Dialect[] = ['2.7', '2.16', '4.3', '5.2', '5.6', '6.0', '8.0']
   for (const dialect of dialects) {

@@ -5,20 +5,15 @@ import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 
 import {binRun} from '../helpers/paths.js'
-import {isAlive, killQuietly, readOrEmpty, waitFor, workerPidsOf} from '../helpers/processes.js'
+import {isAlive, killQuietly, readOrEmpty, stoppedAfter, waitFor, workerPidsOf} from '../helpers/processes.js'
 import {type PumaCluster, startPumaCluster} from '../helpers/puma-cluster.js'
 import {jsonOf, runCtl} from '../helpers/run-ctl.js'
 
 /** ctl against real Puma 5.6.5 clusters: finding, refusing, status, stop/halt and the other signals. */
 describe('foundation against real Puma', function () {
   this.timeout(60_000)
-  const clusters: PumaCluster[] = []
+  const start = stoppedAfter('after', startPumaCluster)
   const scratch: string[] = []
-  const start = async (...args: Parameters<typeof startPumaCluster>) => {
-    const cluster = await startPumaCluster(...args)
-    clusters.push(cluster)
-    return cluster
-  }
 
   const scratchDir = () => {
     const dir = mkdtempSync(join(tmpdir(), 'ctl-scratch-'))
@@ -26,8 +21,7 @@ describe('foundation against real Puma', function () {
     return dir
   }
 
-  after(async () => {
-    await Promise.all(clusters.map((cluster) => cluster.stop()))
+  after(() => {
     for (const dir of scratch) rmSync(dir, {recursive: true, force: true})
   })
 

@@ -4,7 +4,7 @@ import {request} from 'node:http'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 
-import {isAlive, killQuietly, readOrEmpty, waitFor} from '../helpers/processes.js'
+import {isAlive, killQuietly, readOrEmpty, stoppedAfter, waitFor} from '../helpers/processes.js'
 import {OK_APP, type PumaCluster, RAISING_APP, startPumaCluster} from '../helpers/puma-cluster.js'
 import {jsonOf, runCtl, startCtl} from '../helpers/run-ctl.js'
 
@@ -26,16 +26,7 @@ async function stats(cluster: PumaCluster): Promise<any> {
 /** Real Puma 5.6.5: restarts that ctl waits for until they really finished, or says why not. */
 describe('restarts against real Puma', function () {
   this.timeout(90_000)
-  const clusters: PumaCluster[] = []
-  const start = async (...args: Parameters<typeof startPumaCluster>) => {
-    const cluster = await startPumaCluster(...args)
-    clusters.push(cluster)
-    return cluster
-  }
-
-  afterEach(async () => {
-    await Promise.all(clusters.splice(0).map((cluster) => cluster.stop()))
-  })
+  const start = stoppedAfter('afterEach', startPumaCluster)
 
   it('phased restart: exit 0 once every worker is replaced; the log is found without --log; /stats agrees', async () => {
     const cluster = await start({workers: 3, control: 'tcp'})

@@ -1,8 +1,8 @@
 import type {ChalkInstance} from 'chalk'
 
-/** Colour only on a terminal, and never with NO_COLOR (chalk 5 does not read it). */
+/** Colour only on a terminal, and never with NO_COLOR set to something (no-color.org; chalk 5 does not read it). */
 export function colourWanted(stream: NodeJS.WriteStream, env = process.env): boolean {
-  return Boolean(stream.isTTY) && env.NO_COLOR === undefined && env.TERM !== 'dumb'
+  return Boolean(stream.isTTY) && !env.NO_COLOR && env.TERM !== 'dumb'
 }
 
 export type Paint = Pick<ChalkInstance, 'red' | 'green' | 'yellow' | 'bold' | 'dim' | 'cyan'>

@@ -79,4 +79,13 @@ describe('restarts across Puma dialects (fake Puma)', function () {
     assert.equal(result.code, 0, result.stderr)
     assert.equal(jsonOf(result).pid, fake.pid)
   })
+
+  it('stop that outlasts --timeout (workers still draining): exit 6, and the master is still there', async () => {
+    const fake = await start({dialect: '5.6', workers: 1, drainSeconds: 5})
+    const result = await runCtl(['stop', '--pidfile', fake.pidfile, '--timeout', '1'])
+    assert.equal(result.code, 6, result.stderr)
+    assert.match(result.stderr, new RegExp(`pid ${fake.pid} is still running 1 s after SIGTERM`))
+    assert.match(result.stderr, /ctl halt/)
+    assert.ok(fake.isAlive())
+  })
 })

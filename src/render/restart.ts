@@ -1,7 +1,7 @@
 import {type RestartEvent} from '../index.js'
 import {type RestartProgress} from '../restart/machine.js'
 import {type RestartStart} from '../restart/run.js'
-import {type Paint, paintFor} from './colour.js'
+import {colourWanted, type Paint, paintFor} from './colour.js'
 
 type RestartUpdate = Extract<RestartEvent, {type: 'update'}>
 
@@ -17,7 +17,9 @@ export type ViewMode = 'spinner' | 'plain' | 'silent'
 
 export function viewMode(options: {json: boolean; quiet: boolean}, stream: NodeJS.WriteStream = process.stderr): ViewMode {
   if (options.json || options.quiet) return 'silent'
-  return stream.isTTY ? 'spinner' : 'plain'
+  // A pseudo-terminal of size 0 (script(1) without a terminal, some CI runners) has no room for a
+  // spinner: ora would clear lines without end. Plain lines work anywhere.
+  return stream.isTTY && (stream.columns ?? 0) > 0 ? 'spinner' : 'plain'
 }
 
 function following(start: RestartStart): string {
@@ -57,7 +59,7 @@ async function spinnerView(
   startLines: (start: RestartStart) => string[],
 ): Promise<RestartView> {
   const {default: ora} = await import('ora')
-  const spinner = ora({stream, color: 'cyan', isEnabled: true, discardStdin: false, isSilent: false})
+  const spinner = ora({stream, color: colourWanted(stream) ? 'cyan' : false, isEnabled: true, discardStdin: false, isSilent: false})
   let latest: RestartProgress | undefined
   let startedAt = Date.now()
   const refresh = () => {

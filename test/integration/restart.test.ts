@@ -1,9 +1,11 @@
 import {strict as assert} from 'node:assert'
+import {spawn} from 'node:child_process'
 import {mkdtempSync, renameSync, rmSync, truncateSync, writeFileSync} from 'node:fs'
 import {request} from 'node:http'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 
+import {binRun} from '../helpers/paths.js'
 import {isAlive, killQuietly, readOrEmpty, stoppedAfter, waitFor} from '../helpers/processes.js'
 import {OK_APP, type PumaCluster, RAISING_APP, startPumaCluster} from '../helpers/puma-cluster.js'
 import {jsonOf, runCtl, startCtl} from '../helpers/run-ctl.js'
@@ -206,6 +208,32 @@ describe('restarts against real Puma', function () {
     assert.ok(isAlive(cluster.pid))
     assert.doesNotMatch(readLog(cluster).split('Starting phased worker restart')[1], /Gracefully shutting down|Restarting\.\.\.|Goodbye/, 'no stop or restart was sent')
     assert.ok(cluster.workerPids().some((pid) => workersBefore.includes(pid)), 'old workers still serve')
+  })
+
+  it('on a terminal: a live spinner with progress, colour, and none with NO_COLOR', async () => {
+    const cluster = await start({workers: 2})
+    cluster.setApp(slowThenOk(1))
+    const inTerminal = (env: string, size = 'cols 100 rows 30') =>
+      new Promise<string>((resolve) => {
+        // script(1) gives ctl a pseudo-terminal, as a person at a terminal would
+        const command = `stty ${size}; ${env} "${process.execPath}" "${binRun}" phased-restart --pidfile "${cluster.pidfile}"`
+        const child = spawn('script', ['-qfec', command, '/dev/null'], {stdio: ['ignore', 'pipe', 'pipe']})
+        let output = ''
+        child.stdout.on('data', (chunk) => (output += chunk))
+        child.on('close', () => resolve(output))
+      })
+    const coloured = await inTerminal('')
+    assert.match(coloured, /phase 1: 0\/2 workers booted/, 'the spinner shows progress')
+    assert.match(coloured, /\u001B\[3\dm/, 'colour')
+    assert.match(coloured, /Phased restart finished in .*: phase 1, 2\/2 workers booted/)
+    const plain = await inTerminal('NO_COLOR=1')
+    assert.match(plain, /phase 2: [01]\/2 workers booted/)
+    assert.doesNotMatch(plain, /\u001B\[3\dm/, 'no colour with NO_COLOR')
+    // a terminal without a size gets plain lines (a spinner there would redraw without end)
+    const sizeless = await inTerminal('', 'cols 0 rows 0')
+    assert.ok(sizeless.length < 10_000, `${sizeless.length} bytes`)
+    assert.match(sizeless, /worker 1 booted in phase 3/)
+    assert.match(sizeless, /Phased restart finished in .*: phase 3, 2\/2 workers booted/)
   })
 
   it('--no-wait sends and returns at once (pumactl behaviour)', async () => {

@@ -3,8 +3,8 @@
 //
 // Starts examples/app (Debian's Puma, 3 workers, no preload_app!) on 127.0.0.1 and a free port,
 // with its log, pidfile and state file in a temporary folder. For each restart it drives load with
-// autocannon (CONNECTIONS keep-alive connections), runs `ctl <restart> --json` RESTART_AT_S
-// seconds in, keeps the load up until AFTER_S seconds after ctl has returned (at least WINDOW_S
+// autocannon (CONNECTIONS concurrent clients, one request per connection unless DEMO_KEEP_ALIVE=1),
+// runs `ctl <restart> --json` RESTART_AT_S seconds in, keeps the load up until AFTER_S seconds after ctl has returned (at least WINDOW_S
 // seconds in all), and reports what the clients saw: requests, failures, availability, latency,
 // and throughput before, during and after the restart ("during" = from ctl's signal until ctl saw
 // every worker booted: its durationMs).
@@ -14,7 +14,9 @@
 //
 // Settings (environment): DEMO_WINDOW_S (8), DEMO_RESTART_AT_S (2), DEMO_AFTER_S (3),
 // DEMO_CONNECTIONS (10), APP_BOOT_SECONDS (1: CPU seconds each worker spends loading the app, like
-// a small Rails app; 0 for the bare Rack app).
+// a small Rails app; 0 for the bare Rack app), DEMO_KEEP_ALIVE=1 (keep connections open across
+// requests instead of one request per connection), WORKER_SHUTDOWN_TIMEOUT (Puma's; 30, or 5 with
+// DEMO_KEEP_ALIVE=1), DEMO_SHOW_LOG=1 (print Puma's log lines of each window with their times).
 import {spawn} from 'node:child_process'
 import {closeSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync} from 'node:fs'
 import {createServer} from 'node:net'
@@ -38,7 +40,10 @@ const CONNECTIONS = Number(process.env.DEMO_CONNECTIONS ?? 10)
 const KEEP_ALIVE = process.env.DEMO_KEEP_ALIVE === '1'
 const APP_BOOT_SECONDS = process.env.APP_BOOT_SECONDS ?? '1'
 const REQUEST_TIMEOUT_S = 10
-const CTL_TIMEOUT_S = 40
+const CTL_TIMEOUT_S = KEEP_ALIVE ? 60 : 30
+// With keep-alive load, a Puma 5.6 worker told to stop can keep serving its connections until the
+// master SIGKILLs it (BENCHMARKS.md, "Demo under load"): a shorter grace keeps the run short.
+const WORKER_SHUTDOWN_TIMEOUT = process.env.WORKER_SHUTDOWN_TIMEOUT ?? (KEEP_ALIVE ? '5' : '30')
 const SHOW_LOG = Boolean(process.env.DEMO_SHOW_LOG) // print Puma's log lines of each window, timed
 
 const SCENARIOS = [
@@ -55,6 +60,7 @@ const ctlChildren = new Set() // running ctl processes
 let tempDir
 let master // the Puma master (a ChildProcess)
 let cleaningUp
+let interrupted = false
 
 function procStat(pid) {
   try {
@@ -129,6 +135,7 @@ function cleanupNow() {
 process.on('exit', cleanupNow)
 for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP']) {
   process.on(signal, () => {
+    interrupted = true
     console.error(`\n${signal}: stopping the load and Puma (master ${master?.pid ?? '-'} and its workers)…`)
     cleanup().finally(() => process.exit(130))
   })
@@ -164,14 +171,16 @@ async function startPuma() {
   const out = openSync(bootOutput, 'a')
   master = spawn('puma', ['-C', join(appDir, 'puma.rb')], {
     cwd: appDir,
-    env: {...process.env, PORT: String(port), PUMA_RUN_DIR: tempDir, APP_BOOT_SECONDS},
+    env: {...process.env, PORT: String(port), PUMA_RUN_DIR: tempDir, APP_BOOT_SECONDS, WORKER_SHUTDOWN_TIMEOUT},
     detached: true, // its own process group: Ctrl-C reaches this script, which stops Puma by PID
     stdio: ['ignore', out, out],
   })
   closeSync(out)
   await new Promise((resolve, reject) => {
     master.once('spawn', resolve)
-    master.once('error', reject)
+    master.once('error', (error) =>
+      reject(error.code === 'ENOENT' ? new Error("no 'puma' on the PATH (Debian: apt-get install puma)") : error),
+    )
   })
   own(master.pid)
   const deadline = Date.now() + 30_000
@@ -195,24 +204,28 @@ async function startPuma() {
 // The load
 
 /**
- * Makes an autocannon 9 connection behave like an HTTP/1.1 client (a browser, curl, siege), and
- * keeps its latency figures true. Out of the box it (1) ignores `Connection: close`, which Puma
- * puts on the last response of a worker that is shutting down: it writes the next request on
- * that connection anyway, and the server's close then resets it (an ECONNRESET autocannon counts
- * as a failed request) or ends it (the request is silently dropped and resent); and (2) keeps an
- * unanswered request in its queue across the reconnect, so every later response on the connection
- * is timed from an older request (p50 went from 5 ms to 15-80 ms here after one restart).
- * Requests that get no response on a connection the server ends are counted in `tally.unanswered`.
+ * Makes an autocannon 9 connection behave like an HTTP/1.1 client (curl, a browser, a proxy) and
+ * keeps its figures true. Out of the box autocannon (1) ignores `Connection: close`, which Puma
+ * puts on the last response of a worker that is shutting down: it writes the next request on that
+ * connection anyway, and the server's close then resets it (an ECONNRESET, counted as a failed
+ * request) or ends it (the request is dropped and silently resent); (2) keeps that unanswered
+ * request in its queue across the reconnect, so every later response on the connection is timed
+ * from an older request (p50 read 15-80 ms instead of 5 ms after one restart); and (3) always sends
+ * `Connection: keep-alive`. Here a response with `Connection: close` makes the next request go on a
+ * new connection; a request the server closes the connection on without answering is reported
+ * through `onUnanswered` (autocannon counts nothing); and unless `keepAlive`, each request asks for
+ * `Connection: close`: one request per connection, as nginx's default proxying and siege's default
+ * `connection = close` do.
  */
-function httpClientManners(client, tally) {
-  const internals = ['_connect', '_doRequest', '_destroyConnection'].every((name) => typeof client[name] === 'function')
+function httpClientManners(client, {keepAlive, onUnanswered, onNewConnection, onUnpatched}) {
+  const internals = ['_connect', '_doRequest', '_destroyConnection', 'getRequestBuffer'].every((name) => typeof client[name] === 'function')
   if (!internals || typeof client.pipelinedRequests?.clear !== 'function' || typeof client.parser?.reinitialize !== 'function') {
-    tally.unpatched = true
+    onUnpatched()
     return
   }
   let connected = false
   let closing = false // the last response said Connection: close
-  let errored = false // autocannon has counted this connection's failure as an error
+  let errored = false // autocannon has counted this connection's end as an error
   client.on('headers', ({headers}) => {
     for (let i = 0; i + 1 < headers.length; i += 2) {
       if (headers[i].toLowerCase() === 'connection' && /\bclose\b/i.test(headers[i + 1])) closing = true
@@ -223,34 +236,46 @@ function httpClientManners(client, tally) {
   client._connect = function () {
     if (connected) {
       const unanswered = this.pipelinedRequests.size()
-      if (!errored) tally.unanswered += unanswered
+      if (unanswered > 0 && !errored) onUnanswered(unanswered)
       this.pipelinedRequests.clear()
       this.parser.reinitialize(this.parser.type)
     }
     connected = true
     closing = false
     errored = false
+    onNewConnection()
     return connect.call(this)
   }
   const doRequest = client._doRequest
   client._doRequest = function (...args) {
     if (closing && !this.destroyed) {
-      tally.closesHonoured++
       this._destroyConnection()
-      return this._connect() // sends the request on the new connection
+      return this._connect() // which sends the request on the new connection
     }
     return doRequest.apply(this, args)
   }
+  if (!keepAlive) {
+    const requestBuffer = client.getRequestBuffer
+    let raw
+    let rewritten
+    client.getRequestBuffer = function () {
+      const buffer = requestBuffer.call(this)
+      if (buffer !== raw) {
+        raw = buffer
+        rewritten = Buffer.from(buffer.toString('latin1').replace(/\r\nConnection: keep-alive\r\n/i, '\r\nConnection: close\r\n'), 'latin1')
+      }
+      return rewritten
+    }
+  }
 }
 
-function startLoad(url, durationS, tally) {
+function startLoad(url, durationS, manners) {
   const cannon = autocannon({
     url,
     connections: CONNECTIONS,
     duration: durationS,
     timeout: REQUEST_TIMEOUT_S,
-    headers: KEEP_ALIVE ? {} : {connection: 'close'},
-    setupClient: (client) => httpClientManners(client, tally),
+    setupClient: (client) => httpClientManners(client, manners),
   })
   cannons.add(cannon)
   const done = new Promise((resolve, reject) => {
@@ -285,9 +310,16 @@ function runCtl(args) {
 async function loadWindow(puma, scenario) {
   const ok = [] // [completed at, response time] of each 2xx response
   const failures = [] // [failed at, kind]: a connection error's code, 'timeout', or 'non-2xx'
-  const tally = {unanswered: 0, closesHonoured: 0, unpatched: false}
-  const {cannon, done} = startLoad(puma.url, CTL_TIMEOUT_S + 60, tally)
+  const tally = {connections: 0, unpatched: false}
   const started = performance.now()
+  const {cannon, done} = startLoad(puma.url, CTL_TIMEOUT_S + 60, {
+    keepAlive: KEEP_ALIVE,
+    onUnanswered: (n) => {
+      for (let i = 0; i < n; i++) failures.push([performance.now() - started, 'closed unanswered'])
+    },
+    onNewConnection: () => tally.connections++,
+    onUnpatched: () => (tally.unpatched = true),
+  })
   cannon.on('response', (_client, statusCode, _bytes, responseTime) => {
     const at = performance.now() - started
     if (statusCode >= 200 && statusCode < 300) ok.push([at, responseTime])
@@ -300,23 +332,22 @@ async function loadWindow(puma, scenario) {
   const watcher = setInterval(adoptWorkers, 250) // know each new worker at once
   const logLines = []
   let logOffset = readOrEmpty(puma.logPath).length
-  const logWatcher = SHOW_LOG
-    ? setInterval(() => {
-        const text = readOrEmpty(puma.logPath)
-        const complete = text.lastIndexOf('\n') + 1
-        if (complete <= logOffset) return
-        const at = performance.now() - started
-        for (const line of text.slice(logOffset, complete).split('\n').filter(Boolean)) logLines.push([at, line])
-        logOffset = complete
-      }, 20)
-    : undefined
+  const logWatcher = setInterval(() => {
+    const text = readOrEmpty(puma.logPath)
+    const complete = text.lastIndexOf('\n') + 1
+    if (complete <= logOffset) return
+    const at = performance.now() - started
+    for (const line of text.slice(logOffset, complete).split('\n').filter(Boolean)) logLines.push([at, line])
+    logOffset = complete
+  }, 20)
 
   await sleep(RESTART_AT_S * 1000)
   const invokedAt = performance.now() - started
   const ctl = await runCtl([scenario.command, '--pidfile', puma.pidfile, '--json', '--timeout', String(CTL_TIMEOUT_S)])
   const ctlExit = ctl.exitedAt - started
-  await sleep(Math.max(WINDOW_S * 1000, ctlExit + AFTER_S * 1000) - (performance.now() - started))
-  const end = performance.now() - started
+  // End on a whole second, at least AFTER_S seconds after ctl has returned.
+  const end = Math.ceil(Math.max(WINDOW_S * 1000, ctlExit + AFTER_S * 1000) / 1000) * 1000
+  await sleep(end - (performance.now() - started))
   cannon.stop()
   await done
   clearInterval(watcher)
@@ -338,7 +369,7 @@ function percentile(sorted, p) {
 }
 
 function summarize(window) {
-  const {ok, failures, during, end, tally} = window
+  const {ok, failures, during, end} = window
   const count = (times, from, to) => times.filter((at) => at >= from && at < to).length
   const okAt = ok.map(([at]) => at)
   const rate = (from, to) => (to - from >= 250 ? (count(okAt, from, to) * 1000) / (to - from) : NaN)
@@ -346,9 +377,9 @@ function summarize(window) {
   const duringLatencies = ok.filter(([at]) => at >= during.from && at < during.to + 1000).map(([, time]) => time).sort((a, b) => a - b)
   const kinds = {}
   for (const [, kind] of failures) kinds[kind] = (kinds[kind] ?? 0) + 1
-  const {timeout: timeouts = 0, 'non-2xx': non2xx = 0, ...errorKinds} = kinds
+  const {timeout: timeouts = 0, 'non-2xx': non2xx = 0, 'closed unanswered': unanswered = 0, ...errorKinds} = kinds
   const errors = Object.values(errorKinds).reduce((a, b) => a + b, 0)
-  const failed = failures.length + tally.unanswered
+  const failed = failures.length
   const total = ok.length + failed
   return {
     total,
@@ -357,7 +388,7 @@ function summarize(window) {
     errorKinds,
     timeouts,
     non2xx,
-    unanswered: tally.unanswered,
+    unanswered,
     availability: total > 0 ? (100 * (total - failed)) / total : NaN,
     latency: {p50: percentile(latencies, 50), p90: percentile(latencies, 90), p99: percentile(latencies, 99), max: latencies.at(-1)},
     duringMax: duringLatencies.at(-1),
@@ -365,9 +396,8 @@ function summarize(window) {
     during: rate(during.from, during.to),
     after: rate(during.to, end),
     perSecond: Array.from({length: Math.ceil(end / 1000)}, (_, s) => ({
-      ok: count(okAt, s * 1000, Math.min(end, (s + 1) * 1000)),
+      ok: count(okAt, s * 1000, (s + 1) * 1000),
       failed: count(failures.map(([at]) => at), s * 1000, (s + 1) * 1000),
-      partial: (s + 1) * 1000 > end,
       restarting: s * 1000 < during.to && (s + 1) * 1000 > during.from,
     })),
   }
@@ -375,6 +405,24 @@ function summarize(window) {
 
 const fixed = (n, digits = 0) => (Number.isFinite(n) ? n.toFixed(digits) : '-')
 const secs = (ms) => `${fixed(ms / 1000, 2)} s`
+
+/** Old workers that outlived their TERM: Puma's master logs "Stopping PID for phased upgrade..." again every 5 s. */
+function slowStops(logLines) {
+  const stops = new Map() // pid → [first TERM at, last "Stopping" at, count]
+  for (const [at, line] of logLines) {
+    const term = line.match(/TERM sent to (\d+)/)
+    if (term) stops.set(term[1], [at, at, 0])
+    const stopping = line.match(/Stopping (\d+) for phased upgrade/)
+    const seen = stopping && stops.get(stopping[1])
+    if (seen) stops.set(stopping[1], [seen[0], at, seen[2] + 1])
+  }
+  return [...stops]
+    .filter(([, [, , count]]) => count >= 1)
+    .map(
+      ([pid, [termAt, lastAt]]) =>
+        `old worker ${pid} still ran ${secs(lastAt - termAt)} after its TERM (it kept serving its keep-alive connections; Puma's master SIGKILLs it once worker_shutdown_timeout, ${WORKER_SHUTDOWN_TIMEOUT} s here, has passed, at its next 5 s check)`,
+    )
+}
 
 function printWindow(window, stats) {
   const {scenario, ctl, during, invokedAt, end, tally} = window
@@ -387,12 +435,13 @@ function printWindow(window, stats) {
   )
   console.log(`latency (2xx): p50 ${fixed(stats.latency.p50, 1)} ms, p90 ${fixed(stats.latency.p90, 1)} ms, p99 ${fixed(stats.latency.p99, 1)} ms, max ${fixed(stats.latency.max)} ms (max of responses completed during the restart or 1 s after: ${fixed(stats.duringMax)} ms)`)
   console.log(`throughput (2xx req/s): before ${fixed(stats.before)}, during ${fixed(stats.during)}, after ${fixed(stats.after)}`)
-  const cells = stats.perSecond.map((b) => `${b.ok}${b.partial ? '…' : ''}${b.failed ? `(${b.failed}✗)` : ''}${b.restarting ? '*' : ''}`)
-  console.log(`per second: ${cells.join(' ')}   (* = restart under way, ✗ = failed, … = part of a second)`)
-  const notes = [`Connection: close honoured ${tally.closesHonoured}×`]
+  const cells = stats.perSecond.map((b) => `${b.ok}${b.failed ? `(${b.failed}✗)` : ''}${b.restarting ? '*' : ''}`)
+  console.log(`per second: ${cells.join(' ')}   (* = restart under way, ✗ = failed)`)
+  const notes = [`${tally.connections} connections opened (${KEEP_ALIVE ? 'keep-alive' : 'one request per connection'})`]
   if (tally.unpatched) notes.push('autocannon internals not as expected: raw autocannon accounting (latencies may be inflated after reconnects)')
   console.log(`load: ${notes.join('; ')}`)
-  for (const [at, line] of window.logLines) console.log(`  ${secs(at).padStart(7)}  ${line}`)
+  for (const note of slowStops(window.logLines)) console.log(`note: ${note}`)
+  if (SHOW_LOG) for (const [at, line] of window.logLines) console.log(`  ${secs(at).padStart(7)}  ${line}`)
 }
 
 function printTable(rows) {
@@ -423,7 +472,9 @@ async function main() {
   const t0 = performance.now()
   const puma = await startPuma()
   console.log(`Puma ${WORKERS} workers on ${puma.url}: master ${master.pid}, workers ${adoptWorkers().join(', ')}; app boot ${APP_BOOT_SECONDS} CPU s per worker; folder ${tempDir}`)
-  await startLoad(puma.url, 1, {unanswered: 0, closesHonoured: 0}).done // warm-up
+  const noop = () => {}
+  // Warm-up: the first seconds of load on fresh workers (and a fresh load generator) run slower.
+  await startLoad(puma.url, 3, {keepAlive: KEEP_ALIVE, onUnanswered: noop, onNewConnection: noop, onUnpatched: noop}).done
 
   const rows = []
   for (const scenario of SCENARIOS) {
@@ -449,7 +500,7 @@ async function main() {
 try {
   await main()
 } catch (error) {
-  console.error(`demo failed: ${error instanceof Error ? error.message : error}`)
+  if (!interrupted) console.error(`demo failed: ${error instanceof Error ? error.message : error}`)
   await cleanup()
   process.exitCode = 1
 }

@@ -14,10 +14,14 @@ log_dir = run_dir || File.join(__dir__, 'log')
 FileUtils.mkdir_p([pid_dir, log_dir])
 
 workers 3
-threads 4, 4
+threads 5, 5 # Puma 5's default maximum on MRI (and Rails' classic RAILS_MAX_THREADS)
 bind "tcp://127.0.0.1:#{Integer(ENV.fetch('PORT', '9292'))}"
 rackup File.join(__dir__, 'config.ru')
 tag 'ctl-demo'
+
+# How long the master lets a stopping worker finish its requests before it sends SIGKILL
+# (Puma's default: 30 s).
+worker_shutdown_timeout Integer(ENV.fetch('WORKER_SHUTDOWN_TIMEOUT', '30'))
 
 # ctl follows this log to know when every worker has booted in the new phase.
 stdout_redirect File.join(log_dir, 'puma.log'), File.join(log_dir, 'puma.log'), true

@@ -217,10 +217,17 @@ describe('restarts against real Puma', function () {
       new Promise<string>((resolve) => {
         // script(1) gives ctl a pseudo-terminal, as a person at a terminal would
         const command = `stty ${size}; ${env} "${process.execPath}" "${binRun}" phased-restart --pidfile "${cluster.pidfile}"`
-        const child = spawn('script', ['-qfec', command, '/dev/null'], {stdio: ['ignore', 'pipe', 'pipe']})
+        const child = spawn('script', ['-qfec', command, '/dev/null'], {stdio: ['ignore', 'pipe', 'pipe'], detached: true})
         let output = ''
-        child.stdout.on('data', (chunk) => (output += chunk))
-        child.on('close', () => resolve(output))
+        child.stdout.on('data', (chunk) => (output = (output + chunk).slice(-100_000)))
+        // A spinner that never stops must fail the test, not outlive it: end script and ctl (its process group).
+        const guard = setTimeout(() => {
+          if (child.pid! > 1) process.kill(-child.pid!, 'SIGKILL') // its own process group (detached)
+        }, 20_000)
+        child.on('close', () => {
+          clearTimeout(guard)
+          resolve(output)
+        })
       })
     const coloured = await inTerminal('')
     assert.match(coloured, /phase 1: 0\/2 workers booted/, 'the spinner shows progress')

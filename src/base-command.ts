@@ -10,7 +10,13 @@ const exclusiveOf = (name: string, ...alsoAllowed: string[]) => TARGET_FLAGS.fil
 /** Puma's control server (activate_control_app), which the state file also records. */
 export const controlFlags = {
   'control-url': Flags.string({char: 'C', summary: "Puma's control server: tcp://HOST:PORT or unix:///PATH.", helpGroup: 'TARGET'}),
-  'control-token': Flags.string({char: 'T', summary: "The control server's auth token (never printed).", helpGroup: 'TARGET', dependsOn: ['control-url']}),
+  'control-token': Flags.string({
+    char: 'T',
+    summary: "The control server's auth token (never printed). Prefer the environment variable: other users can read a command line.",
+    helpGroup: 'TARGET',
+    env: 'PUMA_CTL_CONTROL_TOKEN',
+    dependsOn: ['control-url'],
+  }),
 }
 
 /** How every command names its Puma master. */
@@ -99,7 +105,7 @@ function firstLine(message: string): string {
   const lines = message
     .split('\n')
     .map((line) => line.trim())
-    .filter((line) => line !== '' && line !== 'The following errors occurred:' && !line.startsWith('See more help with'))
+    .filter((line) => line !== '' && !/^The following errors? occurred:$/.test(line) && !line.startsWith('See more help with'))
   if (lines.length === 0) return 'unknown error'
   return /^Parsing --\S+$/.test(lines[0]) && lines[1] ? `${lines[0]}: ${lines[1]}` : lines[0]
 }

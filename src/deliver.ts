@@ -35,7 +35,7 @@ export interface DeliverOptions {
 export async function deliver(command: DeliverableCommand, options: DeliverOptions): Promise<Delivery> {
   if (options.via === 'signal') {
     if (!options.master) throw usageError(`cannot send ${command} by signal: no master PID is known`, {suggestion: 'pass --pid, --pidfile or --state, or --via control'})
-    return {via: 'signal', sent: sendSignal(options.master.pid, command, options.kill), warnings: []}
+    return {via: 'signal', sent: sendSignal(options.master, command, options.kill), warnings: []}
   }
 
   if (!options.control) {

@@ -1,5 +1,5 @@
 import {noMasterError, notPermittedError} from './errors.js'
-import {type Kill} from './target/liveness.js'
+import {hasExited, type Kill} from './target/liveness.js'
 
 /** Which signal each command sends to the Puma master (puma-facts §2). */
 export const COMMAND_SIGNALS = {
@@ -17,12 +17,21 @@ export const COMMAND_SIGNALS = {
 
 export type SignalCommand = keyof typeof COMMAND_SIGNALS
 
+/** A verified master: its PID, and when it started (so that a reused PID is not it). */
+export interface Signallable {
+  pid: number
+  startTicks?: number
+}
+
 /**
  * Sends a command's signal. The PID is checked once more here, whatever the caller did: kill(0)
- * signals our own process group, kill(-1) every process we may signal, and 1 is init.
+ * signals our own process group, kill(-1) every process we may signal, and 1 is init; and the
+ * process must still be the one verified (seconds may pass between verifying and signalling).
  */
-export function sendSignal(pid: number, command: SignalCommand, kill: Kill = process.kill.bind(process)): NodeJS.Signals {
+export function sendSignal(master: Signallable, command: SignalCommand, kill: Kill = process.kill.bind(process)): NodeJS.Signals {
+  const {pid} = master
   if (!Number.isSafeInteger(pid) || pid <= 1) throw noMasterError(`refusing to signal pid ${pid}`)
+  if (master.startTicks !== undefined && hasExited(pid, master.startTicks)) throw noMasterError(`pid ${pid} has exited since ctl verified it; nothing was sent`)
   const signal = COMMAND_SIGNALS[command]
   try {
     kill(pid, signal)

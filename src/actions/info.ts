@@ -20,7 +20,7 @@ export function info(target: Target): InfoResult {
     })
   }
 
-  return {pid, signal: sendSignal(pid, 'info')}
+  return {pid, signal: sendSignal(target.master, 'info')}
 }
 
 function atLeast(version: string | undefined, major: number): boolean {

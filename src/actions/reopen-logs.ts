@@ -36,7 +36,7 @@ export async function reopenLogs(target: Target, options: {force: boolean; kill?
     }
   }
 
-  return {pid, signal: sendSignal(pid, 'reopen-logs', options.kill), log}
+  return {pid, signal: sendSignal(target.master, 'reopen-logs', options.kill), log}
 }
 
 async function headContains(path: string, text: string): Promise<boolean> {

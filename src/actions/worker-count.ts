@@ -20,5 +20,5 @@ export function changeWorkerCount(target: Target, direction: 'up' | 'down', kill
     throw usageError(`refusing: pid ${pid} runs 1 worker, and Puma never goes below 1`)
   }
 
-  return {pid, signal: sendSignal(pid, direction === 'up' ? 'worker-count-up' : 'worker-count-down', kill), workersBefore: workers.length}
+  return {pid, signal: sendSignal(target.master, direction === 'up' ? 'worker-count-up' : 'worker-count-down', kill), workersBefore: workers.length}
 }

@@ -42,7 +42,7 @@ const DEFAULT_TIMEOUT_MS = 10_000
 export async function controlRequest(endpoint: ControlEndpoint, command: string, options: RequestOptions = {}): Promise<ControlAnswer> {
   const address = parseControlUrl(endpoint.url)
   const query = endpoint.token && endpoint.token !== 'none' ? `?token=${encodeURIComponent(endpoint.token)}` : ''
-  const raw = await exchange(address, `GET /${command}${query} HTTP/1.0\r\n\r\n`, endpoint, options)
+  const raw = redactToken(await exchange(address, `GET /${command}${query} HTTP/1.0\r\n\r\n`, endpoint, options), endpoint.token)
   const answer = parseResponse(raw, endpoint)
   if (answer.status === 403) {
     throw notPermittedError(`Puma's control server at ${endpoint.url} refused the token (403 ${answer.body.trim() || 'Forbidden'})`, {
@@ -78,8 +78,15 @@ export function commandRefused(endpoint: ControlEndpoint, command: string, answe
   })
 }
 
+/** Whatever answers may echo the request line (a proxy, not Puma): the token must not reach any message. */
+function redactToken(text: string, token: string | undefined): string {
+  if (!token || token === 'none') return text
+  return text.replaceAll(token, '***').replaceAll(encodeURIComponent(token), '***')
+}
+
 function exchange(address: ControlAddress, request: string, endpoint: ControlEndpoint, options: RequestOptions): Promise<string> {
   const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS
+  if (options.signal?.aborted) return Promise.reject(new CtlError('interrupted', `interrupted before talking to Puma's control server at ${endpoint.url}`))
   return new Promise((resolve, reject) => {
     const socket: Socket = address.kind === 'tcp' ? connect({host: address.host, port: address.port}) : connect({path: address.path})
     const chunks: Buffer[] = []

@@ -177,7 +177,15 @@ export async function* followLog(path: string, options: FollowOptions): AsyncGen
       throw error
     }
 
-    const {dev, ino, size} = await file.stat()
+    let stats: {dev: number; ino: number; size: number}
+    try {
+      stats = await file.stat()
+    } catch (error) {
+      await file.close()
+      throw error
+    }
+
+    const {dev, ino, size} = stats
     const start = from
     from = undefined
     // The same file as at logEnd, and not truncated since: resume there. Any other file is all new.

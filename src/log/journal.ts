@@ -276,7 +276,8 @@ function exitError(label: string, journalctl: string, exit: Exit, stderr: string
     return new CtlError('notPermitted', message, {...options, suggestion: `run as root or as a member of the systemd-journal group (adm on some systems), or pass ${instead}`})
   }
 
-  if (exit.signal) return new CtlError('unexpected', message, options)
+  // Killed by someone else (the OOM killer, an admin): the journal cannot be followed, as when it exits.
+  if (exit.signal) return usageError(message, {...options, suggestion: `pass ${instead}`})
   return usageError(message, {...options, suggestion: `check the unit (systemctl status ${unitName}), or pass ${instead}`})
 }
 

@@ -1,6 +1,7 @@
 import {readFileSync, realpathSync} from 'node:fs'
 import {request as httpRequest} from 'node:http'
 import {request as httpsRequest} from 'node:https'
+import {setTimeout as sleep} from 'node:timers/promises'
 
 import {CtlError, usageError} from '../errors.js'
 import {readProcessDetails} from '../target/process-table.js'
@@ -64,7 +65,7 @@ function environmentOf(pid: number): Record<string, string> {
   }
 }
 
-function resolveDir(path: string): string {
+export function resolveDir(path: string): string {
   const resolved = resolveDirOrUndefined(path)
   if (resolved === undefined) throw usageError(`--expect-dir ${path} does not exist`)
   return resolved
@@ -92,6 +93,17 @@ export interface HealthResult {
   durationMs: number
 }
 
+export function validateHealthUrl(url: string): void {
+  let parsed: URL
+  try {
+    parsed = new URL(url)
+  } catch {
+    throw usageError(`--health-url ${JSON.stringify(url)} is not a URL`)
+  }
+
+  if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') throw usageError(`--health-url ${url}: only http:// and https:// are probed`)
+}
+
 /** The restarted app must answer 2xx at `url` within the bound; retried until then (workers may still warm up). */
 export async function probeHealth(url: string, options: HealthOptions): Promise<HealthResult> {
   const started = Date.now()
@@ -109,9 +121,10 @@ export async function probeHealth(url: string, options: HealthOptions): Promise<
     }
 
     if (Date.now() + (options.retryMs ?? 250) >= deadline) break
-    await new Promise((resolve) => setTimeout(resolve, options.retryMs ?? 250))
+    await sleep(options.retryMs ?? 250, undefined, {signal: options.signal}).catch(() => {})
   }
 
+  if (options.signal?.aborted) throw new CtlError('interrupted', `interrupted during the health check of ${url} (the restart itself had finished)`)
   throw new CtlError('checkFailed', `health check ${url} failed after the restart: ${last} (${attempts} attempts in ${((Date.now() - started) / 1000).toFixed(1)} s)`, {
     data: {url, attempts, last},
   })

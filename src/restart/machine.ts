@@ -275,7 +275,8 @@ function onLog(state: RestartState, event: LogEvent, at: number): RestartState {
   }
 
   if (state.status === 'failing') return state
-  const fromMaster = event.prefixPid === undefined || event.prefixPid === state.plan.masterPid
+  // masterPid 0: only a control URL is known, so any prefix may be the master's.
+  const fromMaster = event.prefixPid === undefined || state.plan.masterPid === 0 || event.prefixPid === state.plan.masterPid
   const restarting = state.status === 'restarting'
   const hotRestarting = restarting && state.kind === 'hot'
   switch (event.kind) {
@@ -682,7 +683,8 @@ function bootedCount(state: RestartState): number {
 
 function isComplete(state: RestartState): boolean {
   if (state.kind === 'hot' && state.mode === 'single') return false // done only on "Use Ctrl-C to stop"
-  return bootedCount(state) >= neededIndices(state).length
+  // No worker known before the signal (all crash-looping, or only a control URL): one boot at least.
+  return bootedCount(state) >= Math.max(1, neededIndices(state).length)
 }
 
 /** Puma replaces workers in index order, so the one it keeps retrying is the lowest not yet booted. */

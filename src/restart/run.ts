@@ -2,7 +2,7 @@ import {type ControlEndpoint} from '../control/client.js'
 import {fetchStats, hasUnbooted, type PumaStats} from '../control/stats.js'
 import {statsConfirm, statsEvents} from '../control/stats-events.js'
 import {deliver, type Delivery, type Via} from '../deliver.js'
-import {CtlError, type ExitName, usageError} from '../errors.js'
+import {CtlError, EXIT, type ExitName, usageError} from '../errors.js'
 import {followLog, logEnd} from '../log/follow.js'
 import {describeJournalUnit, type JournalUnit, journalUnitOf, startJournal} from '../log/journal.js'
 import {locateLogs, type LogSource} from '../log/locate.js'
@@ -11,7 +11,7 @@ import {hasExited, type Kill, startTicks} from '../target/liveness.js'
 import {readProcessDetails} from '../target/process-table.js'
 import {type PumaMaster} from '../target/scan.js'
 import {FAILURE_DETAIL_GRACE_MS, initialState, progress, reduce, type RestartInput, type RestartKind, type RestartOutcome, type RestartState} from './machine.js'
-import {checkReleaseDir, type HealthResult, probeHealth, releaseFolderWarning} from './checks.js'
+import {checkReleaseDir, type HealthResult, probeHealth, releaseFolderWarning, resolveDir, validateHealthUrl} from './checks.js'
 import {type Preflight, preflight} from './preflight.js'
 
 /**
@@ -75,6 +75,9 @@ export async function runRestart(request: RestartRequest): Promise<RestartReport
   const {master, control, kind} = request
   const now = request.now ?? Date.now
   const pid = master?.pid
+  // The post-restart checks' own input is checked first: a typo must not surface after the restart.
+  if (request.expectDir !== undefined) resolveDir(request.expectDir)
+  if (request.healthUrl !== undefined) validateHealthUrl(request.healthUrl)
   const logs = request.journal ? [] : locateLogs(pid, request.logPath, request.cwd)
   // Under systemd the master's stdout is the journal's socket: follow its unit's journal then.
   const journal: string | JournalUnit | undefined = request.journal ?? (logs.length === 0 && pid !== undefined && !request.logPath ? await journalUnitOf(pid) : undefined)
@@ -85,11 +88,21 @@ export async function runRestart(request: RestartRequest): Promise<RestartReport
     })
   }
 
-  const statsBefore = control ? await fetchStats(control, {signal: request.signal}) : undefined
+  // By signal, /stats only adds to the picture: a stale or refusing control server is a warning then.
+  const statsWarnings: string[] = []
+  const statsBefore = control
+    ? await fetchStats(control, {signal: request.signal}).catch((error: Error) => {
+        if (request.via === 'control' || (logs.length === 0 && !journal) || request.signal.aborted) throw error
+        statsWarnings.push(`/stats is not available, so ctl follows the log alone: ${error.message}`)
+        return undefined
+      })
+    : undefined
+  const confirmControl = statsBefore ? control : undefined
   // A worker not booted before the signal: a second look tells whether it is crash-looping.
   const statsLater = control && hasUnbooted(statsBefore) ? await pause(CRASH_LOOP_LOOK_MS, request.signal).then(() => fetchStats(control, {signal: request.signal})) : undefined
   const folder = pid === undefined ? undefined : readProcessDetails(pid)?.cwd
   const checks = await preflight({master, stats: statsBefore, statsLater, logPaths: logs.map((log) => log.path), folder}, kind)
+  checks.warnings.push(...statsWarnings)
   const pitfall = kind === 'phased' && pid !== undefined ? releaseFolderWarning(pid, request.expectDir) : undefined
   if (pitfall) checks.warnings.push(pitfall)
   // Remember where each log ends before the signal: only what the restart writes is read. The
@@ -108,6 +121,8 @@ export async function runRestart(request: RestartRequest): Promise<RestartReport
   const startedAt = now()
   let delivery: Delivery
   try {
+    // Ctrl-C during the preparations: nothing has been sent yet, and nothing will be.
+    if (request.signal.aborted) throw new CtlError('interrupted', 'interrupted before anything was sent to Puma')
     delivery = await deliver(kind === 'phased' ? 'phased-restart' : 'restart', {via: request.via, master, control, kill: request.kill, signal: request.signal})
   } catch (error) {
     stopSources.abort()
@@ -115,7 +130,7 @@ export async function runRestart(request: RestartRequest): Promise<RestartReport
   }
 
   const sourcesShown = journal ? [...logs, {path: `journal of ${describeJournalUnit(journal)}`, via: 'journalctl'}] : logs
-  const start: RestartStart = {...delivery, pid, logs: sourcesShown, stats: Boolean(control), preflight: checks}
+  const start: RestartStart = {...delivery, pid, logs: sourcesShown, stats: Boolean(confirmControl), preflight: checks}
   request.onStart?.(start)
   if (!request.wait) return {waited: false, ...start}
 
@@ -159,7 +174,14 @@ export async function runRestart(request: RestartRequest): Promise<RestartReport
   const sources = logs.map((log, i) => follow(followLog(log.path, {from: positions[i], signal: stopSources.signal})))
   if (journalFollower) sources.push(follow(journalFollower.lines))
   // Without a log, /stats is the source: its changes become the events the machine reads.
-  if (logs.length === 0 && !journalFollower && control) sources.push(followStats(control, statsBefore, pid, stopSources.signal, (event) => dispatch({type: 'log', event, at: now()})))
+  if (logs.length === 0 && !journalFollower && control) {
+    sources.push(
+      followStats(control, statsBefore, pid, stopSources.signal, (event) => dispatch({type: 'log', event, at: now()})).catch((error) => {
+        sourceError = error
+        settle()
+      }),
+    )
+  }
 
   // The master's death is confirmed on the poll after it is first seen, so that the lines it wrote
   // while dying (an app that failed to load) reach the machine first through the log watcher.
@@ -174,7 +196,7 @@ export async function runRestart(request: RestartRequest): Promise<RestartReport
   request.signal.addEventListener('abort', onInterrupt, {once: true})
   try {
     if (!request.signal.aborted) await settled
-    if (state.outcome?.exitCode === 0 && control && (logs.length > 0 || journalFollower)) await confirmWithStats(control, state, request, now)
+    if (state.outcome?.exitCode === 0 && confirmControl && (logs.length > 0 || journalFollower)) await confirmWithStats(confirmControl, state, request, now)
   } finally {
     clearInterval(poller)
     for (const timer of timers) clearTimeout(timer)
@@ -203,13 +225,15 @@ function newProcesses(report: RestartOutcome, masterPid: number | undefined): nu
 async function followStats(control: ControlEndpoint, first: PumaStats | undefined, masterPid: number | undefined, signal: AbortSignal, emit: (event: ReturnType<typeof statsEvents>[number]) => void): Promise<void> {
   let previous = first
   let origin = first
-  while (!signal.aborted) {
+  for (;;) {
     await pause(STATS_POLL_MS, signal)
+    if (signal.aborted) return // the wait is over
     let current: PumaStats
     try {
       current = await fetchStats(control, {signal, timeoutMs: 5000})
     } catch (error) {
-      if (error instanceof CtlError && error.exitCode === 3) continue // restarting: the control server is down a moment
+      if (signal.aborted) return // the wait ended while a request was under way
+      if (error instanceof CtlError && error.exitCode === EXIT.noMaster) continue // restarting: the control server is down a moment
       throw error
     }
 
@@ -230,7 +254,7 @@ async function confirmWithStats(control: ControlEndpoint, state: RestartState, r
     try {
       disagreement = statsConfirm(await fetchStats(control, {signal: request.signal, timeoutMs: 5000}), phase)
     } catch (error) {
-      if (!(error instanceof CtlError && error.exitCode === 3)) throw error
+      if (!(error instanceof CtlError && error.exitCode === EXIT.noMaster)) throw error
       disagreement = 'the control server did not answer'
     }
 

@@ -1,4 +1,4 @@
-import {access, realpath} from 'node:fs/promises'
+import {access, realpath, stat} from 'node:fs/promises'
 import {join, resolve} from 'node:path'
 
 import {noMasterError, usageError} from '../errors.js'
@@ -35,7 +35,6 @@ export interface Target {
   /** How the master was found, e.g. "pidfile tmp/pids/puma.pid" or "process scan". */
   origin: string
   state?: PumaState
-  statePath?: string
 }
 
 export interface FindDeps extends VerifyDeps {
@@ -61,13 +60,35 @@ async function fromPid(pid: number, origin: string, deps: FindDeps): Promise<Tar
 
 async function fromPidfile(path: string, shown: string, deps: FindDeps): Promise<Target> {
   const origin = `pidfile ${shown}`
-  return {master: await verifyMaster(await readPidfile(path, shown), origin, deps), origin}
+  const master = await verifyMaster(await readPidfile(path, shown), origin, deps)
+  await assertWrittenByIt(path, origin, master.pid)
+  return {master, origin}
 }
 
 async function fromStateFile(path: string, shown: string, deps: FindDeps): Promise<Target> {
   const origin = `state file ${shown}`
   const state = await readStateFile(path, shown)
-  return {master: await verifyMaster(state.pid, origin, deps), origin, state, statePath: path}
+  const master = await verifyMaster(state.pid, origin, deps)
+  await assertWrittenByIt(path, origin, master.pid)
+  return {master, origin, state}
+}
+
+/** /proc's start times come from the boot time, which has one-second resolution. */
+const START_TIME_SLACK_MS = 2000
+
+/**
+ * Puma writes its pidfile and state file after it has started (again at each hot restart, same
+ * PID). A file older than the process was written by an earlier process whose PID has since been
+ * reused: maybe by another app's Puma master, which would pass every other check.
+ */
+async function assertWrittenByIt(path: string, origin: string, pid: number): Promise<void> {
+  const started = readProcessDetails(pid)?.startedAt.getTime()
+  const written = (await stat(path)).mtimeMs
+  if (started !== undefined && written + START_TIME_SLACK_MS < started) {
+    throw noMasterError(`${origin} is stale: it was written ${new Date(written).toISOString()}, before pid ${pid} started (${new Date(started).toISOString()}), so that PID now belongs to another process`, {
+      suggestion: 'remove the stale file, or pass --pid or --dir',
+    })
+  }
 }
 
 async function firstExisting(cwd: string): Promise<string | undefined> {

@@ -16,6 +16,8 @@ export interface PumaMaster {
   binds: string[]
   tag?: string
   workers: WorkerProcess[]
+  /** When it started (clock ticks since boot), set once verified: a reused PID is another process. */
+  startTicks?: number
 }
 
 /**
@@ -24,6 +26,7 @@ export interface PumaMaster {
  * untitled puma program (2.x single mode). `excludePid` is ctl itself.
  */
 export function findMasters(processes: ProcessEntry[], excludePid = process.pid): PumaMaster[] {
+  const ppidOf = new Map(processes.map((entry) => [entry.pid, entry.ppid]))
   const workersByMaster = new Map<number, WorkerProcess[]>()
   for (const entry of processes) {
     const title = parseWorkerTitle(entry.cmd)
@@ -39,7 +42,9 @@ export function findMasters(processes: ProcessEntry[], excludePid = process.pid)
     const title = parseMasterTitle(entry.cmd)
     const workers = (workersByMaster.get(entry.pid) ?? []).sort((a, b) => (a.index ?? a.pid) - (b.index ?? b.pid))
     if (title) masters.push({pid: entry.pid, cmd: entry.cmd, ...title, workers})
-    else if (workers.length > 0 || isUntitledPumaCommand(entry.argv)) masters.push({pid: entry.pid, cmd: entry.cmd, binds: [], workers})
+    // A worker's title names its master, but an orphaned worker names a PID that may since have been
+    // reused: an untitled process counts only if one of those workers is really its child.
+    else if (workers.some((worker) => ppidOf.get(worker.pid) === entry.pid) || isUntitledPumaCommand(entry.argv)) masters.push({pid: entry.pid, cmd: entry.cmd, binds: [], workers})
   }
 
   return masters

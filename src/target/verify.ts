@@ -1,5 +1,5 @@
 import {noMasterError} from '../errors.js'
-import {type Kill, liveness} from './liveness.js'
+import {type Kill, liveness, startTicks} from './liveness.js'
 import {listProcesses, type ProcessEntry} from './process-table.js'
 import {findMasters, type PumaMaster} from './scan.js'
 import {parseWorkerTitle} from './titles.js'
@@ -26,7 +26,7 @@ export async function verifyMaster(pid: number, origin: string, deps: VerifyDeps
   if (!entry) throw noMasterError(`${origin}: process ${pid} is not running`)
 
   const master = findMasters(processes, -1).find((candidate) => candidate.pid === pid)
-  if (master) return master
+  if (master) return {...master, startTicks: startTicks(pid)}
 
   const worker = parseWorkerTitle(entry.cmd)
   if (worker) {

@@ -1,6 +1,6 @@
 import {strict as assert} from 'node:assert'
 import {spawn} from 'node:child_process'
-import {mkdtempSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
+import {mkdtempSync, readFileSync, rmSync, utimesSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 
@@ -218,6 +218,16 @@ describe('foundation against real Puma', function () {
       assert.equal(readOrEmpty(cluster.pidfile), '', 'Puma removed its pidfile')
       assert.match(result.stdout, new RegExp(`Puma master ${cluster.pid} stopped in .* \\(sent SIGTERM\\)`))
       assert.match(result.stderr, new RegExp(`Stopping Puma master ${cluster.pid} \\(stop, by signal\\)`))
+    })
+
+    it('a pidfile older than the process it names (a reused PID): exit 3, nothing sent', async () => {
+      const cluster = await start({workers: 1})
+      const anHourAgo = new Date(Date.now() - 3_600_000)
+      utimesSync(cluster.pidfile, anHourAgo, anHourAgo)
+      const result = await runCtl(['stop', '--pidfile', cluster.pidfile])
+      assert.equal(result.code, 3, result.stderr)
+      assert.match(result.stderr, /is stale: it was written .*, before pid \d+ started/)
+      assert.ok(isAlive(cluster.pid), 'nothing was sent')
     })
 
     it('status of a stopped server (stale pidfile after SIGKILL): exit 3', async () => {

@@ -24,6 +24,7 @@ describe('process scan over recorded process tables', () => {
     ],
     // fork_worker: workers 1.. are children of worker 0, but their titles name the master
     ['fork-worker.json', [{pid: 9000, version: '6.4.2', tag: 'shop', workers: [[9001, 0], [9002, 1], [9003, 2]]}]],
+    // workers whose master died name a PID since reused by an unrelated process: not a master
     ['orphan-workers.json', []],
     [
       'single-mode-no-tag.json',

@@ -37,7 +37,7 @@ describe('signals', () => {
       assert.equal(COMMAND_SIGNALS[command as keyof typeof COMMAND_SIGNALS], signal)
       assert.ok(signal in constants.signals, 'a signal Node knows on this platform')
       const {calls, kill} = recordingKill()
-      sendSignal(4321, command as keyof typeof COMMAND_SIGNALS, kill)
+      sendSignal({pid: 4321}, command as keyof typeof COMMAND_SIGNALS, kill)
       assert.deepEqual(calls, [[4321, signal]])
     })
   }
@@ -47,19 +47,25 @@ describe('signals', () => {
   for (const pid of [0, 1, -1, -4321, Number.NaN, 1.5]) {
     it(`never calls kill for pid ${pid}`, () => {
       const {calls, kill} = recordingKill()
-      assert.throws(() => sendSignal(pid, 'stop', kill), isCtlError(EXIT.noMaster))
+      assert.throws(() => sendSignal({pid}, 'stop', kill), isCtlError(EXIT.noMaster))
       assert.deepEqual(calls, [])
     })
   }
 
   it('EPERM becomes exit 4 with a hint', () => {
     const {kill} = recordingKill('EPERM')
-    assert.throws(() => sendSignal(4321, 'stop', kill), (error: unknown) => isCtlError(EXIT.notPermitted, /not permitted to send SIGTERM to pid 4321/)(error) && /user that runs Puma/.test((error as CtlError).suggestion!))
+    assert.throws(() => sendSignal({pid: 4321}, 'stop', kill), (error: unknown) => isCtlError(EXIT.notPermitted, /not permitted to send SIGTERM to pid 4321/)(error) && /user that runs Puma/.test((error as CtlError).suggestion!))
+  })
+
+  it('a verified master that has exited since (or whose PID was reused) is not signalled', () => {
+    const {calls, kill} = recordingKill()
+    assert.throws(() => sendSignal({pid: process.pid, startTicks: -1}, 'stop', kill), isCtlError(EXIT.noMaster, /has exited since ctl verified it/))
+    assert.deepEqual(calls, [])
   })
 
   it('ESRCH (exited in between) becomes exit 3', () => {
     const {kill} = recordingKill('ESRCH')
-    assert.throws(() => sendSignal(4321, 'phased-restart', kill), isCtlError(EXIT.noMaster, /exited before SIGUSR1/))
+    assert.throws(() => sendSignal({pid: 4321}, 'phased-restart', kill), isCtlError(EXIT.noMaster, /exited before SIGUSR1/))
   })
 })
 

@@ -15,6 +15,10 @@ export const EXIT = {
 export type ExitName = keyof typeof EXIT
 export type ExitCode = (typeof EXIT)[ExitName]
 
+export function exitNameOf(code: ExitCode): ExitName {
+  return (Object.keys(EXIT) as ExitName[]).find((name) => EXIT[name] === code)!
+}
+
 export interface ErrorOptions {
   /** What the user can do about it, shown on its own line. */
   suggestion?: string

@@ -4,8 +4,6 @@ import {isRegularFile, readProcessDetails} from '../target/process-table.js'
 
 export interface LogSource {
   path: string
-  /** How it was found, for messages: "--log" or "the master's stdout". */
-  via: string
 }
 
 /**
@@ -14,15 +12,12 @@ export interface LogSource {
  * so a separate stderr file is followed too. Empty when the log goes to a pipe, a tty or the journal.
  */
 export function locateLogs(masterPid: number | undefined, logFlag: string | undefined, cwd = process.cwd()): LogSource[] {
-  if (logFlag) return [{path: resolve(cwd, logFlag), via: '--log'}]
+  if (logFlag) return [{path: resolve(cwd, logFlag)}]
   if (masterPid === undefined) return [] // only a control URL is known
   const details = readProcessDetails(masterPid)
   const sources: LogSource[] = []
-  for (const [path, via] of [
-    [details?.stdout, "the master's stdout"],
-    [details?.stderr, "the master's stderr"],
-  ] as const) {
-    if (path && isRegularFile(path) && !sources.some((source) => source.path === path)) sources.push({path, via})
+  for (const path of [details?.stdout, details?.stderr]) {
+    if (path && isRegularFile(path) && !sources.some((source) => source.path === path)) sources.push({path})
   }
 
   return sources

@@ -1,5 +1,6 @@
 import {EXIT, type ExitCode} from '../errors.js'
 import type {LogEvent} from '../log/events.js'
+import {splitPrefix} from '../log/parse.js'
 
 /**
  * The restart wait as a pure state machine: log events, clock ticks and "the master exited" in,
@@ -66,7 +67,7 @@ export interface RestartPlan {
   previousPhase?: number
 }
 
-// Puma's /stats can join this union later as {type: 'stats', ...}; reduce's switch then shows where.
+// /stats arrives as 'log' inputs too: src/control/stats-events.ts tells its changes as log events.
 export type RestartInput =
   | {type: 'log'; event: LogEvent; at: number}
   | {type: 'master-exited'; at: number}
@@ -744,7 +745,7 @@ function oldPhaseLabel(state: RestartState): string {
 }
 
 function withoutPrefix(line: string): string {
-  return line.replace(/^\[\d+\] /, '')
+  return splitPrefix(line).message
 }
 
 function addOnce(list: readonly number[], value: number): readonly number[] {
@@ -759,7 +760,6 @@ function verb(count: number, base: string): string {
   return count === 1 ? `${base}s` : base
 }
 
-/** 12345 -> "12.3s", 60000 -> "60s". */
 /** "0.31 s", "3.20 s", "42.5 s"; whole seconds (a configured --timeout) as "60 s". */
 function seconds(ms: number): string {
   if (ms % 1000 === 0) return `${ms / 1000} s`

@@ -2,7 +2,7 @@ import {type ControlEndpoint} from '../control/client.js'
 import {fetchStats, hasUnbooted, type PumaStats} from '../control/stats.js'
 import {statsConfirm, statsEvents} from '../control/stats-events.js'
 import {deliver, type Delivery, type Via} from '../deliver.js'
-import {CtlError, EXIT, type ExitName, usageError} from '../errors.js'
+import {CtlError, EXIT, exitNameOf, usageError} from '../errors.js'
 import {followLog, logEnd} from '../log/follow.js'
 import {describeJournalUnit, type JournalUnit, journalUnitOf, startJournal} from '../log/journal.js'
 import {locateLogs, type LogSource} from '../log/locate.js'
@@ -129,7 +129,7 @@ export async function runRestart(request: RestartRequest): Promise<RestartReport
     throw error
   }
 
-  const sourcesShown = journal ? [...logs, {path: `journal of ${describeJournalUnit(journal)}`, via: 'journalctl'}] : logs
+  const sourcesShown = journal ? [...logs, {path: `journal of ${describeJournalUnit(journal)}`}] : logs
   const start: RestartStart = {...delivery, pid, logs: sourcesShown, stats: Boolean(confirmControl), preflight: checks}
   request.onStart?.(start)
   if (!request.wait) return {waited: false, ...start}
@@ -285,17 +285,10 @@ function interrupted(where: string): CtlError {
   return new CtlError('interrupted', `interrupted while waiting: ${where}; nothing more was sent to Puma`)
 }
 
-const EXIT_NAMES: Record<RestartOutcome['outcome'], ExitName> = {
-  done: 'ok',
-  'worker-failed': 'workerFailed',
-  'timed-out': 'timedOut',
-  'master-died': 'masterDied',
-}
-
 function outcomeError(report: RestartReport & {waited: true}): CtlError {
   // The summary already says what still serves; the details are the evidence.
   const details = [...report.errorLines]
   if (report.errorLinesOmitted > 0) details.push(`… ${report.errorLinesOmitted} more lines in ${report.logs.join(', ')}`)
   const {waited: _waited, ...data} = report
-  return new CtlError(EXIT_NAMES[report.outcome], report.summary, {details, data})
+  return new CtlError(exitNameOf(report.exitCode), report.summary, {details, data})
 }

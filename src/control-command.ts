@@ -25,7 +25,7 @@ ${TARGET_HELP}`
     const {control} = await reach(flags)
     if (!control) throw usageError(`no control server is known for this Puma: /${this.path} needs one`, {suggestion: 'pass --state (a state file with control_url) or --control-url; Puma needs activate_control_app'})
     const answer = await controlRequest(control, this.path, {signal: this.interrupt.signal})
-    if (answer.status !== 200) throw commandRefused(control, this.path, answer)
+    if (answer.status !== 200) throw commandRefused(this.path, answer)
     let body: unknown = answer.body
     try {
       body = JSON.parse(answer.body)

@@ -53,5 +53,5 @@ export async function deliver(command: DeliverableCommand, options: DeliverOptio
     return {via: 'control', sent, warnings: ['Puma answered that a phased restart is not available here (single mode): it does a hot restart instead']}
   }
 
-  throw commandRefused(options.control, path, answer)
+  throw commandRefused(path, answer)
 }

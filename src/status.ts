@@ -1,9 +1,8 @@
 import {type PumaStats} from './control/stats.js'
+import {WORKER_TIMEOUT_SECONDS} from './render/format.js'
 import {readProcessDetails} from './target/process-table.js'
 import {type Target} from './target/find.js'
 
-/** Puma's default worker_timeout: a worker that has not checked in for longer is about to be killed. */
-export const WORKER_TIMEOUT_SECONDS = 60
 
 export interface WorkerStatus {
   index?: number

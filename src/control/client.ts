@@ -1,6 +1,7 @@
 import {connect, type Socket} from 'node:net'
 
 import {CtlError, noMasterError, notPermittedError, usageError} from '../errors.js'
+import {excerpt} from '../render/format.js'
 
 /** Where Puma's control app listens, and the token it wants (`none`/empty: no auth). */
 export interface ControlEndpoint {
@@ -56,24 +57,24 @@ export async function controlRequest(endpoint: ControlEndpoint, command: string,
 /** A JSON answer, or a clear error when Puma answers otherwise. */
 export async function controlJson<T>(endpoint: ControlEndpoint, command: string, options?: RequestOptions): Promise<T> {
   const answer = await controlRequest(endpoint, command, options)
-  if (answer.status !== 200) throw commandRefused(endpoint, command, answer)
+  if (answer.status !== 200) throw commandRefused(command, answer)
   try {
     return JSON.parse(answer.body) as T
   } catch {
-    throw noMasterError(`the control server at ${endpoint.url} answered /${command} with something that is not JSON: ${excerpt(answer.body)}`, {
+    throw noMasterError(`the control server at ${endpoint.url} answered /${command} with something that is not JSON: ${excerpt(answer.body, 80)}`, {
       suggestion: 'is this URL Puma\'s control app? check control_url in the state file, or --control-url',
     })
   }
 }
 
 /** 404 and other non-200 answers: Puma's reason, e.g. `{ "error": "refork not available" }`. */
-export function commandRefused(endpoint: ControlEndpoint, command: string, answer: ControlAnswer): CtlError {
+export function commandRefused(command: string, answer: ControlAnswer): CtlError {
   let reason = answer.body.trim()
   try {
     reason = (JSON.parse(reason) as {error?: string}).error ?? reason
   } catch {}
 
-  return usageError(`Puma's control server refused /${command}: ${answer.status} ${excerpt(reason)}`, {
+  return usageError(`Puma's control server refused /${command}: ${answer.status} ${excerpt(reason, 80)}`, {
     suggestion: answer.status === 404 ? `this Puma cannot do ${command} here (its version or configuration)` : undefined,
   })
 }
@@ -142,12 +143,7 @@ function connectionError(error: NodeJS.ErrnoException, endpoint: ControlEndpoint
 
 function parseResponse(raw: string, endpoint: ControlEndpoint): ControlAnswer {
   const match = /^HTTP\/1\.[01] (\d{3})[^\r\n]*\r?\n/.exec(raw)
-  if (!match) throw noMasterError(`the control URL ${endpoint.url} did not answer like Puma's control server: ${excerpt(raw)}`)
+  if (!match) throw noMasterError(`the control URL ${endpoint.url} did not answer like Puma's control server: ${excerpt(raw, 80)}`)
   const bodyStart = raw.search(/\r?\n\r?\n/)
   return {status: Number(match[1]), body: bodyStart === -1 ? '' : raw.slice(bodyStart).replace(/^\r?\n\r?\n/, '')}
-}
-
-function excerpt(text: string): string {
-  const flat = text.replaceAll(/\s+/g, ' ').trim()
-  return JSON.stringify(flat.length > 80 ? `${flat.slice(0, 80)}…` : flat)
 }

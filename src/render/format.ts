@@ -19,3 +19,18 @@ export function formatBytes(bytes: number | undefined): string {
   if (bytes < 1024 * 1024) return `${Math.round(bytes / 1024)} KiB`
   return `${(bytes / 1024 / 1024).toFixed(1)} MiB`
 }
+
+/** Untrusted text (an HTTP body, a file) as one short quoted line for a message. */
+export function excerpt(text: string, max: number): string {
+  const flat = text.replaceAll(/\s+/g, ' ').trim()
+  return JSON.stringify(flat.length > max ? `${flat.slice(0, max)}…` : flat)
+}
+
+/** Puma's default worker_timeout: a worker that has not checked in for longer is about to be killed. */
+export const WORKER_TIMEOUT_SECONDS = 60
+
+/** A worker's last check-in, flagged when it is older than Puma's worker timeout. */
+export function formatCheckin(ageSeconds: number | undefined): string {
+  if (ageSeconds === undefined) return '-'
+  return `${ageSeconds} s ago${ageSeconds > WORKER_TIMEOUT_SECONDS ? ' (STALE: past worker_timeout)' : ''}`
+}

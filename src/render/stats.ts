@@ -1,6 +1,6 @@
 import {type PumaStats} from '../control/stats.js'
 import {type Paint} from './colour.js'
-import {WORKER_TIMEOUT_SECONDS} from '../status.js'
+import {formatCheckin} from './format.js'
 import {formatTable} from './table.js'
 
 export function renderStats(stats: PumaStats, paint: Paint): string[] {
@@ -15,7 +15,7 @@ export function renderStats(stats: PumaStats, paint: Paint): string[] {
     String(w.pid),
     String(w.phase),
     w.booted ? 'yes' : paint.red('no'),
-    w.checkinAgeSeconds === undefined ? '-' : checkin(w.checkinAgeSeconds, paint),
+    formatCheckin(w.checkinAgeSeconds),
     `${show(w.running)}/${show(w.maxThreads)}`,
     show(w.backlog),
     show(w.requests),
@@ -23,7 +23,4 @@ export function renderStats(stats: PumaStats, paint: Paint): string[] {
   return [header, '', ...formatTable(['INDEX', 'PID', 'PHASE', 'BOOTED', 'CHECK-IN', 'THREADS', 'BACKLOG', 'REQUESTS'], rows)]
 }
 
-function checkin(age: number, paint: Paint): string {
-  const text = `${age} s ago`
-  return age > WORKER_TIMEOUT_SECONDS ? paint.red(`${text} (stale)`) : text
-}
+

@@ -1,12 +1,8 @@
 import {type ServerStatus} from '../status.js'
 import {type Paint} from './colour.js'
-import {formatBytes, formatDuration} from './format.js'
+import {formatBytes, formatCheckin, formatDuration} from './format.js'
 import {formatTable} from './table.js'
 
-function checkin(worker: ServerStatus['workers'][number]): string {
-  if (worker.checkinAgeSeconds === undefined) return '-'
-  return `${worker.checkinAgeSeconds} s ago${worker.stale ? ' (STALE: past worker_timeout)' : ''}`
-}
 
 export function renderStatus(status: ServerStatus, paint: Paint): string[] {
   const version = status.version ? `Puma ${status.version}` : 'Puma (before 2.8)'
@@ -25,7 +21,7 @@ export function renderStatus(status: ServerStatus, paint: Paint): string[] {
     const withStats = status.workers.some((w) => w.phase !== undefined)
     const rows = status.workers.map((w) => {
       const row = [w.index === undefined ? '?' : String(w.index), String(w.pid), formatDuration(w.uptimeSeconds), formatBytes(w.rssBytes), formatDuration(w.cpuSeconds)]
-      if (withStats) row.push(w.phase === undefined ? '-' : String(w.phase), w.booted ? 'yes' : paint.red('no'), checkin(w))
+      if (withStats) row.push(w.phase === undefined ? '-' : String(w.phase), w.booted ? 'yes' : paint.red('no'), formatCheckin(w.checkinAgeSeconds))
       return row
     })
     const header = ['INDEX', 'PID', 'UPTIME', 'RSS', 'CPU', ...(withStats ? ['PHASE', 'BOOTED', 'CHECK-IN'] : [])]

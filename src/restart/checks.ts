@@ -5,6 +5,7 @@ import {setTimeout as sleep} from 'node:timers/promises'
 
 import {CtlError, usageError} from '../errors.js'
 import {readProcessDetails} from '../target/process-table.js'
+import {excerpt} from '../render/format.js'
 
 /**
  * After a restart has finished, the new workers must run the release the deploy meant: their
@@ -115,7 +116,7 @@ export async function probeHealth(url: string, options: HealthOptions): Promise<
     try {
       const answer = await get(url, Math.max(1, deadline - Date.now()), options.signal)
       if (answer.status >= 200 && answer.status < 300) return {url, status: answer.status, attempts, durationMs: Date.now() - started}
-      last = `HTTP ${answer.status}: ${excerpt(answer.body)}`
+      last = `HTTP ${answer.status}: ${excerpt(answer.body, 200)}`
     } catch (error) {
       last = (error as Error).message
     }
@@ -144,9 +145,4 @@ function get(url: string, timeoutMs: number, signal?: AbortSignal): Promise<{sta
     request.on('error', reject)
     request.end()
   })
-}
-
-function excerpt(text: string): string {
-  const flat = text.replaceAll(/\s+/g, ' ').trim()
-  return JSON.stringify(flat.length > 200 ? `${flat.slice(0, 200)}…` : flat)
 }

@@ -1,7 +1,7 @@
 import {BaseCommand, controlFlags, TARGET_HELP, targetFlags} from './base-command.js'
 import {commandRefused, controlRequest} from './control/client.js'
-import {usageError} from './errors.js'
 import {reach} from './target/reach.js'
+import {requireControl} from './target/endpoint.js'
 
 /**
  * The commands that exist only in Puma's control app (gc, gc-stats, thread-backtraces,
@@ -22,8 +22,7 @@ ${TARGET_HELP}`
 
   async run(): Promise<unknown> {
     const {flags} = await this.parse(this.constructor as typeof ControlRequestCommand)
-    const {control} = await reach(flags)
-    if (!control) throw usageError(`no control server is known for this Puma: /${this.path} needs one`, {suggestion: 'pass --state (a state file with control_url) or --control-url; Puma needs activate_control_app'})
+    const control = requireControl((await reach(flags)).control, `/${this.path}`)
     const answer = await controlRequest(control, this.path, {signal: this.interrupt.signal})
     if (answer.status !== 200) throw commandRefused(this.path, answer)
     let body: unknown = answer.body

@@ -1,6 +1,8 @@
+import {setTimeout as sleep} from 'node:timers/promises'
+
 import {type ControlEndpoint, controlRequest} from '../control/client.js'
 import {deliver, type Via} from '../deliver.js'
-import {CtlError} from '../errors.js'
+import {CtlError, EXIT} from '../errors.js'
 import {type Kill, waitForExit} from '../target/liveness.js'
 import {type PumaMaster} from '../target/scan.js'
 
@@ -49,11 +51,11 @@ async function waitForControlToClose(control: ControlEndpoint, timeoutMs: number
     try {
       await controlRequest(control, 'stats', {signal, timeoutMs: Math.max(1, deadline - Date.now())})
     } catch (error) {
-      if (error instanceof CtlError && error.exitCode === 3) return true // nothing listens any more
-      if (!(error instanceof CtlError && error.exitCode === 6)) throw error
+      if (error instanceof CtlError && error.exitCode === EXIT.noMaster) return true // nothing listens any more
+      if (!(error instanceof CtlError && error.exitCode === EXIT.timedOut)) throw error
     }
 
-    await new Promise((resolve) => setTimeout(resolve, 100))
+    await sleep(100, undefined, {signal}).catch(() => {})
   }
 
   return false

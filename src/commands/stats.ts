@@ -1,9 +1,9 @@
 import {BaseCommand, controlFlags, TARGET_HELP, targetFlags} from '../base-command.js'
 import {fetchStats, type PumaStats} from '../control/stats.js'
-import {usageError} from '../errors.js'
 import {paintFor} from '../render/colour.js'
 import {renderStats} from '../render/stats.js'
 import {reach} from '../target/reach.js'
+import {requireControl} from '../target/endpoint.js'
 
 export default class Stats extends BaseCommand {
   static summary = "Show Puma's /stats: per worker index, pid, phase, booted, last check-in, threads, backlog, requests."
@@ -19,8 +19,7 @@ ${TARGET_HELP}`
 
   async run(): Promise<PumaStats> {
     const {flags} = await this.parse(Stats)
-    const {control} = await reach(flags)
-    if (!control) throw usageError('no control server is known for this Puma', {suggestion: 'pass --state (a state file with control_url) or --control-url; Puma needs activate_control_app'})
+    const control = requireControl((await reach(flags)).control, '/stats')
     const stats = await fetchStats(control, {signal: this.interrupt.signal})
     if (!this.jsonEnabled()) this.log(renderStats(stats, await paintFor(process.stdout)).join('\n'))
     return stats

@@ -1,4 +1,5 @@
 import {type ControlEndpoint} from '../control/client.js'
+import {usageError} from '../errors.js'
 import {type Target} from './find.js'
 
 export interface ControlFlags {
@@ -21,4 +22,12 @@ export function findControl(flags: ControlFlags, target?: Target): ControlEndpoi
 /** Only a control URL was given: the master is reached through its control server alone. */
 export function controlOnly(flags: ControlFlags & {pid?: string; pidfile?: string; state?: string; dir?: string; tag?: string}): boolean {
   return Boolean(flags['control-url']) && !flags.pid && !flags.pidfile && !flags.state && !flags.dir && !flags.tag
+}
+
+/** For the commands that exist only in the control app: the endpoint, or a clear exit 2. */
+export function requireControl(control: ControlEndpoint | undefined, what: string): ControlEndpoint {
+  if (control) return control
+  throw usageError(`no control server is known for this Puma: ${what} needs one`, {
+    suggestion: 'pass --state (a state file with control_url) or --control-url; Puma needs activate_control_app',
+  })
 }

@@ -1,7 +1,6 @@
-import {readFileSync} from 'node:fs'
 import {setTimeout as sleep} from 'node:timers/promises'
 
-import {parseStat} from './process-table.js'
+import {readStat} from './process-table.js'
 
 export type Kill = (pid: number, signal: NodeJS.Signals | 0) => void
 
@@ -15,20 +14,14 @@ export function liveness(pid: number, kill: Kill = process.kill.bind(process)): 
     return (error as NodeJS.ErrnoException).code === 'EPERM' ? 'not-permitted' : 'gone'
   }
 
-  try {
-    return parseStat(readFileSync(`/proc/${pid}/stat`, 'utf8')).state === 'Z' ? 'gone' : 'alive'
-  } catch {
-    return process.platform === 'linux' ? 'gone' : 'alive'
-  }
+  if (process.platform !== 'linux') return 'alive'
+  const stat = readStat(pid)
+  return !stat || stat.state === 'Z' ? 'gone' : 'alive'
 }
 
 /** The process's start time in clock ticks: with the PID, it names one process even across PID reuse. */
 export function startTicks(pid: number): number | undefined {
-  try {
-    return parseStat(readFileSync(`/proc/${pid}/stat`, 'utf8')).startTicks
-  } catch {
-    return undefined
-  }
+  return readStat(pid)?.startTicks
 }
 
 /**
@@ -37,12 +30,8 @@ export function startTicks(pid: number): number | undefined {
  */
 export function hasExited(pid: number, identity: number | undefined): boolean {
   if (process.platform !== 'linux') return liveness(pid) === 'gone'
-  try {
-    const stat = parseStat(readFileSync(`/proc/${pid}/stat`, 'utf8'))
-    return stat.state === 'Z' || (identity !== undefined && stat.startTicks !== identity)
-  } catch {
-    return true
-  }
+  const stat = readStat(pid)
+  return !stat || stat.state === 'Z' || (identity !== undefined && stat.startTicks !== identity)
 }
 
 /**

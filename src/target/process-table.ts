@@ -33,7 +33,8 @@ async function listWithPsList(): Promise<ProcessEntry[]> {
 function readEntry(pid: number): ProcessEntry | undefined {
   try {
     const argv = splitCmdline(readFileSync(`/proc/${pid}/cmdline`))
-    return {pid, ppid: parseStat(readFileSync(`/proc/${pid}/stat`, 'utf8')).ppid, cmd: argv.join(' '), argv}
+    const stat = readStat(pid)
+    return stat && {pid, ppid: stat.ppid, cmd: argv.join(' '), argv}
   } catch {
     return undefined // gone between readdir and read, or a kernel thread we may not read
   }
@@ -53,6 +54,15 @@ export interface StatFields {
   startTicks: number
   /** User + system CPU time, in clock ticks. */
   cpuTicks: number
+}
+
+/** /proc/PID/stat, parsed; undefined when the process is gone (or not readable). */
+export function readStat(pid: number): StatFields | undefined {
+  try {
+    return parseStat(readFileSync(`/proc/${pid}/stat`, 'utf8'))
+  } catch {
+    return undefined
+  }
 }
 
 /** /proc/PID/stat; the command name in parentheses may itself contain spaces and parentheses. */
@@ -95,12 +105,8 @@ function systemBootTime(): number {
 
 /** Reads /proc synchronously, for the reason given at listProcesses. */
 export function readProcessDetails(pid: number): ProcessDetails | undefined {
-  let stat: StatFields
-  try {
-    stat = parseStat(readFileSync(`/proc/${pid}/stat`, 'utf8'))
-  } catch {
-    return undefined
-  }
+  const stat = readStat(pid)
+  if (!stat) return undefined
 
   let status = ''
   try {

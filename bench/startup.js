@@ -1,8 +1,9 @@
 #!/usr/bin/env node
 // Start-up benchmark: `ctl status --pidfile` against `pumactl -P … status` on the same real Puma
 // cluster, interleaved, several runs each; prints medians and the ratio. Usage: npm run bench [-- RUNS]
+// BENCH_EXTRA_PROCESSES=400 adds that many idle processes, as on a busy server.
 import {spawn, spawnSync} from 'node:child_process'
-import {mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
+import {mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
 import {createServer} from 'node:net'
 import {tmpdir} from 'node:os'
 import {dirname, join} from 'node:path'
@@ -23,15 +24,16 @@ mkdirSync(join(dir, 'log'))
 writeFileSync(join(dir, 'config.ru'), "run ->(env) { [200, {}, ['ok']] }\n")
 writeFileSync(join(dir, 'puma.rb'), `workers 2\nbind 'tcp://127.0.0.1:${port}'\nstdout_redirect 'log/puma.log', 'log/puma.log', true\npidfile 'puma.pid'\n`)
 const puma = spawn('puma', ['-C', 'puma.rb'], {cwd: dir, detached: true, stdio: 'ignore'})
+const extra = Array.from({length: Number(process.env.BENCH_EXTRA_PROCESSES ?? 0)}, () => spawn('sleep', ['600'], {stdio: 'ignore'}))
 
 const median = (values) => {
   const sorted = [...values].sort((a, b) => a - b)
   return sorted[Math.floor(sorted.length / 2)]
 }
 
-function time(command, args) {
+function time(command, args, env) {
   const started = process.hrtime.bigint()
-  const result = spawnSync(command, args, {cwd: dir, stdio: 'ignore'})
+  const result = spawnSync(command, args, {cwd: dir, stdio: 'ignore', env: {...process.env, ...env}})
   if (result.status !== 0) throw new Error(`${command} ${args.join(' ')} exited ${result.status}`)
   return Number(process.hrtime.bigint() - started) / 1e6
 }
@@ -45,18 +47,19 @@ try {
 
   const commands = {
     'ctl status --pidfile': [process.execPath, [join(root, 'bin', 'run.js'), 'status', '--pidfile', 'puma.pid']],
+    'the same through oclif': [process.execPath, [join(root, 'bin', 'run.js'), 'status', '--pidfile', 'puma.pid'], {PUMA_CTL_FAST_PATH: '0'}],
     'pumactl -P status': ['pumactl', ['-P', 'puma.pid', 'status']],
     'node -e 0 (floor)': [process.execPath, ['-e', '0']],
   }
   const samples = Object.fromEntries(Object.keys(commands).map((name) => [name, []]))
   for (let i = 0; i < runs + 3; i++) {
-    for (const [name, [command, args]] of Object.entries(commands)) {
-      const ms = time(command, args)
+    for (const [name, [command, args, env]] of Object.entries(commands)) {
+      const ms = time(command, args, env)
       if (i >= 3) samples[name].push(ms) // the first runs warm the page cache
     }
   }
 
-  console.log(`${runs} runs each, interleaved, on a 2-worker Puma ${spawnSync('puma', ['--version']).stdout.toString().trim()} cluster\n`)
+  console.log(`${runs} runs each, interleaved, on a 2-worker Puma ${spawnSync('puma', ['--version']).stdout.toString().trim()} cluster, ${readdirSync('/proc').filter((name) => /^\d+$/.test(name)).length} processes\n`)
   for (const [name, values] of Object.entries(samples)) {
     console.log(`${name.padEnd(24)} median ${median(values).toFixed(1).padStart(6)} ms   min ${Math.min(...values).toFixed(1).padStart(6)} ms`)
   }
@@ -65,5 +68,6 @@ try {
   console.log(`\nratio ctl / pumactl: ${ratio.toFixed(2)}`)
 } finally {
   process.kill(puma.pid, 'SIGKILL')
+  for (const child of extra) child.kill('SIGKILL')
   rmSync(dir, {recursive: true, force: true})
 }

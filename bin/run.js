@@ -1,4 +1,10 @@
 #!/usr/bin/env node
-import {execute} from '../dist/ctl.js'
+// Commands run on the fast path, without oclif (tens of milliseconds sooner); --help, completion
+// and anything it does not parse go to oclif.
+import {createRequire} from 'node:module'
 
-await execute({dir: import.meta.url})
+const {runFast} = createRequire(import.meta.url)('../dist/fast.cjs')
+if (!(await runFast(process.argv.slice(2)))) {
+  const {execute} = await import('../dist/ctl.js')
+  await execute({dir: import.meta.url})
+}

@@ -1,8 +1,9 @@
-import {type PumaStats} from './control/stats.js'
+import {fetchStats, type PumaStats} from './control/stats.js'
 import {WORKER_TIMEOUT_SECONDS} from './render/format.js'
+import {findControl} from './target/endpoint.js'
+import {findTarget, type Target} from './target/find.js'
 import {readProcessDetails} from './target/process-table.js'
-import {type Target} from './target/find.js'
-
+import {selectorFlags, type TargetSelector} from './target/selector.js'
 
 export interface WorkerStatus {
   index?: number
@@ -76,4 +77,13 @@ export async function serverStatus(target: Target, stats?: PumaStats | Error, no
       }
     }),
   }
+}
+
+/** The master and its workers from the process table, with /stats's view where a control server is known. */
+export async function status(options: TargetSelector & {signal?: AbortSignal} = {}): Promise<ServerStatus> {
+  const flags = selectorFlags(options)
+  const target = await findTarget(flags)
+  const control = findControl(flags, target)
+  const stats = control ? await fetchStats(control, {timeoutMs: 3000, signal: options.signal}).catch((error: Error) => error) : undefined
+  return serverStatus(target, stats)
 }

@@ -1,13 +1,56 @@
-import {Flags} from '@oclif/core'
-
-import {BaseCommand, controlFlags, TARGET_HELP, targetFlags, viaFlag} from '../base-command.js'
-import {phasedRestart, restart, type RestartOptions, type RestartReport} from '../index.js'
+import {defineCommand} from '../cli/command.js'
+import {controlFlags, TARGET_HELP, targetFlags, viaFlag} from '../cli/flags.js'
+import {phasedRestart, restart, type RestartOptions} from '../restart/api.js'
 import {restartView, viewMode} from '../render/restart.js'
 import {type RestartKind} from '../restart/machine.js'
 
-export default class PhasedRestart extends BaseCommand {
-  static summary = 'Phased restart (SIGUSR1): replace the workers one by one, and wait until every worker runs the new code.'
-  static description = `Sends SIGUSR1, then follows Puma's log until every worker has booted in the new phase. Exits 0 only then. Exits 5 as soon as a worker fails to boot (quoting its error lines and saying what still serves), 6 when --timeout passes (listing the workers still on the old phase), 7 when the master dies. Ctrl-C stops waiting (exit 130) and sends nothing more.
+/** phased-restart and restart differ only in the kind of restart (and their help). */
+export const restartCommand = (kind: RestartKind, help: {summary: string; description: string; examples: string[]}) =>
+  defineCommand({
+    ...help,
+    flags: {
+      ...targetFlags,
+      ...controlFlags,
+      ...viaFlag,
+      timeout: {kind: 'integer', summary: 'Seconds to wait for the restart to finish.', default: 300, min: 1},
+      wait: {kind: 'boolean', summary: 'Wait for the restart to finish (--no-wait: send the signal and return, like pumactl).', default: true, allowNo: true},
+      log: {kind: 'string', summary: "Puma's log file (default: where the master's stdout goes).", exclusive: ['journal']},
+      journal: {kind: 'string', summary: "Follow this systemd unit's journal (journalctl -u UNIT); found on its own when the master logs to the journal.", exclusive: ['log']},
+      quiet: {kind: 'boolean', char: 'q', summary: 'Print nothing but the result and errors.', default: false},
+      'expect-dir': {kind: 'string', summary: 'After the restart, every new worker must run in the folder this points to (e.g. /app/current); exit 8 otherwise.', helpGroup: 'CHECKS'},
+      'health-url': {kind: 'string', summary: 'After the restart, this URL must answer 2xx (retried until --health-timeout); exit 8 otherwise.', helpGroup: 'CHECKS'},
+      'health-timeout': {kind: 'integer', summary: 'Seconds --health-url may take to answer 2xx.', default: 10, min: 1, helpGroup: 'CHECKS'},
+    },
+
+    async run(flags, {json, log, showing, signal}) {
+      const view = await restartView(viewMode({json, quiet: flags.quiet}))
+      showing(view)
+      const options: RestartOptions = {
+        ...flags,
+        controlUrl: flags['control-url'],
+        controlToken: flags['control-token'],
+        timeoutMs: flags.timeout * 1000,
+        expectDir: flags['expect-dir'],
+        healthUrl: flags['health-url'],
+        healthTimeoutMs: flags['health-timeout'] * 1000,
+        signal,
+      }
+      const run = kind === 'phased' ? phasedRestart(options) : restart(options)
+      for await (const event of run) {
+        if (event.type === 'sent') view.started(event.start)
+        else view.update(event)
+      }
+
+      const report = await run.result
+      view.stop()
+      log(report.waited ? report.summary : `Sent ${report.sent} to Puma${report.pid ? ` master ${report.pid}` : ''} (not waiting)`)
+      return report
+    },
+  })
+
+export default restartCommand('phased', {
+  summary: 'Phased restart (SIGUSR1): replace the workers one by one, and wait until every worker runs the new code.',
+  description: `Sends SIGUSR1, then follows Puma's log until every worker has booted in the new phase. Exits 0 only then. Exits 5 as soon as a worker fails to boot (quoting its error lines and saying what still serves), 6 when --timeout passes (listing the workers still on the old phase), 7 when the master dies. Ctrl-C stops waiting (exit 130) and sends nothing more.
 
 With --expect-dir and --health-url, the restart must then also prove the new release runs: every new worker in the folder --expect-dir points to, and the URL answering 2xx (exit 8 otherwise). ctl also warns before signalling when Puma was started inside a resolved release folder, where a phased restart reloads the old code.
 
@@ -15,55 +58,10 @@ Phased restarts need cluster mode without preload_app!; otherwise Puma does a ho
 
 The log is --log, or the file the master's stdout/stderr points to (Puma's stdout_redirect), or the journal of the master's systemd unit (--journal UNIT, or found on its own when the master's stdout is the journal). Where there is none but Puma's control server is known (--state, --control-url), ctl polls /stats instead; with both, the log leads (it carries the error lines) and /stats confirms the end.
 
-${TARGET_HELP}`
-
-  static examples = [
+${TARGET_HELP}`,
+  examples: [
     '<%= config.bin %> phased-restart --pidfile tmp/pids/puma.pid',
     '<%= config.bin %> phased-restart --timeout 600 --log log/puma.log',
     '<%= config.bin %> phased-restart --json',
-  ]
-
-  static flags = {
-    ...targetFlags,
-    ...controlFlags,
-    ...viaFlag,
-    timeout: Flags.integer({summary: 'Seconds to wait for the restart to finish.', default: 300, min: 1}),
-    wait: Flags.boolean({summary: 'Wait for the restart to finish (--no-wait: send the signal and return, like pumactl).', default: true, allowNo: true}),
-    log: Flags.string({summary: "Puma's log file (default: where the master's stdout goes).", exclusive: ['journal']}),
-    journal: Flags.string({summary: "Follow this systemd unit's journal (journalctl -u UNIT); found on its own when the master logs to the journal.", exclusive: ['log']}),
-    quiet: Flags.boolean({char: 'q', summary: 'Print nothing but the result and errors.'}),
-    'expect-dir': Flags.string({summary: 'After the restart, every new worker must run in the folder this points to (e.g. /app/current); exit 8 otherwise.', helpGroup: 'CHECKS'}),
-    'health-url': Flags.string({summary: 'After the restart, this URL must answer 2xx (retried until --health-timeout); exit 8 otherwise.', helpGroup: 'CHECKS'}),
-    'health-timeout': Flags.integer({summary: 'Seconds --health-url may take to answer 2xx.', default: 10, min: 1, helpGroup: 'CHECKS'}),
-  }
-
-  /** restart shares everything but the kind of restart. */
-  protected readonly kind: RestartKind = 'phased'
-
-  async run(): Promise<RestartReport> {
-    const {flags} = await this.parse(this.constructor as typeof PhasedRestart)
-    const view = await restartView(viewMode({json: this.jsonEnabled(), quiet: flags.quiet}))
-    this.view = view
-    const options: RestartOptions = {
-      ...flags,
-      controlUrl: flags['control-url'],
-      controlToken: flags['control-token'],
-      via: flags.via,
-      timeoutMs: flags.timeout * 1000,
-      expectDir: flags['expect-dir'],
-      healthUrl: flags['health-url'],
-      healthTimeoutMs: flags['health-timeout'] * 1000,
-      signal: this.interrupt.signal,
-    }
-    const run = this.kind === 'phased' ? phasedRestart(options) : restart(options)
-    for await (const event of run) {
-      if (event.type === 'sent') view.started(event.start)
-      else view.update(event)
-    }
-
-    const report = await run.result
-    view.stop()
-    this.log(report.waited ? report.summary : `Sent ${report.sent} to Puma${report.pid ? ` master ${report.pid}` : ''} (not waiting)`)
-    return report
-  }
-}
+  ],
+})

@@ -1,26 +1,22 @@
-import {Flags} from '@oclif/core'
-
-import {reopenLogs, type ReopenResult} from '../actions/reopen-logs.js'
-import {BaseCommand, TARGET_HELP, targetFlags} from '../base-command.js'
+import {reopenLogs} from '../actions/reopen-logs.js'
+import {defineCommand} from '../cli/command.js'
+import {TARGET_HELP, targetFlags} from '../cli/flags.js'
 import {findTarget} from '../target/find.js'
 
-export default class ReopenLogs extends BaseCommand {
-  static summary = "Make Puma reopen its log files (SIGHUP), after logrotate moved them."
-  static description = `Only with stdout_redirect does Puma treat SIGHUP as "reopen the logs"; without it, SIGHUP stops Puma. So ctl sends it only when the master's stdout is a log file that shows stdout_redirect's "=== puma startup" marker, and refuses otherwise (exit 2) unless --force.
+export default defineCommand({
+  summary: 'Make Puma reopen its log files (SIGHUP), after logrotate moved them.',
+  description: `Only with stdout_redirect does Puma treat SIGHUP as "reopen the logs"; without it, SIGHUP stops Puma. So ctl sends it only when the master's stdout is a log file that shows stdout_redirect's "=== puma startup" marker, and refuses otherwise (exit 2) unless --force.
 
-${TARGET_HELP}`
-
-  static examples = ['<%= config.bin %> reopen-logs --pidfile tmp/pids/puma.pid']
-
-  static flags = {
+${TARGET_HELP}`,
+  examples: ['<%= config.bin %> reopen-logs --pidfile tmp/pids/puma.pid'],
+  flags: {
     ...targetFlags,
-    force: Flags.boolean({summary: "Send SIGHUP even when ctl cannot confirm Puma's stdout_redirect."}),
-  }
+    force: {kind: 'boolean', summary: "Send SIGHUP even when ctl cannot confirm Puma's stdout_redirect.", default: false},
+  },
 
-  async run(): Promise<ReopenResult> {
-    const {flags} = await this.parse(ReopenLogs)
+  async run(flags, {log}) {
     const result = await reopenLogs(await findTarget(flags), {force: flags.force})
-    this.log(`Sent SIGHUP to Puma master ${result.pid}${result.log ? `: it reopens ${result.log}` : ''}`)
+    log(`Sent SIGHUP to Puma master ${result.pid}${result.log ? `: it reopens ${result.log}` : ''}`)
     return result
-  }
-}
+  },
+})

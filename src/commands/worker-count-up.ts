@@ -1,24 +1,25 @@
-import {changeWorkerCount, type WorkerCountResult} from '../actions/worker-count.js'
-import {BaseCommand, TARGET_HELP, targetFlags} from '../base-command.js'
+import {changeWorkerCount} from '../actions/worker-count.js'
+import {defineCommand} from '../cli/command.js'
+import {TARGET_HELP, targetFlags} from '../cli/flags.js'
 import {findTarget} from '../target/find.js'
 
-export default class WorkerCountUp extends BaseCommand {
-  static summary = 'Add one worker (SIGTTIN). Cluster mode only.'
-  static description = `In single mode Puma does not trap SIGTTIN and the signal would suspend it, so ctl refuses (exit 2).
+/** worker-count-up and -down differ only in the direction (and their help). */
+export const workerCountCommand = (direction: 'up' | 'down', help: {summary: string; examples: string[]}) =>
+  defineCommand({
+    ...help,
+    description: `In single mode Puma does not trap ${direction === 'up' ? 'SIGTTIN' : 'SIGTTOU'} and the signal would suspend it, so ctl refuses (exit 2).
 
-${TARGET_HELP}`
+${TARGET_HELP}`,
+    flags: {...targetFlags},
 
-  static examples = ['<%= config.bin %> worker-count-up --pidfile tmp/pids/puma.pid', '<%= config.bin %> worker-count-up --tag myapp --json']
+    async run(flags, {log}) {
+      const result = changeWorkerCount(await findTarget(flags), direction)
+      log(`Sent ${result.signal} to Puma master ${result.pid}: workers ${result.workersBefore} → ${result.workersBefore + (direction === 'up' ? 1 : -1)}`)
+      return result
+    },
+  })
 
-  static flags = {...targetFlags}
-
-  /** worker-count-down shares everything but the direction. */
-  protected readonly direction: 'up' | 'down' = 'up'
-
-  async run(): Promise<WorkerCountResult> {
-    const {flags} = await this.parse(this.constructor as typeof WorkerCountUp)
-    const result = changeWorkerCount(await findTarget(flags), this.direction)
-    this.log(`Sent ${result.signal} to Puma master ${result.pid}: workers ${result.workersBefore} → ${result.workersBefore + (this.direction === 'up' ? 1 : -1)}`)
-    return result
-  }
-}
+export default workerCountCommand('up', {
+  summary: 'Add one worker (SIGTTIN). Cluster mode only.',
+  examples: ['<%= config.bin %> worker-count-up --pidfile tmp/pids/puma.pid', '<%= config.bin %> worker-count-up --tag myapp --json'],
+})

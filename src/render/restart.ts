@@ -1,4 +1,4 @@
-import {type RestartEvent} from '../index.js'
+import {type RestartEvent} from '../restart/api.js'
 import {type RestartProgress} from '../restart/machine.js'
 import {type RestartStart} from '../restart/run.js'
 import {colourWanted, type Paint, paintFor} from './colour.js'

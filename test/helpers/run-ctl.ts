@@ -18,9 +18,9 @@ export interface CtlRun {
 }
 
 /** Starts `bin/run.js` as a child process, the way a deploy hook runs ctl. */
-export function startCtl(args: string[], options: {cwd?: string; env?: NodeJS.ProcessEnv; detached?: boolean} = {}): CtlRun {
+export function startCtl(args: string[], options: {cwd?: string; env?: NodeJS.ProcessEnv; detached?: boolean; bin?: string} = {}): CtlRun {
   const started = Date.now()
-  const child = spawn(process.execPath, [binRun, ...args], {
+  const child = spawn(process.execPath, [options.bin ?? binRun, ...args], {
     cwd: options.cwd,
     env: {...process.env, NO_COLOR: undefined, DEBUG: undefined, ...options.env},
     detached: options.detached,
@@ -36,7 +36,7 @@ export function startCtl(args: string[], options: {cwd?: string; env?: NodeJS.Pr
   return {child, result, stderrSoFar: () => stderr}
 }
 
-export async function runCtl(args: string[], options: {cwd?: string; env?: NodeJS.ProcessEnv} = {}): Promise<CtlResult> {
+export async function runCtl(args: string[], options: {cwd?: string; env?: NodeJS.ProcessEnv; bin?: string} = {}): Promise<CtlResult> {
   return startCtl(args, options).result
 }
 

@@ -43,6 +43,18 @@ describe("Puma's control server", function () {
       assert.ok(!result.stdout.includes(TOKEN))
     })
 
+    it('the token from PUMA_CTL_CONTROL_TOKEN, which does not disturb commands without --control-url', async () => {
+      const env = {PUMA_CTL_CONTROL_TOKEN: TOKEN}
+      const stats = await runCtl(['stats', '--control-url', `unix://${join(unix.dir, 'control.sock')}`, '--json'], {env})
+      assert.equal(stats.code, 0, stats.stderr)
+      assert.equal(jsonOf(stats).bootedWorkers, 2)
+      const status = await runCtl(['status', '--state', tcp.statePath, '--json'], {env})
+      assert.equal(status.code, 0, status.stderr)
+      assert.equal(jsonOf(status).workers.length, 2)
+      const withoutToken = await runCtl(['stats', '--control-url', `unix://${join(unix.dir, 'control.sock')}`], {env: {PUMA_CTL_CONTROL_TOKEN: undefined}})
+      assert.equal(withoutToken.code, 4, withoutToken.stderr)
+    })
+
     it('status adds phase, booted and last check-in per worker from /stats', async () => {
       const result = await runCtl(['status', '--state', tcp.statePath, '--json'])
       assert.equal(result.code, 0, result.stderr)

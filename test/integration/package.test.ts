@@ -1,5 +1,5 @@
 import {strict as assert} from 'node:assert'
-import {execFileSync} from 'node:child_process'
+import {execFileSync, spawnSync} from 'node:child_process'
 import {mkdtempSync, readdirSync, rmSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
@@ -27,6 +27,12 @@ describe('the npm package', function () {
     assert.match(execFileSync(ctl, ['--version'], {encoding: 'utf8'}), /^puma-ctl\/0\.\d+\.\d+ linux-x64 node-v\d+/)
   })
 
+  it('runs a command through the fast path: ctl status --pid 1 is refused with exit 3', () => {
+    const result = spawnSync(ctl, ['status', '--pid', '1'], {encoding: 'utf8'})
+    assert.equal(result.status, 3, result.stderr)
+    assert.match(result.stderr, /^Error: invalid --pid: 1 is not a PID ctl will signal/)
+  })
+
   it('ctl --help lists the commands, and each command has its help', () => {
     const help = execFileSync(ctl, ['--help'], {encoding: 'utf8'})
     for (const command of ['phased-restart', 'restart', 'status', 'stop', 'halt', 'stats', 'autocomplete']) assert.match(help, new RegExp(`\\b${command}\\b`))
@@ -36,7 +42,7 @@ describe('the npm package', function () {
   it('ships only what it needs (no sources or tests)', () => {
     const listing = npm(['pack', '--dry-run', '--json', '--ignore-scripts'], projectRoot)
     const files: string[] = JSON.parse(listing)[0].files.map((file: {path: string}) => file.path)
-    assert.ok(files.includes('dist/ctl.js') && files.includes('oclif.manifest.json') && files.includes('bin/run.js'))
+    assert.ok(files.includes('dist/ctl.js') && files.includes('dist/fast.cjs') && files.includes('oclif.manifest.json') && files.includes('bin/run.js'))
     assert.ok(!files.some((file) => file.startsWith('src/') || file.startsWith('test/')), files.join(', '))
   })
 })

@@ -22,7 +22,6 @@ describe('--help of every command', () => {
       const examples = (command.examples ?? []) as Example[]
       assert.ok(typeof summary === 'string' && summary.trim() !== '', `${id} has no summary`)
       assert.ok(typeof description === 'string' && description.trim() !== '', `${id} has no description`)
-      // Subclasses (halt, restart, worker-count-down) inherit their parent's examples unless they set their own.
       assert.ok(examples.some(runsCommand(id)), `${id} has no example starting with \`<%= config.bin %> ${id}\`: ${JSON.stringify(examples)}`)
     })
   }

@@ -1,0 +1,32 @@
+import {type FlagSpecs, type FlagValues} from './flags.js'
+
+/** What a command may do besides returning its result, the same under oclif and on the fast path. */
+export interface CommandContext {
+  /** --json: the result is printed as JSON, and log() and note() print nothing. */
+  readonly json: boolean
+  /** Aborted by Ctrl-C (SIGINT) or SIGTERM: a long wait ends cleanly. */
+  readonly signal: AbortSignal
+  /** A result line, to stdout. */
+  log(text: string): void
+  /** Progress and warnings, to stderr, so stdout stays for results. */
+  note(text: string): void
+  /** A live display (spinner), stopped before an error is printed. */
+  showing(view: {stop(): void}): void
+}
+
+/**
+ * A command: its help text, its flags as data, and what it does with them. Free of oclif, so the
+ * fast path can run it; cli/oclif.ts makes an oclif command of it for --help, the manifest and
+ * completion.
+ */
+export interface CommandSpec<F extends FlagSpecs = FlagSpecs, R = unknown> {
+  summary: string
+  description: string
+  /** `<%= config.bin %>` stands for `ctl`, as oclif renders it. */
+  examples: string[]
+  flags: F
+  run(flags: FlagValues<F>, context: CommandContext): Promise<R>
+}
+
+/** Checks the spec and infers its flags' types for run(). */
+export const defineCommand = <F extends FlagSpecs, R>(spec: CommandSpec<F, R>): CommandSpec<F, R> => spec

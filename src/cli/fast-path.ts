@@ -1,0 +1,21 @@
+import {EXIT} from '../errors.js'
+import {COMMAND_LOADERS} from './commands.js'
+import {parseArgv} from './parse-argv.js'
+import {runCommand} from './run-command.js'
+
+/**
+ * bin/run.js's first step: runs the command without loading oclif, whose start-up costs more than
+ * pumactl's whole run. Returns false (nothing done) for whatever it leaves to oclif: no command,
+ * --help, completion, argv it does not parse, PUMA_CTL_FAST_PATH=0, or CTL_CONTENT_TYPE.
+ */
+export async function runFast(argv: string[], env: NodeJS.ProcessEnv = process.env): Promise<boolean> {
+  const [id, ...rest] = argv
+  if (!Object.hasOwn(COMMAND_LOADERS, id) || env.PUMA_CTL_FAST_PATH === '0' || env.CTL_CONTENT_TYPE) return false
+  const spec = (await COMMAND_LOADERS[id]()).default
+  const flags = parseArgv(rest, spec.flags, env)
+  if (!flags) return false
+  const exitCode = await runCommand(spec, flags)
+  // As oclif does: a failed command ends now, whatever it left open.
+  if (exitCode !== EXIT.ok) process.exit(exitCode)
+  return true
+}

@@ -1,0 +1,84 @@
+import {DEFAULT_TARGET_FILES} from '../target/find.js'
+
+// Flags as plain data: oclif's flag builders are made from them for --help, the manifest and
+// completion (cli/oclif.ts), and the fast path parses with them without loading oclif.
+
+interface FlagCommon {
+  summary: string
+  char?: string
+  helpGroup?: string
+  /** Flags that cannot be given together with this one. */
+  exclusive?: string[]
+  /** Flags this one needs. */
+  dependsOn?: string[]
+}
+
+export interface StringFlag extends FlagCommon {
+  kind: 'string'
+  /** An environment variable that supplies the value when the flag is not given. */
+  env?: string
+}
+
+export interface IntegerFlag extends FlagCommon {
+  kind: 'integer'
+  default: number
+  min?: number
+}
+
+export interface BooleanFlag extends FlagCommon {
+  kind: 'boolean'
+  default: boolean
+  /** Also accept --no-NAME. */
+  allowNo?: boolean
+}
+
+export interface OptionFlag<T extends string = string> extends FlagCommon {
+  kind: 'option'
+  options: readonly T[]
+}
+
+export type FlagSpec = StringFlag | IntegerFlag | BooleanFlag | OptionFlag
+export type FlagSpecs = Record<string, FlagSpec>
+
+/** The parsed values of a set of flags, with --json, which every command has. */
+export type FlagValues<F extends FlagSpecs> = {
+  [K in keyof F]: F[K] extends IntegerFlag ? number : F[K] extends BooleanFlag ? boolean : F[K] extends OptionFlag<infer T> ? T | undefined : string | undefined
+} & {json: boolean}
+
+export const JSON_FLAG: BooleanFlag = {kind: 'boolean', summary: 'Format output as json.', helpGroup: 'GLOBAL', default: false}
+
+const TARGET_FLAG_NAMES = ['pid', 'pidfile', 'state', 'dir', 'tag']
+const exclusiveOf = (name: string, ...alsoAllowed: string[]) => TARGET_FLAG_NAMES.filter((flag) => flag !== name && !alsoAllowed.includes(flag))
+
+/** How every command names its Puma master. */
+export const targetFlags = {
+  pid: {kind: 'string', char: 'p', summary: 'PID of the Puma master.', helpGroup: 'TARGET', exclusive: exclusiveOf('pid')},
+  pidfile: {kind: 'string', char: 'P', summary: 'Puma pidfile.', helpGroup: 'TARGET', exclusive: exclusiveOf('pidfile')},
+  state: {kind: 'string', char: 'S', summary: "Puma's state file (state_path).", helpGroup: 'TARGET', exclusive: exclusiveOf('state')},
+  dir: {kind: 'string', summary: "Scan for the master whose working folder is DIR (the app's folder).", helpGroup: 'TARGET', exclusive: exclusiveOf('dir', 'tag')},
+  tag: {kind: 'string', summary: 'Scan for the master with this Puma tag (the [tag] in its title).', helpGroup: 'TARGET', exclusive: exclusiveOf('tag', 'dir')},
+} satisfies FlagSpecs
+
+/** Puma's control server (activate_control_app), which the state file also records. */
+export const controlFlags = {
+  'control-url': {kind: 'string', char: 'C', summary: "Puma's control server: tcp://HOST:PORT or unix:///PATH.", helpGroup: 'TARGET'},
+  'control-token': {
+    kind: 'string',
+    char: 'T',
+    summary: "The auth token for --control-url (never printed). Prefer the environment variable: other users can read a command line.",
+    helpGroup: 'TARGET',
+    // No dependsOn: a token exported in the environment must not make every command without --control-url a usage error.
+    env: 'PUMA_CTL_CONTROL_TOKEN',
+  },
+} satisfies FlagSpecs
+
+/** --via for the commands both a signal and the control server can carry. */
+export const viaFlag = {
+  via: {
+    kind: 'option',
+    summary: "Send by signal or through Puma's control server (default: signal, or control when only --control-url is given).",
+    options: ['signal', 'control'] as const,
+  },
+} satisfies Record<string, OptionFlag<'signal' | 'control'>>
+
+export const TARGET_HELP = `Finding the master: --pid, --pidfile or --state; otherwise the first of ${DEFAULT_TARGET_FILES.join(', ')} under the current folder; otherwise a scan of the process table for Puma masters (narrowed by --dir and --tag). Before anything is sent, the PID must be alive and a Puma master.`

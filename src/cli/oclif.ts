@@ -1,0 +1,53 @@
+import {Command, Flags, Interfaces} from '@oclif/core'
+
+import {EXIT, usageError} from '../errors.js'
+import {firstLine, renderError} from '../render/error.js'
+import {type CommandSpec} from './command.js'
+import {type FlagSpec, type FlagSpecs, type FlagValues} from './flags.js'
+import {runCommand} from './run-command.js'
+
+type Char = Interfaces.AlphabetLowercase | Interfaces.AlphabetUppercase
+
+function oclifFlag(flag: FlagSpec) {
+  const common = {summary: flag.summary, char: flag.char as Char | undefined, helpGroup: flag.helpGroup, exclusive: flag.exclusive, dependsOn: flag.dependsOn}
+  switch (flag.kind) {
+    case 'string': {
+      return Flags.string({...common, env: flag.env})
+    }
+
+    case 'integer': {
+      return Flags.integer({...common, default: flag.default, min: flag.min})
+    }
+
+    case 'boolean': {
+      return Flags.boolean({...common, default: flag.default, allowNo: flag.allowNo})
+    }
+
+    case 'option': {
+      return Flags.option({...common, options: flag.options})()
+    }
+  }
+}
+
+/** An oclif command class for a spec: oclif gives it --help, the manifest entry, completion and its parser. */
+export function oclifCommand<F extends FlagSpecs>(id: string, spec: CommandSpec<F>): typeof Command {
+  return class extends Command {
+    static summary = spec.summary
+    static description = spec.description
+    static examples = spec.examples
+    static enableJsonFlag = true
+    static flags = Object.fromEntries(Object.entries(spec.flags).map(([name, flag]) => [name, oclifFlag(flag)]))
+
+    async run(): Promise<void> {
+      const {flags} = await this.parse(this.constructor as typeof Command)
+      const exitCode = await runCommand(spec, {...flags, json: this.jsonEnabled()} as FlagValues<F>)
+      if (exitCode !== EXIT.ok) this.exit(exitCode)
+    }
+
+    /** Only this.parse() throws to here (runCommand renders the command's own errors): every error is a usage error. */
+    async catch(error: Error & {code?: string}): Promise<never> {
+      if (error.code === 'EEXIT') throw error // this.exit() in run(): already decided
+      this.exit(await renderError(usageError(firstLine(error.message), {suggestion: `see ctl ${id} --help`}), {json: this.jsonEnabled()}))
+    }
+  }
+}

@@ -1,0 +1,41 @@
+import {EXIT, type ExitCode} from '../errors.js'
+import {renderError} from '../render/error.js'
+import {type CommandSpec} from './command.js'
+import {type FlagSpecs, type FlagValues} from './flags.js'
+
+/**
+ * Runs a command with parsed flags, prints its result (text, or JSON under --json) or its error,
+ * and returns the exit code. Both the fast path and the oclif commands end here.
+ */
+export async function runCommand<F extends FlagSpecs>(spec: CommandSpec<F>, flags: FlagValues<F>): Promise<ExitCode> {
+  const interrupt = new AbortController()
+  const onSignal = () => interrupt.abort()
+  process.once('SIGINT', onSignal)
+  process.once('SIGTERM', onSignal)
+  let view: {stop(): void} | undefined
+  const {json} = flags
+  try {
+    const result = await spec.run(flags, {
+      json,
+      signal: interrupt.signal,
+      log(text) {
+        if (!json) process.stdout.write(`${text}\n`)
+      },
+      note(text) {
+        if (!json) process.stderr.write(`${text}\n`)
+      },
+      showing: (shown) => {
+        view = shown
+      },
+    })
+    view?.stop()
+    if (json && result !== undefined) process.stdout.write(`${JSON.stringify(result, null, 2)}\n`)
+    return EXIT.ok
+  } catch (error) {
+    view?.stop()
+    return renderError(error as Error, {json})
+  } finally {
+    process.off('SIGINT', onSignal)
+    process.off('SIGTERM', onSignal)
+  }
+}

@@ -1,0 +1,35 @@
+import {CtlError, EXIT, type ExitCode} from '../errors.js'
+import {paintFor} from './colour.js'
+
+/** Prints an error the one way ctl prints errors (one line, details, a hint; or a JSON object) and returns its exit code. */
+export async function renderError(error: Error, {json}: {json: boolean}): Promise<ExitCode> {
+  const exitCode = error instanceof CtlError ? error.exitCode : EXIT.unexpected
+  if (json) {
+    process.stdout.write(`${JSON.stringify({error: errorJson(error, exitCode)}, null, 2)}\n`)
+    return exitCode
+  }
+
+  const paint = await paintFor(process.stderr)
+  const lines = [paint.red(`Error: ${firstLine(error.message)}`)]
+  if (error instanceof CtlError) lines.push(...error.details)
+  if (error instanceof CtlError && error.suggestion) lines.push(paint.dim(`Hint: ${error.suggestion}`))
+  if (process.env.DEBUG && error.stack) lines.push(error.stack)
+  process.stderr.write(`${lines.join('\n')}\n`)
+  return exitCode
+}
+
+/** One line from any error: oclif's parse errors come as several, around boilerplate. */
+export function firstLine(message: string): string {
+  const lines = message
+    .split('\n')
+    .map((line) => line.trim())
+    .filter((line) => line !== '' && !/^The following errors? occurred:$/.test(line) && !line.startsWith('See more help with'))
+  if (lines.length === 0) return 'unknown error'
+  return /^Parsing --\S+$/.test(lines[0]) && lines[1] ? `${lines[0]}: ${lines[1]}` : lines[0]
+}
+
+function errorJson(error: Error, exitCode: ExitCode): Record<string, unknown> {
+  const base = {message: firstLine(error.message), exitCode}
+  if (!(error instanceof CtlError)) return base
+  return {...base, suggestion: error.suggestion, details: error.details.length > 0 ? error.details : undefined, ...error.data}
+}

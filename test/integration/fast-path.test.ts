@@ -1,0 +1,101 @@
+import {strict as assert} from 'node:assert'
+import {cpSync, mkdtempSync, rmSync, symlinkSync, writeFileSync} from 'node:fs'
+import {tmpdir} from 'node:os'
+import {join} from 'node:path'
+
+import {projectRoot} from '../helpers/paths.js'
+import {stoppedAfter} from '../helpers/processes.js'
+import {type PumaCluster, startPumaCluster} from '../helpers/puma-cluster.js'
+import {type CtlResult, jsonOf, runCtl} from '../helpers/run-ctl.js'
+
+const VIA_OCLIF = {PUMA_CTL_FAST_PATH: '0'}
+
+/** Uptimes, CPU times and memory change between two runs; the rest must not. */
+const steady = (text: string) => text.replaceAll(/\d+(\.\d+)? (s|ms|MiB|KiB)\b|\d+m \d+s|(?<="(uptimeSeconds|rssBytes|cpuSeconds)": )[\d.]+/g, 'N')
+
+/** bin/run.js runs commands without oclif, and gives what oclif gives. */
+describe('the fast path (bin/run.js without oclif)', function () {
+  this.timeout(60_000)
+  const start = stoppedAfter('after', startPumaCluster)
+  let cluster: PumaCluster
+  before(async () => {
+    cluster = await start({workers: 2, tag: 'ctl-fast'})
+  })
+
+  describe('in a copy of the package whose oclif bundle throws when loaded', () => {
+    let copy: string
+    let bin: string
+    before(() => {
+      copy = mkdtempSync(join(tmpdir(), 'ctl-no-oclif-'))
+      for (const entry of ['bin', 'dist', 'package.json', 'oclif.manifest.json']) cpSync(join(projectRoot, entry), join(copy, entry), {recursive: true})
+      symlinkSync(join(projectRoot, 'node_modules'), join(copy, 'node_modules'))
+      writeFileSync(join(copy, 'dist', 'ctl.js'), "throw new Error('oclif was loaded')\n")
+      bin = join(copy, 'bin', 'run.js')
+    })
+    after(() => rmSync(copy, {recursive: true, force: true}))
+
+    it('status, its --json and its refusals run without loading oclif', async () => {
+      const status = await runCtl(['status', '--pidfile', cluster.pidfile], {bin})
+      assert.equal(status.code, 0, status.stderr)
+      assert.match(status.stdout, new RegExp(`Puma 5\\.6\\.5 cluster mode, pid ${cluster.pid}`))
+      const json = await runCtl(['status', '-P', cluster.pidfile, '--json'], {bin})
+      assert.equal(jsonOf(json).pid, cluster.pid)
+      const refused = await runCtl(['stop', '--pid', '1'], {bin})
+      assert.equal(refused.code, 3)
+      assert.match(refused.stderr, /^Error: invalid --pid: 1 is not a PID ctl will signal/)
+    })
+
+    it('a phased restart and its wait run without loading oclif', async () => {
+      const result = await runCtl(['phased-restart', '--pidfile', cluster.pidfile, '--timeout', '30', '--json'], {bin})
+      assert.equal(result.code, 0, result.stderr)
+      assert.equal(jsonOf(result).outcome, 'done')
+    })
+
+    it('leaves --help, bad flags and unknown commands to oclif (which this copy cannot load)', async () => {
+      for (const args of [['status', '--help'], ['status', '--pid'], ['status', '--nope'], ['stop', '--timeout', '0'], ['help'], [], ['autocomplete']]) {
+        const result = await runCtl(args, {bin})
+        assert.notEqual(result.code, 0, args.join(' '))
+        assert.match(result.stderr, /oclif was loaded/, args.join(' '))
+      }
+    })
+  })
+
+  it('what it leaves to oclif and oclif cannot parse: exit 2, one line and a hint', async () => {
+    for (const args of [['status', '--pid'], ['status', '--nope'], ['stop', '--timeout', '0'], ['stop', '--pid', '1', '--pid', '2'], ['stop', '--pid', '1', '--pidfile', 'x'], ['restart', '--via', 'carrier-pigeon']]) {
+      const result = await runCtl(args)
+      assert.equal(result.code, 2, `${args.join(' ')}: ${result.stderr}`)
+      assert.match(result.stderr, new RegExp(`^Error: .+\\nHint: see ctl ${args[0]} --help\\n$`), args.join(' '))
+      const json = await runCtl([...args, '--json'])
+      assert.equal(json.code, 2, args.join(' '))
+      assert.equal(jsonOf(json).error.exitCode, 2)
+    }
+
+    // A word after the command reads as a subcommand (topics are space-separated): oclif's "not found".
+    const extra = await runCtl(['status', 'extra'])
+    assert.equal(extra.code, 2)
+    assert.equal(extra.stderr.trim().split('\n').length, 1, extra.stderr)
+  })
+
+  describe('the same output as through oclif (PUMA_CTL_FAST_PATH=0)', () => {
+    const both = async (args: string[]): Promise<[CtlResult, CtlResult]> => [await runCtl(args), await runCtl(args, {env: VIA_OCLIF})]
+
+    for (const args of [
+      (c: PumaCluster) => ['status', '--pidfile', c.pidfile],
+      (c: PumaCluster) => ['status', '--pidfile', c.pidfile, '--json'],
+      () => ['status', '--pid', '1'],
+      () => ['status', '--pid', '1', '--json'],
+      () => ['stop', '--pidfile', '/nonexistent/puma.pid'],
+      () => ['phased-restart', '--pid', 'abc', '--json'],
+      () => ['worker-count-up', '--state', '/dev/null'],
+      () => ['stats', '--pid', String(process.pid)],
+    ]) {
+      it(`ctl ${args({pidfile: 'PIDFILE'} as PumaCluster).join(' ')}`, async () => {
+        const [fast, oclif] = await both(args(cluster))
+        assert.equal(fast.code, oclif.code, `${fast.stderr}\n---\n${oclif.stderr}`)
+        assert.equal(steady(fast.stdout), steady(oclif.stdout))
+        assert.equal(steady(fast.stderr), steady(oclif.stderr))
+      })
+    }
+
+  })
+})

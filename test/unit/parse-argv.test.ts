@@ -1,0 +1,105 @@
+import {strict as assert} from 'node:assert'
+
+import {Flags, Parser} from '@oclif/core'
+
+import {COMMAND_LOADERS} from '../../src/cli/commands.js'
+import {type FlagSpecs} from '../../src/cli/flags.js'
+import {parseArgv} from '../../src/cli/parse-argv.js'
+import {COMMANDS} from '../../src/ctl.js'
+
+/** argv to try against a command's flags: the usual forms, and the ones the fast path must leave to oclif. */
+function corpus(flags: FlagSpecs): string[][] {
+  const cases: string[][] = [[], ['--json'], ['--help'], ['-h'], ['--version'], ['positional'], ['--'], ['--unknown'], ['-x'], ['--json', '--json'], ['--json=true'], ['--no-json']]
+  for (const [name, flag] of Object.entries(flags)) {
+    const char = flag.char ? [`-${flag.char}`] : []
+    switch (flag.kind) {
+      case 'string': {
+        cases.push([`--${name}`, 'v'], [`--${name}=v`], [`--${name}=a=b`], [`--${name}`, 'has space'], [`--${name}`], [`--${name}=`], [`--${name}=-1`], [`--${name}`, '-1'])
+        cases.push([`--${name}`, 'a', `--${name}`, 'b'], [`--${name}`, '--json'], [`--${name}`, 'v', '--json'], ['--json', `--${name}`, 'v'])
+        if (flag.char) cases.push([...char, 'v'], [`-${flag.char}v`], [`-${flag.char}=v`], [...char, 'v', '--json'])
+        break
+      }
+
+      case 'integer': {
+        for (const value of ['5', '0', '1', '007', '-3', 'abc', '1e3', '2.5', '99999999']) cases.push([`--${name}`, value], [`--${name}=${value}`])
+        break
+      }
+
+      case 'boolean': {
+        cases.push([`--${name}`], [`--no-${name}`], [`--${name}=true`], [`--${name}`, `--no-${name}`], [`--${name}`, 'x'])
+        if (flag.char) cases.push(char, [`-${flag.char}${flag.char}`])
+        break
+      }
+
+      case 'option': {
+        for (const value of [...flag.options, 'bogus', '']) cases.push([`--${name}`, value], [`--${name}=${value}`])
+        break
+      }
+    }
+  }
+
+  // Combinations: exclusive and dependent flags, with values from the environment too.
+  const names = Object.keys(flags)
+  for (const a of names) for (const b of names) if (a < b && flags[a].kind === 'string' && flags[b].kind === 'string') cases.push([`--${a}`, 'x', `--${b}`, 'y'])
+  return cases
+}
+
+const ENVIRONMENTS: Array<Record<string, string>> = [{}, {PUMA_CTL_CONTROL_TOKEN: 'from-env'}, {PUMA_CTL_CONTROL_TOKEN: ''}]
+
+/** oclif leaves flags without a value out, or undefined: compare only what is set. */
+const defined = (values: Record<string, unknown>) => Object.fromEntries(Object.entries(values).filter(([, value]) => value !== undefined))
+
+async function oclifParse(id: string, argv: string[], env: Record<string, string>): Promise<Record<string, unknown> | Error> {
+  const command = COMMANDS[id as keyof typeof COMMANDS]
+  const saved = {...process.env}
+  Object.assign(process.env, env)
+  try {
+    const {flags} = await Parser.parse(argv, {flags: {...command.flags, json: Flags.boolean()}, args: {}, strict: true})
+    return flags
+  } catch (error) {
+    return error as Error
+  } finally {
+    for (const key of Object.keys(env)) {
+      if (saved[key] === undefined) delete process.env[key]
+      else process.env[key] = saved[key]
+    }
+  }
+}
+
+describe('the fast path parses argv as oclif does', () => {
+  for (const [id, load] of Object.entries(COMMAND_LOADERS)) {
+    it(`${id}: every argv it accepts, oclif parses to the same flags`, async () => {
+      const {flags} = (await load()).default
+      let accepted = 0
+      let checked = 0
+      for (const env of ENVIRONMENTS) {
+        for (const argv of corpus(flags)) {
+          const fast = parseArgv(argv, flags, env)
+          if (fast === undefined) continue
+          const oclif = await oclifParse(id, argv, env)
+          checked++
+          assert.ok(!(oclif instanceof Error), `fast path accepted ${JSON.stringify(argv)} (env ${JSON.stringify(env)}) but oclif says: ${(oclif as Error).message}`)
+          // oclif's own --json has no default; jsonEnabled() makes it false.
+          assert.deepEqual(defined(fast), {...defined(oclif), json: oclif.json ?? false}, `argv ${JSON.stringify(argv)}, env ${JSON.stringify(env)}`)
+          accepted++
+        }
+      }
+
+      assert.ok(checked > 10, `only ${checked} argv were accepted`)
+      assert.equal(accepted, checked)
+    })
+  }
+
+  it('takes the forms scripts use', () => {
+    const restart = {pid: {kind: 'string', summary: 'x', char: 'p'}, timeout: {kind: 'integer', summary: 'x', default: 300, min: 1}, wait: {kind: 'boolean', summary: 'x', default: true, allowNo: true}} satisfies FlagSpecs
+    assert.deepEqual(parseArgv(['--pid', '12', '--timeout=60', '--no-wait', '--json'], restart, {}), {pid: '12', timeout: 60, wait: false, json: true})
+    assert.deepEqual(parseArgv(['-p', '12'], restart, {}), {pid: '12', timeout: 300, wait: true, json: false})
+  })
+
+  it('leaves help, unknown flags, bad values and conflicts to oclif', () => {
+    const flags = {pid: {kind: 'string', summary: 'x', exclusive: ['dir']}, dir: {kind: 'string', summary: 'x', exclusive: ['pid']}, timeout: {kind: 'integer', summary: 'x', default: 3, min: 1}} satisfies FlagSpecs
+    for (const argv of [['--help'], ['--nope'], ['--pid'], ['--pid', '--dir', 'x'], ['--pid', '1', '--dir', 'x'], ['--timeout', '0'], ['--timeout', 'ten'], ['--pid', '1', '--pid', '2'], ['extra'], ['--', '--pid', '1'], ['--constructor', 'x'], ['--__proto__', 'x']]) {
+      assert.equal(parseArgv(argv, flags, {}), undefined, JSON.stringify(argv))
+    }
+  })
+})

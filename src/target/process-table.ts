@@ -1,4 +1,4 @@
-import {existsSync, readdirSync, readFileSync, readlinkSync, statSync} from 'node:fs'
+import {readdirSync, readFileSync, readlinkSync, statSync} from 'node:fs'
 
 export interface ProcessEntry {
   pid: number
@@ -23,33 +23,6 @@ export async function listProcesses(): Promise<ProcessEntry[]> {
   }
 
   return entries
-}
-
-/**
- * A process, its children and theirs (Puma's workers; with fork_worker, the workers worker 0
- * forked), read from /proc/PID/task/TID/children: a few reads instead of the whole table, whose
- * cost grows with every process on a busy server. Empty when the process is gone. The whole table
- * where the kernel keeps no children files.
- */
-export async function listFamily(pid: number, generations = 2): Promise<ProcessEntry[]> {
-  if (process.platform !== 'linux' || !existsSync('/proc/thread-self/children')) return listProcesses()
-  const family: ProcessEntry[] = []
-  let current = [pid]
-  for (let generation = 0; generation <= generations && current.length > 0; generation++) {
-    const entries = current.map((member) => readEntry(member)).filter((entry) => entry !== undefined)
-    family.push(...entries)
-    current = entries.flatMap((entry) => childrenOf(entry.pid))
-  }
-
-  return family
-}
-
-function childrenOf(pid: number): number[] {
-  try {
-    return readdirSync(`/proc/${pid}/task`).flatMap((tid) => readFileSync(`/proc/${pid}/task/${tid}/children`, 'utf8').split(' ').filter(Boolean).map(Number))
-  } catch {
-    return [] // exited meanwhile
-  }
 }
 
 async function listWithPsList(): Promise<ProcessEntry[]> {

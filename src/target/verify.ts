@@ -1,6 +1,6 @@
 import {noMasterError} from '../errors.js'
 import {type Kill, liveness, startTicks} from './liveness.js'
-import {listFamily, type ProcessEntry} from './process-table.js'
+import {listProcesses, type ProcessEntry} from './process-table.js'
 import {findMasters, type PumaMaster} from './scan.js'
 import {parseWorkerTitle} from './titles.js'
 
@@ -21,8 +21,7 @@ export async function verifyMaster(pid: number, origin: string, deps: VerifyDeps
     })
   }
 
-  // The PID's own family suffices: a master's workers are its children (or worker 0's).
-  const processes = await (deps.listProcesses ?? (() => listFamily(pid)))()
+  const processes = await (deps.listProcesses ?? listProcesses)()
   const entry = processes.find((candidate) => candidate.pid === pid)
   if (!entry) throw noMasterError(`${origin}: process ${pid} is not running`)
 

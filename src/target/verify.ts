@@ -1,6 +1,6 @@
 import {noMasterError} from '../errors.js'
 import {type Kill, liveness, startTicks} from './liveness.js'
-import {listProcesses, type ProcessEntry} from './process-table.js'
+import {listProcesses, type ProcessEntry, readFamily} from './process-table.js'
 import {findMasters, type PumaMaster} from './scan.js'
 import {parseWorkerTitle} from './titles.js'
 
@@ -21,7 +21,7 @@ export async function verifyMaster(pid: number, origin: string, deps: VerifyDeps
     })
   }
 
-  const processes = await (deps.listProcesses ?? listProcesses)()
+  const processes = deps.listProcesses ? await deps.listProcesses() : await processesAround(pid)
   const entry = processes.find((candidate) => candidate.pid === pid)
   if (!entry) throw noMasterError(`${origin}: process ${pid} is not running`)
 
@@ -36,6 +36,21 @@ export async function verifyMaster(pid: number, origin: string, deps: VerifyDeps
   throw noMasterError(`${origin}: pid ${pid} (${shortCommand(entry.cmd)}) is not a Puma master`, {
     suggestion: 'the PID may have been reused after Puma exited: remove the stale file, or pass the right --pid',
   })
+}
+
+/**
+ * Enough of the process table to see a master and all its workers. Usually its own family: when
+ * a worker other than 0 is the master's child, the master forks every worker itself, so the family
+ * holds them all. Otherwise the whole table: single mode, one worker, untitled 2.x workers, and
+ * fork_worker, whose workers 1.. are worker 0's children and live on, orphaned, when it dies.
+ */
+async function processesAround(pid: number): Promise<ProcessEntry[]> {
+  const family = readFamily(pid)
+  const forksItsWorkers = family?.some((entry) => {
+    const title = parseWorkerTitle(entry.cmd)
+    return entry.ppid === pid && title?.masterPid === pid && (title.index ?? 0) > 0
+  })
+  return forksItsWorkers ? family! : listProcesses()
 }
 
 function shortCommand(cmd: string): string {

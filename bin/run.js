@@ -3,8 +3,17 @@
 // and anything it does not parse go to oclif.
 import {createRequire} from 'node:module'
 
-const {runFast} = createRequire(import.meta.url)('../dist/fast.cjs')
-if (!(await runFast(process.argv.slice(2)))) {
+let done
+try {
+  const {runFast} = createRequire(import.meta.url)('../dist/fast.cjs')
+  done = await runFast(process.argv.slice(2))
+} catch (error) {
+  // Commands render their own errors; this is ctl itself failing (a bug, or dist/ not built).
+  process.stderr.write(`Error: ${process.env.DEBUG ? error.stack : error.message}\n`)
+  process.exit(1)
+}
+
+if (!done) {
   const {execute} = await import('../dist/ctl.js')
   await execute({dir: import.meta.url})
 }

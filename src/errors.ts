@@ -28,7 +28,7 @@ export interface ErrorOptions {
   data?: Record<string, unknown>
 }
 
-/** Every error ctl expects carries its exit code; the base command is the only place that renders it. */
+/** Every error ctl expects carries its exit code; render/error.ts is the only place that renders it. */
 export class CtlError extends Error {
   readonly exitCode: ExitCode
   readonly suggestion?: string

@@ -12,9 +12,13 @@ export async function runFast(argv: string[], env: NodeJS.ProcessEnv = process.e
   const [id, ...rest] = argv
   if (!Object.hasOwn(COMMAND_LOADERS, id) || env.PUMA_CTL_FAST_PATH === '0' || env.CTL_CONTENT_TYPE) return false
   const spec = (await COMMAND_LOADERS[id]()).default
-  const flags = parseArgv(rest, spec.flags, env)
+  const flags = parseArgv(rest, spec.flags)
   if (!flags) return false
-  const exitCode = await runCommand(spec, flags)
+  // As oclif does: a reader that went away (`ctl status | head -1`) is not an error.
+  process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+    if (error.code !== 'EPIPE') throw error
+  })
+  const exitCode = await runCommand(spec, flags, env)
   // As oclif does: a failed command ends now, whatever it left open.
   if (exitCode !== EXIT.ok) process.exit(exitCode)
   return true

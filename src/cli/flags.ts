@@ -15,7 +15,10 @@ interface FlagCommon {
 
 export interface StringFlag extends FlagCommon {
   kind: 'string'
-  /** An environment variable that supplies the value when the flag is not given. */
+  /**
+   * An environment variable that supplies the value when the flag is not given. Applied after
+   * parsing (fillFromEnvironment), so that an exported variable never trips a flag's dependsOn.
+   */
   env?: string
 }
 
@@ -65,10 +68,10 @@ export const controlFlags = {
   'control-token': {
     kind: 'string',
     char: 'T',
-    summary: "The auth token for --control-url (never printed). Prefer the environment variable: other users can read a command line.",
+    summary: 'The auth token for --control-url (never printed). Prefer PUMA_CTL_CONTROL_TOKEN in the environment: other users can read a command line.',
     helpGroup: 'TARGET',
-    // No dependsOn: a token exported in the environment must not make every command without --control-url a usage error.
     env: 'PUMA_CTL_CONTROL_TOKEN',
+    dependsOn: ['control-url'],
   },
 } satisfies FlagSpecs
 
@@ -80,5 +83,15 @@ export const viaFlag = {
     options: ['signal', 'control'] as const,
   },
 } satisfies Record<string, OptionFlag<'signal' | 'control'>>
+
+/** Flags not given take their environment variable's value, if it is set and not empty. */
+export function fillFromEnvironment<F extends FlagSpecs>(specs: F, values: FlagValues<F>, env: NodeJS.ProcessEnv): FlagValues<F> {
+  const filled: Record<string, unknown> = {...values}
+  for (const [name, spec] of Object.entries(specs)) {
+    if (spec.kind === 'string' && spec.env && filled[name] === undefined && env[spec.env]) filled[name] = env[spec.env]
+  }
+
+  return filled as FlagValues<F>
+}
 
 export const TARGET_HELP = `Finding the master: --pid, --pidfile or --state; otherwise the first of ${DEFAULT_TARGET_FILES.join(', ')} under the current folder; otherwise a scan of the process table for Puma masters (narrowed by --dir and --tag). Before anything is sent, the PID must be alive and a Puma master.`

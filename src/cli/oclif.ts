@@ -12,7 +12,8 @@ function oclifFlag(flag: FlagSpec) {
   const common = {summary: flag.summary, char: flag.char as Char | undefined, helpGroup: flag.helpGroup, exclusive: flag.exclusive, dependsOn: flag.dependsOn}
   switch (flag.kind) {
     case 'string': {
-      return Flags.string({...common, env: flag.env})
+      // Not oclif's env option: runCommand fills environment values in after parsing, for both paths.
+      return Flags.string(common)
     }
 
     case 'integer': {
@@ -44,7 +45,7 @@ export function oclifCommand<F extends FlagSpecs>(id: string, spec: CommandSpec<
       if (exitCode !== EXIT.ok) this.exit(exitCode)
     }
 
-    /** Only this.parse() throws to here (runCommand renders the command's own errors): every error is a usage error. */
+    /** What reaches here is oclif's parser's (runCommand renders the command's own errors): a usage error. */
     async catch(error: Error & {code?: string}): Promise<never> {
       if (error.code === 'EEXIT') throw error // this.exit() in run(): already decided
       this.exit(await renderError(usageError(firstLine(error.message), {suggestion: `see ctl ${id} --help`}), {json: this.jsonEnabled()}))

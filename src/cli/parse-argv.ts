@@ -7,7 +7,7 @@ import {type FlagSpecs, type FlagValues, JSON_FLAG} from './flags.js'
  * gives undefined: oclif then parses it and explains what is wrong. A test holds it to oclif's
  * results.
  */
-export function parseArgv<F extends FlagSpecs>(argv: string[], specs: F, env: NodeJS.ProcessEnv = process.env): FlagValues<F> | undefined {
+export function parseArgv<F extends FlagSpecs>(argv: string[], specs: F): FlagValues<F> | undefined {
   const all: FlagSpecs = {...specs, json: JSON_FLAG}
   const given = new Map<string, string | boolean>()
   for (let i = 0; i < argv.length; i++) {
@@ -25,15 +25,9 @@ export function parseArgv<F extends FlagSpecs>(argv: string[], specs: F, env: No
     given.set(token.name, value)
   }
 
-  const fromEnv = (name: string) => {
-    const spec = all[name]
-    return spec.kind === 'string' && spec.env ? env[spec.env] || undefined : undefined
-  }
-
-  const present = (name: string) => given.get(name) ?? fromEnv(name)
   const values: Record<string, string | number | boolean | undefined> = {}
   for (const [name, spec] of Object.entries(all)) {
-    const raw = present(name)
+    const raw = given.get(name)
     switch (spec.kind) {
       case 'boolean': {
         values[name] = typeof raw === 'boolean' ? raw : spec.default
@@ -59,8 +53,8 @@ export function parseArgv<F extends FlagSpecs>(argv: string[], specs: F, env: No
   }
 
   for (const [name, spec] of Object.entries(all)) {
-    if (present(name) === undefined) continue
-    if (spec.exclusive?.some((other) => present(other) !== undefined)) return undefined
+    if (!given.has(name)) continue
+    if (spec.exclusive?.some((other) => given.has(other))) return undefined
     if (spec.dependsOn?.some((other) => values[other] === undefined)) return undefined
   }
 

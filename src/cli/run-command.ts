@@ -1,13 +1,15 @@
 import {EXIT, type ExitCode} from '../errors.js'
 import {renderError} from '../render/error.js'
 import {type CommandSpec} from './command.js'
-import {type FlagSpecs, type FlagValues} from './flags.js'
+import {fillFromEnvironment, type FlagSpecs, type FlagValues} from './flags.js'
 
 /**
- * Runs a command with parsed flags, prints its result (text, or JSON under --json) or its error,
- * and returns the exit code. Both the fast path and the oclif commands end here.
+ * Runs a command with parsed flags (and the environment's values for flags not given), prints its
+ * result (text, or JSON under --json) or its error, and returns the exit code. Both the fast path
+ * and the oclif commands end here.
  */
-export async function runCommand<F extends FlagSpecs>(spec: CommandSpec<F>, flags: FlagValues<F>): Promise<ExitCode> {
+export async function runCommand<F extends FlagSpecs>(spec: CommandSpec<F>, parsed: FlagValues<F>, env: NodeJS.ProcessEnv = process.env): Promise<ExitCode> {
+  const flags = fillFromEnvironment(spec.flags, parsed, env)
   const interrupt = new AbortController()
   const onSignal = () => interrupt.abort()
   process.once('SIGINT', onSignal)
@@ -33,7 +35,7 @@ export async function runCommand<F extends FlagSpecs>(spec: CommandSpec<F>, flag
     return EXIT.ok
   } catch (error) {
     view?.stop()
-    return renderError(error as Error, {json})
+    return renderError(error, {json})
   } finally {
     process.off('SIGINT', onSignal)
     process.off('SIGTERM', onSignal)

@@ -2,7 +2,8 @@ import {CtlError, EXIT, type ExitCode} from '../errors.js'
 import {paintFor} from './colour.js'
 
 /** Prints an error the one way ctl prints errors (one line, details, a hint; or a JSON object) and returns its exit code. */
-export async function renderError(error: Error, {json}: {json: boolean}): Promise<ExitCode> {
+export async function renderError(thrown: unknown, {json}: {json: boolean}): Promise<ExitCode> {
+  const error = thrown instanceof Error ? thrown : new Error(String(thrown))
   const exitCode = error instanceof CtlError ? error.exitCode : EXIT.unexpected
   if (json) {
     process.stdout.write(`${JSON.stringify({error: errorJson(error, exitCode)}, null, 2)}\n`)

@@ -1,9 +1,10 @@
 import {strict as assert} from 'node:assert'
+import {spawn} from 'node:child_process'
 import {cpSync, mkdtempSync, rmSync, symlinkSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 
-import {projectRoot} from '../helpers/paths.js'
+import {binRun, projectRoot} from '../helpers/paths.js'
 import {stoppedAfter} from '../helpers/processes.js'
 import {type PumaCluster, startPumaCluster} from '../helpers/puma-cluster.js'
 import {type CtlResult, jsonOf, runCtl} from '../helpers/run-ctl.js'
@@ -60,8 +61,18 @@ describe('the fast path (bin/run.js without oclif)', function () {
     })
   })
 
+  it('a reader that goes away (ctl status | head) is no error', async () => {
+    const child = spawn(process.execPath, [binRun, 'status', '--pidfile', cluster.pidfile, '--json'], {stdio: ['ignore', 'pipe', 'pipe']})
+    child.stdout!.destroy()
+    let stderr = ''
+    child.stderr!.on('data', (chunk) => (stderr += chunk))
+    const code = await new Promise<number | null>((resolve) => child.on('close', resolve))
+    assert.equal(code, 0, stderr)
+    assert.equal(stderr, '')
+  })
+
   it('what it leaves to oclif and oclif cannot parse: exit 2, one line and a hint', async () => {
-    for (const args of [['status', '--pid'], ['status', '--nope'], ['stop', '--timeout', '0'], ['stop', '--pid', '1', '--pid', '2'], ['stop', '--pid', '1', '--pidfile', 'x'], ['restart', '--via', 'carrier-pigeon']]) {
+    for (const args of [['status', '--pid'], ['status', '--nope'], ['stop', '--timeout', '0'], ['stop', '--pid', '1', '--pid', '2'], ['stop', '--pid', '1', '--pidfile', 'x'], ['restart', '--via', 'carrier-pigeon'], ['stats', '--control-token', 'x', '--state', 'f']]) {
       const result = await runCtl(args)
       assert.equal(result.code, 2, `${args.join(' ')}: ${result.stderr}`)
       assert.match(result.stderr, new RegExp(`^Error: .+\\nHint: see ctl ${args[0]} --help\\n$`), args.join(' '))

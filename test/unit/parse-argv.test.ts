@@ -3,7 +3,7 @@ import {strict as assert} from 'node:assert'
 import {Flags, Parser} from '@oclif/core'
 
 import {COMMAND_LOADERS} from '../../src/cli/commands.js'
-import {type FlagSpecs} from '../../src/cli/flags.js'
+import {fillFromEnvironment, type FlagSpecs} from '../../src/cli/flags.js'
 import {parseArgv} from '../../src/cli/parse-argv.js'
 import {COMMANDS} from '../../src/ctl.js'
 
@@ -38,31 +38,22 @@ function corpus(flags: FlagSpecs): string[][] {
     }
   }
 
-  // Combinations: exclusive and dependent flags, with values from the environment too.
+  // Combinations: exclusive and dependent flags.
   const names = Object.keys(flags)
   for (const a of names) for (const b of names) if (a < b && flags[a].kind === 'string' && flags[b].kind === 'string') cases.push([`--${a}`, 'x', `--${b}`, 'y'])
   return cases
 }
 
-const ENVIRONMENTS: Array<Record<string, string>> = [{}, {PUMA_CTL_CONTROL_TOKEN: 'from-env'}, {PUMA_CTL_CONTROL_TOKEN: ''}]
-
 /** oclif leaves flags without a value out, or undefined: compare only what is set. */
 const defined = (values: Record<string, unknown>) => Object.fromEntries(Object.entries(values).filter(([, value]) => value !== undefined))
 
-async function oclifParse(id: string, argv: string[], env: Record<string, string>): Promise<Record<string, unknown> | Error> {
+async function oclifParse(id: string, argv: string[]): Promise<Record<string, unknown> | Error> {
   const command = COMMANDS[id as keyof typeof COMMANDS]
-  const saved = {...process.env}
-  Object.assign(process.env, env)
   try {
     const {flags} = await Parser.parse(argv, {flags: {...command.flags, json: Flags.boolean()}, args: {}, strict: true})
     return flags
   } catch (error) {
     return error as Error
-  } finally {
-    for (const key of Object.keys(env)) {
-      if (saved[key] === undefined) delete process.env[key]
-      else process.env[key] = saved[key]
-    }
   }
 }
 
@@ -72,17 +63,15 @@ describe('the fast path parses argv as oclif does', () => {
       const {flags} = (await load()).default
       let accepted = 0
       let checked = 0
-      for (const env of ENVIRONMENTS) {
-        for (const argv of corpus(flags)) {
-          const fast = parseArgv(argv, flags, env)
-          if (fast === undefined) continue
-          const oclif = await oclifParse(id, argv, env)
-          checked++
-          assert.ok(!(oclif instanceof Error), `fast path accepted ${JSON.stringify(argv)} (env ${JSON.stringify(env)}) but oclif says: ${(oclif as Error).message}`)
-          // oclif's own --json has no default; jsonEnabled() makes it false.
-          assert.deepEqual(defined(fast), {...defined(oclif), json: oclif.json ?? false}, `argv ${JSON.stringify(argv)}, env ${JSON.stringify(env)}`)
-          accepted++
-        }
+      for (const argv of corpus(flags)) {
+        const fast = parseArgv(argv, flags)
+        if (fast === undefined) continue
+        const oclif = await oclifParse(id, argv)
+        checked++
+        assert.ok(!(oclif instanceof Error), `fast path accepted ${JSON.stringify(argv)} but oclif says: ${(oclif as Error).message}`)
+        // oclif's own --json has no default; jsonEnabled() makes it false.
+        assert.deepEqual(defined(fast), {...defined(oclif), json: oclif.json ?? false}, `argv ${JSON.stringify(argv)}`)
+        accepted++
       }
 
       assert.ok(checked > 10, `only ${checked} argv were accepted`)
@@ -92,14 +81,25 @@ describe('the fast path parses argv as oclif does', () => {
 
   it('takes the forms scripts use', () => {
     const restart = {pid: {kind: 'string', summary: 'x', char: 'p'}, timeout: {kind: 'integer', summary: 'x', default: 300, min: 1}, wait: {kind: 'boolean', summary: 'x', default: true, allowNo: true}} satisfies FlagSpecs
-    assert.deepEqual(parseArgv(['--pid', '12', '--timeout=60', '--no-wait', '--json'], restart, {}), {pid: '12', timeout: 60, wait: false, json: true})
-    assert.deepEqual(parseArgv(['-p', '12'], restart, {}), {pid: '12', timeout: 300, wait: true, json: false})
+    assert.deepEqual(parseArgv(['--pid', '12', '--timeout=60', '--no-wait', '--json'], restart), {pid: '12', timeout: 60, wait: false, json: true})
+    assert.deepEqual(parseArgv(['-p', '12'], restart), {pid: '12', timeout: 300, wait: true, json: false})
   })
 
   it('leaves help, unknown flags, bad values and conflicts to oclif', () => {
     const flags = {pid: {kind: 'string', summary: 'x', exclusive: ['dir']}, dir: {kind: 'string', summary: 'x', exclusive: ['pid']}, timeout: {kind: 'integer', summary: 'x', default: 3, min: 1}} satisfies FlagSpecs
     for (const argv of [['--help'], ['--nope'], ['--pid'], ['--pid', '--dir', 'x'], ['--pid', '1', '--dir', 'x'], ['--timeout', '0'], ['--timeout', 'ten'], ['--pid', '1', '--pid', '2'], ['extra'], ['--', '--pid', '1'], ['--constructor', 'x'], ['--__proto__', 'x']]) {
-      assert.equal(parseArgv(argv, flags, {}), undefined, JSON.stringify(argv))
+      assert.equal(parseArgv(argv, flags), undefined, JSON.stringify(argv))
     }
+  })
+})
+
+describe('fillFromEnvironment', () => {
+  const flags = {'control-token': {kind: 'string', summary: 'x', env: 'TOKEN'}, pid: {kind: 'string', summary: 'x'}} satisfies FlagSpecs
+
+  it('fills a flag not given from its variable; a given flag or an empty variable leaves it', () => {
+    assert.equal(fillFromEnvironment(flags, {'control-token': undefined, pid: undefined, json: false}, {TOKEN: 'env'})['control-token'], 'env')
+    assert.equal(fillFromEnvironment(flags, {'control-token': 'argv', pid: undefined, json: false}, {TOKEN: 'env'})['control-token'], 'argv')
+    assert.equal(fillFromEnvironment(flags, {'control-token': undefined, pid: undefined, json: false}, {TOKEN: ''})['control-token'], undefined)
+    assert.equal(fillFromEnvironment(flags, {'control-token': undefined, pid: undefined, json: false}, {pid: '12'}).pid, undefined)
   })
 })

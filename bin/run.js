@@ -9,7 +9,8 @@ try {
   done = await runFast(process.argv.slice(2))
 } catch (error) {
   // Commands render their own errors; this is ctl itself failing (a bug, or dist/ not built).
-  process.stderr.write(`Error: ${process.env.DEBUG ? error.stack : error.message}\n`)
+  const text = error instanceof Error ? (process.env.DEBUG ? error.stack : error.message) : String(error)
+  process.stderr.write(`Error: ${text}\n`)
   process.exit(1)
 }
 

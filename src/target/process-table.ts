@@ -26,38 +26,58 @@ export async function listProcesses(): Promise<ProcessEntry[]> {
 }
 
 /**
- * A process, its children and theirs, from the kernel's /proc/PID/task/TID/children files: a few
- * reads, where the whole table costs milliseconds per hundred processes. Undefined where there are
- * no children files, and for a PID that is not a process (gone, or one of its threads' IDs).
+ * A process, its children and theirs, from the kernel's /proc/PID/task/TID/children files: about
+ * one read per thread of each member, where the whole table costs milliseconds per hundred
+ * processes. Read twice: the kernel can skip a living child while a sibling is being reaped (a
+ * phased restart), so two reads that differ mean "use the whole table". Undefined then, where
+ * there are no children files, and for a PID that is not a readable process (gone, hidden, or one
+ * of a process's threads).
  */
 export function readFamily(pid: number, generations = 2): ProcessEntry[] | undefined {
-  if (process.platform !== 'linux' || !existsSync('/proc/thread-self/children') || !isThreadGroupLeader(pid)) return undefined
-  const family: ProcessEntry[] = []
-  let current = [pid]
-  for (let generation = 0; generation <= generations && current.length > 0; generation++) {
-    const entries = current.map((member) => readEntry(member)).filter((entry) => entry !== undefined)
-    family.push(...entries)
-    current = entries.flatMap((entry) => childrenOf(entry.pid))
-  }
-
-  return family.length > 0 ? family : undefined
+  if (process.platform !== 'linux' || !existsSync('/proc/thread-self/children') || threadGroupOf(pid) !== pid) return undefined
+  const first = readDescendants(pid, generations)
+  const second = readDescendants(pid, generations)
+  const pids = (family: ProcessEntry[]) => family.map((entry) => entry.pid).join(' ')
+  return first.length > 0 && pids(first) === pids(second) ? second : undefined
 }
 
-/** A thread's ID opens /proc/TID too, but names a thread, not the process the table lists. */
-function isThreadGroupLeader(pid: number): boolean {
+function readDescendants(pid: number, generations: number): ProcessEntry[] {
+  const family: ProcessEntry[] = []
+  let current = [pid]
+  for (let generation = 0; current.length > 0; generation++) {
+    const entries = current.map((member) => readEntry(member)).filter((entry) => entry !== undefined)
+    family.push(...entries)
+    current = generation < generations ? entries.flatMap((entry) => childrenOf(entry.pid)) : []
+  }
+
+  return family
+}
+
+/** The process a PID belongs to: itself for a process, another for one of its threads (which opens /proc/TID too). */
+export function threadGroupOf(pid: number): number | undefined {
   try {
-    return new RegExp(`^Tgid:\\s*${pid}$`, 'm').test(readFileSync(`/proc/${pid}/status`, 'utf8'))
+    const tgid = /^Tgid:\s*(\d+)$/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))
+    return tgid ? Number(tgid[1]) : undefined
   } catch {
-    return false
+    return undefined
   }
 }
 
 function childrenOf(pid: number): number[] {
+  let threads: string[]
   try {
-    return readdirSync(`/proc/${pid}/task`).flatMap((tid) => readFileSync(`/proc/${pid}/task/${tid}/children`, 'utf8').split(' ').filter(Boolean).map(Number))
+    threads = readdirSync(`/proc/${pid}/task`)
   } catch {
     return [] // exited meanwhile
   }
+
+  return threads.flatMap((tid) => {
+    try {
+      return readFileSync(`/proc/${pid}/task/${tid}/children`, 'utf8').split(' ').filter(Boolean).map(Number)
+    } catch {
+      return [] // this thread ended meanwhile; the others' children still count
+    }
+  })
 }
 
 async function listWithPsList(): Promise<ProcessEntry[]> {

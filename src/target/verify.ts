@@ -1,6 +1,6 @@
 import {noMasterError} from '../errors.js'
 import {type Kill, liveness, startTicks} from './liveness.js'
-import {listProcesses, type ProcessEntry, readFamily} from './process-table.js'
+import {listProcesses, type ProcessEntry, readFamily, threadGroupOf} from './process-table.js'
 import {findMasters, type PumaMaster} from './scan.js'
 import {parseWorkerTitle} from './titles.js'
 
@@ -23,7 +23,11 @@ export async function verifyMaster(pid: number, origin: string, deps: VerifyDeps
 
   const processes = deps.listProcesses ? await deps.listProcesses() : await processesAround(pid)
   const entry = processes.find((candidate) => candidate.pid === pid)
-  if (!entry) throw noMasterError(`${origin}: process ${pid} is not running`)
+  if (!entry) {
+    const owner = threadGroupOf(pid)
+    if (owner !== undefined && owner !== pid) throw noMasterError(`${origin}: ${pid} is a thread of process ${owner}, not a process`, {suggestion: `pass the process's PID (${owner}) if that is the Puma master`})
+    throw noMasterError(`${origin}: process ${pid} is not running`)
+  }
 
   const master = findMasters(processes, -1).find((candidate) => candidate.pid === pid)
   if (master) return {...master, startTicks: startTicks(pid)}

@@ -67,12 +67,12 @@ describe('a master and its workers, from its family or the whole table', functio
     assert.deepEqual(verified.workers.map((worker) => [worker.index, worker.pid]), [[0, pids[1]], [1, orphan]])
   })
 
-  it("a thread's ID is no process: no family, and refused as not running", async () => {
+  it("a thread's ID is no process: no family, and refused naming the process", async () => {
     const {master} = await startFakeMaster('children')
     const thread = Number(readdirSync(`/proc/${master}/task`).find((tid) => Number(tid) !== master))
     assert.ok(thread > 0, 'the fake master runs a second thread')
     assert.equal(readFamily(thread), undefined)
-    await assert.rejects(verifyMaster(thread, '--pid'), (error) => error instanceof CtlError && error.exitCode === 3 && /not running/.test(error.message))
+    await assert.rejects(verifyMaster(thread, '--pid'), (error) => error instanceof CtlError && error.exitCode === 3 && error.message === `--pid: ${thread} is a thread of process ${master}, not a process`)
   })
 
   it('no family for a PID that is gone', () => {

@@ -1,8 +1,7 @@
-import {setTimeout as sleep} from 'node:timers/promises'
-
 import {type ControlEndpoint, controlRequest} from '../control/client.js'
 import {deliver, type Via} from '../deliver.js'
 import {CtlError, EXIT} from '../errors.js'
+import {pause} from '../pause.js'
 import {type Kill, waitForExit} from '../target/liveness.js'
 import {type PumaMaster} from '../target/scan.js'
 
@@ -55,7 +54,7 @@ async function waitForControlToClose(control: ControlEndpoint, timeoutMs: number
       if (!(error instanceof CtlError && error.exitCode === EXIT.timedOut)) throw error
     }
 
-    await sleep(100, undefined, {signal}).catch(() => {})
+    await pause(100, signal)
   }
 
   return false

@@ -1,10 +1,10 @@
 import {readFileSync, realpathSync} from 'node:fs'
 import {request as httpRequest} from 'node:http'
 import {request as httpsRequest} from 'node:https'
-import {setTimeout as sleep} from 'node:timers/promises'
 
 import {CtlError, usageError} from '../errors.js'
-import {readProcessDetails} from '../target/process-table.js'
+import {pause} from '../pause.js'
+import {type ProcessDetails, readProcessDetails} from '../target/process-table.js'
 import {excerpt} from '../render/format.js'
 
 /**
@@ -36,9 +36,9 @@ export function checkReleaseDir(pids: number[], expectDir: string): void {
  * resolved release folder (cd releases/2026…, not through the `current` symlink) keeps reloading
  * that old release. Visible from outside: the master's PWD environment variable.
  */
-export function releaseFolderWarning(masterPid: number, expectDir?: string): string | undefined {
-  const pwd = environmentOf(masterPid).PWD
-  const cwd = readProcessDetails(masterPid)?.cwd
+export function releaseFolderWarning(master: ProcessDetails, expectDir?: string): string | undefined {
+  const pwd = environmentOf(master.pid).PWD
+  const {cwd} = master
   if (!pwd || !cwd) return undefined
   if (expectDir !== undefined) {
     const wanted = resolveDirOrUndefined(expectDir)
@@ -122,7 +122,7 @@ export async function probeHealth(url: string, options: HealthOptions): Promise<
     }
 
     if (Date.now() + (options.retryMs ?? 250) >= deadline) break
-    await sleep(options.retryMs ?? 250, undefined, {signal: options.signal}).catch(() => {})
+    await pause(options.retryMs ?? 250, options.signal)
   }
 
   if (options.signal?.aborted) throw new CtlError('interrupted', `interrupted during the health check of ${url} (the restart itself had finished)`)

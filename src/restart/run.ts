@@ -6,6 +6,7 @@ import {CtlError, EXIT, exitNameOf, usageError} from '../errors.js'
 import {followLog, logEnd} from '../log/follow.js'
 import {describeJournalUnit, type JournalUnit, journalUnitOf, startJournal} from '../log/journal.js'
 import {locateLogs, type LogSource} from '../log/locate.js'
+import {pause} from '../pause.js'
 import {parseLine} from '../log/parse.js'
 import {hasExited, type Kill, startTicks} from '../target/liveness.js'
 import {readProcessDetails} from '../target/process-table.js'
@@ -78,12 +79,13 @@ export async function runRestart(request: RestartRequest): Promise<RestartReport
   // The post-restart checks' own input is checked first: a typo must not surface after the restart.
   if (request.expectDir !== undefined) resolveDir(request.expectDir)
   if (request.healthUrl !== undefined) validateHealthUrl(request.healthUrl)
-  const logs = request.journal ? [] : locateLogs(pid, request.logPath, request.cwd)
+  // What /proc says of the master (its stdout, stderr and folder), read once for the preparations.
+  const details = pid === undefined ? undefined : readProcessDetails(pid)
+  const logs = request.journal ? [] : locateLogs(details, request.logPath, request.cwd)
   // Under systemd the master's stdout is the journal's socket: follow its unit's journal then.
   const journal: string | JournalUnit | undefined = request.journal ?? (logs.length === 0 && pid !== undefined && !request.logPath ? await journalUnitOf(pid) : undefined)
   if (request.wait && logs.length === 0 && !journal && !control) {
-    const stdout = pid === undefined ? 'unknown' : (readProcessDetails(pid)?.stdout ?? 'unknown')
-    throw usageError(`cannot wait for the restart: Puma's log is not a file ctl can follow (the master's stdout is ${stdout}), and no control server is known`, {
+    throw usageError(`cannot wait for the restart: Puma's log is not a file ctl can follow (the master's stdout is ${details?.stdout ?? 'unknown'}), and no control server is known`, {
       suggestion: 'pass --log PATH (the file Puma logs to), --journal UNIT, --state (whose control server ctl can ask), or --no-wait to only send the signal',
     })
   }
@@ -100,10 +102,9 @@ export async function runRestart(request: RestartRequest): Promise<RestartReport
   const confirmControl = statsBefore ? control : undefined
   // A worker not booted before the signal: a second look tells whether it is crash-looping.
   const statsLater = control && hasUnbooted(statsBefore) ? await pause(CRASH_LOOP_LOOK_MS, request.signal).then(() => fetchStats(control, {signal: request.signal})) : undefined
-  const folder = pid === undefined ? undefined : readProcessDetails(pid)?.cwd
-  const checks = await preflight({master, stats: statsBefore, statsLater, logPaths: logs.map((log) => log.path), folder}, kind)
+  const checks = await preflight({master, stats: statsBefore, statsLater, logPaths: logs.map((log) => log.path), folder: details?.cwd}, kind)
   checks.warnings.push(...statsWarnings)
-  const pitfall = kind === 'phased' && pid !== undefined ? releaseFolderWarning(pid, request.expectDir) : undefined
+  const pitfall = kind === 'phased' && details ? releaseFolderWarning(details, request.expectDir) : undefined
   if (pitfall) checks.warnings.push(pitfall)
   // Remember where each log ends before the signal: only what the restart writes is read. The
   // journal is followed from now on, and journalctl must be running before the signal.
@@ -265,20 +266,6 @@ async function confirmWithStats(control: ControlEndpoint, state: RestartState, r
 
   if (request.signal.aborted) throw interrupted(`the log showed the restart done; ${disagreement}`)
   throw new CtlError('timedOut', `the log showed the restart done, but ${disagreement} (after ${request.timeoutMs / 1000} s)`)
-}
-
-/** Waits `ms`, or less when `signal` aborts; leaves no listener behind either way. */
-async function pause(ms: number, signal: AbortSignal): Promise<void> {
-  await new Promise<void>((resolve) => {
-    const done = () => {
-      clearTimeout(timer)
-      signal.removeEventListener('abort', done)
-      resolve()
-    }
-
-    const timer = setTimeout(done, ms)
-    signal.addEventListener('abort', done, {once: true})
-  })
 }
 
 function interrupted(where: string): CtlError {

@@ -1,5 +1,4 @@
-import {setTimeout as sleep} from 'node:timers/promises'
-
+import {pause} from '../pause.js'
 import {readStat} from './process-table.js'
 
 export type Kill = (pid: number, signal: NodeJS.Signals | 0) => void
@@ -45,10 +44,7 @@ export async function waitForExit(pid: number, options: {timeoutMs: number; sign
   for (;;) {
     if (hasExited(pid, identity)) return true
     if (Date.now() >= deadline) return false
-    try {
-      await sleep(Math.min(options.pollMs ?? 50, Math.max(1, deadline - Date.now())), undefined, {signal: options.signal})
-    } catch {
-      return false // aborted
-    }
+    await pause(Math.min(options.pollMs ?? 50, Math.max(1, deadline - Date.now())), options.signal)
+    if (options.signal?.aborted) return false
   }
 }

@@ -8,7 +8,7 @@ import {describeJournalUnit, type JournalUnit, journalUnitOf, startJournal} from
 import {locateLogs, type LogSource} from '../log/locate.js'
 import {pause} from '../pause.js'
 import {parseLine} from '../log/parse.js'
-import {hasExited, type Kill, startTicks} from '../target/liveness.js'
+import {hasExited, type Kill} from '../target/liveness.js'
 import {readProcessDetails} from '../target/process-table.js'
 import {type PumaMaster} from '../target/scan.js'
 import {FAILURE_DETAIL_GRACE_MS, initialState, progress, reduce, type RestartInput, type RestartKind, type RestartOutcome, type RestartState} from './machine.js'
@@ -118,7 +118,7 @@ export async function runRestart(request: RestartRequest): Promise<RestartReport
     throw error
   }
 
-  const identity = pid === undefined ? undefined : startTicks(pid)
+  const identity = master?.startTicks
   const startedAt = now()
   let delivery: Delivery
   try {

@@ -5,7 +5,7 @@ import {noMasterError, usageError} from '../errors.js'
 import {formatTable} from '../render/table.js'
 import {parsePid} from './pid.js'
 import {readPidfile} from './pidfile.js'
-import {listProcesses, readProcessDetails, type ProcessEntry} from './process-table.js'
+import {listProcesses, type ProcessEntry, readCwd, startedAtOf} from './process-table.js'
 import {findMasters, type PumaMaster} from './scan.js'
 import {type PumaState, readStateFile} from './state-file.js'
 import {type VerifyDeps, verifyMaster} from './verify.js'
@@ -61,7 +61,7 @@ async function fromPid(pid: number, origin: string, deps: FindDeps): Promise<Tar
 async function fromPidfile(path: string, shown: string, deps: FindDeps): Promise<Target> {
   const origin = `pidfile ${shown}`
   const master = await verifyMaster(await readPidfile(path, shown), origin, deps)
-  await assertWrittenByIt(path, origin, master.pid)
+  await assertWrittenByIt(path, origin, master)
   return {master, origin}
 }
 
@@ -69,7 +69,7 @@ async function fromStateFile(path: string, shown: string, deps: FindDeps): Promi
   const origin = `state file ${shown}`
   const state = await readStateFile(path, shown)
   const master = await verifyMaster(state.pid, origin, deps)
-  await assertWrittenByIt(path, origin, master.pid)
+  await assertWrittenByIt(path, origin, master)
   return {master, origin, state}
 }
 
@@ -81,8 +81,8 @@ const START_TIME_SLACK_MS = 2000
  * PID). A file older than the process was written by an earlier process whose PID has since been
  * reused: maybe by another app's Puma master, which would pass every other check.
  */
-async function assertWrittenByIt(path: string, origin: string, pid: number): Promise<void> {
-  const started = readProcessDetails(pid)?.startedAt.getTime()
+async function assertWrittenByIt(path: string, origin: string, {pid, startTicks}: PumaMaster): Promise<void> {
+  const started = startTicks === undefined ? undefined : startedAtOf(startTicks).getTime()
   const written = (await stat(path)).mtimeMs
   if (started !== undefined && written + START_TIME_SLACK_MS < started) {
     throw noMasterError(`${origin} is stale: it was written ${new Date(written).toISOString()}, before pid ${pid} started (${new Date(started).toISOString()}), so that PID now belongs to another process`, {
@@ -104,7 +104,7 @@ async function firstExisting(cwd: string): Promise<string | undefined> {
 
 async function fromScan(options: TargetOptions, cwd: string, deps: FindDeps): Promise<Target> {
   const processes: ProcessEntry[] = await (deps.listProcesses ?? listProcesses)()
-  const cwdOf = deps.cwdOf ?? (async (pid: number) => readProcessDetails(pid)?.cwd)
+  const cwdOf = deps.cwdOf ?? (async (pid: number) => readCwd(pid))
   const wantedDir = options.dir === undefined ? undefined : await realpathOrFail(resolve(cwd, options.dir))
   const candidates: Array<PumaMaster & {folder?: string}> = []
   for (const master of findMasters(processes)) {

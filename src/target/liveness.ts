@@ -1,6 +1,8 @@
 import {pause} from '../pause.js'
 import {readStat} from './process-table.js'
 
+const EXIT_POLL_MS = 50
+
 export type Kill = (pid: number, signal: NodeJS.Signals | 0) => void
 
 export type Liveness = 'alive' | 'gone' | 'not-permitted'
@@ -36,15 +38,15 @@ export function hasExited(pid: number, identity: number | undefined): boolean {
 /**
  * Resolves when the process has exited (or its PID now names another process), or after
  * `timeoutMs` with false. A process that is not our child cannot be awaited by any event Node
- * offers, so this polls every `pollMs` (microseconds of CPU per poll).
+ * offers, so this polls every 50 ms (microseconds of CPU per poll).
  */
-export async function waitForExit(pid: number, options: {timeoutMs: number; signal?: AbortSignal; pollMs?: number}): Promise<boolean> {
+export async function waitForExit(pid: number, options: {timeoutMs: number; signal?: AbortSignal}): Promise<boolean> {
   const identity = startTicks(pid)
   const deadline = Date.now() + options.timeoutMs
   for (;;) {
     if (hasExited(pid, identity)) return true
     if (Date.now() >= deadline) return false
-    await pause(Math.min(options.pollMs ?? 50, Math.max(1, deadline - Date.now())), options.signal)
+    await pause(Math.min(EXIT_POLL_MS, Math.max(1, deadline - Date.now())), options.signal)
     if (options.signal?.aborted) return false
   }
 }

@@ -135,7 +135,6 @@ export function parseStat(text: string): StatFields {
 /** What /proc tells about one process beyond the table: for status, --dir and the log's location. */
 export interface ProcessDetails {
   pid: number
-  state: string
   startedAt: Date
   cpuSeconds: number
   rssBytes: number
@@ -170,14 +169,23 @@ export function readProcessDetails(pid: number): ProcessDetails | undefined {
 
   return {
     pid,
-    state: stat.state,
-    startedAt: new Date(systemBootTime() + (stat.startTicks * 1000) / CLOCK_TICKS),
+    startedAt: startedAtOf(stat.startTicks),
     cpuSeconds: stat.cpuTicks / CLOCK_TICKS,
     rssBytes: Number(/^VmRSS:\s+(\d+) kB/m.exec(status)?.[1] ?? 0) * 1024,
-    cwd: readLinkOrUndefined(`/proc/${pid}/cwd`),
+    cwd: readCwd(pid),
     stdout: readLinkOrUndefined(`/proc/${pid}/fd/1`),
     stderr: readLinkOrUndefined(`/proc/${pid}/fd/2`),
   }
+}
+
+/** When a process started, from its start time in clock ticks since boot (/proc/PID/stat). */
+export function startedAtOf(startTicks: number): Date {
+  return new Date(systemBootTime() + (startTicks * 1000) / CLOCK_TICKS)
+}
+
+/** The process's working folder; undefined for another user's process, or one that is gone. */
+export function readCwd(pid: number): string | undefined {
+  return readLinkOrUndefined(`/proc/${pid}/cwd`)
 }
 
 function readLinkOrUndefined(path: string): string | undefined {

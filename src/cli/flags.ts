@@ -1,4 +1,4 @@
-import {DEFAULT_TARGET_FILES} from '../target/find.js'
+import {DEFAULT_TARGET_FILES, TARGET_OPTIONS} from '../target/find.js'
 
 // Flags as plain data: oclif's flag builders are made from them for --help, the manifest and
 // completion (cli/oclif.ts), and the fast path parses with them without loading oclif.
@@ -50,8 +50,7 @@ export type FlagValues<F extends FlagSpecs> = {
 
 export const JSON_FLAG: BooleanFlag = {kind: 'boolean', summary: 'Format output as json.', helpGroup: 'GLOBAL', default: false}
 
-const TARGET_FLAG_NAMES = ['pid', 'pidfile', 'state', 'dir', 'tag']
-const exclusiveOf = (name: string, ...alsoAllowed: string[]) => TARGET_FLAG_NAMES.filter((flag) => flag !== name && !alsoAllowed.includes(flag))
+const exclusiveOf = (name: string, ...alsoAllowed: string[]) => TARGET_OPTIONS.filter((flag) => flag !== name && !alsoAllowed.includes(flag))
 
 /** How every command names its Puma master. */
 export const targetFlags = {

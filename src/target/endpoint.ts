@@ -1,6 +1,6 @@
 import {type ControlEndpoint} from '../control/client.js'
 import {usageError} from '../errors.js'
-import {type Target} from './find.js'
+import {type Target, TARGET_OPTIONS, type TargetOptions} from './find.js'
 
 export interface ControlFlags {
   'control-url'?: string
@@ -20,8 +20,8 @@ export function findControl(flags: ControlFlags, target?: Target): ControlEndpoi
 }
 
 /** Only a control URL was given: the master is reached through its control server alone. */
-export function controlOnly(flags: ControlFlags & {pid?: string; pidfile?: string; state?: string; dir?: string; tag?: string}): boolean {
-  return Boolean(flags['control-url']) && !flags.pid && !flags.pidfile && !flags.state && !flags.dir && !flags.tag
+export function controlOnly(flags: ControlFlags & TargetOptions): boolean {
+  return Boolean(flags['control-url']) && !TARGET_OPTIONS.some((name) => flags[name])
 }
 
 /** For the commands that exist only in the control app: the endpoint, or a clear exit 2. */

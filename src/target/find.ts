@@ -20,12 +20,10 @@ export const DEFAULT_TARGET_FILES = [
   'tmp/server.pid',
 ] as const
 
-export interface TargetOptions {
-  pid?: string
-  pidfile?: string
-  state?: string
-  dir?: string
-  tag?: string
+/** The ways to name a master (the target flags). */
+export const TARGET_OPTIONS = ['pid', 'pidfile', 'state', 'dir', 'tag'] as const
+
+export type TargetOptions = {[K in (typeof TARGET_OPTIONS)[number]]?: string} & {
   /** Where relative paths and the default files are resolved from. */
   cwd?: string
 }

@@ -1,7 +1,6 @@
 import {type ControlEndpoint, commandRefused, controlRequest} from './control/client.js'
 import {usageError} from './errors.js'
 import {type SignalCommand, sendSignal} from './signals.js'
-import {type Kill} from './target/liveness.js'
 import {type PumaMaster} from './target/scan.js'
 
 /** The commands Puma's control app also accepts, and its path for each (puma-facts §4). */
@@ -27,7 +26,6 @@ export interface DeliverOptions {
   via: Via
   master?: PumaMaster
   control?: ControlEndpoint
-  kill?: Kill
   signal?: AbortSignal
 }
 
@@ -35,7 +33,7 @@ export interface DeliverOptions {
 export async function deliver(command: DeliverableCommand, options: DeliverOptions): Promise<Delivery> {
   if (options.via === 'signal') {
     if (!options.master) throw usageError(`cannot send ${command} by signal: no master PID is known`, {suggestion: 'pass --pid, --pidfile or --state, or --via control'})
-    return {via: 'signal', sent: sendSignal(options.master, command, options.kill), warnings: []}
+    return {via: 'signal', sent: sendSignal(options.master, command), warnings: []}
   }
 
   if (!options.control) {

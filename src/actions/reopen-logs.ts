@@ -19,7 +19,7 @@ export interface ReopenResult {
  * HUP reopens the logs only when Puma runs with stdout_redirect; otherwise Puma (3.6+) treats it as
  * a stop. So it is sent only when the master's stdout is a regular file showing the redirect's marker.
  */
-export async function reopenLogs(target: Target, options: {force: boolean; kill?: (pid: number, signal: NodeJS.Signals | 0) => void}): Promise<ReopenResult> {
+export async function reopenLogs(target: Target, options: {force: boolean}): Promise<ReopenResult> {
   const {pid} = target.master
   const log = readProcessDetails(pid)?.stdout
   if (!options.force) {
@@ -36,7 +36,7 @@ export async function reopenLogs(target: Target, options: {force: boolean; kill?
     }
   }
 
-  return {pid, signal: sendSignal(target.master, 'reopen-logs', options.kill), log}
+  return {pid, signal: sendSignal(target.master, 'reopen-logs'), log}
 }
 
 async function headContains(path: string, text: string): Promise<boolean> {

@@ -2,7 +2,7 @@ import {type ControlEndpoint, controlRequest} from '../control/client.js'
 import {deliver, type Via} from '../deliver.js'
 import {CtlError, EXIT} from '../errors.js'
 import {pause} from '../pause.js'
-import {type Kill, waitForExit} from '../target/liveness.js'
+import {waitForExit} from '../target/liveness.js'
 import {type PumaMaster} from '../target/scan.js'
 
 export interface StopOptions {
@@ -13,7 +13,6 @@ export interface StopOptions {
   control?: ControlEndpoint
   timeoutMs: number
   signal?: AbortSignal
-  kill?: Kill
 }
 
 export interface StopResult {
@@ -29,7 +28,7 @@ export interface StopResult {
 export async function stopServer(options: StopOptions): Promise<StopResult> {
   const started = Date.now()
   const {master, control} = options
-  const {sent} = await deliver(options.command, {via: options.via, master, control, kill: options.kill, signal: options.signal})
+  const {sent} = await deliver(options.command, {via: options.via, master, control, signal: options.signal})
   const exited = master
     ? await waitForExit(master.pid, {timeoutMs: options.timeoutMs, signal: options.signal})
     : await waitForControlToClose(control!, options.timeoutMs, options.signal)

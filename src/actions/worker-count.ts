@@ -1,6 +1,5 @@
 import {usageError} from '../errors.js'
 import {sendSignal} from '../signals.js'
-import {type Kill} from '../target/liveness.js'
 import {type Target} from '../target/find.js'
 
 export interface WorkerCountResult {
@@ -10,7 +9,7 @@ export interface WorkerCountResult {
 }
 
 /** TTIN/TTOU change the worker count in cluster mode; in single mode Puma does not trap them and they suspend it. */
-export function changeWorkerCount(target: Target, direction: 'up' | 'down', kill?: Kill): WorkerCountResult {
+export function changeWorkerCount(target: Target, direction: 'up' | 'down'): WorkerCountResult {
   const {pid, workers} = target.master
   if (workers.length === 0) {
     throw usageError(`refusing: pid ${pid} runs in single mode (no workers), where SIGTT${direction === 'up' ? 'IN' : 'OU'} would suspend Puma instead of changing the worker count`)
@@ -20,5 +19,5 @@ export function changeWorkerCount(target: Target, direction: 'up' | 'down', kill
     throw usageError(`refusing: pid ${pid} runs 1 worker, and Puma never goes below 1`)
   }
 
-  return {pid, signal: sendSignal(target.master, direction === 'up' ? 'worker-count-up' : 'worker-count-down', kill), workersBefore: workers.length}
+  return {pid, signal: sendSignal(target.master, direction === 'up' ? 'worker-count-up' : 'worker-count-down'), workersBefore: workers.length}
 }

@@ -137,7 +137,6 @@ export const LINE_PATTERNS = [
     example: "config.ru:3:in 'block in <main>': boom: simulated boot failure (RuntimeError)"},
 ] as const satisfies readonly LinePattern[]
 
-export type PatternId = (typeof LINE_PATTERNS)[number]['id']
 export type PatternKind = (typeof LINE_PATTERNS)[number]['kind']
 
 // Compile-time check: every event kind except `other` has at least one pattern.

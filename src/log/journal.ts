@@ -232,8 +232,8 @@ async function untilFollowing(running: Running, timeoutMs: number, stopped: () =
     }
 
     const watching = hasInotify(pid)
-    if (watching === undefined || Date.now() >= deadline) return 'following' // cannot tell: `--since` covers it
-    if (watching) return 'following'
+    // Watching, or cannot tell (`--since` covers it then).
+    if (watching !== false || Date.now() >= deadline) return 'following'
     await delay(READY_POLL_MS)
   }
 }

@@ -42,7 +42,7 @@ export function releaseFolderWarning(master: ProcessDetails, expectDir?: string)
   if (!pwd || !cwd) return undefined
   if (expectDir !== undefined) {
     const wanted = resolveDirOrUndefined(expectDir)
-    if (pwd !== expectDir && pwd.replace(/\/$/, '') !== expectDir.replace(/\/$/, '') && cwd !== wanted) {
+    if (pwd.replace(/\/$/, '') !== expectDir.replace(/\/$/, '') && cwd !== wanted) {
       return `Puma was started in ${pwd}, not through ${expectDir}: unless its config sets \`directory '${expectDir}'\`, a phased restart reloads ${cwd}. Start Puma from ${expectDir}, or set \`directory\``
     }
 
@@ -83,9 +83,10 @@ function resolveDirOrUndefined(path: string): string | undefined {
 export interface HealthOptions {
   timeoutMs: number
   signal?: AbortSignal
-  /** Pause between attempts. */
-  retryMs?: number
 }
+
+/** Pause between health check attempts. */
+const HEALTH_RETRY_MS = 250
 
 export interface HealthResult {
   url: string
@@ -121,8 +122,8 @@ export async function probeHealth(url: string, options: HealthOptions): Promise<
       last = (error as Error).message
     }
 
-    if (Date.now() + (options.retryMs ?? 250) >= deadline) break
-    await pause(options.retryMs ?? 250, options.signal)
+    if (Date.now() + HEALTH_RETRY_MS >= deadline) break
+    await pause(HEALTH_RETRY_MS, options.signal)
   }
 
   if (options.signal?.aborted) throw new CtlError('interrupted', `interrupted during the health check of ${url} (the restart itself had finished)`)

@@ -8,7 +8,7 @@ import {describeJournalUnit, type JournalUnit, journalUnitOf, startJournal} from
 import {locateLogs, type LogSource} from '../log/locate.js'
 import {pause} from '../pause.js'
 import {parseLine} from '../log/parse.js'
-import {hasExited, type Kill} from '../target/liveness.js'
+import {hasExited} from '../target/liveness.js'
 import {readProcessDetails} from '../target/process-table.js'
 import {type PumaMaster} from '../target/scan.js'
 import {FAILURE_DETAIL_GRACE_MS, initialState, progress, reduce, type RestartInput, type RestartKind, type RestartOutcome, type RestartState} from './machine.js'
@@ -44,7 +44,6 @@ export interface RestartRequest {
   /** Ctrl-C: stop waiting, send nothing more. */
   signal: AbortSignal
   cwd?: string
-  kill?: Kill
   now?: () => number
   /** After the restart: every new worker must run in the folder this points to (exit 8 otherwise). */
   expectDir?: string
@@ -124,7 +123,7 @@ export async function runRestart(request: RestartRequest): Promise<RestartReport
   try {
     // Ctrl-C during the preparations: nothing has been sent yet, and nothing will be.
     if (request.signal.aborted) throw new CtlError('interrupted', 'interrupted before anything was sent to Puma')
-    delivery = await deliver(kind === 'phased' ? 'phased-restart' : 'restart', {via: request.via, master, control, kill: request.kill, signal: request.signal})
+    delivery = await deliver(kind === 'phased' ? 'phased-restart' : 'restart', {via: request.via, master, control, signal: request.signal})
   } catch (error) {
     stopSources.abort()
     throw error

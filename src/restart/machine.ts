@@ -241,7 +241,7 @@ function progressLabel(state: RestartState): string {
     return state.kind === 'phased' ? 'waiting for Puma to start the phased restart' : 'waiting for Puma to restart'
   }
 
-  const counts = `${bootedCount(state)}/${neededIndices(state).length} workers booted`
+  const counts = bootCounts(state)
   if (state.kind === 'hot') return state.mode === 'single' ? 'hot restart: loading the app' : `hot restart: ${counts}`
   return `${state.refork ? 'refork, ' : ''}phase ${state.phase}: ${counts}`
 }
@@ -408,39 +408,27 @@ function onPhaseStart(state: RestartState, event: LogEvent & {kind: 'phase-start
     )
   }
 
-  const started: RestartState = {
-    ...state,
-    status: 'restarting',
-    phase: event.phase,
-    refork: event.refork,
-    startMarkerAt: at,
-    lastBootAt: undefined,
-    booted: [],
-    warnings,
-    notices: [
-      {kind: 'restart-started', message: `Puma started ${event.refork ? 'a refork' : 'the phased restart'}: phase ${event.phase}`},
-      ...warnings.slice(state.warnings.length).map((message): Notice => ({kind: 'warning', message})),
-    ],
-  }
+  const message = `Puma started ${event.refork ? 'a refork' : 'the phased restart'}: phase ${event.phase}`
+  const started = restartBegan(state, at, {phase: event.phase, refork: event.refork}, warnings, message)
   return isComplete(started) ? finish(started, at, 'done') : started
 }
 
 function onHotRestart(state: RestartState, at: number): RestartState {
   const warnings = state.kind === 'phased' ? [...state.warnings, UNANNOUNCED_HOT_WARNING] : [...state.warnings]
+  return restartBegan(state, at, {kind: 'hot', phase: 0, refork: false}, warnings, 'Puma is restarting (hot restart)')
+}
+
+/** Puma began a restart (a phase line, or a hot restart's marker): boots are counted from here, and new warnings are told. */
+function restartBegan(state: RestartState, at: number, change: Pick<RestartState, 'phase' | 'refork'> & {kind?: RestartKind}, warnings: string[], message: string): RestartState {
   return {
     ...state,
-    kind: 'hot',
+    ...change,
     status: 'restarting',
-    phase: 0,
-    refork: false,
     startMarkerAt: at,
     lastBootAt: undefined,
     booted: [],
     warnings,
-    notices: [
-      {kind: 'restart-started', message: 'Puma is restarting (hot restart)'},
-      ...warnings.slice(state.warnings.length).map((message): Notice => ({kind: 'warning', message})),
-    ],
+    notices: [{kind: 'restart-started', message}, ...warnings.slice(state.warnings.length).map((warning): Notice => ({kind: 'warning', message: warning}))],
   }
 }
 
@@ -547,7 +535,7 @@ function summarize(state: RestartState, outcome: RestartOutcome): string {
   const where = state.kind === 'hot' ? 'after the hot restart' : `in phase ${state.phase}`
   switch (outcome.outcome) {
     case 'done': {
-      const counts = `${bootedCount(state)}/${neededIndices(state).length} workers booted`
+      const counts = bootCounts(state)
       if (state.kind === 'phased') return `${state.refork ? 'Refork' : 'Phased restart'} finished in ${took}: phase ${state.phase}, ${counts}`
       const what = state.plan.kind === 'phased' ? 'Hot restart (instead of phased)' : 'Hot restart'
       const how = state.mode === 'single' ? 'single mode' : counts
@@ -600,7 +588,7 @@ function timeoutSummary(state: RestartState, outcome: RestartOutcome, deadline: 
   }
 
   const where = state.kind === 'hot' ? 'in the hot restart' : `in phase ${state.phase}`
-  const parts = [`Timed out after ${deadline} ${where}: ${bootedCount(state)}/${neededIndices(state).length} workers booted`]
+  const parts = [`Timed out after ${deadline} ${where}: ${bootCounts(state)}`]
   const stillOld = outcome.pending.filter((p) => !p.stopped)
   const replacing = outcome.pending.filter((p) => p.stopped)
   if (stillOld.length > 0) parts.push(`still on ${oldPhaseLabel(state)}: ${stillOld.map(pendingName).join(', ')}`)
@@ -673,6 +661,11 @@ function pidOnly(state: RestartState): boolean {
 
 function unbootedIndices(state: RestartState): number[] {
   return neededIndices(state).filter((index) => !state.booted.some((record) => record.index === index))
+}
+
+/** "2/3 workers booted" */
+function bootCounts(state: RestartState): string {
+  return `${bootedCount(state)}/${neededIndices(state).length} workers booted`
 }
 
 function bootedCount(state: RestartState): number {

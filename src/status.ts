@@ -1,5 +1,5 @@
 import {fetchStats, type PumaStats} from './control/stats.js'
-import {WORKER_TIMEOUT_SECONDS} from './render/format.js'
+import {WORKER_TIMEOUT_SECONDS} from './control/stats.js'
 import {findControl} from './target/endpoint.js'
 import {findTarget, type Target} from './target/find.js'
 import {readProcessDetails} from './target/process-table.js'

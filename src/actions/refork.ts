@@ -1,4 +1,4 @@
-import {deliver, type Delivery, type Via} from '../deliver.js'
+import {deliver, type Delivery, type Via} from './deliver.js'
 import {usageError} from '../errors.js'
 import {type Reach} from '../target/reach.js'
 

@@ -1,7 +1,7 @@
 import {type ControlEndpoint, controlRequest} from '../control/client.js'
-import {deliver, type Via} from '../deliver.js'
+import {deliver, type Via} from './deliver.js'
 import {CtlError, EXIT} from '../errors.js'
-import {pause} from '../pause.js'
+import {pause} from '../wait/pause.js'
 import {waitForExit} from '../target/liveness.js'
 import {type PumaMaster} from '../target/scan.js'
 

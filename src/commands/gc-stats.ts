@@ -1,4 +1,4 @@
-import {controlRequestCommand} from '../control-command.js'
+import {controlRequestCommand} from '../cli/control-request-command.js'
 
 export default controlRequestCommand({
   path: 'gc-stats',

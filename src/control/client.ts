@@ -1,7 +1,7 @@
 import {connect, type Socket} from 'node:net'
 
 import {CtlError, noMasterError, notPermittedError, usageError} from '../errors.js'
-import {excerpt} from '../render/format.js'
+import {excerpt} from '../text/excerpt.js'
 
 /** Where Puma's control app listens, and the token it wants (`none`/empty: no auth). */
 export interface ControlEndpoint {

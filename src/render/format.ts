@@ -1,3 +1,5 @@
+import {WORKER_TIMEOUT_SECONDS} from '../control/stats.js'
+
 export function formatDuration(seconds: number | undefined): string {
   if (seconds === undefined) return '?'
   if (seconds < 60) return `${seconds < 10 ? seconds.toFixed(1) : Math.round(seconds)} s`
@@ -19,15 +21,6 @@ export function formatBytes(bytes: number | undefined): string {
   if (bytes < 1024 * 1024) return `${Math.round(bytes / 1024)} KiB`
   return `${(bytes / 1024 / 1024).toFixed(1)} MiB`
 }
-
-/** Untrusted text (an HTTP body, a file) as one short quoted line for a message. */
-export function excerpt(text: string, max: number): string {
-  const flat = text.replaceAll(/\s+/g, ' ').trim()
-  return JSON.stringify(flat.length > max ? `${flat.slice(0, max)}…` : flat)
-}
-
-/** Puma's default worker_timeout: a worker that has not checked in for longer is about to be killed. */
-export const WORKER_TIMEOUT_SECONDS = 60
 
 /** A worker's last check-in, flagged when it is older than Puma's worker timeout. */
 export function formatCheckin(ageSeconds: number | undefined): string {

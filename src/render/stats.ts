@@ -1,7 +1,7 @@
 import {type PumaStats} from '../control/stats.js'
 import {type Paint} from './colour.js'
 import {formatCheckin} from './format.js'
-import {formatTable} from './table.js'
+import {formatTable} from '../text/table.js'
 
 export function renderStats(stats: PumaStats, paint: Paint): string[] {
   const show = (value: number | undefined) => (value === undefined ? '-' : String(value))

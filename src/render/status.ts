@@ -1,7 +1,7 @@
 import {type ServerStatus} from '../status.js'
 import {type Paint} from './colour.js'
 import {formatBytes, formatCheckin, formatDuration} from './format.js'
-import {formatTable} from './table.js'
+import {formatTable} from '../text/table.js'
 
 
 export function renderStatus(status: ServerStatus, paint: Paint): string[] {

@@ -1,4 +1,4 @@
-import {type Via} from '../deliver.js'
+import {type Via} from '../actions/deliver.js'
 import {reach, viaFor} from '../target/reach.js'
 import {selectorFlags, type TargetSelector} from '../target/selector.js'
 import {type Notice, progress, type RestartKind, type RestartProgress} from './machine.js'

@@ -3,9 +3,9 @@ import {request as httpRequest} from 'node:http'
 import {request as httpsRequest} from 'node:https'
 
 import {CtlError, usageError} from '../errors.js'
-import {pause} from '../pause.js'
+import {pause} from '../wait/pause.js'
 import {type ProcessDetails, readProcessDetails} from '../target/process-table.js'
-import {excerpt} from '../render/format.js'
+import {excerpt} from '../text/excerpt.js'
 
 /**
  * After a restart has finished, the new workers must run the release the deploy meant: their

@@ -2,7 +2,7 @@ import {access, realpath, stat} from 'node:fs/promises'
 import {join, resolve} from 'node:path'
 
 import {noMasterError, usageError} from '../errors.js'
-import {formatTable} from '../render/table.js'
+import {formatTable} from '../text/table.js'
 import {parsePid} from './pid.js'
 import {readPidfile} from './pidfile.js'
 import {listProcesses, type ProcessEntry, readCwd, startedAtOf} from './process-table.js'

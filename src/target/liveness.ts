@@ -1,4 +1,4 @@
-import {pause} from '../pause.js'
+import {pause} from '../wait/pause.js'
 import {readStat} from './process-table.js'
 
 const EXIT_POLL_MS = 50

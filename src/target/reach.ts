@@ -1,5 +1,5 @@
 import {type ControlEndpoint} from '../control/client.js'
-import {type Via} from '../deliver.js'
+import {type Via} from '../actions/deliver.js'
 import {controlOnly, type ControlFlags, findControl} from './endpoint.js'
 import {type FindDeps, findTarget, type Target, type TargetOptions} from './find.js'
 

@@ -1,8 +1,8 @@
-import {defineCommand} from './cli/command.js'
-import {controlFlags, TARGET_HELP, targetFlags} from './cli/flags.js'
-import {commandRefused, controlRequest} from './control/client.js'
-import {requireControl} from './target/endpoint.js'
-import {reach} from './target/reach.js'
+import {defineCommand} from './command.js'
+import {controlFlags, TARGET_HELP, targetFlags} from './flags.js'
+import {commandRefused, controlRequest} from '../control/client.js'
+import {requireControl} from '../target/endpoint.js'
+import {reach} from '../target/reach.js'
 
 /**
  * The commands that exist only in Puma's control app (gc, gc-stats, thread-backtraces,

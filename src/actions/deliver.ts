@@ -1,7 +1,7 @@
-import {type ControlEndpoint, commandRefused, controlRequest} from './control/client.js'
-import {usageError} from './errors.js'
-import {type SignalCommand, sendSignal} from './signals.js'
-import {type PumaMaster} from './target/scan.js'
+import {type ControlEndpoint, commandRefused, controlRequest} from '../control/client.js'
+import {usageError} from '../errors.js'
+import {type SignalCommand, sendSignal} from '../signals.js'
+import {type PumaMaster} from '../target/scan.js'
 
 /** The commands Puma's control app also accepts, and its path for each (puma-facts §4). */
 export const CONTROL_PATHS = {

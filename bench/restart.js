@@ -7,11 +7,11 @@
 // log, and the phased-restart line on USR1), so that this script writes the boot lines itself and
 // knows to the microsecond when the last one landed. Usage: node bench/restart.js [RUNS]
 import {execFileSync, spawn} from 'node:child_process'
-import {closeSync, mkdtempSync, openSync, readFileSync, rmSync, truncateSync, appendFileSync, statSync} from 'node:fs'
+import {appendFileSync, closeSync, mkdtempSync, openSync, readFileSync, rmSync, statSync, truncateSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {dirname, join} from 'node:path'
-import {fileURLToPath} from 'node:url'
 import {setTimeout as sleep} from 'node:timers/promises'
+import {fileURLToPath} from 'node:url'
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..')
 const ctl = join(root, 'bin', 'run.js')
@@ -46,7 +46,10 @@ async function until(condition, timeoutMs = 10_000) {
 }
 
 const workerTitled = (masterPid) => () =>
-  execFileSync('ps', ['-eo', 'args']).toString().split('\n').filter((line) => line.startsWith(`puma: cluster worker `) && line.includes(`: ${masterPid} `)).length === WORKERS
+  execFileSync('ps', ['-eo', 'args'])
+    .toString()
+    .split('\n')
+    .filter((line) => line.startsWith(`puma: cluster worker `) && line.includes(`: ${masterPid} `)).length === WORKERS
 
 function cpuTicks(pid) {
   const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
@@ -74,7 +77,9 @@ function startCtl(args) {
   let output = ''
   child.stdout.on('data', (chunk) => (output += chunk))
   child.stderr.on('data', (chunk) => (output += chunk))
-  const exited = new Promise((resolve) => child.on('exit', (code) => resolve({code, at: process.hrtime.bigint(), output})))
+  const exited = new Promise((resolve) =>
+    child.on('exit', (code) => resolve({code, at: process.hrtime.bigint(), output})),
+  )
   return {child, exited}
 }
 
@@ -86,10 +91,17 @@ await withMaster(0, async ({master, logPath}) => {
     const {exited} = startCtl(['phased-restart', '--pid', String(master.pid), '--timeout', '20', '--quiet'])
     const phase = run + 1
     await until(() => readFileSync(logPath, 'utf8').slice(before).includes(`phase: ${phase}`))
-    for (let index = 0; index < WORKERS - 1; index++) appendFileSync(logPath, `[${master.pid}] - Worker ${index} (PID: ${90_000 + index}) booted in 0.01s, phase: ${phase}\n`)
+    for (let index = 0; index < WORKERS - 1; index++)
+      appendFileSync(
+        logPath,
+        `[${master.pid}] - Worker ${index} (PID: ${90_000 + index}) booted in 0.01s, phase: ${phase}\n`,
+      )
     await sleep(50) // let ctl read those first: only the last line's latency is measured
     const written = process.hrtime.bigint()
-    appendFileSync(logPath, `[${master.pid}] - Worker ${WORKERS - 1} (PID: ${90_000 + WORKERS}) booted in 0.01s, phase: ${phase}\n`)
+    appendFileSync(
+      logPath,
+      `[${master.pid}] - Worker ${WORKERS - 1} (PID: ${90_000 + WORKERS}) booted in 0.01s, phase: ${phase}\n`,
+    )
     const {code, at, output} = await exited
     if (code !== 0) throw new Error(`ctl exited ${code}: ${output}`)
     latencies.push(Number(at - written) / 1e6)
@@ -113,10 +125,16 @@ const cpu = await withMaster(0, async ({master}) => {
 async function startup(logSize) {
   return withMaster(logSize, async ({master, logPath}) => {
     const started = process.hrtime.bigint()
-    const timed = spawn('/usr/bin/time', ['-f', '%M', process.execPath, ctl, 'phased-restart', '--pid', String(master.pid), '--timeout', '1', '--quiet'], {stdio: ['ignore', 'ignore', 'pipe']})
+    const timed = spawn(
+      '/usr/bin/time',
+      ['-f', '%M', process.execPath, ctl, 'phased-restart', '--pid', String(master.pid), '--timeout', '1', '--quiet'],
+      {stdio: ['ignore', 'ignore', 'pipe']},
+    )
     let stderr = ''
     timed.stderr.on('data', (chunk) => (stderr += chunk))
-    await until(() => execFileSync('tail', ['-c', '200', logPath]).toString().includes('Starting phased worker restart'))
+    await until(() =>
+      execFileSync('tail', ['-c', '200', logPath]).toString().includes('Starting phased worker restart'),
+    )
     const signalledMs = Number(process.hrtime.bigint() - started) / 1e6
     await new Promise((resolve) => timed.on('exit', resolve))
     const peakKiB = Number(stderr.trim().split('\n').at(-1))
@@ -132,8 +150,15 @@ for (let run = 0; run < 5; run++) {
 }
 
 console.log(`detection latency (last boot line written -> ctl exited), ${runs} runs, ${WORKERS} workers:`)
-console.log(`  median ${median(latencies).toFixed(1)} ms, min ${Math.min(...latencies).toFixed(1)} ms, max ${Math.max(...latencies).toFixed(1)} ms`)
+console.log(
+  `  median ${median(latencies).toFixed(1)} ms, min ${Math.min(...latencies).toFixed(1)} ms, max ${Math.max(...latencies).toFixed(1)} ms`,
+)
 console.log(`CPU used by ctl per 10 s of waiting (measured over 20 s): ${cpu.toFixed(3)} s`)
-for (const [name, samples] of [['small log', small], ['1 GiB log', huge]]) {
-  console.log(`${name.padEnd(10)} start to signal: median ${median(samples.map((s) => s.signalledMs)).toFixed(0)} ms; peak memory: median ${median(samples.map((s) => s.peakMiB)).toFixed(1)} MiB`)
+for (const [name, samples] of [
+  ['small log', small],
+  ['1 GiB log', huge],
+]) {
+  console.log(
+    `${name.padEnd(10)} start to signal: median ${median(samples.map((s) => s.signalledMs)).toFixed(0)} ms; peak memory: median ${median(samples.map((s) => s.peakMiB)).toFixed(1)} MiB`,
+  )
 }

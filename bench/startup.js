@@ -7,8 +7,8 @@ import {mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync
 import {createServer} from 'node:net'
 import {tmpdir} from 'node:os'
 import {dirname, join} from 'node:path'
-import {fileURLToPath} from 'node:url'
 import {setTimeout as sleep} from 'node:timers/promises'
+import {fileURLToPath} from 'node:url'
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..')
 const runs = Number(process.argv[2] ?? 30)
@@ -22,9 +22,14 @@ const port = await new Promise((resolve) => {
 const dir = mkdtempSync(join(tmpdir(), 'ctl-bench-'))
 mkdirSync(join(dir, 'log'))
 writeFileSync(join(dir, 'config.ru'), "run ->(env) { [200, {}, ['ok']] }\n")
-writeFileSync(join(dir, 'puma.rb'), `workers 2\nbind 'tcp://127.0.0.1:${port}'\nstdout_redirect 'log/puma.log', 'log/puma.log', true\npidfile 'puma.pid'\n`)
+writeFileSync(
+  join(dir, 'puma.rb'),
+  `workers 2\nbind 'tcp://127.0.0.1:${port}'\nstdout_redirect 'log/puma.log', 'log/puma.log', true\npidfile 'puma.pid'\n`,
+)
 const puma = spawn('puma', ['-C', 'puma.rb'], {cwd: dir, detached: true, stdio: 'ignore'})
-const extra = Array.from({length: Number(process.env.BENCH_EXTRA_PROCESSES ?? 0)}, () => spawn('sleep', ['600'], {stdio: 'ignore'}))
+const extra = Array.from({length: Number(process.env.BENCH_EXTRA_PROCESSES ?? 0)}, () =>
+  spawn('sleep', ['600'], {stdio: 'ignore'}),
+)
 
 const median = (values) => {
   const sorted = [...values].sort((a, b) => a - b)
@@ -40,14 +45,20 @@ function time(command, args, env) {
 
 try {
   const deadline = Date.now() + 20_000
-  while ((readFileSync(join(dir, 'log', 'puma.log'), {encoding: 'utf8', flag: 'a+'}).match(/booted/g) ?? []).length < 2) {
+  while (
+    (readFileSync(join(dir, 'log', 'puma.log'), {encoding: 'utf8', flag: 'a+'}).match(/booted/g) ?? []).length < 2
+  ) {
     if (Date.now() > deadline) throw new Error('Puma did not boot')
     await sleep(50)
   }
 
   const commands = {
     'ctl status --pidfile': [process.execPath, [join(root, 'bin', 'run.js'), 'status', '--pidfile', 'puma.pid']],
-    'the same through oclif': [process.execPath, [join(root, 'bin', 'run.js'), 'status', '--pidfile', 'puma.pid'], {PUMA_CTL_FAST_PATH: '0'}],
+    'the same through oclif': [
+      process.execPath,
+      [join(root, 'bin', 'run.js'), 'status', '--pidfile', 'puma.pid'],
+      {PUMA_CTL_FAST_PATH: '0'},
+    ],
     'pumactl -P status': ['pumactl', ['-P', 'puma.pid', 'status']],
     'node -e 0 (floor)': [process.execPath, ['-e', '0']],
   }
@@ -59,9 +70,15 @@ try {
     }
   }
 
-  console.log(`${runs} runs each, interleaved, on a 2-worker Puma ${spawnSync('puma', ['--version']).stdout.toString().trim()} cluster, ${readdirSync('/proc').filter((name) => /^\d+$/.test(name)).length} processes\n`)
+  console.log(
+    `${runs} runs each, interleaved, on a 2-worker Puma ${spawnSync('puma', ['--version']).stdout.toString().trim()} cluster, ${readdirSync('/proc').filter((name) => /^\d+$/.test(name)).length} processes\n`,
+  )
   for (const [name, values] of Object.entries(samples)) {
-    console.log(`${name.padEnd(24)} median ${median(values).toFixed(1).padStart(6)} ms   min ${Math.min(...values).toFixed(1).padStart(6)} ms`)
+    console.log(
+      `${name.padEnd(24)} median ${median(values).toFixed(1).padStart(6)} ms   min ${Math.min(...values)
+        .toFixed(1)
+        .padStart(6)} ms`,
+    )
   }
 
   const ratio = median(samples['ctl status --pidfile']) / median(samples['pumactl -P status'])

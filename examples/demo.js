@@ -1,4 +1,5 @@
 #!/usr/bin/env node
+import autocannon from 'autocannon'
 // npm run demo: a hot restart and a phased restart of a real Puma cluster, each under HTTP load.
 //
 // Starts examples/app (Debian's Puma, 3 workers, no preload_app!) on 127.0.0.1 and a free port,
@@ -25,8 +26,6 @@ import {dirname, join} from 'node:path'
 import {performance} from 'node:perf_hooks'
 import {setTimeout as sleep} from 'node:timers/promises'
 import {fileURLToPath} from 'node:url'
-
-import autocannon from 'autocannon'
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..')
 const appDir = join(root, 'examples', 'app')
@@ -95,6 +94,7 @@ function adoptWorkers() {
       workers.push(pid)
     }
   }
+
   return workers
 }
 
@@ -119,6 +119,7 @@ function cleanup() {
       const deadline = Date.now() + 5000
       while (Date.now() < deadline && [...owned.keys()].some(stillOurs)) await sleep(50)
     }
+
     cleanupNow()
   })()
   return cleaningUp
@@ -190,8 +191,10 @@ async function startPuma() {
     if (master.exitCode !== null || Date.now() > deadline) {
       throw new Error(`Puma did not boot ${WORKERS} workers:\n${readOrEmpty(bootOutput)}${log}`)
     }
+
     await sleep(50)
   }
+
   adoptWorkers()
   const url = `http://127.0.0.1:${port}/`
   const answer = await fetch(url)
@@ -218,11 +221,18 @@ async function startPuma() {
  * `connection = close` do.
  */
 function httpClientManners(client, {keepAlive, onUnanswered, onNewConnection, onUnpatched}) {
-  const internals = ['_connect', '_doRequest', '_destroyConnection', 'getRequestBuffer'].every((name) => typeof client[name] === 'function')
-  if (!internals || typeof client.pipelinedRequests?.clear !== 'function' || typeof client.parser?.reinitialize !== 'function') {
+  const internals = ['_connect', '_doRequest', '_destroyConnection', 'getRequestBuffer'].every(
+    (name) => typeof client[name] === 'function',
+  )
+  if (
+    !internals ||
+    typeof client.pipelinedRequests?.clear !== 'function' ||
+    typeof client.parser?.reinitialize !== 'function'
+  ) {
     onUnpatched()
     return
   }
+
   let connected = false
   let closing = false // the last response said Connection: close
   let errored = false // autocannon has counted this connection's end as an error
@@ -240,20 +250,24 @@ function httpClientManners(client, {keepAlive, onUnanswered, onNewConnection, on
       this.pipelinedRequests.clear()
       this.parser.reinitialize(this.parser.type)
     }
+
     connected = true
     closing = false
     errored = false
     onNewConnection()
     return connect.call(this)
   }
+
   const doRequest = client._doRequest
   client._doRequest = function (...args) {
     if (closing && !this.destroyed) {
       this._destroyConnection()
       return this._connect() // which sends the request on the new connection
     }
+
     return doRequest.apply(this, args)
   }
+
   if (!keepAlive) {
     const requestBuffer = client.getRequestBuffer
     let raw
@@ -262,8 +276,12 @@ function httpClientManners(client, {keepAlive, onUnanswered, onNewConnection, on
       const buffer = requestBuffer.call(this)
       if (buffer !== raw) {
         raw = buffer
-        rewritten = Buffer.from(buffer.toString('latin1').replace(/\r\nConnection: keep-alive\r\n/i, '\r\nConnection: close\r\n'), 'latin1')
+        rewritten = Buffer.from(
+          buffer.toString('latin1').replace(/\r\nConnection: keep-alive\r\n/i, '\r\nConnection: close\r\n'),
+          'latin1',
+        )
       }
+
       return rewritten
     }
   }
@@ -301,6 +319,7 @@ function runCtl(args) {
       try {
         json = JSON.parse(stdout)
       } catch {}
+
       resolve({code, json, stdout, stderr, exitedAt})
     })
   })
@@ -314,7 +333,7 @@ async function loadWindow(puma, scenario) {
   const started = performance.now()
   const {cannon, done} = startLoad(puma.url, CTL_TIMEOUT_S + 60, {
     keepAlive: KEEP_ALIVE,
-    onUnanswered: (n) => {
+    onUnanswered(n) {
       for (let i = 0; i < n; i++) failures.push([performance.now() - started, 'closed unanswered'])
     },
     onNewConnection: () => tally.connections++,
@@ -354,27 +373,43 @@ async function loadWindow(puma, scenario) {
   clearInterval(logWatcher)
 
   if (ctl.code !== 0 || !ctl.json) {
-    throw new Error(`ctl ${scenario.command} exited ${ctl.code}:\n${ctl.stdout}${ctl.stderr}\n--- Puma's log ---\n${readOrEmpty(puma.logPath)}`)
+    throw new Error(
+      `ctl ${scenario.command} exited ${ctl.code}:\n${ctl.stdout}${ctl.stderr}\n--- Puma's log ---\n${readOrEmpty(puma.logPath)}`,
+    )
   }
+
   // ctl's durationMs runs from just before its signal until it saw the last worker boot.
   const during = {from: ctlExit - ctl.json.durationMs, to: ctlExit}
-  return {logLines, scenario, ok: ok.filter(([at]) => at < end), failures: failures.filter(([at]) => at < end), tally, invokedAt, during, end, ctl: ctl.json}
+  return {
+    logLines,
+    scenario,
+    ok: ok.filter(([at]) => at < end),
+    failures: failures.filter(([at]) => at < end),
+    tally,
+    invokedAt,
+    during,
+    end,
+    ctl: ctl.json,
+  }
 }
 
 // ---------------------------------------------------------------------------------------------
 // The report
 
 function percentile(sorted, p) {
-  return sorted.length ? sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] : NaN
+  return sorted.length > 0 ? sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] : Number.NaN
 }
 
 function summarize(window) {
   const {ok, failures, during, end} = window
   const count = (times, from, to) => times.filter((at) => at >= from && at < to).length
   const okAt = ok.map(([at]) => at)
-  const rate = (from, to) => (to - from >= 250 ? (count(okAt, from, to) * 1000) / (to - from) : NaN)
+  const rate = (from, to) => (to - from >= 250 ? (count(okAt, from, to) * 1000) / (to - from) : Number.NaN)
   const latencies = ok.map(([, time]) => time).sort((a, b) => a - b)
-  const duringLatencies = ok.filter(([at]) => at >= during.from && at < during.to + 1000).map(([, time]) => time).sort((a, b) => a - b)
+  const duringLatencies = ok
+    .filter(([at]) => at >= during.from && at < during.to + 1000)
+    .map(([, time]) => time)
+    .sort((a, b) => a - b)
   const kinds = {}
   for (const [, kind] of failures) kinds[kind] = (kinds[kind] ?? 0) + 1
   const {timeout: timeouts = 0, 'non-2xx': non2xx = 0, 'closed unanswered': unanswered = 0, ...errorKinds} = kinds
@@ -389,15 +424,24 @@ function summarize(window) {
     timeouts,
     non2xx,
     unanswered,
-    availability: total > 0 ? (100 * (total - failed)) / total : NaN,
-    latency: {p50: percentile(latencies, 50), p90: percentile(latencies, 90), p99: percentile(latencies, 99), max: latencies.at(-1)},
+    availability: total > 0 ? (100 * (total - failed)) / total : Number.NaN,
+    latency: {
+      p50: percentile(latencies, 50),
+      p90: percentile(latencies, 90),
+      p99: percentile(latencies, 99),
+      max: latencies.at(-1),
+    },
     duringMax: duringLatencies.at(-1),
     before: rate(0, during.from),
     during: rate(during.from, during.to),
     after: rate(during.to, end),
     perSecond: Array.from({length: Math.ceil(end / 1000)}, (_, s) => ({
       ok: count(okAt, s * 1000, (s + 1) * 1000),
-      failed: count(failures.map(([at]) => at), s * 1000, (s + 1) * 1000),
+      failed: count(
+        failures.map(([at]) => at),
+        s * 1000,
+        (s + 1) * 1000,
+      ),
       restarting: s * 1000 < during.to && (s + 1) * 1000 > during.from,
     })),
   }
@@ -416,6 +460,7 @@ function slowStops(logLines) {
     const seen = stopping && stops.get(stopping[1])
     if (seen) stops.set(stopping[1], [seen[0], at, seen[2] + 1])
   }
+
   return [...stops]
     .filter(([, [, , count]]) => count >= 1)
     .map(
@@ -426,26 +471,54 @@ function slowStops(logLines) {
 
 function printWindow(window, stats) {
   const {scenario, ctl, during, invokedAt, end, tally} = window
-  console.log(`\n== ${scenario.name}: ctl ${scenario.command} (${scenario.signal}) at ${secs(invokedAt)} of ${secs(end)} of load, ${CONNECTIONS} connections ==`)
-  console.log(`ctl: ${ctl.summary} (durationMs ${ctl.durationMs}: signal at ~${secs(during.from)}, done at ${secs(during.to)})`)
+  console.log(
+    `\n== ${scenario.name}: ctl ${scenario.command} (${scenario.signal}) at ${secs(invokedAt)} of ${secs(end)} of load, ${CONNECTIONS} connections ==`,
+  )
+  console.log(
+    `ctl: ${ctl.summary} (durationMs ${ctl.durationMs}: signal at ~${secs(during.from)}, done at ${secs(during.to)})`,
+  )
   console.log(`     ${(ctl.workers ?? []).map((w) => `worker ${w.index}: ${w.oldPid} → ${w.newPid}`).join(', ')}`)
-  const kinds = Object.entries(stats.errorKinds).map(([kind, n]) => `${kind} ${n}`).join(', ')
+  const kinds = Object.entries(stats.errorKinds)
+    .map(([kind, n]) => `${kind} ${n}`)
+    .join(', ')
   console.log(
     `requests ${stats.total}, failed ${stats.failed} (connection errors ${stats.errors}${kinds ? ` [${kinds}]` : ''}, timeouts ${stats.timeouts}, non-2xx ${stats.non2xx}, closed unanswered ${stats.unanswered}), availability ${fixed(stats.availability, 3)} %`,
   )
-  console.log(`latency (2xx): p50 ${fixed(stats.latency.p50, 1)} ms, p90 ${fixed(stats.latency.p90, 1)} ms, p99 ${fixed(stats.latency.p99, 1)} ms, max ${fixed(stats.latency.max)} ms (max of responses completed during the restart or 1 s after: ${fixed(stats.duringMax)} ms)`)
-  console.log(`throughput (2xx req/s): before ${fixed(stats.before)}, during ${fixed(stats.during)}, after ${fixed(stats.after)}`)
+  console.log(
+    `latency (2xx): p50 ${fixed(stats.latency.p50, 1)} ms, p90 ${fixed(stats.latency.p90, 1)} ms, p99 ${fixed(stats.latency.p99, 1)} ms, max ${fixed(stats.latency.max)} ms (max of responses completed during the restart or 1 s after: ${fixed(stats.duringMax)} ms)`,
+  )
+  console.log(
+    `throughput (2xx req/s): before ${fixed(stats.before)}, during ${fixed(stats.during)}, after ${fixed(stats.after)}`,
+  )
   const cells = stats.perSecond.map((b) => `${b.ok}${b.failed ? `(${b.failed}✗)` : ''}${b.restarting ? '*' : ''}`)
   console.log(`per second: ${cells.join(' ')}   (* = restart under way, ✗ = failed)`)
-  const notes = [`${tally.connections} connections opened (${KEEP_ALIVE ? 'keep-alive' : 'one request per connection'})`]
-  if (tally.unpatched) notes.push('autocannon internals not as expected: raw autocannon accounting (latencies may be inflated after reconnects)')
+  const notes = [
+    `${tally.connections} connections opened (${KEEP_ALIVE ? 'keep-alive' : 'one request per connection'})`,
+  ]
+  if (tally.unpatched)
+    notes.push(
+      'autocannon internals not as expected: raw autocannon accounting (latencies may be inflated after reconnects)',
+    )
   console.log(`load: ${notes.join('; ')}`)
   for (const note of slowStops(window.logLines)) console.log(`note: ${note}`)
   if (SHOW_LOG) for (const [at, line] of window.logLines) console.log(`  ${secs(at).padStart(7)}  ${line}`)
 }
 
 function printTable(rows) {
-  const header = ['restart', 'ctl durationMs', 'requests', 'failed', 'availability', 'p50 ms', 'p90 ms', 'p99 ms', 'req/s before', 'during', 'after', 'during/before']
+  const header = [
+    'restart',
+    'ctl durationMs',
+    'requests',
+    'failed',
+    'availability',
+    'p50 ms',
+    'p90 ms',
+    'p99 ms',
+    'req/s before',
+    'during',
+    'after',
+    'during/before',
+  ]
   const lines = rows.map(({window, stats}) => [
     window.scenario.name,
     String(window.ctl.durationMs),
@@ -461,8 +534,11 @@ function printTable(rows) {
     `${fixed((100 * stats.during) / stats.before)} %`,
   ])
   const widths = header.map((h, i) => Math.max(h.length, ...lines.map((line) => line[i].length)))
-  const row = (cells) => `| ${cells.map((cell, i) => (i === 0 ? cell.padEnd(widths[i]) : cell.padStart(widths[i]))).join(' | ')} |`
-  console.log(`\n${row(header)}\n|${widths.map((w, i) => (i === 0 ? '-'.repeat(w + 2) : `${'-'.repeat(w + 1)}:`)).join('|')}|`)
+  const row = (cells) =>
+    `| ${cells.map((cell, i) => (i === 0 ? cell.padEnd(widths[i]) : cell.padStart(widths[i]))).join(' | ')} |`
+  console.log(
+    `\n${row(header)}\n|${widths.map((w, i) => (i === 0 ? '-'.repeat(w + 2) : `${'-'.repeat(w + 1)}:`)).join('|')}|`,
+  )
   for (const line of lines) console.log(row(line))
 }
 
@@ -471,10 +547,13 @@ function printTable(rows) {
 async function main() {
   const t0 = performance.now()
   const puma = await startPuma()
-  console.log(`Puma ${WORKERS} workers on ${puma.url}: master ${master.pid}, workers ${adoptWorkers().join(', ')}; app boot ${APP_BOOT_SECONDS} CPU s per worker; folder ${tempDir}`)
+  console.log(
+    `Puma ${WORKERS} workers on ${puma.url}: master ${master.pid}, workers ${adoptWorkers().join(', ')}; app boot ${APP_BOOT_SECONDS} CPU s per worker; folder ${tempDir}`,
+  )
   const noop = () => {}
   // Warm-up: the first seconds of load on fresh workers (and a fresh load generator) run slower.
-  await startLoad(puma.url, 3, {keepAlive: KEEP_ALIVE, onUnanswered: noop, onNewConnection: noop, onUnpatched: noop}).done
+  await startLoad(puma.url, 3, {keepAlive: KEEP_ALIVE, onUnanswered: noop, onNewConnection: noop, onUnpatched: noop})
+    .done
 
   const rows = []
   for (const scenario of SCENARIOS) {
@@ -494,7 +573,9 @@ async function main() {
     `Phased restart: ${fixed(phased.availability, 2)} % availability, throughput ${fixed(phased.before)} → ${fixed(phased.during)} req/s (${fixed((100 * phased.during) / phased.before)} %): the other workers kept serving while each was replaced (slowest response ${fixed(phased.duringMax)} ms).`,
   )
   await cleanup()
-  console.log(`\nStopped Puma (master ${master.pid} and its workers) and removed ${tempDir}; ${fixed((performance.now() - t0) / 1000, 1)} s in all.`)
+  console.log(
+    `\nStopped Puma (master ${master.pid} and its workers) and removed ${tempDir}; ${fixed((performance.now() - t0) / 1000, 1)} s in all.`,
+  )
 }
 
 try {

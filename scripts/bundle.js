@@ -21,6 +21,8 @@ await build({
   outfile: 'dist/ctl.js',
   format: 'esm',
   // oclif and its dependencies are CommonJS and call require().
-  banner: {js: "import {createRequire as __ctlRequire} from 'node:module'; const require = __ctlRequire(import.meta.url);"},
+  banner: {
+    js: "import {createRequire as __ctlRequire} from 'node:module'; const require = __ctlRequire(import.meta.url);",
+  },
 })
 await build({...shared, entryPoints: ['src/cli/fast-path.ts'], outfile: 'dist/fast.cjs', format: 'cjs'})

@@ -20,20 +20,20 @@ export function exitNameOf(code: ExitCode): ExitName {
 }
 
 export interface ErrorOptions {
-  /** What the user can do about it, shown on its own line. */
-  suggestion?: string
-  /** Extra lines shown after the message (a table of candidates, a worker's error lines). */
-  details?: string[]
   /** Machine-readable extras for --json. */
   data?: Record<string, unknown>
+  /** Extra lines shown after the message (a table of candidates, a worker's error lines). */
+  details?: string[]
+  /** What the user can do about it, shown on its own line. */
+  suggestion?: string
 }
 
 /** Every error ctl expects carries its exit code; render/error.ts is the only place that renders it. */
 export class CtlError extends Error {
+  readonly data?: Record<string, unknown>
+  readonly details: string[]
   readonly exitCode: ExitCode
   readonly suggestion?: string
-  readonly details: string[]
-  readonly data?: Record<string, unknown>
 
   constructor(exit: ExitName, message: string, options: ErrorOptions = {}) {
     super(message)

@@ -1,3 +1,4 @@
+export type {PumaStats} from './control/stats.js'
 /**
  * puma-ctl's programmatic API: what the `ctl` commands wrap.
  *
@@ -8,8 +9,7 @@
  */
 export {CtlError, EXIT, type ExitCode} from './errors.js'
 export {phasedRestart, restart, type RestartEvent, type RestartOptions, type RestartRun} from './restart/api.js'
-export {status, type ServerStatus, type WorkerStatus} from './status.js'
-export type {TargetSelector} from './target/selector.js'
-export type {RestartOutcome, RestartProgress, Notice, WorkerRecord} from './restart/machine.js'
+export type {Notice, RestartOutcome, RestartProgress, WorkerRecord} from './restart/machine.js'
 export type {RestartReport, RestartStart} from './restart/run.js'
-export type {PumaStats} from './control/stats.js'
+export {type ServerStatus, status, type WorkerStatus} from './status.js'
+export type {TargetSelector} from './target/selector.js'

@@ -36,7 +36,7 @@ export function sendSignal(master: Signallable, command: SignalCommand, kill: Ki
   try {
     kill(pid, signal)
   } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code
+    const {code} = (error as NodeJS.ErrnoException)
     if (code === 'EPERM') throw notPermittedError(`not permitted to send ${signal} to pid ${pid}`, {suggestion: 'run ctl as the user that runs Puma (or with sudo -u)'})
     if (code === 'ESRCH') throw noMasterError(`pid ${pid} exited before ${signal} could be sent`)
     throw error

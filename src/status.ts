@@ -6,41 +6,41 @@ import {readProcessDetails} from './target/process-table.js'
 import {selectorFlags, type TargetSelector} from './target/selector.js'
 
 export interface WorkerStatus {
-  index?: number
-  pid: number
-  startedAt?: string
-  uptimeSeconds?: number
-  rssBytes?: number
+  booted?: boolean
+  checkinAgeSeconds?: number
   cpuSeconds?: number
+  index?: number
+  lastCheckin?: string
   /** From the control server's /stats, when it is known. */
   phase?: number
-  booted?: boolean
-  lastCheckin?: string
-  checkinAgeSeconds?: number
+  pid: number
+  rssBytes?: number
   /** No check-in for longer than Puma's worker timeout. */
   stale?: boolean
+  startedAt?: string
+  uptimeSeconds?: number
 }
 
 export interface ServerStatus {
-  pid: number
-  version?: string
-  mode: 'single' | 'cluster'
   binds: string[]
-  tag?: string
   folder?: string
-  startedAt?: string
-  uptimeSeconds?: number
-  rssBytes?: number
   foundBy: string
+  mode: 'cluster' | 'single'
   /** From /stats, when the control server is known. */
   phase?: number
+  pid: number
+  rssBytes?: number
+  startedAt?: string
   /** Why /stats could not add to this status (the process table still could). */
   statsError?: string
+  tag?: string
+  uptimeSeconds?: number
+  version?: string
   workers: WorkerStatus[]
 }
 
 /** What the process table says about a verified master and its workers, with /stats's view of each worker when given. */
-export async function serverStatus(target: Target, stats?: PumaStats | Error, now = Date.now()): Promise<ServerStatus> {
+export async function serverStatus(target: Target, stats?: Error | PumaStats, now = Date.now()): Promise<ServerStatus> {
   const {master} = target
   const [masterDetails, ...workerDetails] = [master.pid, ...master.workers.map((w) => w.pid)].map((pid) => readProcessDetails(pid))
   const uptime = (startedAt?: Date) => (startedAt ? Math.max(0, Math.round((now - startedAt.getTime()) / 100) / 10) : undefined)

@@ -1,6 +1,6 @@
-import {type ControlEndpoint, commandRefused, controlRequest} from '../control/client.js'
+import {commandRefused, type ControlEndpoint, controlRequest} from '../control/client.js'
 import {usageError} from '../errors.js'
-import {type SignalCommand, sendSignal} from '../signals.js'
+import {sendSignal, type SignalCommand} from '../signals.js'
 import {type PumaMaster} from '../target/scan.js'
 
 /** The commands Puma's control app also accepts, and its path for each (puma-facts §4). */
@@ -13,26 +13,29 @@ export const CONTROL_PATHS = {
 } as const satisfies Partial<Record<SignalCommand, string>>
 
 export type DeliverableCommand = keyof typeof CONTROL_PATHS
-export type Via = 'signal' | 'control'
+export type Via = 'control' | 'signal'
 
 export interface Delivery {
-  via: Via
   /** "SIGUSR1" or "GET /phased-restart", for messages. */
   sent: string
+  via: Via
   warnings: string[]
 }
 
 export interface DeliverOptions {
-  via: Via
-  master?: PumaMaster
   control?: ControlEndpoint
+  master?: PumaMaster
   signal?: AbortSignal
+  via: Via
 }
 
 /** Sends a command by signal to the verified master, or through Puma's control server. */
 export async function deliver(command: DeliverableCommand, options: DeliverOptions): Promise<Delivery> {
   if (options.via === 'signal') {
-    if (!options.master) throw usageError(`cannot send ${command} by signal: no master PID is known`, {suggestion: 'pass --pid, --pidfile or --state, or --via control'})
+    if (!options.master)
+      throw usageError(`cannot send ${command} by signal: no master PID is known`, {
+        suggestion: 'pass --pid, --pidfile or --state, or --via control',
+      })
     return {via: 'signal', sent: sendSignal(options.master, command), warnings: []}
   }
 
@@ -48,7 +51,13 @@ export async function deliver(command: DeliverableCommand, options: DeliverOptio
   if (answer.status === 200) return {via: 'control', sent, warnings: []}
   // Single mode answers 404 to /phased-restart, yet performs a hot restart (puma-facts §4).
   if (command === 'phased-restart' && answer.status === 404 && /phased.?rest?art not available/.test(answer.body)) {
-    return {via: 'control', sent, warnings: ['Puma answered that a phased restart is not available here (single mode): it does a hot restart instead']}
+    return {
+      via: 'control',
+      sent,
+      warnings: [
+        'Puma answered that a phased restart is not available here (single mode): it does a hot restart instead',
+      ],
+    }
   }
 
   throw commandRefused(path, answer)

@@ -15,9 +15,12 @@ export interface InfoResult {
 export function info(target: Target): InfoResult {
   const {pid, version} = target.master
   if (process.platform === 'linux' && !atLeast(version, 8)) {
-    throw usageError(`refusing to send SIGPWR to Puma ${version ?? '(before 2.8)'}: before Puma 8.0 SIGPWR kills the server`, {
-      suggestion: '`ctl thread-backtraces` asks the control server for the same backtraces',
-    })
+    throw usageError(
+      `refusing to send SIGPWR to Puma ${version ?? '(before 2.8)'}: before Puma 8.0 SIGPWR kills the server`,
+      {
+        suggestion: '`ctl thread-backtraces` asks the control server for the same backtraces',
+      },
+    )
   }
 
   return {pid, signal: sendSignal(target.master, 'info')}

@@ -1,6 +1,6 @@
-import {deliver, type Delivery, type Via} from './deliver.js'
 import {usageError} from '../errors.js'
 import {type Reach} from '../target/reach.js'
+import {deliver, type Delivery, type Via} from './deliver.js'
 
 /**
  * Refork (fork_worker, Puma 5+): workers 1.. are re-forked from worker 0. Puma ignores SIGURG

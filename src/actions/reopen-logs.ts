@@ -10,9 +10,9 @@ const REDIRECT_MARKER = '=== puma startup:'
 const MARKER_SEARCH_BYTES = 64 * 1024
 
 export interface ReopenResult {
+  log?: string
   pid: number
   signal: NodeJS.Signals
-  log?: string
 }
 
 /**
@@ -24,15 +24,21 @@ export async function reopenLogs(target: Target, options: {force: boolean}): Pro
   const log = readProcessDetails(pid)?.stdout
   if (!options.force) {
     if (!isRegularFile(log)) {
-      throw usageError(`refusing to send SIGHUP: pid ${pid}'s stdout is ${log ?? 'unknown'}, not a log file, so Puma runs without stdout_redirect and would stop`, {
-        suggestion: 'configure stdout_redirect in Puma, or pass --force if you know better',
-      })
+      throw usageError(
+        `refusing to send SIGHUP: pid ${pid}'s stdout is ${log ?? 'unknown'}, not a log file, so Puma runs without stdout_redirect and would stop`,
+        {
+          suggestion: 'configure stdout_redirect in Puma, or pass --force if you know better',
+        },
+      )
     }
 
     if (!(await headContains(log!, REDIRECT_MARKER))) {
-      throw usageError(`refusing to send SIGHUP: ${log} does not show Puma's stdout_redirect marker ("${REDIRECT_MARKER}"), and without stdout_redirect SIGHUP stops Puma`, {
-        suggestion: 'pass --force if Puma does use stdout_redirect',
-      })
+      throw usageError(
+        `refusing to send SIGHUP: ${log} does not show Puma's stdout_redirect marker ("${REDIRECT_MARKER}"), and without stdout_redirect SIGHUP stops Puma`,
+        {
+          suggestion: 'pass --force if Puma does use stdout_redirect',
+        },
+      )
     }
   }
 

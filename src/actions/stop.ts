@@ -1,24 +1,24 @@
 import {type ControlEndpoint, controlRequest} from '../control/client.js'
-import {deliver, type Via} from './deliver.js'
 import {CtlError, EXIT} from '../errors.js'
-import {pause} from '../wait/pause.js'
 import {waitForExit} from '../target/liveness.js'
 import {type PumaMaster} from '../target/scan.js'
+import {pause} from '../wait/pause.js'
+import {deliver, type Via} from './deliver.js'
 
 export interface StopOptions {
   /** 'stop' drains requests (SIGTERM, /stop); 'halt' kills the master at once (SIGQUIT, /halt). */
-  command: 'stop' | 'halt'
-  via: Via
-  master?: PumaMaster
+  command: 'halt' | 'stop'
   control?: ControlEndpoint
-  timeoutMs: number
+  master?: PumaMaster
   signal?: AbortSignal
+  timeoutMs: number
+  via: Via
 }
 
 export interface StopResult {
+  durationMs: number
   pid?: number
   sent: string
-  durationMs: number
 }
 
 /**
@@ -34,16 +34,24 @@ export async function stopServer(options: StopOptions): Promise<StopResult> {
     : await waitForControlToClose(control!, options.timeoutMs, options.signal)
   const who = master ? `pid ${master.pid}` : `the Puma at ${control!.url}`
   if (!exited) {
-    if (options.signal?.aborted) throw new CtlError('interrupted', `stopped waiting: ${who} had been sent ${sent} and was still running`)
+    if (options.signal?.aborted)
+      throw new CtlError('interrupted', `stopped waiting: ${who} had been sent ${sent} and was still running`)
     throw new CtlError('timedOut', `${who} is still running ${Math.round(options.timeoutMs / 1000)} s after ${sent}`, {
-      suggestion: options.command === 'stop' ? 'workers may still be draining long requests; `ctl halt` stops at once' : undefined,
+      suggestion:
+        options.command === 'stop'
+          ? 'workers may still be draining long requests; `ctl halt` stops at once'
+          : undefined,
     })
   }
 
   return {pid: master?.pid, sent, durationMs: Date.now() - started}
 }
 
-async function waitForControlToClose(control: ControlEndpoint, timeoutMs: number, signal?: AbortSignal): Promise<boolean> {
+async function waitForControlToClose(
+  control: ControlEndpoint,
+  timeoutMs: number,
+  signal?: AbortSignal,
+): Promise<boolean> {
   const deadline = Date.now() + timeoutMs
   while (Date.now() < deadline && !signal?.aborted) {
     try {

@@ -4,14 +4,14 @@ import {type FlagSpecs, type FlagValues} from './flags.js'
 export interface CommandContext {
   /** --json: the result is printed as JSON, and log() and note() print nothing. */
   readonly json: boolean
-  /** Aborted by Ctrl-C (SIGINT) or SIGTERM: a long wait ends cleanly. */
-  readonly signal: AbortSignal
   /** A result line, to stdout. */
   log(text: string): void
   /** Progress and warnings, to stderr, so stdout stays for results. */
   note(text: string): void
   /** A live display (spinner), stopped before an error is printed. */
   showing(view: {stop(): void}): void
+  /** Aborted by Ctrl-C (SIGINT) or SIGTERM: a long wait ends cleanly. */
+  readonly signal: AbortSignal
 }
 
 /**
@@ -20,12 +20,12 @@ export interface CommandContext {
  * completion.
  */
 export interface CommandSpec<F extends FlagSpecs = FlagSpecs, R = unknown> {
-  summary: string
   description: string
   /** `<%= config.bin %>` stands for `ctl`, as oclif renders it. */
   examples: string[]
   flags: F
   run(flags: FlagValues<F>, context: CommandContext): Promise<R>
+  summary: string
 }
 
 /** Checks the spec and infers its flags' types for run(). */

@@ -1,20 +1,24 @@
-import {defineCommand} from './command.js'
-import {controlFlags, TARGET_HELP, targetFlags} from './flags.js'
 import {commandRefused, controlRequest} from '../control/client.js'
 import {requireControl} from '../target/endpoint.js'
 import {reach} from '../target/reach.js'
+import {defineCommand} from './command.js'
+import {controlFlags, TARGET_HELP, targetFlags} from './flags.js'
 
 /**
  * The commands that exist only in Puma's control app (gc, gc-stats, thread-backtraces,
  * reload-worker-directory): one GET, Puma's answer as the result.
  */
-export const controlRequestCommand = ({path, describe, ...help}: {
+export const controlRequestCommand = ({
+  path,
+  describe,
+  ...help
+}: {
+  /** Text for a terminal or a log, from Puma's answer. */
+  describe(answer: unknown): string
+  examples: string[]
   /** The control app's path. */
   path: string
   summary: string
-  examples: string[]
-  /** Text for a terminal or a log, from Puma's answer. */
-  describe(answer: unknown): string
 }) =>
   defineCommand({
     ...help,
@@ -27,7 +31,7 @@ ${TARGET_HELP}`,
       const control = requireControl((await reach(flags)).control, `/${path}`)
       const answer = await controlRequest(control, path, {signal})
       if (answer.status !== 200) throw commandRefused(path, answer)
-      let body: unknown = answer.body
+      let {body} = answer
       try {
         body = JSON.parse(answer.body)
       } catch {}

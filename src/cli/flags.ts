@@ -4,35 +4,35 @@ import {DEFAULT_TARGET_FILES, TARGET_OPTIONS} from '../target/find.js'
 // completion (cli/oclif.ts), and the fast path parses with them without loading oclif.
 
 interface FlagCommon {
-  summary: string
   char?: string
-  helpGroup?: string
-  /** Flags that cannot be given together with this one. */
-  exclusive?: string[]
   /** Flags this one needs. */
   dependsOn?: string[]
+  /** Flags that cannot be given together with this one. */
+  exclusive?: string[]
+  helpGroup?: string
+  summary: string
 }
 
 export interface StringFlag extends FlagCommon {
-  kind: 'string'
   /**
    * An environment variable that supplies the value when the flag is not given. Applied after
    * parsing (fillFromEnvironment), so that an exported variable never trips a flag's dependsOn.
    */
   env?: string
+  kind: 'string'
 }
 
 export interface IntegerFlag extends FlagCommon {
-  kind: 'integer'
   default: number
+  kind: 'integer'
   min?: number
 }
 
 export interface BooleanFlag extends FlagCommon {
-  kind: 'boolean'
-  default: boolean
   /** Also accept --no-NAME. */
   allowNo?: boolean
+  default: boolean
+  kind: 'boolean'
 }
 
 export interface OptionFlag<T extends string = string> extends FlagCommon {
@@ -40,34 +40,80 @@ export interface OptionFlag<T extends string = string> extends FlagCommon {
   options: readonly T[]
 }
 
-export type FlagSpec = StringFlag | IntegerFlag | BooleanFlag | OptionFlag
+export type FlagSpec = BooleanFlag | IntegerFlag | OptionFlag | StringFlag
 export type FlagSpecs = Record<string, FlagSpec>
 
 /** The parsed values of a set of flags, with --json, which every command has. */
 export type FlagValues<F extends FlagSpecs> = {
-  [K in keyof F]: F[K] extends IntegerFlag ? number : F[K] extends BooleanFlag ? boolean : F[K] extends OptionFlag<infer T> ? T | undefined : string | undefined
+  [K in keyof F]: F[K] extends IntegerFlag
+    ? number
+    : F[K] extends BooleanFlag
+      ? boolean
+      : F[K] extends OptionFlag<infer T>
+        ? T | undefined
+        : string | undefined
 } & {json: boolean}
 
-export const JSON_FLAG: BooleanFlag = {kind: 'boolean', summary: 'Format output as json.', helpGroup: 'GLOBAL', default: false}
+export const JSON_FLAG: BooleanFlag = {
+  kind: 'boolean',
+  summary: 'Format output as json.',
+  helpGroup: 'GLOBAL',
+  default: false,
+}
 
-const exclusiveOf = (name: string, ...alsoAllowed: string[]) => TARGET_OPTIONS.filter((flag) => flag !== name && !alsoAllowed.includes(flag))
+const exclusiveOf = (name: string, ...alsoAllowed: string[]) =>
+  TARGET_OPTIONS.filter((flag) => flag !== name && !alsoAllowed.includes(flag))
 
 /** How every command names its Puma master. */
 export const targetFlags = {
-  pid: {kind: 'string', char: 'p', summary: 'PID of the Puma master.', helpGroup: 'TARGET', exclusive: exclusiveOf('pid')},
-  pidfile: {kind: 'string', char: 'P', summary: 'Puma pidfile.', helpGroup: 'TARGET', exclusive: exclusiveOf('pidfile')},
-  state: {kind: 'string', char: 'S', summary: "Puma's state file (state_path).", helpGroup: 'TARGET', exclusive: exclusiveOf('state')},
-  dir: {kind: 'string', summary: "Scan for the master whose working folder is DIR (the app's folder).", helpGroup: 'TARGET', exclusive: exclusiveOf('dir', 'tag')},
-  tag: {kind: 'string', summary: 'Scan for the master with this Puma tag (the [tag] in its title).', helpGroup: 'TARGET', exclusive: exclusiveOf('tag', 'dir')},
+  pid: {
+    kind: 'string',
+    char: 'p',
+    summary: 'PID of the Puma master.',
+    helpGroup: 'TARGET',
+    exclusive: exclusiveOf('pid'),
+  },
+  pidfile: {
+    kind: 'string',
+    char: 'P',
+    summary: 'Puma pidfile.',
+    helpGroup: 'TARGET',
+    exclusive: exclusiveOf('pidfile'),
+  },
+  state: {
+    kind: 'string',
+    char: 'S',
+    summary: "Puma's state file (state_path).",
+    helpGroup: 'TARGET',
+    exclusive: exclusiveOf('state'),
+  },
+  dir: {
+    kind: 'string',
+    summary: "Scan for the master whose working folder is DIR (the app's folder).",
+    helpGroup: 'TARGET',
+    exclusive: exclusiveOf('dir', 'tag'),
+  },
+  tag: {
+    kind: 'string',
+    summary: 'Scan for the master with this Puma tag (the [tag] in its title).',
+    helpGroup: 'TARGET',
+    exclusive: exclusiveOf('tag', 'dir'),
+  },
 } satisfies FlagSpecs
 
 /** Puma's control server (activate_control_app), which the state file also records. */
 export const controlFlags = {
-  'control-url': {kind: 'string', char: 'C', summary: "Puma's control server: tcp://HOST:PORT or unix:///PATH.", helpGroup: 'TARGET'},
+  'control-url': {
+    kind: 'string',
+    char: 'C',
+    summary: "Puma's control server: tcp://HOST:PORT or unix:///PATH.",
+    helpGroup: 'TARGET',
+  },
   'control-token': {
     kind: 'string',
     char: 'T',
-    summary: 'The auth token for --control-url (never printed). Prefer PUMA_CTL_CONTROL_TOKEN in the environment: other users can read a command line.',
+    summary:
+      'The auth token for --control-url (never printed). Prefer PUMA_CTL_CONTROL_TOKEN in the environment: other users can read a command line.',
     helpGroup: 'TARGET',
     env: 'PUMA_CTL_CONTROL_TOKEN',
     dependsOn: ['control-url'],
@@ -78,13 +124,18 @@ export const controlFlags = {
 export const viaFlag = {
   via: {
     kind: 'option',
-    summary: "Send by signal or through Puma's control server (default: signal, or control when only --control-url is given).",
+    summary:
+      "Send by signal or through Puma's control server (default: signal, or control when only --control-url is given).",
     options: ['signal', 'control'] as const,
   },
-} satisfies Record<string, OptionFlag<'signal' | 'control'>>
+} satisfies Record<string, OptionFlag<'control' | 'signal'>>
 
 /** Flags not given take their environment variable's value, if it is set and not empty. */
-export function fillFromEnvironment<F extends FlagSpecs>(specs: F, values: FlagValues<F>, env: NodeJS.ProcessEnv): FlagValues<F> {
+export function fillFromEnvironment<F extends FlagSpecs>(
+  specs: F,
+  values: FlagValues<F>,
+  env: NodeJS.ProcessEnv,
+): FlagValues<F> {
   const filled: Record<string, unknown> = {...values}
   for (const [name, spec] of Object.entries(specs)) {
     if (spec.kind === 'string' && spec.env && filled[name] === undefined && env[spec.env]) filled[name] = env[spec.env]

@@ -9,23 +9,29 @@ import {runCommand} from './run-command.js'
 type Char = Interfaces.AlphabetLowercase | Interfaces.AlphabetUppercase
 
 function oclifFlag(flag: FlagSpec) {
-  const common = {summary: flag.summary, char: flag.char as Char | undefined, helpGroup: flag.helpGroup, exclusive: flag.exclusive, dependsOn: flag.dependsOn}
+  const common = {
+    summary: flag.summary,
+    char: flag.char as Char | undefined,
+    helpGroup: flag.helpGroup,
+    exclusive: flag.exclusive,
+    dependsOn: flag.dependsOn,
+  }
   switch (flag.kind) {
-    case 'string': {
-      // Not oclif's env option: runCommand fills environment values in after parsing, for both paths.
-      return Flags.string(common)
+    case 'boolean': {
+      return Flags.boolean({...common, default: flag.default, allowNo: flag.allowNo})
     }
 
     case 'integer': {
       return Flags.integer({...common, default: flag.default, min: flag.min})
     }
 
-    case 'boolean': {
-      return Flags.boolean({...common, default: flag.default, allowNo: flag.allowNo})
-    }
-
     case 'option': {
       return Flags.option({...common, options: flag.options})()
+    }
+
+    case 'string': {
+      // Not oclif's env option: runCommand fills environment values in after parsing, for both paths.
+      return Flags.string(common)
     }
   }
 }
@@ -33,22 +39,26 @@ function oclifFlag(flag: FlagSpec) {
 /** An oclif command class for a spec: oclif gives it --help, the manifest entry, completion and its parser. */
 export function oclifCommand<F extends FlagSpecs>(id: string, spec: CommandSpec<F>): typeof Command {
   return class extends Command {
-    static summary = spec.summary
     static description = spec.description
-    static examples = spec.examples
     static enableJsonFlag = true
+    static examples = spec.examples
     static flags = Object.fromEntries(Object.entries(spec.flags).map(([name, flag]) => [name, oclifFlag(flag)]))
+    static summary = spec.summary
+
+    /** What reaches here is oclif's parser's (runCommand renders the command's own errors): a usage error. */
+    async catch(error: Error & {code?: string}): Promise<never> {
+      if (error.code === 'EEXIT') throw error // this.exit() in run(): already decided
+      this.exit(
+        await renderError(usageError(firstLine(error.message), {suggestion: `see ctl ${id} --help`}), {
+          json: this.jsonEnabled(),
+        }),
+      )
+    }
 
     async run(): Promise<void> {
       const {flags} = await this.parse(this.constructor as typeof Command)
       const exitCode = await runCommand(spec, {...flags, json: this.jsonEnabled()} as FlagValues<F>)
       if (exitCode !== EXIT.ok) this.exit(exitCode)
-    }
-
-    /** What reaches here is oclif's parser's (runCommand renders the command's own errors): a usage error. */
-    async catch(error: Error & {code?: string}): Promise<never> {
-      if (error.code === 'EEXIT') throw error // this.exit() in run(): already decided
-      this.exit(await renderError(usageError(firstLine(error.message), {suggestion: `see ctl ${id} --help`}), {json: this.jsonEnabled()}))
     }
   }
 }

@@ -9,7 +9,7 @@ import {type FlagSpecs, type FlagValues, JSON_FLAG} from './flags.js'
  */
 export function parseArgv<F extends FlagSpecs>(argv: string[], specs: F): FlagValues<F> | undefined {
   const all: FlagSpecs = {...specs, json: JSON_FLAG}
-  const given = new Map<string, string | boolean>()
+  const given = new Map<string, boolean | string>()
   for (let i = 0; i < argv.length; i++) {
     const token = readToken(argv[i], all)
     if (!token || given.has(token.name)) return undefined
@@ -25,7 +25,7 @@ export function parseArgv<F extends FlagSpecs>(argv: string[], specs: F): FlagVa
     given.set(token.name, value)
   }
 
-  const values: Record<string, string | number | boolean | undefined> = {}
+  const values: Record<string, boolean | number | string | undefined> = {}
   for (const [name, spec] of Object.entries(all)) {
     const raw = given.get(name)
     switch (spec.kind) {
@@ -61,7 +61,7 @@ export function parseArgv<F extends FlagSpecs>(argv: string[], specs: F): FlagVa
   return values as FlagValues<F>
 }
 
-function readToken(arg: string, specs: FlagSpecs): {name: string; inline?: string; negated?: boolean} | undefined {
+function readToken(arg: string, specs: FlagSpecs): undefined | {inline?: string; name: string; negated?: boolean} {
   if (/^-[A-Za-z]$/.test(arg)) {
     const name = Object.keys(specs).find((key) => specs[key].char === arg[1])
     return name ? {name} : undefined
@@ -73,6 +73,7 @@ function readToken(arg: string, specs: FlagSpecs): {name: string; inline?: strin
   const inline = equals === -1 ? undefined : arg.slice(equals + 1)
   if (Object.hasOwn(specs, name)) return {name, inline}
   const negated = name.startsWith('no-') ? specs[name.slice(3)] : undefined
-  if (negated?.kind === 'boolean' && negated.allowNo && inline === undefined) return {name: name.slice(3), negated: true}
+  if (negated?.kind === 'boolean' && negated.allowNo && inline === undefined)
+    return {name: name.slice(3), negated: true}
   return undefined
 }

@@ -8,13 +8,17 @@ import {fillFromEnvironment, type FlagSpecs, type FlagValues} from './flags.js'
  * result (text, or JSON under --json) or its error, and returns the exit code. Both the fast path
  * and the oclif commands end here.
  */
-export async function runCommand<F extends FlagSpecs>(spec: CommandSpec<F>, parsed: FlagValues<F>, env: NodeJS.ProcessEnv = process.env): Promise<ExitCode> {
+export async function runCommand<F extends FlagSpecs>(
+  spec: CommandSpec<F>,
+  parsed: FlagValues<F>,
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<ExitCode> {
   const flags = fillFromEnvironment(spec.flags, parsed, env)
   const interrupt = new AbortController()
   const onSignal = () => interrupt.abort()
   process.once('SIGINT', onSignal)
   process.once('SIGTERM', onSignal)
-  let view: {stop(): void} | undefined
+  let view: undefined | {stop(): void}
   const {json} = flags
   try {
     const result = await spec.run(flags, {
@@ -26,7 +30,7 @@ export async function runCommand<F extends FlagSpecs>(spec: CommandSpec<F>, pars
       note(text) {
         if (!json) process.stderr.write(`${text}\n`)
       },
-      showing: (shown) => {
+      showing(shown) {
         view = shown
       },
     })

@@ -1,11 +1,11 @@
 import {defineCommand} from '../cli/command.js'
 import {controlFlags, TARGET_HELP, targetFlags, viaFlag} from '../cli/flags.js'
-import {phasedRestart, restart, type RestartOptions} from '../restart/api.js'
 import {restartView, viewMode} from '../render/restart.js'
+import {phasedRestart, restart, type RestartOptions} from '../restart/api.js'
 import {type RestartKind} from '../restart/machine.js'
 
 /** phased-restart and restart differ only in the kind of restart (and their help). */
-export const restartCommand = (kind: RestartKind, help: {summary: string; description: string; examples: string[]}) =>
+export const restartCommand = (kind: RestartKind, help: {description: string; examples: string[]; summary: string}) =>
   defineCommand({
     ...help,
     flags: {
@@ -13,13 +13,42 @@ export const restartCommand = (kind: RestartKind, help: {summary: string; descri
       ...controlFlags,
       ...viaFlag,
       timeout: {kind: 'integer', summary: 'Seconds to wait for the restart to finish.', default: 300, min: 1},
-      wait: {kind: 'boolean', summary: 'Wait for the restart to finish (--no-wait: send the signal and return, like pumactl).', default: true, allowNo: true},
-      log: {kind: 'string', summary: "Puma's log file (default: where the master's stdout goes).", exclusive: ['journal']},
-      journal: {kind: 'string', summary: "Follow this systemd unit's journal (journalctl -u UNIT); found on its own when the master logs to the journal.", exclusive: ['log']},
+      wait: {
+        kind: 'boolean',
+        summary: 'Wait for the restart to finish (--no-wait: send the signal and return, like pumactl).',
+        default: true,
+        allowNo: true,
+      },
+      log: {
+        kind: 'string',
+        summary: "Puma's log file (default: where the master's stdout goes).",
+        exclusive: ['journal'],
+      },
+      journal: {
+        kind: 'string',
+        summary:
+          "Follow this systemd unit's journal (journalctl -u UNIT); found on its own when the master logs to the journal.",
+        exclusive: ['log'],
+      },
       quiet: {kind: 'boolean', char: 'q', summary: 'Print nothing but the result and errors.', default: false},
-      'expect-dir': {kind: 'string', summary: 'After the restart, every new worker must run in the folder this points to (e.g. /app/current); exit 8 otherwise.', helpGroup: 'CHECKS'},
-      'health-url': {kind: 'string', summary: 'After the restart, this URL must answer 2xx (retried until --health-timeout); exit 8 otherwise.', helpGroup: 'CHECKS'},
-      'health-timeout': {kind: 'integer', summary: 'Seconds --health-url may take to answer 2xx.', default: 10, min: 1, helpGroup: 'CHECKS'},
+      'expect-dir': {
+        kind: 'string',
+        summary:
+          'After the restart, every new worker must run in the folder this points to (e.g. /app/current); exit 8 otherwise.',
+        helpGroup: 'CHECKS',
+      },
+      'health-url': {
+        kind: 'string',
+        summary: 'After the restart, this URL must answer 2xx (retried until --health-timeout); exit 8 otherwise.',
+        helpGroup: 'CHECKS',
+      },
+      'health-timeout': {
+        kind: 'integer',
+        summary: 'Seconds --health-url may take to answer 2xx.',
+        default: 10,
+        min: 1,
+        helpGroup: 'CHECKS',
+      },
     },
 
     async run(flags, {json, log, showing, signal}) {
@@ -43,7 +72,11 @@ export const restartCommand = (kind: RestartKind, help: {summary: string; descri
 
       const report = await run.result
       view.stop()
-      log(report.waited ? report.summary : `Sent ${report.sent} to Puma${report.pid ? ` master ${report.pid}` : ''} (not waiting)`)
+      log(
+        report.waited
+          ? report.summary
+          : `Sent ${report.sent} to Puma${report.pid ? ` master ${report.pid}` : ''} (not waiting)`,
+      )
       return report
     },
   })

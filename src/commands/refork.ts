@@ -8,14 +8,19 @@ export default defineCommand({
   description: `With fork_worker (Puma 5+), workers 1.. are replaced by forks of worker 0, sharing its warmed-up memory. Without fork_worker Puma ignores SIGURG (and its control app answers 404, exit 2).
 
 ${TARGET_HELP}`,
-  examples: ['<%= config.bin %> refork --pidfile tmp/pids/puma.pid', '<%= config.bin %> refork --via control --state tmp/pids/puma.state'],
+  examples: [
+    '<%= config.bin %> refork --pidfile tmp/pids/puma.pid',
+    '<%= config.bin %> refork --via control --state tmp/pids/puma.state',
+  ],
   flags: {...targetFlags, ...controlFlags, ...viaFlag},
 
   async run(flags, {log, note, signal}) {
     const reached = await reach(flags)
     const delivery = await refork(reached, viaFor(reached, flags.via), signal)
     for (const warning of delivery.warnings) note(`Warning: ${warning}`)
-    log(`Sent ${delivery.sent} to ${delivery.via === 'control' ? "Puma's control server" : `Puma master ${reached.target?.master.pid}`}`)
+    log(
+      `Sent ${delivery.sent} to ${delivery.via === 'control' ? "Puma's control server" : `Puma master ${reached.target?.master.pid}`}`,
+    )
     return delivery
   },
 })

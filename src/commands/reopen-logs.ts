@@ -11,7 +11,11 @@ ${TARGET_HELP}`,
   examples: ['<%= config.bin %> reopen-logs --pidfile tmp/pids/puma.pid'],
   flags: {
     ...targetFlags,
-    force: {kind: 'boolean', summary: "Send SIGHUP even when ctl cannot confirm Puma's stdout_redirect.", default: false},
+    force: {
+      kind: 'boolean',
+      summary: "Send SIGHUP even when ctl cannot confirm Puma's stdout_redirect.",
+      default: false,
+    },
   },
 
   async run(flags, {log}) {

@@ -13,7 +13,10 @@ export default defineCommand({
 Exit status: 0; 3 when nothing answers at the control URL (a stale state file); 4 when the token is refused.
 
 ${TARGET_HELP}`,
-  examples: ['<%= config.bin %> stats --state tmp/pids/puma.state', '<%= config.bin %> stats --control-url unix:///srv/app/tmp/pumactl.sock --control-token "$TOKEN" --json'],
+  examples: [
+    '<%= config.bin %> stats --state tmp/pids/puma.state',
+    '<%= config.bin %> stats --control-url unix:///srv/app/tmp/pumactl.sock --control-token "$TOKEN" --json',
+  ],
   flags: {...targetFlags, ...controlFlags},
 
   async run(flags, {json, log, signal}) {

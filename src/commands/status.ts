@@ -11,11 +11,20 @@ export default defineCommand({
 Exit status: 0 when the master is running, 3 when it is not (or cannot be identified).
 
 ${TARGET_HELP}`,
-  examples: ['<%= config.bin %> status', '<%= config.bin %> status --pidfile tmp/pids/puma.pid', '<%= config.bin %> status --dir /srv/app/current --json'],
+  examples: [
+    '<%= config.bin %> status',
+    '<%= config.bin %> status --pidfile tmp/pids/puma.pid',
+    '<%= config.bin %> status --dir /srv/app/current --json',
+  ],
   flags: {...targetFlags, ...controlFlags},
 
   async run(flags, {json, log, signal}) {
-    const status = await serverStatus({...flags, controlUrl: flags['control-url'], controlToken: flags['control-token'], signal})
+    const status = await serverStatus({
+      ...flags,
+      controlUrl: flags['control-url'],
+      controlToken: flags['control-token'],
+      signal,
+    })
     if (!json) log(renderStatus(status, await paintFor(process.stdout)).join('\n'))
     return status
   },

@@ -4,7 +4,7 @@ import {controlFlags, TARGET_HELP, targetFlags, viaFlag} from '../cli/flags.js'
 import {reach, viaFor} from '../target/reach.js'
 
 /** stop and halt differ only in the signal (and their help). */
-export const stopCommand = (kind: 'stop' | 'halt', help: {summary: string; description: string; examples: string[]}) =>
+export const stopCommand = (kind: 'halt' | 'stop', help: {description: string; examples: string[]; summary: string}) =>
   defineCommand({
     ...help,
     flags: {
@@ -18,9 +18,20 @@ export const stopCommand = (kind: 'stop' | 'halt', help: {summary: string; descr
       const reached = await reach(flags)
       const master = reached.target?.master
       const via = viaFor(reached, flags.via)
-      note(`Stopping Puma${master ? ` master ${master.pid}` : ''} (${kind}, by ${via}); waiting up to ${flags.timeout} s for it to exit...`)
-      const result = await stopServer({command: kind, via, master, control: reached.control, timeoutMs: flags.timeout * 1000, signal})
-      log(`Puma${result.pid ? ` master ${result.pid}` : ''} ${kind === 'stop' ? 'stopped' : 'halted'} in ${(result.durationMs / 1000).toFixed(1)} s (sent ${result.sent})`)
+      note(
+        `Stopping Puma${master ? ` master ${master.pid}` : ''} (${kind}, by ${via}); waiting up to ${flags.timeout} s for it to exit...`,
+      )
+      const result = await stopServer({
+        command: kind,
+        via,
+        master,
+        control: reached.control,
+        timeoutMs: flags.timeout * 1000,
+        signal,
+      })
+      log(
+        `Puma${result.pid ? ` master ${result.pid}` : ''} ${kind === 'stop' ? 'stopped' : 'halted'} in ${(result.durationMs / 1000).toFixed(1)} s (sent ${result.sent})`,
+      )
       return result
     },
   })

@@ -4,7 +4,7 @@ import {TARGET_HELP, targetFlags} from '../cli/flags.js'
 import {findTarget} from '../target/find.js'
 
 /** worker-count-up and -down differ only in the direction (and their help). */
-export const workerCountCommand = (direction: 'up' | 'down', help: {summary: string; examples: string[]}) =>
+export const workerCountCommand = (direction: 'down' | 'up', help: {examples: string[]; summary: string}) =>
   defineCommand({
     ...help,
     description: `In single mode Puma does not trap ${direction === 'up' ? 'SIGTTIN' : 'SIGTTOU'} and the signal would suspend it, so ctl refuses (exit 2).
@@ -14,12 +14,17 @@ ${TARGET_HELP}`,
 
     async run(flags, {log}) {
       const result = changeWorkerCount(await findTarget(flags), direction)
-      log(`Sent ${result.signal} to Puma master ${result.pid}: workers ${result.workersBefore} → ${result.workersBefore + (direction === 'up' ? 1 : -1)}`)
+      log(
+        `Sent ${result.signal} to Puma master ${result.pid}: workers ${result.workersBefore} → ${result.workersBefore + (direction === 'up' ? 1 : -1)}`,
+      )
       return result
     },
   })
 
 export default workerCountCommand('up', {
   summary: 'Add one worker (SIGTTIN). Cluster mode only.',
-  examples: ['<%= config.bin %> worker-count-up --pidfile tmp/pids/puma.pid', '<%= config.bin %> worker-count-up --tag myapp --json'],
+  examples: [
+    '<%= config.bin %> worker-count-up --pidfile tmp/pids/puma.pid',
+    '<%= config.bin %> worker-count-up --tag myapp --json',
+  ],
 })

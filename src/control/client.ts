@@ -5,32 +5,35 @@ import {excerpt} from '../text/excerpt.js'
 
 /** Where Puma's control app listens, and the token it wants (`none`/empty: no auth). */
 export interface ControlEndpoint {
-  url: string
-  token?: string
   /** Where the URL came from, for messages: "--control-url", "state file tmp/pids/puma.state". */
   origin: string
+  token?: string
+  url: string
 }
 
-export type ControlAddress = {kind: 'tcp'; host: string; port: number} | {kind: 'unix'; path: string}
+export type ControlAddress = {host: string; kind: 'tcp'; port: number} | {kind: 'unix'; path: string}
 
 export function parseControlUrl(url: string): ControlAddress {
   const tcp = /^tcp:\/\/(\[[^\]]+\]|[^:/]+):(\d+)\/?$/.exec(url)
-  if (tcp) return {kind: 'tcp', host: tcp[1].replace(/^\[|\]$/g, ''), port: Number(tcp[2])}
+  if (tcp) return {kind: 'tcp', host: tcp[1].replaceAll(/^\[|\]$/g, ''), port: Number(tcp[2])}
   const unix = /^unix:\/\/(.+)$/.exec(url)
   // unix://@name is Linux's abstract namespace (Puma 5.3+): a leading NUL byte, no file.
   if (unix) return {kind: 'unix', path: unix[1].startsWith('@') ? `\0${unix[1].slice(1)}` : unix[1]}
-  if (url.startsWith('ssl://')) throw usageError(`control URL ${url}: ssl:// control servers are not supported`, {suggestion: 'bind the control app to tcp://127.0.0.1 or a unix socket'})
+  if (url.startsWith('ssl://'))
+    throw usageError(`control URL ${url}: ssl:// control servers are not supported`, {
+      suggestion: 'bind the control app to tcp://127.0.0.1 or a unix socket',
+    })
   throw usageError(`control URL ${JSON.stringify(url)} is not tcp://HOST:PORT or unix:///PATH`)
 }
 
 export interface ControlAnswer {
-  status: number
   body: string
+  status: number
 }
 
 export interface RequestOptions {
-  timeoutMs?: number
   signal?: AbortSignal
+  timeoutMs?: number
 }
 
 const DEFAULT_TIMEOUT_MS = 10_000
@@ -40,15 +43,25 @@ const DEFAULT_TIMEOUT_MS = 10_000
  * the token as the only query parameter (Puma ≤ 6.5 accepts nothing else), read until Puma closes.
  * Errors carry their exit code; the token never appears in any message.
  */
-export async function controlRequest(endpoint: ControlEndpoint, command: string, options: RequestOptions = {}): Promise<ControlAnswer> {
+export async function controlRequest(
+  endpoint: ControlEndpoint,
+  command: string,
+  options: RequestOptions = {},
+): Promise<ControlAnswer> {
   const address = parseControlUrl(endpoint.url)
   const query = endpoint.token && endpoint.token !== 'none' ? `?token=${encodeURIComponent(endpoint.token)}` : ''
-  const raw = redactToken(await exchange(address, `GET /${command}${query} HTTP/1.0\r\n\r\n`, endpoint, options), endpoint.token)
+  const raw = redactToken(
+    await exchange(address, `GET /${command}${query} HTTP/1.0\r\n\r\n`, endpoint, options),
+    endpoint.token,
+  )
   const answer = parseResponse(raw, endpoint)
   if (answer.status === 403) {
-    throw notPermittedError(`Puma's control server at ${endpoint.url} refused the token (403 ${answer.body.trim() || 'Forbidden'})`, {
-      suggestion: `${endpoint.origin === '--control-url' ? 'the --control-token' : `the token in ${endpoint.origin}`} is wrong; Puma makes a new one at every (re)start unless the config pins it: read it from the current state file (--state)`,
-    })
+    throw notPermittedError(
+      `Puma's control server at ${endpoint.url} refused the token (403 ${answer.body.trim() || 'Forbidden'})`,
+      {
+        suggestion: `${endpoint.origin === '--control-url' ? 'the --control-token' : `the token in ${endpoint.origin}`} is wrong; Puma makes a new one at every (re)start unless the config pins it: read it from the current state file (--state)`,
+      },
+    )
   }
 
   return answer
@@ -61,9 +74,12 @@ export async function controlJson<T>(endpoint: ControlEndpoint, command: string,
   try {
     return JSON.parse(answer.body) as T
   } catch {
-    throw noMasterError(`the control server at ${endpoint.url} answered /${command} with something that is not JSON: ${excerpt(answer.body, 80)}`, {
-      suggestion: 'is this URL Puma\'s control app? check control_url in the state file, or --control-url',
-    })
+    throw noMasterError(
+      `the control server at ${endpoint.url} answered /${command} with something that is not JSON: ${excerpt(answer.body, 80)}`,
+      {
+        suggestion: "is this URL Puma's control app? check control_url in the state file, or --control-url",
+      },
+    )
   }
 }
 
@@ -75,7 +91,8 @@ export function commandRefused(command: string, answer: ControlAnswer): CtlError
   } catch {}
 
   return usageError(`Puma's control server refused /${command}: ${answer.status} ${excerpt(reason, 80)}`, {
-    suggestion: answer.status === 404 ? `this Puma cannot do ${command} here (its version or configuration)` : undefined,
+    suggestion:
+      answer.status === 404 ? `this Puma cannot do ${command} here (its version or configuration)` : undefined,
   })
 }
 
@@ -85,11 +102,20 @@ function redactToken(text: string, token: string | undefined): string {
   return text.replaceAll(token, '***').replaceAll(encodeURIComponent(token), '***')
 }
 
-function exchange(address: ControlAddress, request: string, endpoint: ControlEndpoint, options: RequestOptions): Promise<string> {
+function exchange(
+  address: ControlAddress,
+  request: string,
+  endpoint: ControlEndpoint,
+  options: RequestOptions,
+): Promise<string> {
   const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS
-  if (options.signal?.aborted) return Promise.reject(new CtlError('interrupted', `interrupted before talking to Puma's control server at ${endpoint.url}`))
+  if (options.signal?.aborted)
+    return Promise.reject(
+      new CtlError('interrupted', `interrupted before talking to Puma's control server at ${endpoint.url}`),
+    )
   return new Promise((resolve, reject) => {
-    const socket: Socket = address.kind === 'tcp' ? connect({host: address.host, port: address.port}) : connect({path: address.path})
+    const socket: Socket =
+      address.kind === 'tcp' ? connect({host: address.host, port: address.port}) : connect({path: address.path})
     const chunks: Buffer[] = []
     const fail = (error: Error) => {
       cleanup()
@@ -97,9 +123,17 @@ function exchange(address: ControlAddress, request: string, endpoint: ControlEnd
       reject(error)
     }
 
-    const onAbort = () => fail(new CtlError('interrupted', `interrupted while talking to Puma's control server at ${endpoint.url}`))
+    const onAbort = () =>
+      fail(new CtlError('interrupted', `interrupted while talking to Puma's control server at ${endpoint.url}`))
     const timer = setTimeout(
-      () => fail(new CtlError('timedOut', `Puma's control server at ${endpoint.url} did not answer within ${timeoutMs / 1000} s`, {suggestion: 'the master may be stuck; `ctl status` shows whether it runs'})),
+      () =>
+        fail(
+          new CtlError(
+            'timedOut',
+            `Puma's control server at ${endpoint.url} did not answer within ${timeoutMs / 1000} s`,
+            {suggestion: 'the master may be stuck; `ctl status` shows whether it runs'},
+          ),
+        ),
       timeoutMs,
     )
     const cleanup = () => {
@@ -122,28 +156,43 @@ function exchange(address: ControlAddress, request: string, endpoint: ControlEnd
 
 function connectionError(error: NodeJS.ErrnoException, endpoint: ControlEndpoint): CtlError {
   const fromState = endpoint.origin.startsWith('state file')
-  const stale = fromState ? ': the state file may be stale (Puma never deletes it), so Puma probably is not running' : ''
+  const stale = fromState
+    ? ': the state file may be stale (Puma never deletes it), so Puma probably is not running'
+    : ''
   switch (error.code) {
-    case 'ECONNREFUSED':
-    case 'ENOENT': {
-      return noMasterError(`nothing listens on Puma's control URL ${endpoint.url} (${error.code === 'ENOENT' ? 'no such socket' : 'connection refused'})${stale}`, {
-        suggestion: fromState ? '`ctl status` without --state scans for running masters' : 'check --control-url, or whether Puma runs',
+    case 'EACCES': {
+      return notPermittedError(`not permitted to connect to ${endpoint.url}`, {
+        suggestion: "run ctl as the server's user",
       })
     }
 
-    case 'EACCES': {
-      return notPermittedError(`not permitted to connect to ${endpoint.url}`, {suggestion: "run ctl as the server's user"})
+    case 'ECONNREFUSED':
+
+    case 'ENOENT': {
+      return noMasterError(
+        `nothing listens on Puma's control URL ${endpoint.url} (${error.code === 'ENOENT' ? 'no such socket' : 'connection refused'})${stale}`,
+        {
+          suggestion: fromState
+            ? '`ctl status` without --state scans for running masters'
+            : 'check --control-url, or whether Puma runs',
+        },
+      )
     }
 
     default: {
-      return noMasterError(`cannot reach Puma's control server at ${endpoint.url}: ${error.code ?? error.message}${stale}`)
+      return noMasterError(
+        `cannot reach Puma's control server at ${endpoint.url}: ${error.code ?? error.message}${stale}`,
+      )
     }
   }
 }
 
 function parseResponse(raw: string, endpoint: ControlEndpoint): ControlAnswer {
   const match = /^HTTP\/1\.[01] (\d{3})[^\r\n]*\r?\n/.exec(raw)
-  if (!match) throw noMasterError(`the control URL ${endpoint.url} did not answer like Puma's control server: ${excerpt(raw, 80)}`)
+  if (!match)
+    throw noMasterError(
+      `the control URL ${endpoint.url} did not answer like Puma's control server: ${excerpt(raw, 80)}`,
+    )
   const bodyStart = raw.search(/\r?\n\r?\n/)
   return {status: Number(match[1]), body: bodyStart === -1 ? '' : raw.slice(bodyStart).replace(/^\r?\n\r?\n/, '')}
 }

@@ -8,7 +8,12 @@ import {type PumaStats} from './stats.js'
  * line; an unbooted worker whose PID vanished, an early termination (how crash loops show).
  * `origin` is the answer from before the signal until a restart has been told, then undefined.
  */
-export function statsEvents(before: PumaStats | undefined, now: PumaStats, masterPid?: number, origin: PumaStats | undefined = before): LogEvent[] {
+export function statsEvents(
+  before: PumaStats | undefined,
+  now: PumaStats,
+  masterPid?: number,
+  origin: PumaStats | undefined = before,
+): LogEvent[] {
   const events: LogEvent[] = []
   const note = (text: string) => `(/stats) ${text}`
   // `origin` (the answer from before the signal) is what a hot restart is told from: samples in
@@ -16,16 +21,27 @@ export function statsEvents(before: PumaStats | undefined, now: PumaStats, maste
   const restarted = origin !== undefined && hotRestarted(origin, now)
   if (restarted) {
     events.push({kind: 'hot-restart', prefixPid: masterPid, line: note(`Puma restarted at ${now.startedAt}`)})
-    if (now.mode === 'single') events.push({kind: 'ready', prefixPid: masterPid, line: note('Puma serves again (single mode)')})
+    if (now.mode === 'single')
+      events.push({kind: 'ready', prefixPid: masterPid, line: note('Puma serves again (single mode)')})
   } else if (now.phase !== undefined && before?.phase !== undefined && now.phase > before.phase) {
-    events.push({kind: 'phase-start', phase: now.phase, refork: false, prefixPid: masterPid, line: note(`phase ${now.phase} started`)})
+    events.push({
+      kind: 'phase-start',
+      phase: now.phase,
+      refork: false,
+      prefixPid: masterPid,
+      line: note(`phase ${now.phase} started`),
+    })
   }
 
   const previous = new Map((restarted ? [] : (before?.workerStatus ?? [])).map((w) => [w.pid, w]))
   const present = new Set(now.workerStatus.map((w) => w.pid))
   for (const worker of before?.workerStatus ?? []) {
     if (!worker.booted && !present.has(worker.pid)) {
-      events.push({kind: 'worker-early-termination', prefixPid: worker.pid, line: note(`worker ${worker.index} (pid ${worker.pid}) ended before it booted`)})
+      events.push({
+        kind: 'worker-early-termination',
+        prefixPid: worker.pid,
+        line: note(`worker ${worker.index} (pid ${worker.pid}) ended before it booted`),
+      })
     }
   }
 
@@ -54,7 +70,12 @@ function hotRestarted(before: PumaStats, now: PumaStats): boolean {
   if (before.startedAt !== undefined && now.startedAt !== undefined && now.startedAt !== before.startedAt) return true
   if (before.phase !== undefined && now.phase !== undefined && now.phase < before.phase) return true
   const oldPids = new Set(before.workerStatus.map((w) => w.pid))
-  return oldPids.size > 0 && now.workerStatus.length > 0 && now.phase === before.phase && now.workerStatus.every((w) => !oldPids.has(w.pid))
+  return (
+    oldPids.size > 0 &&
+    now.workerStatus.length > 0 &&
+    now.phase === before.phase &&
+    now.workerStatus.every((w) => !oldPids.has(w.pid))
+  )
 }
 
 /** /stats agrees that the restart is over: every worker booted in `phase`, none old. */

@@ -5,58 +5,60 @@ export const WORKER_TIMEOUT_SECONDS = 60
 
 /** Puma's /stats as JSON (puma-facts §4): cluster keys since 2.3–4.1, single-mode keys otherwise. */
 export interface RawStats {
-  started_at?: string
-  workers?: number
-  phase?: number
-  booted_workers?: number
-  old_workers?: number
-  worker_status?: RawWorkerStatus[]
   backlog?: number
-  running?: number
-  pool_capacity?: number
-  max_threads?: number
-  requests_count?: number
+  booted_workers?: number
   busy_threads?: number
+  max_threads?: number
+  old_workers?: number
+  phase?: number
+  pool_capacity?: number
+  requests_count?: number
+  running?: number
+  started_at?: string
+  worker_status?: RawWorkerStatus[]
+  workers?: number
 }
 
 export interface RawWorkerStatus {
-  started_at?: string
-  pid: number
-  index: number
-  phase: number
   booted: boolean
+  index: number
   last_checkin?: string
-  last_status?: {backlog?: number; running?: number; pool_capacity?: number; max_threads?: number; requests_count?: number} | Record<string, never>
+  last_status?:
+    | Record<string, never>
+    | {backlog?: number; max_threads?: number; pool_capacity?: number; requests_count?: number; running?: number}
+  phase: number
+  pid: number
+  started_at?: string
 }
 
 export interface WorkerStats {
-  index: number
-  pid: number
-  phase: number
+  backlog?: number
   booted: boolean
-  startedAt?: string
-  lastCheckin?: string
   /** Seconds since the last check-in, from ctl's clock. */
   checkinAgeSeconds?: number
-  running?: number
+  index: number
+  lastCheckin?: string
   maxThreads?: number
-  backlog?: number
+  phase: number
+  pid: number
   requests?: number
+  running?: number
+  startedAt?: string
 }
 
 export interface PumaStats {
-  mode: 'single' | 'cluster'
-  startedAt?: string
-  phase?: number
-  workers?: number
+  backlog?: number
   bootedWorkers?: number
+  maxThreads?: number
+  mode: 'cluster' | 'single'
   oldWorkers?: number
-  workerStatus: WorkerStats[]
+  phase?: number
+  requests?: number
   /** Single mode's own thread pool figures. */
   running?: number
-  maxThreads?: number
-  backlog?: number
-  requests?: number
+  startedAt?: string
+  workers?: number
+  workerStatus: WorkerStats[]
 }
 
 export function normalizeStats(raw: RawStats, now = Date.now()): PumaStats {
@@ -70,7 +72,12 @@ export function normalizeStats(raw: RawStats, now = Date.now()): PumaStats {
     bootedWorkers: raw.booted_workers,
     oldWorkers: raw.old_workers,
     workerStatus: (raw.worker_status ?? []).map((w) => {
-      const status = (w.last_status ?? {}) as NonNullable<RawWorkerStatus['last_status']> & {running?: number; max_threads?: number; backlog?: number; requests_count?: number}
+      const status = (w.last_status ?? {}) as NonNullable<RawWorkerStatus['last_status']> & {
+        backlog?: number
+        max_threads?: number
+        requests_count?: number
+        running?: number
+      }
       return {
         index: w.index,
         pid: w.pid,
@@ -112,7 +119,9 @@ export function unsettled(stats: PumaStats, later?: PumaStats): string | undefin
   for (const worker of unbooted) {
     const again = later?.workerStatus.find((w) => w.index === worker.index)
     const looping = again && !again.booted && again.pid !== worker.pid
-    parts.push(`worker ${worker.index} not booted${looping ? ` and crash-looping (pid ${worker.pid}, then ${again.pid})` : ''}`)
+    parts.push(
+      `worker ${worker.index} not booted${looping ? ` and crash-looping (pid ${worker.pid}, then ${again.pid})` : ''}`,
+    )
   }
 
   return `${parts.join('; ')}. The new restart goes ahead`

@@ -7,24 +7,24 @@ import {basename, dirname} from 'node:path'
  * restart causes are read. `dev`/`ino` identify the file, so a rotation in between is noticed.
  */
 export interface LogPosition {
-  /** Byte offset of the end of the file. */
-  readonly offset: number
   /** Device and inode of the file; both 0 when the file did not exist (0 is never a real inode). */
   readonly dev: number
   readonly ino: number
   /** The file ended inside a line: the rest of that line is old news and is skipped. */
   readonly midLine: boolean
+  /** Byte offset of the end of the file. */
+  readonly offset: number
 }
 
 export interface FollowOptions {
   /** From logEnd(), taken before anything that writes the lines we are waiting for. */
   from: LogPosition
-  /** Ends the iteration; everything opened is closed when it does. */
-  signal: AbortSignal
-  /** Re-check the file this often even without change events (NFS and friends miss them). */
-  safetyPollMs?: number
   /** Longer lines are cut to their first this-many bytes; the rest is dropped (bounded memory). */
   maxLineBytes?: number
+  /** Re-check the file this often even without change events (NFS and friends miss them). */
+  safetyPollMs?: number
+  /** Ends the iteration; everything opened is closed when it does. */
+  signal: AbortSignal
 }
 
 export const DEFAULT_SAFETY_POLL_MS = 1000
@@ -70,8 +70,9 @@ class Tail {
     private readonly maxLineBytes: number,
   ) {}
 
-  is(other: {dev: number; ino: number}): boolean {
-    return other.dev === this.dev && other.ino === this.ino
+  async close(): Promise<void> {
+    this.watcher?.close()
+    await this.file.close()
   }
 
   /** Yields the complete lines appended since the last call, reading in bounded chunks. */
@@ -93,9 +94,28 @@ class Tail {
     }
   }
 
-  async close(): Promise<void> {
-    this.watcher?.close()
-    await this.file.close()
+  is(other: {dev: number; ino: number}): boolean {
+    return other.dev === this.dev && other.ino === this.ino
+  }
+
+  private finish(end: Buffer): string {
+    const room = Math.max(0, this.maxLineBytes - this.heldBytes)
+    const tail = end.subarray(0, room)
+    const bytes = this.held.length === 0 ? tail : Buffer.concat([...this.held, tail])
+    this.held = []
+    this.heldBytes = 0
+    // toString never throws: invalid UTF-8 becomes U+FFFD.
+    const line = bytes.toString('utf8')
+    return line.endsWith('\r') ? line.slice(0, -1) : line
+  }
+
+  /** Keeps (a copy of: the chunk buffer is reused) the start of an unfinished line, up to the cap. */
+  private hold(bytes: Buffer): void {
+    const room = this.maxLineBytes - this.heldBytes
+    if (room <= 0 || bytes.length === 0) return
+    const kept = Buffer.from(bytes.subarray(0, room))
+    this.held.push(kept)
+    this.heldBytes += kept.length
   }
 
   private split(chunk: Buffer): string[] {
@@ -110,29 +130,9 @@ class Tail {
     if (!this.skipping) this.hold(chunk.subarray(start))
     return lines
   }
-
-  /** Keeps (a copy of: the chunk buffer is reused) the start of an unfinished line, up to the cap. */
-  private hold(bytes: Buffer): void {
-    const room = this.maxLineBytes - this.heldBytes
-    if (room <= 0 || bytes.length === 0) return
-    const kept = Buffer.from(bytes.subarray(0, room))
-    this.held.push(kept)
-    this.heldBytes += kept.length
-  }
-
-  private finish(end: Buffer): string {
-    const room = Math.max(0, this.maxLineBytes - this.heldBytes)
-    const tail = end.subarray(0, room)
-    const bytes = this.held.length === 0 ? tail : Buffer.concat([...this.held, tail])
-    this.held = []
-    this.heldBytes = 0
-    // toString never throws: invalid UTF-8 becomes U+FFFD.
-    const line = bytes.toString('utf8')
-    return line.endsWith('\r') ? line.slice(0, -1) : line
-  }
 }
 
-function tryWatch(path: string, listener: (event: string, name: string | null) => void): FSWatcher | undefined {
+function tryWatch(path: string, listener: (event: string, name: null | string) => void): FSWatcher | undefined {
   try {
     // A watcher that fails later (its file deleted, say) just goes quiet; the safety poll remains.
     return watch(path, listener).on('error', () => {})
@@ -203,7 +203,7 @@ export async function* followLog(path: string, options: FollowOptions): AsyncGen
   signal.addEventListener('abort', wake)
   try {
     while (!signal.aborted) {
-      if (!pending) await new Promise<void>(resolve => (wakeUp = resolve))
+      if (!pending) await new Promise<void>((resolve) => (wakeUp = resolve))
       wakeUp = undefined
       pending = false
 
@@ -212,7 +212,7 @@ export async function* followLog(path: string, options: FollowOptions): AsyncGen
 
       if (previous) yield* previous.drain(buffer, signal)
 
-      const now = await stat(path).catch(error => {
+      const now = await stat(path).catch((error) => {
         if (isMissing(error)) return undefined // renamed or deleted: keep reading the file we have
         throw error
       })

@@ -1,9 +1,9 @@
+// Types only: erased at compile time, so execa (~60 ms to load) is still loaded only when a journal is followed.
+import type {ResultPromise} from 'execa'
+
 import {readdirSync, readlinkSync} from 'node:fs'
 import {readFile, readlink} from 'node:fs/promises'
 import {setTimeout as delay} from 'node:timers/promises'
-
-// Types only: erased at compile time, so execa (~60 ms to load) is still loaded only when a journal is followed.
-import type {ResultPromise} from 'execa'
 
 import {CtlError, usageError} from '../errors.js'
 import {DEFAULT_MAX_LINE_BYTES} from './follow.js'
@@ -17,29 +17,29 @@ export interface JournalUnit {
 }
 
 export interface JournalOptions {
-  /** Stops following: journalctl is killed and `lines` ends. */
-  signal: AbortSignal
   /** The journalctl to run (default: `journalctl` from the PATH). */
   journalctl?: string
-  /** Entries from this moment on are read (default: when startJournal is called). */
-  since?: Date
   /** How long `ready` waits for journalctl to start following before it trusts `since` alone. */
   readyTimeoutMs?: number
+  /** Stops following: journalctl is killed and `lines` ends. */
+  signal: AbortSignal
+  /** Entries from this moment on are read (default: when startJournal is called). */
+  since?: Date
 }
 
 export interface JournalFollower {
+  /** The unit's lines from `since` on, without their newline. Iterate once. */
+  lines: AsyncGenerator<string, void, undefined>
   /**
    * Resolves once journalctl has opened the journal and follows it; rejects with the CtlError that
    * `lines` would throw when journalctl cannot (not installed, no permission, exited), or with an
    * `interrupted` CtlError when stopped first. Await it before signalling Puma.
    */
   ready: Promise<void>
-  /** The unit's lines from `since` on, without their newline. Iterate once. */
-  lines: AsyncGenerator<string, void, undefined>
-  /** Kills journalctl and waits until it has been reaped. Idempotent; `lines` then ends. */
-  stop(): Promise<void>
   /** What journalctl has said on stderr so far (bounded), e.g. its "not seeing messages from other users" hint. */
   stderr(): string
+  /** Kills journalctl and waits until it has been reaped. Idempotent; `lines` then ends. */
+  stop(): Promise<void>
 }
 
 export const DEFAULT_JOURNAL_READY_TIMEOUT_MS = 1000
@@ -58,26 +58,31 @@ const FORCE_KILL_AFTER_MS = 2000
  * clock), however late journalctl starts. Only a wall clock stepped backwards in between defeats it.
  * A user unit is matched by field rather than by `--user-unit`, which would match the caller's UID only.
  */
-export function journalctlArguments(unit: string | JournalUnit, since: Date): string[] {
-  const match = typeof unit === 'string' ? ['-u', unit] : unit.uid === undefined ? ['-u', unit.name] : [`_SYSTEMD_USER_UNIT=${unit.name}`, `_UID=${unit.uid}`]
+export function journalctlArguments(unit: JournalUnit | string, since: Date): string[] {
+  const match =
+    typeof unit === 'string'
+      ? ['-u', unit]
+      : unit.uid === undefined
+        ? ['-u', unit.name]
+        : [`_SYSTEMD_USER_UNIT=${unit.name}`, `_UID=${unit.uid}`]
   return ['-f', '-o', 'cat', '--no-pager', '--since', `@${(since.getTime() / 1000).toFixed(3)}`, ...match]
 }
 
 /** For messages: `puma.service`, or `user unit puma.service (UID 1000)`. */
-export function describeJournalUnit(unit: string | JournalUnit): string {
+export function describeJournalUnit(unit: JournalUnit | string): string {
   if (typeof unit === 'string') return unit
   return unit.uid === undefined ? unit.name : `user unit ${unit.name} (UID ${unit.uid})`
 }
 
 interface Exit {
-  code: number | null
-  signal: NodeJS.Signals | null
+  code: null | number
   /** Set when journalctl could not be started at all. */
   error?: NodeJS.ErrnoException
+  signal: NodeJS.Signals | null
 }
 
 interface Running {
-  child: ResultPromise<{stdin: 'ignore'; buffer: false; reject: false}>
+  child: ResultPromise<{buffer: false; reject: false; stdin: 'ignore'}>
   /** journalctl's exit (it has been reaped by then), and the end of its stderr. */
   exited: Promise<Exit>
 }
@@ -94,8 +99,13 @@ interface Running {
  * within `readyTimeoutMs` (a slow journal, a different journalctl), `ready` resolves anyway: thanks to
  * `--since`, no line is lost by signalling early; only a failure would then show after the signal.
  */
-export function startJournal(unit: string | JournalUnit, options: JournalOptions): JournalFollower {
-  const {signal, journalctl = 'journalctl', since = new Date(), readyTimeoutMs = DEFAULT_JOURNAL_READY_TIMEOUT_MS} = options
+export function startJournal(unit: JournalUnit | string, options: JournalOptions): JournalFollower {
+  const {
+    signal,
+    journalctl = 'journalctl',
+    since = new Date(),
+    readyTimeoutMs = DEFAULT_JOURNAL_READY_TIMEOUT_MS,
+  } = options
   const label = describeJournalUnit(unit)
   let said = ''
   let stopRequested = false // no spawning, no more lines
@@ -162,7 +172,8 @@ export function startJournal(unit: string | JournalUnit, options: JournalOptions
   const ready = (async () => {
     const running = await started
     const state = running ? await untilFollowing(running, readyTimeoutMs, () => stopRequested) : 'stopped'
-    if (state === 'stopped') throw new CtlError('interrupted', `interrupted while starting to follow the journal of ${label}`)
+    if (state === 'stopped')
+      throw new CtlError('interrupted', `interrupted while starting to follow the journal of ${label}`)
     if (state === 'exited') {
       const exit = await running!.exited
       await release()
@@ -214,11 +225,18 @@ export function startJournal(unit: string | JournalUnit, options: JournalOptions
 }
 
 /** The lines of `unit` from now on, until `signal` aborts or the consumer stops; see startJournal. */
-export function followJournal(unit: string | JournalUnit, options: JournalOptions): AsyncGenerator<string, void, undefined> {
+export function followJournal(
+  unit: JournalUnit | string,
+  options: JournalOptions,
+): AsyncGenerator<string, void, undefined> {
   return startJournal(unit, options).lines
 }
 
-async function untilFollowing(running: Running, timeoutMs: number, stopped: () => boolean): Promise<'exited' | 'following' | 'stopped'> {
+async function untilFollowing(
+  running: Running,
+  timeoutMs: number,
+  stopped: () => boolean,
+): Promise<'exited' | 'following' | 'stopped'> {
   let exited = false
   void running.exited.then(() => (exited = true))
   const {pid} = running.child
@@ -256,29 +274,46 @@ function hasInotify(pid: number): boolean | undefined {
   })
 }
 
-const INTERRUPTING_SIGNALS = new Set(['SIGINT', 'SIGHUP', 'SIGTERM'])
+const INTERRUPTING_SIGNALS = new Set(['SIGHUP', 'SIGINT', 'SIGTERM'])
 
 function exitError(label: string, journalctl: string, exit: Exit, stderr: string, unitName: string): CtlError {
   const instead = '--log PATH (the file Puma logs to)'
   if (exit.error) {
-    const message = exit.error.code === 'ENOENT' ? `${journalctl} was not found` : `${journalctl} could not be started: ${exit.error.message}`
-    return usageError(`cannot follow the journal of ${label}: ${message}`, {suggestion: `install systemd's journalctl, or pass ${instead}`})
+    const message =
+      exit.error.code === 'ENOENT'
+        ? `${journalctl} was not found`
+        : `${journalctl} could not be started: ${exit.error.message}`
+    return usageError(`cannot follow the journal of ${label}: ${message}`, {
+      suggestion: `install systemd's journalctl, or pass ${instead}`,
+    })
   }
 
-  const lines = stderr.split('\n').map((line) => line.trim()).filter(Boolean)
+  const lines = stderr
+    .split('\n')
+    .map((line) => line.trim())
+    .filter(Boolean)
   // Its error, not the hint that precedes it ("Hint: You are currently not seeing messages…").
   const reason = [...lines].reverse().find((line) => !line.startsWith('Hint:')) ?? lines.at(-1)
   const how = exit.signal ? `was stopped by ${exit.signal}` : `exited with code ${exit.code}`
   const message = `journalctl ${how} instead of following the journal of ${label}${reason ? `: ${reason}` : ''}`
-  const options = {details: lines.filter((line) => line !== reason), data: {unit: label, exitCode: exit.code, signal: exit.signal, stderr: lines}}
+  const options = {
+    details: lines.filter((line) => line !== reason),
+    data: {unit: label, exitCode: exit.code, signal: exit.signal, stderr: lines},
+  }
   if (exit.signal && INTERRUPTING_SIGNALS.has(exit.signal)) return new CtlError('interrupted', message, options)
   if (/permission|not permitted|access denied/i.test(stderr)) {
-    return new CtlError('notPermitted', message, {...options, suggestion: `run as root or as a member of the systemd-journal group (adm on some systems), or pass ${instead}`})
+    return new CtlError('notPermitted', message, {
+      ...options,
+      suggestion: `run as root or as a member of the systemd-journal group (adm on some systems), or pass ${instead}`,
+    })
   }
 
   // Killed by someone else (the OOM killer, an admin): the journal cannot be followed, as when it exits.
   if (exit.signal) return usageError(message, {...options, suggestion: `pass ${instead}`})
-  return usageError(message, {...options, suggestion: `check the unit (systemctl status ${unitName}), or pass ${instead}`})
+  return usageError(message, {
+    ...options,
+    suggestion: `check the unit (systemctl status ${unitName}), or pass ${instead}`,
+  })
 }
 
 /**

@@ -11,7 +11,11 @@ export interface LogSource {
  * (stdout_redirect, or `puma >> log`). Puma ≤ 4.1 writes a failing worker's exception to stderr,
  * so a separate stderr file is followed too. Empty when the log goes to a pipe, a tty or the journal.
  */
-export function locateLogs(master: ProcessDetails | undefined, logFlag: string | undefined, cwd = process.cwd()): LogSource[] {
+export function locateLogs(
+  master: ProcessDetails | undefined,
+  logFlag: string | undefined,
+  cwd = process.cwd(),
+): LogSource[] {
   if (logFlag) return [{path: resolve(cwd, logFlag)}]
   const sources: LogSource[] = [] // none when only a control URL is known
   for (const path of [master?.stdout, master?.stderr]) {

@@ -1,11 +1,12 @@
-import {LINE_PATTERNS, type LinePattern} from './dialects.js'
 import type {LogEvent, PumaEvent} from './events.js'
+
+import {LINE_PATTERNS, type LinePattern} from './dialects.js'
 
 // Cluster mode's `[pid] ` prefix (puma-facts §1.1). PIDs are small; the bound keeps Number() exact.
 const PREFIX = /^\[(\d{1,10})\] /
 
 /** Splits Puma's cluster-mode `[pid] ` prefix off a line. Single mode and custom formatters have none. */
-export function splitPrefix(line: string): {prefixPid?: number; message: string} {
+export function splitPrefix(line: string): {message: string; prefixPid?: number} {
   const match = PREFIX.exec(line)
   return match ? {prefixPid: Number(match[1]), message: line.slice(match[0].length)} : {message: line}
 }
@@ -43,6 +44,18 @@ type Groups = Record<string, string | undefined>
 function toEvent(pattern: LinePattern, g: Groups): PumaEvent {
   const {kind, fixed} = pattern
   switch (kind) {
+    case 'app-load-error':
+
+    case 'fatal':
+
+    case 'ruby-exception': {
+      return {kind, message: g.message ?? ''}
+    }
+
+    case 'banner-restarts': {
+      return {kind, phased: fixed?.phased ?? g.phased === '✔'}
+    }
+
     case 'banner-start': {
       return {kind, mode: fixed?.mode ?? (g.mode === 'single' ? 'single' : 'cluster')}
     }
@@ -55,10 +68,6 @@ function toEvent(pattern: LinePattern, g: Groups): PumaEvent {
       return {kind, workers: Number(g.workers)}
     }
 
-    case 'banner-restarts': {
-      return {kind, phased: fixed?.phased ?? g.phased === '✔'}
-    }
-
     case 'listening': {
       return {kind, address: g.address ?? ''}
     }
@@ -67,27 +76,27 @@ function toEvent(pattern: LinePattern, g: Groups): PumaEvent {
       return {kind, phase: Number(g.phase), refork: fixed?.refork ?? false}
     }
 
+    case 'worker-booted': {
+      return {
+        kind,
+        ...optional('index', g.index),
+        workerPid: Number(g.pid),
+        phase: Number(g.phase),
+        ...optional('bootSeconds', g.secs),
+      }
+    }
+
     case 'worker-stopping': {
       return {kind, workerPid: Number(g.pid)}
-    }
-
-    case 'worker-booted': {
-      return {kind, ...optional('index', g.index), workerPid: Number(g.pid), phase: Number(g.phase), ...optional('bootSeconds', g.secs)}
-    }
-
-    case 'worker-timed-out': {
-      const during = g.during === 'boot' ? 'boot' : g.during === 'check in' ? 'check-in' : 'unknown'
-      return {kind, workerPid: Number(g.pid), ...optional('index', g.index), during, ...optional('seconds', g.timeout)}
     }
 
     case 'worker-terminating': {
       return {kind, index: Number(g.index), workerPid: Number(g.pid)}
     }
 
-    case 'app-load-error':
-    case 'fatal':
-    case 'ruby-exception': {
-      return {kind, message: g.message ?? ''}
+    case 'worker-timed-out': {
+      const during = g.during === 'boot' ? 'boot' : g.during === 'check in' ? 'check-in' : 'unknown'
+      return {kind, workerPid: Number(g.pid), ...optional('index', g.index), during, ...optional('seconds', g.timeout)}
     }
 
     default: {

@@ -5,10 +5,17 @@ export function colourWanted(stream: NodeJS.WriteStream, env = process.env): boo
   return Boolean(stream.isTTY) && !env.NO_COLOR && env.TERM !== 'dumb'
 }
 
-export type Paint = Pick<ChalkInstance, 'red' | 'green' | 'yellow' | 'bold' | 'dim' | 'cyan'>
+export type Paint = Pick<ChalkInstance, 'bold' | 'cyan' | 'dim' | 'green' | 'red' | 'yellow'>
 
 const plain = (text: string) => text
-const noPaint: Paint = {red: plain, green: plain, yellow: plain, bold: plain, dim: plain, cyan: plain} as unknown as Paint
+const noPaint: Paint = {
+  red: plain,
+  green: plain,
+  yellow: plain,
+  bold: plain,
+  dim: plain,
+  cyan: plain,
+} as unknown as Paint
 
 /** chalk is imported only when colour is wanted: pipes and CI pay nothing for it. */
 export async function paintFor(stream: NodeJS.WriteStream): Promise<Paint> {

@@ -24,7 +24,10 @@ export function firstLine(message: string): string {
   const lines = message
     .split('\n')
     .map((line) => line.trim())
-    .filter((line) => line !== '' && !/^The following errors? occurred:$/.test(line) && !line.startsWith('See more help with'))
+    .filter(
+      (line) =>
+        line !== '' && !/^The following errors? occurred:$/.test(line) && !line.startsWith('See more help with'),
+    )
   if (lines.length === 0) return 'unknown error'
   return /^Parsing --\S+$/.test(lines[0]) && lines[1] ? `${lines[0]}: ${lines[1]}` : lines[0]
 }
@@ -32,5 +35,10 @@ export function firstLine(message: string): string {
 function errorJson(error: Error, exitCode: ExitCode): Record<string, unknown> {
   const base = {message: firstLine(error.message), exitCode}
   if (!(error instanceof CtlError)) return base
-  return {...base, suggestion: error.suggestion, details: error.details.length > 0 ? error.details : undefined, ...error.data}
+  return {
+    ...base,
+    suggestion: error.suggestion,
+    details: error.details.length > 0 ? error.details : undefined,
+    ...error.data,
+  }
 }

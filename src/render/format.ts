@@ -3,7 +3,12 @@ import {WORKER_TIMEOUT_SECONDS} from '../control/stats.js'
 export function formatDuration(seconds: number | undefined): string {
   if (seconds === undefined) return '?'
   if (seconds < 60) return `${seconds < 10 ? seconds.toFixed(1) : Math.round(seconds)} s`
-  const units: Array<[string, number]> = [['d', 86_400], ['h', 3600], ['m', 60], ['s', 1]]
+  const units: Array<[string, number]> = [
+    ['d', 86_400],
+    ['h', 3600],
+    ['m', 60],
+    ['s', 1],
+  ]
   let rest = Math.floor(seconds)
   const parts: string[] = []
   for (const [unit, size] of units) {

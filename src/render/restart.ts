@@ -8,14 +8,17 @@ type RestartUpdate = Extract<RestartEvent, {type: 'update'}>
 /** What a restart shows while it waits: chosen once, from --json, --quiet and whether stderr is a terminal. */
 export interface RestartView {
   started(start: RestartStart): void
-  update(update: RestartUpdate): void
   /** Leaves the terminal clean (spinner gone); safe to call twice. */
   stop(): void
+  update(update: RestartUpdate): void
 }
 
-export type ViewMode = 'spinner' | 'plain' | 'silent'
+export type ViewMode = 'plain' | 'silent' | 'spinner'
 
-export function viewMode(options: {json: boolean; quiet: boolean}, stream: NodeJS.WriteStream = process.stderr): ViewMode {
+export function viewMode(
+  options: {json: boolean; quiet: boolean},
+  stream: NodeJS.WriteStream = process.stderr,
+): ViewMode {
   if (options.json || options.quiet) return 'silent'
   // A pseudo-terminal of size 0 (script(1) without a terminal, some CI runners) has no room for a
   // spinner: ora would clear lines without end. Plain lines work anywhere.
@@ -44,7 +47,9 @@ export async function restartView(mode: ViewMode, stream: NodeJS.WriteStream = p
     const write = (text: string) => stream.write(`${text}\n`)
     return {
       started: (start) => startLines(start).forEach(write),
-      update: ({notices}) => notices.forEach((notice) => write(line(notice.kind, notice.message))),
+      update({notices}) {
+        for (const notice of notices) write(line(notice.kind, notice.message))
+      },
       stop() {},
     }
   }
@@ -59,7 +64,13 @@ async function spinnerView(
   startLines: (start: RestartStart) => string[],
 ): Promise<RestartView> {
   const {default: ora} = await import('ora')
-  const spinner = ora({stream, color: colourWanted(stream) ? 'cyan' : false, isEnabled: true, discardStdin: false, isSilent: false})
+  const spinner = ora({
+    stream,
+    color: colourWanted(stream) ? 'cyan' : false,
+    isEnabled: true,
+    discardStdin: false,
+    isSilent: false,
+  })
   let latest: RestartProgress | undefined
   let startedAt = Date.now()
   const refresh = () => {
@@ -77,7 +88,7 @@ async function spinnerView(
 
   return {
     started(start) {
-      startLines(start).forEach((text) => stream.write(`${text}\n`))
+      for (const text of startLines(start)) stream.write(`${text}\n`)
       startedAt = Date.now()
       spinner.start()
       refresh()

@@ -1,12 +1,15 @@
 import {type PumaStats} from '../control/stats.js'
+import {formatTable} from '../text/table.js'
 import {type Paint} from './colour.js'
 import {formatCheckin} from './format.js'
-import {formatTable} from '../text/table.js'
 
 export function renderStats(stats: PumaStats, paint: Paint): string[] {
   const show = (value: number | undefined) => (value === undefined ? '-' : String(value))
   if (stats.mode === 'single') {
-    return [`single mode, started ${stats.startedAt ?? '?'}`, `threads ${show(stats.running)}/${show(stats.maxThreads)}, backlog ${show(stats.backlog)}, requests ${show(stats.requests)}`]
+    return [
+      `single mode, started ${stats.startedAt ?? '?'}`,
+      `threads ${show(stats.running)}/${show(stats.maxThreads)}, backlog ${show(stats.backlog)}, requests ${show(stats.requests)}`,
+    ]
   }
 
   const header = `cluster: phase ${show(stats.phase)}, ${show(stats.bootedWorkers)}/${show(stats.workers)} workers booted, ${show(stats.oldWorkers)} old, started ${stats.startedAt ?? '?'}`
@@ -20,7 +23,9 @@ export function renderStats(stats: PumaStats, paint: Paint): string[] {
     show(w.backlog),
     show(w.requests),
   ])
-  return [header, '', ...formatTable(['INDEX', 'PID', 'PHASE', 'BOOTED', 'CHECK-IN', 'THREADS', 'BACKLOG', 'REQUESTS'], rows)]
+  return [
+    header,
+    '',
+    ...formatTable(['INDEX', 'PID', 'PHASE', 'BOOTED', 'CHECK-IN', 'THREADS', 'BACKLOG', 'REQUESTS'], rows),
+  ]
 }
-
-

@@ -1,8 +1,7 @@
 import {type ServerStatus} from '../status.js'
+import {formatTable} from '../text/table.js'
 import {type Paint} from './colour.js'
 import {formatBytes, formatCheckin, formatDuration} from './format.js'
-import {formatTable} from '../text/table.js'
-
 
 export function renderStatus(status: ServerStatus, paint: Paint): string[] {
   const version = status.version ? `Puma ${status.version}` : 'Puma (before 2.8)'
@@ -20,8 +19,19 @@ export function renderStatus(status: ServerStatus, paint: Paint): string[] {
     lines.push(`  workers   ${status.workers.length}`, '')
     const withStats = status.workers.some((w) => w.phase !== undefined)
     const rows = status.workers.map((w) => {
-      const row = [w.index === undefined ? '?' : String(w.index), String(w.pid), formatDuration(w.uptimeSeconds), formatBytes(w.rssBytes), formatDuration(w.cpuSeconds)]
-      if (withStats) row.push(w.phase === undefined ? '-' : String(w.phase), w.booted ? 'yes' : paint.red('no'), formatCheckin(w.checkinAgeSeconds))
+      const row = [
+        w.index === undefined ? '?' : String(w.index),
+        String(w.pid),
+        formatDuration(w.uptimeSeconds),
+        formatBytes(w.rssBytes),
+        formatDuration(w.cpuSeconds),
+      ]
+      if (withStats)
+        row.push(
+          w.phase === undefined ? '-' : String(w.phase),
+          w.booted ? 'yes' : paint.red('no'),
+          formatCheckin(w.checkinAgeSeconds),
+        )
       return row
     })
     const header = ['INDEX', 'PID', 'UPTIME', 'RSS', 'CPU', ...(withStats ? ['PHASE', 'BOOTED', 'CHECK-IN'] : [])]

@@ -5,26 +5,25 @@ import {type Notice, progress, type RestartKind, type RestartProgress} from './m
 import {type RestartReport, type RestartStart, runRestart} from './run.js'
 
 export interface RestartOptions extends TargetSelector {
-  /** Default 300 000 (5 minutes). */
-  timeoutMs?: number
-  /** Puma's log file, when it is not where the master's stdout goes. */
-  log?: string
+  expectDir?: string
+  healthTimeoutMs?: number
+  healthUrl?: string
   /** A systemd unit whose journal to follow (found on its own when the master logs to the journal). */
   journal?: string
-  /** false: send and return, as pumactl does. Default true. */
-  wait?: boolean
-  /** Default: 'signal' when the master is known, else 'control'. */
-  via?: Via
-  expectDir?: string
-  healthUrl?: string
-  healthTimeoutMs?: number
+  /** Puma's log file, when it is not where the master's stdout goes. */
+  log?: string
   /** Abort to stop waiting (nothing more is sent to Puma); the result then rejects with exit code 130. */
   signal?: AbortSignal
+  /** Default 300 000 (5 minutes). */
+  timeoutMs?: number
+  /** Default: 'signal' when the master is known, else 'control'. */
+  via?: Via
+  /** false: send and return, as pumactl does. Default true. */
+  wait?: boolean
 }
 
 export type RestartEvent =
-  | {type: 'sent'; start: RestartStart}
-  | {type: 'update'; notices: readonly Notice[]; progress: RestartProgress}
+  {notices: readonly Notice[]; progress: RestartProgress; type: 'update'} | {start: RestartStart; type: 'sent'}
 
 /** A running restart: its events as an async iterator, and its result. */
 export interface RestartRun extends AsyncIterable<RestartEvent> {

@@ -3,9 +3,9 @@ import {request as httpRequest} from 'node:http'
 import {request as httpsRequest} from 'node:https'
 
 import {CtlError, usageError} from '../errors.js'
-import {pause} from '../wait/pause.js'
 import {type ProcessDetails, readProcessDetails} from '../target/process-table.js'
 import {excerpt} from '../text/excerpt.js'
+import {pause} from '../wait/pause.js'
 
 /**
  * After a restart has finished, the new workers must run the release the deploy meant: their
@@ -24,7 +24,12 @@ export function checkReleaseDir(pids: number[], expectDir: string): void {
     const folders = [...elsewhere.keys()].join(', ')
     throw new CtlError('checkFailed', `workers still run ${folders} but ${expectDir} points to ${wanted}`, {
       details: [...elsewhere].map(([folder, workerPids]) => `  ${folder}: pid ${workerPids.join(', ')}`),
-      suggestion: "Puma's restart folder is the old release: set `directory '" + expectDir + "'` in Puma's config (or start Puma from " + expectDir + '), then restart once more',
+      suggestion:
+        "Puma's restart folder is the old release: set `directory '" +
+        expectDir +
+        "'` in Puma's config (or start Puma from " +
+        expectDir +
+        '), then restart once more',
       data: {expected: wanted, found: Object.fromEntries(elsewhere)},
     })
   }
@@ -60,7 +65,9 @@ export function releaseFolderWarning(master: ProcessDetails, expectDir?: string)
 function environmentOf(pid: number): Record<string, string> {
   try {
     const entries = readFileSync(`/proc/${pid}/environ`, 'utf8').split('\0').filter(Boolean)
-    return Object.fromEntries(entries.map((entry) => [entry.slice(0, entry.indexOf('=')), entry.slice(entry.indexOf('=') + 1)]))
+    return Object.fromEntries(
+      entries.map((entry) => [entry.slice(0, entry.indexOf('=')), entry.slice(entry.indexOf('=') + 1)]),
+    )
   } catch {
     return {} // another user's process
   }
@@ -81,18 +88,18 @@ function resolveDirOrUndefined(path: string): string | undefined {
 }
 
 export interface HealthOptions {
-  timeoutMs: number
   signal?: AbortSignal
+  timeoutMs: number
 }
 
 /** Pause between health check attempts. */
 const HEALTH_RETRY_MS = 250
 
 export interface HealthResult {
-  url: string
-  status: number
   attempts: number
   durationMs: number
+  status: number
+  url: string
 }
 
 export function validateHealthUrl(url: string): void {
@@ -103,7 +110,8 @@ export function validateHealthUrl(url: string): void {
     throw usageError(`--health-url ${JSON.stringify(url)} is not a URL`)
   }
 
-  if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') throw usageError(`--health-url ${url}: only http:// and https:// are probed`)
+  if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:')
+    throw usageError(`--health-url ${url}: only http:// and https:// are probed`)
 }
 
 /** The restarted app must answer 2xx at `url` within the bound; retried until then (workers may still warm up). */
@@ -116,7 +124,8 @@ export async function probeHealth(url: string, options: HealthOptions): Promise<
     attempts++
     try {
       const answer = await get(url, Math.max(1, deadline - Date.now()), options.signal)
-      if (answer.status >= 200 && answer.status < 300) return {url, status: answer.status, attempts, durationMs: Date.now() - started}
+      if (answer.status >= 200 && answer.status < 300)
+        return {url, status: answer.status, attempts, durationMs: Date.now() - started}
       last = `HTTP ${answer.status}: ${excerpt(answer.body, 200)}`
     } catch (error) {
       last = (error as Error).message
@@ -126,22 +135,31 @@ export async function probeHealth(url: string, options: HealthOptions): Promise<
     await pause(HEALTH_RETRY_MS, options.signal)
   }
 
-  if (options.signal?.aborted) throw new CtlError('interrupted', `interrupted during the health check of ${url} (the restart itself had finished)`)
-  throw new CtlError('checkFailed', `health check ${url} failed after the restart: ${last} (${attempts} attempts in ${((Date.now() - started) / 1000).toFixed(1)} s)`, {
-    data: {url, attempts, last},
-  })
+  if (options.signal?.aborted)
+    throw new CtlError('interrupted', `interrupted during the health check of ${url} (the restart itself had finished)`)
+  throw new CtlError(
+    'checkFailed',
+    `health check ${url} failed after the restart: ${last} (${attempts} attempts in ${((Date.now() - started) / 1000).toFixed(1)} s)`,
+    {
+      data: {url, attempts, last},
+    },
+  )
 }
 
-function get(url: string, timeoutMs: number, signal?: AbortSignal): Promise<{status: number; body: string}> {
+function get(url: string, timeoutMs: number, signal?: AbortSignal): Promise<{body: string; status: number}> {
   return new Promise((resolve, reject) => {
-    const request = (url.startsWith('https:') ? httpsRequest : httpRequest)(url, {timeout: timeoutMs, signal}, (response) => {
-      let body = ''
-      response.setEncoding('utf8')
-      response.on('data', (chunk: string) => {
-        if (body.length < 4096) body += chunk
-      })
-      response.on('end', () => resolve({status: response.statusCode ?? 0, body}))
-    })
+    const request = (url.startsWith('https:') ? httpsRequest : httpRequest)(
+      url,
+      {timeout: timeoutMs, signal},
+      (response) => {
+        let body = ''
+        response.setEncoding('utf8')
+        response.on('data', (chunk: string) => {
+          if (body.length < 4096) body += chunk
+        })
+        response.on('end', () => resolve({status: response.statusCode ?? 0, body}))
+      },
+    )
     request.on('timeout', () => request.destroy(new Error(`no answer within ${Math.round(timeoutMs)} ms`)))
     request.on('error', reject)
     request.end()

@@ -1,5 +1,6 @@
-import {EXIT, type ExitCode} from '../errors.js'
 import type {LogEvent} from '../log/events.js'
+
+import {EXIT, type ExitCode} from '../errors.js'
 import {splitPrefix} from '../log/parse.js'
 
 /**
@@ -43,12 +44,12 @@ export const SUSPECT_BOOT_FAILURES = 1
 /** Puma 6+ logs a whole backtrace (hundreds of lines in a Rails app): keep the report readable. */
 export const MAX_ERROR_LINES = 40
 
-export type RestartKind = 'phased' | 'hot'
+export type RestartKind = 'hot' | 'phased'
 /** What Puma really does: a USR1 can turn into a refork (fork_worker) or a hot restart (preload). */
-export type RestartShape = 'phased' | 'refork' | 'hot'
-export type RestartStatus = 'waiting' | 'restarting' | 'failing' | 'finished'
-export type RestartResult = 'done' | 'worker-failed' | 'timed-out' | 'master-died'
-export type FailureCause = 'boot-error' | 'hung-boot' | 'early-terminations' | 'repeated-starts'
+export type RestartShape = 'hot' | 'phased' | 'refork'
+export type RestartStatus = 'failing' | 'finished' | 'restarting' | 'waiting'
+export type RestartResult = 'done' | 'master-died' | 'timed-out' | 'worker-failed'
+export type FailureCause = 'boot-error' | 'early-terminations' | 'hung-boot' | 'repeated-starts'
 
 export interface OldWorker {
   index?: number // undefined for Puma < 2.8, whose worker titles carry no index
@@ -60,25 +61,23 @@ export interface RestartPlan {
   kind: RestartKind
   masterPid: number
   mode: 'cluster' | 'single'
-  workers: number
   oldWorkers: OldWorker[]
+  previousPhase?: number
   startedAt: number
   timeoutMs: number
-  previousPhase?: number
+  workers: number
 }
 
 // /stats arrives as 'log' inputs too: src/control/stats-events.ts tells its changes as log events.
 export type RestartInput =
-  | {type: 'log'; event: LogEvent; at: number}
-  | {type: 'master-exited'; at: number}
-  | {type: 'tick'; at: number}
+  {at: number; event: LogEvent; type: 'log'} | {at: number; type: 'master-exited'} | {at: number; type: 'tick'}
 
 export interface WorkerRecord {
-  index?: number // undefined for Puma < 2.8 boot lines
-  oldPid?: number
-  newPid: number
   /** From the boot line (Puma 5.3+), else how long ctl saw this step take, rounded to 0.01 s. */
   bootSeconds?: number
+  index?: number // undefined for Puma < 2.8 boot lines
+  newPid: number
+  oldPid?: number
 }
 
 export interface PendingWorker {
@@ -91,47 +90,47 @@ export interface PendingWorker {
 /** Who still answers requests while Puma retries a failing worker. */
 export interface Serving {
   newWorkers: number
-  oldWorkers: number
   oldPhase?: number
+  oldWorkers: number
   retryingIndex?: number
   sentence: string
 }
 
 export interface RestartOutcome {
-  /** How the wait ended: the word deploy tools read from --json. */
-  outcome: RestartResult
-  exitCode: ExitCode
-  restart: RestartShape
-  phase?: number
-  /** False when Puma never logged the start of the restart. */
-  started: boolean
   durationMs: number
-  workers: WorkerRecord[]
-  pending: PendingWorker[]
-  failure?: {cause: FailureCause; index?: number; pid?: number}
-  serving?: Serving
   errorLines: string[]
   errorLinesOmitted: number
+  exitCode: ExitCode
+  failure?: {cause: FailureCause; index?: number; pid?: number}
+  /** How the wait ended: the word deploy tools read from --json. */
+  outcome: RestartResult
+  pending: PendingWorker[]
+  phase?: number
+  restart: RestartShape
+  serving?: Serving
+  /** False when Puma never logged the start of the restart. */
+  started: boolean
   summary: string
   warnings: string[]
+  workers: WorkerRecord[]
 }
 
 /** Something worth a line of its own in plain output, produced by one reduce step. */
 export interface Notice {
-  kind: 'restart-started' | 'worker-booted' | 'warning' | 'error'
+  kind: 'error' | 'restart-started' | 'warning' | 'worker-booted'
   message: string
   worker?: WorkerRecord
 }
 
 export interface RestartProgress {
-  status: RestartStatus
-  restart: RestartShape
-  phase?: number
   booted: number
-  expected: number
   elapsedMs: number
+  expected: number
   /** For a spinner: "phase 4: 2/3 workers booted". */
   label: string
+  phase?: number
+  restart: RestartShape
+  status: RestartStatus
 }
 
 interface Failure {
@@ -142,37 +141,37 @@ interface Failure {
 }
 
 export interface RestartState {
-  readonly plan: RestartPlan
-  readonly kind: RestartKind
-  readonly mode: 'cluster' | 'single'
-  readonly workers: number
-  readonly status: RestartStatus
-  readonly phase?: number
-  readonly refork: boolean
-  readonly startMarkerAt?: number
-  readonly lastBootAt?: number
   /** Workers booted in the restart's phase (at most one record per index). */
   readonly booted: readonly WorkerRecord[]
   /** Every PID that logged a boot line since the signal, in any phase. */
   readonly bootPids: readonly number[]
-  readonly stoppedPids: readonly number[]
-  readonly earlyTerminations: ReadonlyArray<{pid: number; line: string}>
-  readonly workerStarts: ReadonlyArray<{pid: number; line: string}>
-  readonly fallbackSeen: boolean
   /**
    * Following lines that continue an error: the failing worker's, or indented ones after a master error.
    * `suspectSince`: the worker's failure is a suspect (SUSPECT_BOOT_FAILURES), whose lines are only evidence.
    */
   readonly collecting?: {from: 'master'} | {from: 'worker'; pid?: number; suspectSince?: number}
-  /** PIDs of the suspect boot failures (undefined for a 2.x–4.1 exception dump, which names no worker). */
-  readonly suspects: ReadonlyArray<number | undefined>
-  readonly failure?: Failure
+  readonly earlyTerminations: ReadonlyArray<{line: string; pid: number}>
   readonly errorLines: readonly string[]
   readonly errorLinesOmitted: number
-  readonly warnings: readonly string[]
+  readonly failure?: Failure
+  readonly fallbackSeen: boolean
+  readonly kind: RestartKind
+  readonly lastBootAt?: number
+  readonly mode: 'cluster' | 'single'
   readonly notices: readonly Notice[]
   readonly now: number
   readonly outcome?: RestartOutcome
+  readonly phase?: number
+  readonly plan: RestartPlan
+  readonly refork: boolean
+  readonly startMarkerAt?: number
+  readonly status: RestartStatus
+  readonly stoppedPids: readonly number[]
+  /** PIDs of the suspect boot failures (undefined for a 2.x–4.1 exception dump, which names no worker). */
+  readonly suspects: ReadonlyArray<number | undefined>
+  readonly warnings: readonly string[]
+  readonly workers: number
+  readonly workerStarts: ReadonlyArray<{line: string; pid: number}>
 }
 
 export function initialState(plan: RestartPlan): RestartState {
@@ -236,7 +235,8 @@ export function progress(state: RestartState): RestartProgress {
 
 function progressLabel(state: RestartState): string {
   if (state.outcome) return state.outcome.summary
-  if (state.status === 'failing') return `${workerName(state.failure?.index, state.failure?.pid)} failed to boot: reading its error`
+  if (state.status === 'failing')
+    return `${workerName(state.failure?.index, state.failure?.pid)} failed to boot: reading its error`
   if (state.status === 'waiting') {
     return state.kind === 'phased' ? 'waiting for Puma to start the phased restart' : 'waiting for Puma to restart'
   }
@@ -248,7 +248,11 @@ function progressLabel(state: RestartState): string {
 
 function onTick(state: RestartState, at: number): RestartState {
   const timedOut = at - state.plan.startedAt >= state.plan.timeoutMs
-  if (state.status === 'failing' && state.failure && (timedOut || at - state.failure.since >= FAILURE_DETAIL_GRACE_MS)) {
+  if (
+    state.status === 'failing' &&
+    state.failure &&
+    (timedOut || at - state.failure.since >= FAILURE_DETAIL_GRACE_MS)
+  ) {
     return finish(state, at, 'worker-failed')
   }
 
@@ -264,7 +268,8 @@ function onLog(state: RestartState, event: LogEvent, at: number): RestartState {
     const {pid, suspectSince} = state.collecting
     const within = at - suspectSince < FAILURE_DETAIL_GRACE_MS
     if (within && continuesError(state.collecting, event)) return appendError(state, event.line)
-    if (!within || (event.kind === 'worker-early-termination' && event.prefixPid === pid)) state = {...state, collecting: undefined}
+    if (!within || (event.kind === 'worker-early-termination' && event.prefixPid === pid))
+      state = {...state, collecting: undefined}
   } else if (state.collecting) {
     if (continuesError(state.collecting, event)) return appendError(state, event.line)
     if (state.collecting.from === 'worker') {
@@ -277,10 +282,31 @@ function onLog(state: RestartState, event: LogEvent, at: number): RestartState {
 
   if (state.status === 'failing') return state
   // masterPid 0: only a control URL is known, so any prefix may be the master's.
-  const fromMaster = event.prefixPid === undefined || state.plan.masterPid === 0 || event.prefixPid === state.plan.masterPid
+  const fromMaster =
+    event.prefixPid === undefined || state.plan.masterPid === 0 || event.prefixPid === state.plan.masterPid
   const restarting = state.status === 'restarting'
   const hotRestarting = restarting && state.kind === 'hot'
   switch (event.kind) {
+    case 'app-load-error':
+
+    case 'fatal': {
+      if (!fromMaster) return state
+      return masterError(state, event.line)
+    }
+
+    // A hot restart re-reads the config: the new banner says what to wait for.
+    case 'banner-start': {
+      return fromMaster && hotRestarting ? {...state, mode: event.mode} : state
+    }
+
+    case 'banner-workers': {
+      return fromMaster && hotRestarting ? {...state, workers: event.workers} : state
+    }
+
+    case 'hot-restart': {
+      return fromMaster ? onHotRestart(state, at) : state
+    }
+
     case 'phase-start': {
       return fromMaster ? onPhaseStart(state, event, at) : state
     }
@@ -296,58 +322,8 @@ function onLog(state: RestartState, event: LogEvent, at: number): RestartState {
       }
     }
 
-    case 'hot-restart': {
-      return fromMaster ? onHotRestart(state, at) : state
-    }
-
-    // A hot restart re-reads the config: the new banner says what to wait for.
-    case 'banner-start': {
-      return fromMaster && hotRestarting ? {...state, mode: event.mode} : state
-    }
-
-    case 'banner-workers': {
-      return fromMaster && hotRestarting ? {...state, workers: event.workers} : state
-    }
-
     case 'ready': {
       return fromMaster && hotRestarting && state.mode === 'single' ? finish(state, at, 'done') : state
-    }
-
-    case 'worker-booted': {
-      return fromMaster ? onBoot(state, event, at) : state
-    }
-
-    case 'worker-stopping': {
-      return fromMaster ? {...state, stoppedPids: addOnce(state.stoppedPids, event.workerPid)} : state
-    }
-
-    case 'worker-boot-error': {
-      if (!restarting || event.prefixPid === state.plan.masterPid) return state
-      return onBootFailure(state, event, at, event.prefixPid)
-    }
-
-    case 'worker-early-termination': {
-      return restarting ? onEarlyTermination(state, event, at) : state
-    }
-
-    case 'worker-starting': {
-      return restarting ? onWorkerStarting(state, event, at) : state
-    }
-
-    case 'worker-timed-out': {
-      if (!fromMaster || !restarting || event.during === 'check-in') return state
-      // The pre-5.3 wording does not say boot or check-in: only a PID that never booted is a hung boot.
-      const knownPids = [...oldPids(state), ...state.bootPids]
-      if (event.during === 'unknown' && knownPids.includes(event.workerPid)) return state
-      const index = event.index ?? failingIndex(state)
-      const failed = {...appendError(state, event.line), failure: {cause: 'hung-boot' as const, index, pid: event.workerPid, since: at}}
-      return finish(failed, at, 'worker-failed')
-    }
-
-    case 'app-load-error':
-    case 'fatal': {
-      if (!fromMaster) return state
-      return masterError(state, event.line)
     }
 
     // Ruby's own dump of an uncaught exception (stderr). After a master error, or in single mode,
@@ -358,6 +334,40 @@ function onLog(state: RestartState, event: LogEvent, at: number): RestartState {
       if (afterMasterError || state.mode === 'single') return masterError(state, event.line)
       if (!restarting) return state
       return onBootFailure(state, event, at, undefined)
+    }
+
+    case 'worker-boot-error': {
+      if (!restarting || event.prefixPid === state.plan.masterPid) return state
+      return onBootFailure(state, event, at, event.prefixPid)
+    }
+
+    case 'worker-booted': {
+      return fromMaster ? onBoot(state, event, at) : state
+    }
+
+    case 'worker-early-termination': {
+      return restarting ? onEarlyTermination(state, event, at) : state
+    }
+
+    case 'worker-starting': {
+      return restarting ? onWorkerStarting(state, event, at) : state
+    }
+
+    case 'worker-stopping': {
+      return fromMaster ? {...state, stoppedPids: addOnce(state.stoppedPids, event.workerPid)} : state
+    }
+
+    case 'worker-timed-out': {
+      if (!fromMaster || !restarting || event.during === 'check-in') return state
+      // The pre-5.3 wording does not say boot or check-in: only a PID that never booted is a hung boot.
+      const knownPids = [...oldPids(state), ...state.bootPids]
+      if (event.during === 'unknown' && knownPids.includes(event.workerPid)) return state
+      const index = event.index ?? failingIndex(state)
+      const failed = {
+        ...appendError(state, event.line),
+        failure: {cause: 'hung-boot' as const, index, pid: event.workerPid, since: at},
+      }
+      return finish(failed, at, 'worker-failed')
     }
 
     default: {
@@ -387,12 +397,21 @@ function onBootFailure(state: RestartState, event: LogEvent, at: number, pid: nu
     status: 'failing',
     failure,
     collecting: {from: 'worker', pid},
-    notices: [{kind: 'error', message: `${workerName(failure.index, failure.pid)} failed to boot: ${withoutPrefix(event.line)}`}],
+    notices: [
+      {
+        kind: 'error',
+        message: `${workerName(failure.index, failure.pid)} failed to boot: ${withoutPrefix(event.line)}`,
+      },
+    ],
   }
 }
 
 function masterError(state: RestartState, line: string): RestartState {
-  return {...appendError(state, line), collecting: {from: 'master'}, notices: [{kind: 'error', message: withoutPrefix(line)}]}
+  return {
+    ...appendError(state, line),
+    collecting: {from: 'master'},
+    notices: [{kind: 'error', message: withoutPrefix(line)}],
+  }
 }
 
 function onPhaseStart(state: RestartState, event: LogEvent & {kind: 'phase-start'}, at: number): RestartState {
@@ -401,7 +420,9 @@ function onPhaseStart(state: RestartState, event: LogEvent & {kind: 'phase-start
   if (state.kind !== 'phased' || event.phase <= (state.phase ?? previousPhase ?? -1)) return state
   const warnings = [...state.warnings]
   if (state.phase !== undefined) {
-    warnings.push(`Another phased restart (phase ${event.phase}) began before phase ${state.phase} finished; waiting for phase ${event.phase}`)
+    warnings.push(
+      `Another phased restart (phase ${event.phase}) began before phase ${state.phase} finished; waiting for phase ${event.phase}`,
+    )
   } else if (previousPhase !== undefined && event.phase > previousPhase + 1) {
     warnings.push(
       `Puma started phase ${event.phase}, not ${previousPhase + 1}: another phased restart or an automatic refork (fork_worker) came in at the same time`,
@@ -419,7 +440,13 @@ function onHotRestart(state: RestartState, at: number): RestartState {
 }
 
 /** Puma began a restart (a phase line, or a hot restart's marker): boots are counted from here, and new warnings are told. */
-function restartBegan(state: RestartState, at: number, change: Pick<RestartState, 'phase' | 'refork'> & {kind?: RestartKind}, warnings: string[], message: string): RestartState {
+function restartBegan(
+  state: RestartState,
+  at: number,
+  change: Pick<RestartState, 'phase' | 'refork'> & {kind?: RestartKind},
+  warnings: string[],
+  message: string,
+): RestartState {
   return {
     ...state,
     ...change,
@@ -428,7 +455,10 @@ function restartBegan(state: RestartState, at: number, change: Pick<RestartState
     lastBootAt: undefined,
     booted: [],
     warnings,
-    notices: [{kind: 'restart-started', message}, ...warnings.slice(state.warnings.length).map((warning): Notice => ({kind: 'warning', message: warning}))],
+    notices: [
+      {kind: 'restart-started', message},
+      ...warnings.slice(state.warnings.length).map((warning): Notice => ({kind: 'warning', message: warning})),
+    ],
   }
 }
 
@@ -441,7 +471,8 @@ function onBoot(state: RestartState, event: LogEvent & {kind: 'worker-booted'}, 
   if (state.booted.some((record) => record.newPid === event.workerPid)) return seen
 
   // Phased restarts replace workers one at a time, hot restarts boot them all at once.
-  const stepStart = (state.kind === 'phased' ? state.lastBootAt : undefined) ?? state.startMarkerAt ?? state.plan.startedAt
+  const stepStart =
+    (state.kind === 'phased' ? state.lastBootAt : undefined) ?? state.startMarkerAt ?? state.plan.startedAt
   const record: WorkerRecord = {
     index: event.index,
     oldPid: oldPidFor(state, event.index),
@@ -463,17 +494,24 @@ function onEarlyTermination(state: RestartState, event: LogEvent, at: number): R
   if (pid === undefined || pid === state.plan.masterPid) return state
   const repeated = state.earlyTerminations.some((t) => t.pid === pid)
   // A suspect's own end is no silent failure: its reason was logged.
-  if (oldPids(state).includes(pid) || state.bootPids.includes(pid) || repeated || state.suspects.includes(pid)) return state
+  if (oldPids(state).includes(pid) || state.bootPids.includes(pid) || repeated || state.suspects.includes(pid))
+    return state
 
   const earlyTerminations = [...state.earlyTerminations, {pid, line: event.line}]
   const next: RestartState = {
     ...state,
     earlyTerminations,
-    notices: [{kind: 'error', message: `a new worker (pid ${pid}) ended while booting ("Early termination of worker")`}],
+    notices: [
+      {kind: 'error', message: `a new worker (pid ${pid}) ended while booting ("Early termination of worker")`},
+    ],
   }
   if (earlyTerminations.length < SILENT_FAILURE_TERMINATIONS) return next
   const failed = earlyTerminations.reduce((s, t) => appendError(s, t.line), next)
-  return finish({...failed, failure: {cause: 'early-terminations', index: failingIndex(state), since: at}}, at, 'worker-failed')
+  return finish(
+    {...failed, failure: {cause: 'early-terminations', index: failingIndex(state), since: at}},
+    at,
+    'worker-failed',
+  )
 }
 
 function onWorkerStarting(state: RestartState, event: LogEvent, at: number): RestartState {
@@ -486,7 +524,11 @@ function onWorkerStarting(state: RestartState, event: LogEvent, at: number): Res
   const stillToBoot = neededIndices(next).length - bootedCount(next)
   if (unbooted.length - stillToBoot < SILENT_FAILURE_EXTRA_STARTS) return next
   const failed = unbooted.reduce((s, start) => appendError(s, start.line), next)
-  return finish({...failed, failure: {cause: 'repeated-starts', index: failingIndex(state), since: at}}, at, 'worker-failed')
+  return finish(
+    {...failed, failure: {cause: 'repeated-starts', index: failingIndex(state), since: at}},
+    at,
+    'worker-failed',
+  )
 }
 
 function finish(state: RestartState, at: number, result: RestartResult): RestartState {
@@ -527,7 +569,7 @@ const FALLBACK_WARNING =
   'it did a hot restart instead, restarting all workers at once'
 
 const UNANNOUNCED_HOT_WARNING =
-  'Puma did a hot restart instead of the phased restart (a USR2 or Rails\' tmp_restart came in, ' +
+  "Puma did a hot restart instead of the phased restart (a USR2 or Rails' tmp_restart came in, " +
   'or Puma 2.4 fell back silently because of preload_app): all workers restarted at once'
 
 function summarize(state: RestartState, outcome: RestartOutcome): string {
@@ -536,10 +578,23 @@ function summarize(state: RestartState, outcome: RestartOutcome): string {
   switch (outcome.outcome) {
     case 'done': {
       const counts = bootCounts(state)
-      if (state.kind === 'phased') return `${state.refork ? 'Refork' : 'Phased restart'} finished in ${took}: phase ${state.phase}, ${counts}`
+      if (state.kind === 'phased')
+        return `${state.refork ? 'Refork' : 'Phased restart'} finished in ${took}: phase ${state.phase}, ${counts}`
       const what = state.plan.kind === 'phased' ? 'Hot restart (instead of phased)' : 'Hot restart'
       const how = state.mode === 'single' ? 'single mode' : counts
       return `${what} finished in ${took}: ${how}, master pid ${state.plan.masterPid} kept`
+    }
+
+    case 'master-died': {
+      const cause =
+        state.errorLines.length > 0 ? ` after "${withoutPrefix(state.errorLines[0])}"` : ' during the restart'
+      const stale = state.kind === 'hot' && state.status !== 'waiting' ? ', and its pidfile may be stale' : ''
+      return `The master (pid ${state.plan.masterPid}) exited${cause}: the server is down${stale}`
+    }
+
+    case 'timed-out': {
+      // The deadline the user chose, not when the late tick happened to arrive.
+      return timeoutSummary(state, outcome, seconds(state.plan.timeoutMs))
     }
 
     case 'worker-failed': {
@@ -552,17 +607,6 @@ function summarize(state: RestartState, outcome: RestartOutcome): string {
         'repeated-starts': `New workers keep starting but never boot ${where}, with no reason logged: ${state.workerStarts.length} starts, ${bootedCount(state)} boots`,
       }[failure.cause]
       return `${what} (${outcome.serving!.sentence})`
-    }
-
-    case 'master-died': {
-      const cause = state.errorLines.length > 0 ? ` after "${withoutPrefix(state.errorLines[0])}"` : ' during the restart'
-      const stale = state.kind === 'hot' && state.status !== 'waiting' ? ', and its pidfile may be stale' : ''
-      return `The master (pid ${state.plan.masterPid}) exited${cause}: the server is down${stale}`
-    }
-
-    case 'timed-out': {
-      // The deadline the user chose, not when the late tick happened to arrive.
-      return timeoutSummary(state, outcome, seconds(state.plan.timeoutMs))
     }
   }
 }
@@ -593,12 +637,16 @@ function timeoutSummary(state: RestartState, outcome: RestartOutcome, deadline: 
   const replacing = outcome.pending.filter((p) => p.stopped)
   if (stillOld.length > 0) parts.push(`still on ${oldPhaseLabel(state)}: ${stillOld.map(pendingName).join(', ')}`)
   if (replacing.length > 0) {
-    parts.push(`${state.kind === 'hot' ? 'not booted' : 'stopped, replacement not booted'}: ${replacing.map(pendingName).join(', ')}`)
+    parts.push(
+      `${state.kind === 'hot' ? 'not booted' : 'stopped, replacement not booted'}: ${replacing.map(pendingName).join(', ')}`,
+    )
   }
 
   const ended = state.earlyTerminations.length
   if (ended > 0) {
-    parts.push(`${ended} new ${ended === 1 ? 'worker' : 'workers'} ended while booting ("Early termination of worker"; Puma before 5.3.2 logs no reason)`)
+    parts.push(
+      `${ended} new ${ended === 1 ? 'worker' : 'workers'} ended while booting ("Early termination of worker"; Puma before 5.3.2 logs no reason)`,
+    )
   }
 
   return parts.join('; ')
@@ -621,7 +669,8 @@ function servingReport(state: RestartState, failure: Failure): Serving {
   const oldWorkers = Math.max(0, total - newWorkers - 1)
   const oldPhase = state.plan.previousPhase
   const serving: string[] = []
-  if (newWorkers > 0) serving.push(`${newWorkers} of ${total} ${plural(total, 'worker')} ${verb(newWorkers, 'run')} phase ${state.phase}`)
+  if (newWorkers > 0)
+    serving.push(`${newWorkers} of ${total} ${plural(total, 'worker')} ${verb(newWorkers, 'run')} phase ${state.phase}`)
   if (oldWorkers > 0) {
     const who = newWorkers > 0 ? `${oldWorkers}` : `${oldWorkers} of ${total} ${plural(total, 'worker')}`
     serving.push(`${who} still ${verb(oldWorkers, 'run')} ${oldPhaseLabel(state)}`)
@@ -639,7 +688,9 @@ function pendingWorkers(state: RestartState): PendingWorker[] {
     // Without indices a hot restart's new workers have no identity until they boot.
     if (hotStarted) return []
     const replaced = new Set(state.booted.map((record) => record.oldPid))
-    return state.plan.oldWorkers.filter((w) => !replaced.has(w.pid)).map((w) => ({oldPid: w.pid, stopped: stopped(w.pid)}))
+    return state.plan.oldWorkers
+      .filter((w) => !replaced.has(w.pid))
+      .map((w) => ({oldPid: w.pid, stopped: stopped(w.pid)}))
   }
 
   return unbootedIndices(state).map((index) => {

@@ -9,12 +9,12 @@ import {type PumaMaster} from '../target/scan.js'
 const TAIL_BYTES = 256 * 1024
 
 export interface Preflight {
-  mode: 'single' | 'cluster'
-  /** The workers before the signal: index and PID. */
-  workers: Array<{index?: number; pid: number}>
+  mode: 'cluster' | 'single'
   /** false when Puma will turn a USR1 into a hot restart; undefined when ctl cannot tell. */
   phasedAvailable?: boolean
   warnings: string[]
+  /** The workers before the signal: index and PID. */
+  workers: Array<{index?: number; pid: number}>
 }
 
 /** Puma's default config files, relative to the app folder (where the master runs). */
@@ -28,8 +28,8 @@ const DEFAULT_CONFIGS = ['config/puma.rb', 'config/puma/production.rb']
  * follows what Puma does.
  */
 export async function preflight(
-  sources: {master?: PumaMaster; stats?: PumaStats; statsLater?: PumaStats; logPaths: string[]; folder?: string},
-  kind: 'phased' | 'hot',
+  sources: {folder?: string; logPaths: string[]; master?: PumaMaster; stats?: PumaStats; statsLater?: PumaStats},
+  kind: 'hot' | 'phased',
 ): Promise<Preflight> {
   const {master, stats} = sources
   const workers = master?.workers ?? stats?.workerStatus.map(({index, pid}) => ({index, pid})) ?? []
@@ -37,7 +37,8 @@ export async function preflight(
   let phasedAvailable: boolean | undefined = mode === 'single' ? false : undefined
   if (mode === 'cluster') {
     for (const path of sources.logPaths) phasedAvailable ??= await lastBannerSays(path)
-    for (const config of sources.folder ? DEFAULT_CONFIGS : []) phasedAvailable ??= await configSays(join(sources.folder!, config))
+    for (const config of sources.folder ? DEFAULT_CONFIGS : [])
+      phasedAvailable ??= await configSays(join(sources.folder!, config))
   }
 
   const warnings: string[] = []

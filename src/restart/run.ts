@@ -1,18 +1,34 @@
-import {type ControlEndpoint} from '../control/client.js'
-import {fetchStats, hasUnbooted, type PumaStats} from '../control/stats.js'
-import {statsConfirm, statsEvents} from '../control/stats-events.js'
 import {deliver, type Delivery, type Via} from '../actions/deliver.js'
+import {type ControlEndpoint} from '../control/client.js'
+import {statsConfirm, statsEvents} from '../control/stats-events.js'
+import {fetchStats, hasUnbooted, type PumaStats} from '../control/stats.js'
 import {CtlError, EXIT, exitNameOf, usageError} from '../errors.js'
 import {followLog, logEnd} from '../log/follow.js'
 import {describeJournalUnit, type JournalUnit, journalUnitOf, startJournal} from '../log/journal.js'
 import {locateLogs, type LogSource} from '../log/locate.js'
-import {pause} from '../wait/pause.js'
 import {parseLine} from '../log/parse.js'
 import {hasExited} from '../target/liveness.js'
 import {readProcessDetails} from '../target/process-table.js'
 import {type PumaMaster} from '../target/scan.js'
-import {FAILURE_DETAIL_GRACE_MS, initialState, progress, reduce, type RestartInput, type RestartKind, type RestartOutcome, type RestartState} from './machine.js'
-import {checkReleaseDir, type HealthResult, probeHealth, releaseFolderWarning, resolveDir, validateHealthUrl} from './checks.js'
+import {pause} from '../wait/pause.js'
+import {
+  checkReleaseDir,
+  type HealthResult,
+  probeHealth,
+  releaseFolderWarning,
+  resolveDir,
+  validateHealthUrl,
+} from './checks.js'
+import {
+  FAILURE_DETAIL_GRACE_MS,
+  initialState,
+  progress,
+  reduce,
+  type RestartInput,
+  type RestartKind,
+  type RestartOutcome,
+  type RestartState,
+} from './machine.js'
 import {type Preflight, preflight} from './preflight.js'
 
 /**
@@ -29,41 +45,42 @@ const STATS_POLL_MS = 100
 const CRASH_LOOP_LOOK_MS = 200
 
 export interface RestartRequest {
-  kind: RestartKind
-  /** The verified master; undefined when only a control URL is known. */
-  master?: PumaMaster
   control?: ControlEndpoint
-  via: Via
-  timeoutMs: number
-  /** --log; otherwise the master's stdout/stderr files are followed. */
-  logPath?: string
-  /** --journal: follow this systemd unit's journal (found on its own when the master logs to the journal). */
-  journal?: string
-  /** false: send and return, as pumactl does. */
-  wait: boolean
-  /** Ctrl-C: stop waiting, send nothing more. */
-  signal: AbortSignal
   cwd?: string
-  now?: () => number
   /** After the restart: every new worker must run in the folder this points to (exit 8 otherwise). */
   expectDir?: string
+  healthTimeoutMs?: number
   /** After the restart: this URL must answer 2xx within healthTimeoutMs (exit 8 otherwise). */
   healthUrl?: string
-  healthTimeoutMs?: number
+  /** --journal: follow this systemd unit's journal (found on its own when the master logs to the journal). */
+  journal?: string
+  kind: RestartKind
+  /** --log; otherwise the master's stdout/stderr files are followed. */
+  logPath?: string
+  /** The verified master; undefined when only a control URL is known. */
+  master?: PumaMaster
+  now?: () => number
   /** Called once the command is sent, then after every step of the wait. */
   onStart?: (start: RestartStart) => void
   onUpdate?: (state: RestartState) => void
+  /** Ctrl-C: stop waiting, send nothing more. */
+  signal: AbortSignal
+  timeoutMs: number
+  via: Via
+  /** false: send and return, as pumactl does. */
+  wait: boolean
 }
 
 export interface RestartStart extends Delivery {
-  pid?: number
   logs: LogSource[]
+  pid?: number
+  preflight: Preflight
   /** true when /stats is followed (the only source, or confirming the log's verdict). */
   stats: boolean
-  preflight: Preflight
 }
 
-export type RestartReport = ({waited: false} & RestartStart) | ({waited: true; logs: string[]; health?: HealthResult} & RestartOutcome)
+export type RestartReport =
+  (RestartOutcome & {health?: HealthResult; logs: string[]; waited: true}) | (RestartStart & {waited: false})
 
 /**
  * A restart from start to verdict: find the log and remember its end, send the command, then feed
@@ -82,11 +99,17 @@ export async function runRestart(request: RestartRequest): Promise<RestartReport
   const details = pid === undefined ? undefined : readProcessDetails(pid)
   const logs = request.journal ? [] : locateLogs(details, request.logPath, request.cwd)
   // Under systemd the master's stdout is the journal's socket: follow its unit's journal then.
-  const journal: string | JournalUnit | undefined = request.journal ?? (logs.length === 0 && pid !== undefined && !request.logPath ? await journalUnitOf(pid) : undefined)
+  const journal: JournalUnit | string | undefined =
+    request.journal ??
+    (logs.length === 0 && pid !== undefined && !request.logPath ? await journalUnitOf(pid) : undefined)
   if (request.wait && logs.length === 0 && !journal && !control) {
-    throw usageError(`cannot wait for the restart: Puma's log is not a file ctl can follow (the master's stdout is ${details?.stdout ?? 'unknown'}), and no control server is known`, {
-      suggestion: 'pass --log PATH (the file Puma logs to), --journal UNIT, --state (whose control server ctl can ask), or --no-wait to only send the signal',
-    })
+    throw usageError(
+      `cannot wait for the restart: Puma's log is not a file ctl can follow (the master's stdout is ${details?.stdout ?? 'unknown'}), and no control server is known`,
+      {
+        suggestion:
+          'pass --log PATH (the file Puma logs to), --journal UNIT, --state (whose control server ctl can ask), or --no-wait to only send the signal',
+      },
+    )
   }
 
   // By signal, /stats only adds to the picture: a stale or refusing control server is a warning then.
@@ -100,8 +123,14 @@ export async function runRestart(request: RestartRequest): Promise<RestartReport
     : undefined
   const confirmControl = statsBefore ? control : undefined
   // A worker not booted before the signal: a second look tells whether it is crash-looping.
-  const statsLater = control && hasUnbooted(statsBefore) ? await pause(CRASH_LOOP_LOOK_MS, request.signal).then(() => fetchStats(control, {signal: request.signal})) : undefined
-  const checks = await preflight({master, stats: statsBefore, statsLater, logPaths: logs.map((log) => log.path), folder: details?.cwd}, kind)
+  const statsLater =
+    control && hasUnbooted(statsBefore)
+      ? await pause(CRASH_LOOP_LOOK_MS, request.signal).then(() => fetchStats(control, {signal: request.signal}))
+      : undefined
+  const checks = await preflight(
+    {master, stats: statsBefore, statsLater, logPaths: logs.map((log) => log.path), folder: details?.cwd},
+    kind,
+  )
   checks.warnings.push(...statsWarnings)
   const pitfall = kind === 'phased' && details ? releaseFolderWarning(details, request.expectDir) : undefined
   if (pitfall) checks.warnings.push(pitfall)
@@ -123,7 +152,12 @@ export async function runRestart(request: RestartRequest): Promise<RestartReport
   try {
     // Ctrl-C during the preparations: nothing has been sent yet, and nothing will be.
     if (request.signal.aborted) throw new CtlError('interrupted', 'interrupted before anything was sent to Puma')
-    delivery = await deliver(kind === 'phased' ? 'phased-restart' : 'restart', {via: request.via, master, control, signal: request.signal})
+    delivery = await deliver(kind === 'phased' ? 'phased-restart' : 'restart', {
+      via: request.via,
+      master,
+      control,
+      signal: request.signal,
+    })
   } catch (error) {
     stopSources.abort()
     throw error
@@ -151,7 +185,10 @@ export async function runRestart(request: RestartRequest): Promise<RestartReport
   // worker's grace for its error lines. Ticks are sent then, not periodically. A master found dead
   // then is what ended it (an app that failed to load takes the master down, and its exception
   // may arrive from stderr before the log's "Unable to load application").
-  const tick = () => dispatch(pid !== undefined && hasExited(pid, identity) ? {type: 'master-exited', at: now()} : {type: 'tick', at: now()})
+  const tick = () =>
+    dispatch(
+      pid !== undefined && hasExited(pid, identity) ? {type: 'master-exited', at: now()} : {type: 'tick', at: now()},
+    )
   const timers: NodeJS.Timeout[] = [setTimeout(tick, request.timeoutMs + 1)]
   const dispatch = (input: RestartInput) => {
     if (state.outcome) return
@@ -176,7 +213,9 @@ export async function runRestart(request: RestartRequest): Promise<RestartReport
   // Without a log, /stats is the source: its changes become the events the machine reads.
   if (logs.length === 0 && !journalFollower && control) {
     sources.push(
-      followStats(control, statsBefore, pid, stopSources.signal, (event) => dispatch({type: 'log', event, at: now()})).catch((error) => {
+      followStats(control, statsBefore, pid, stopSources.signal, (event) =>
+        dispatch({type: 'log', event, at: now()}),
+      ).catch((error) => {
         sourceError = error
         settle()
       }),
@@ -196,7 +235,8 @@ export async function runRestart(request: RestartRequest): Promise<RestartReport
   request.signal.addEventListener('abort', onInterrupt, {once: true})
   try {
     if (!request.signal.aborted) await settled
-    if (state.outcome?.exitCode === 0 && confirmControl && (logs.length > 0 || journalFollower)) await confirmWithStats(confirmControl, state, request, now)
+    if (state.outcome?.exitCode === 0 && confirmControl && (logs.length > 0 || journalFollower))
+      await confirmWithStats(confirmControl, state, request, now)
   } finally {
     clearInterval(poller)
     for (const timer of timers) clearTimeout(timer)
@@ -211,7 +251,11 @@ export async function runRestart(request: RestartRequest): Promise<RestartReport
   if (state.outcome.exitCode !== 0) throw outcomeError(report)
   // The restart finished: now the checks that a signal alone never reveals.
   if (request.expectDir !== undefined) checkReleaseDir(newProcesses(report, pid), request.expectDir)
-  if (request.healthUrl !== undefined) report.health = await probeHealth(request.healthUrl, {timeoutMs: request.healthTimeoutMs ?? 10_000, signal: request.signal})
+  if (request.healthUrl !== undefined)
+    report.health = await probeHealth(request.healthUrl, {
+      timeoutMs: request.healthTimeoutMs ?? 10_000,
+      signal: request.signal,
+    })
   return report
 }
 
@@ -222,7 +266,13 @@ function newProcesses(report: RestartOutcome, masterPid: number | undefined): nu
 }
 
 /** Polls /stats and hands what changed to `emit`; refused connections (a hot restart's exec) are skipped. */
-async function followStats(control: ControlEndpoint, first: PumaStats | undefined, masterPid: number | undefined, signal: AbortSignal, emit: (event: ReturnType<typeof statsEvents>[number]) => void): Promise<void> {
+async function followStats(
+  control: ControlEndpoint,
+  first: PumaStats | undefined,
+  masterPid: number | undefined,
+  signal: AbortSignal,
+  emit: (event: ReturnType<typeof statsEvents>[number]) => void,
+): Promise<void> {
   let previous = first
   let origin = first
   for (;;) {
@@ -245,7 +295,12 @@ async function followStats(control: ControlEndpoint, first: PumaStats | undefine
 }
 
 /** The log said done; /stats must agree (every worker booted in the phase, none old) before exit 0. */
-async function confirmWithStats(control: ControlEndpoint, state: RestartState, request: RestartRequest, now: () => number): Promise<void> {
+async function confirmWithStats(
+  control: ControlEndpoint,
+  state: RestartState,
+  request: RestartRequest,
+  now: () => number,
+): Promise<void> {
   const outcome = state.outcome!
   const phase = outcome.restart === 'hot' ? 0 : outcome.phase
   const deadline = state.plan.startedAt + request.timeoutMs
@@ -264,7 +319,10 @@ async function confirmWithStats(control: ControlEndpoint, state: RestartState, r
   }
 
   if (request.signal.aborted) throw interrupted(`the log showed the restart done; ${disagreement}`)
-  throw new CtlError('timedOut', `the log showed the restart done, but ${disagreement} (after ${request.timeoutMs / 1000} s)`)
+  throw new CtlError(
+    'timedOut',
+    `the log showed the restart done, but ${disagreement} (after ${request.timeoutMs / 1000} s)`,
+  )
 }
 
 function interrupted(where: string): CtlError {
@@ -274,7 +332,8 @@ function interrupted(where: string): CtlError {
 function outcomeError(report: RestartReport & {waited: true}): CtlError {
   // The summary already says what still serves; the details are the evidence.
   const details = [...report.errorLines]
-  if (report.errorLinesOmitted > 0) details.push(`… ${report.errorLinesOmitted} more lines in ${report.logs.join(', ')}`)
+  if (report.errorLinesOmitted > 0)
+    details.push(`… ${report.errorLinesOmitted} more lines in ${report.logs.join(', ')}`)
   const {waited: _waited, ...data} = report
   return new CtlError(exitNameOf(report.exitCode), report.summary, {details, data})
 }

@@ -3,8 +3,8 @@ import {usageError} from '../errors.js'
 import {type Target, TARGET_OPTIONS, type TargetOptions} from './find.js'
 
 export interface ControlFlags {
-  'control-url'?: string
   'control-token'?: string
+  'control-url'?: string
 }
 
 /**

@@ -23,10 +23,10 @@ export const DEFAULT_TARGET_FILES = [
 /** The ways to name a master (the target flags). */
 export const TARGET_OPTIONS = ['pid', 'pidfile', 'state', 'dir', 'tag'] as const
 
-export type TargetOptions = {[K in (typeof TARGET_OPTIONS)[number]]?: string} & {
+export type TargetOptions = {
   /** Where relative paths and the default files are resolved from. */
   cwd?: string
-}
+} & {[K in (typeof TARGET_OPTIONS)[number]]?: string}
 
 export interface Target {
   master: PumaMaster
@@ -46,7 +46,10 @@ export async function findTarget(options: TargetOptions, deps: FindDeps = {}): P
   if (options.state) return fromStateFile(resolve(cwd, options.state), options.state, deps)
   if (options.dir === undefined && options.tag === undefined) {
     const found = await firstExisting(cwd)
-    if (found) return found.endsWith('.state') ? fromStateFile(join(cwd, found), found, deps) : fromPidfile(join(cwd, found), found, deps)
+    if (found)
+      return found.endsWith('.state')
+        ? fromStateFile(join(cwd, found), found, deps)
+        : fromPidfile(join(cwd, found), found, deps)
   }
 
   return fromScan(options, cwd, deps)
@@ -83,9 +86,12 @@ async function assertWrittenByIt(path: string, origin: string, {pid, startTicks}
   const started = startTicks === undefined ? undefined : startedAtOf(startTicks).getTime()
   const written = (await stat(path)).mtimeMs
   if (started !== undefined && written + START_TIME_SLACK_MS < started) {
-    throw noMasterError(`${origin} is stale: it was written ${new Date(written).toISOString()}, before pid ${pid} started (${new Date(started).toISOString()}), so that PID now belongs to another process`, {
-      suggestion: 'remove the stale file, or pass --pid or --dir',
-    })
+    throw noMasterError(
+      `${origin} is stale: it was written ${new Date(written).toISOString()}, before pid ${pid} started (${new Date(started).toISOString()}), so that PID now belongs to another process`,
+      {
+        suggestion: 'remove the stale file, or pass --pid or --dir',
+      },
+    )
   }
 }
 
@@ -112,7 +118,9 @@ async function fromScan(options: TargetOptions, cwd: string, deps: FindDeps): Pr
     candidates.push({...master, folder})
   }
 
-  const narrowed = [options.dir && `in ${options.dir}`, options.tag && `tagged ${options.tag}`].filter(Boolean).join(' and ')
+  const narrowed = [options.dir && `in ${options.dir}`, options.tag && `tagged ${options.tag}`]
+    .filter(Boolean)
+    .join(' and ')
   if (candidates.length === 0) {
     throw noMasterError(`no Puma master is running${narrowed ? ` ${narrowed}` : ''}`, {
       suggestion: `ctl looked for ${DEFAULT_TARGET_FILES.join(', ')} under ${cwd}, then scanned the process table; pass --pidfile, --state or --pid`,
@@ -123,13 +131,17 @@ async function fromScan(options: TargetOptions, cwd: string, deps: FindDeps): Pr
   if (candidates.length > 1 && wantedDir === undefined && options.tag === undefined) {
     const here = await realpath(cwd).catch(() => cwd)
     const local = candidates.filter((candidate) => candidate.folder === here)
-    if (local.length === 1) return {master: await verifyMaster(local[0].pid, 'process scan', deps), origin: 'process scan (the master running from this folder)'}
+    if (local.length === 1)
+      return {
+        master: await verifyMaster(local[0].pid, 'process scan', deps),
+        origin: 'process scan (the master running from this folder)',
+      }
   }
 
   if (candidates.length > 1) {
     throw noMasterError(`${candidates.length} Puma masters are running${narrowed ? ` ${narrowed}` : ''}: choose one`, {
       details: candidatesTable(candidates),
-      suggestion: 'pass --dir (the app\'s folder), --tag, --pidfile or --pid to choose',
+      suggestion: "pass --dir (the app's folder), --tag, --pidfile or --pid to choose",
       data: {candidates: candidates.map(({pid, version, tag, folder, binds}) => ({pid, version, tag, folder, binds}))},
     })
   }
@@ -148,6 +160,12 @@ async function realpathOrFail(path: string): Promise<string> {
 }
 
 function candidatesTable(candidates: Array<PumaMaster & {folder?: string}>): string[] {
-  const rows = candidates.map((c) => [String(c.pid), c.version ?? '<2.8', c.tag ?? '', c.folder ?? '?', c.binds.join(',')])
+  const rows = candidates.map((c) => [
+    String(c.pid),
+    c.version ?? '<2.8',
+    c.tag ?? '',
+    c.folder ?? '?',
+    c.binds.join(','),
+  ])
   return formatTable(['PID', 'VERSION', 'TAG', 'FOLDER', 'BINDS'], rows)
 }

@@ -3,7 +3,7 @@ import {readStat} from './process-table.js'
 
 const EXIT_POLL_MS = 50
 
-export type Kill = (pid: number, signal: NodeJS.Signals | 0) => void
+export type Kill = (pid: number, signal: 0 | NodeJS.Signals) => void
 
 export type Liveness = 'alive' | 'gone' | 'not-permitted'
 
@@ -40,7 +40,7 @@ export function hasExited(pid: number, identity: number | undefined): boolean {
  * `timeoutMs` with false. A process that is not our child cannot be awaited by any event Node
  * offers, so this polls every 50 ms (microseconds of CPU per poll).
  */
-export async function waitForExit(pid: number, options: {timeoutMs: number; signal?: AbortSignal}): Promise<boolean> {
+export async function waitForExit(pid: number, options: {signal?: AbortSignal; timeoutMs: number}): Promise<boolean> {
   const identity = startTicks(pid)
   const deadline = Date.now() + options.timeoutMs
   for (;;) {

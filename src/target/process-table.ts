@@ -1,12 +1,12 @@
 import {existsSync, readdirSync, readFileSync, readlinkSync, statSync} from 'node:fs'
 
 export interface ProcessEntry {
-  pid: number
-  ppid: number
-  /** The command line as one string (NUL separators become spaces); Puma's titles live here. */
-  cmd: string
   /** argv, for the untitled-master check. */
   argv: string[]
+  /** The command line as one string (NUL separators become spaces); Puma's titles live here. */
+  cmd: string
+  pid: number
+  ppid: number
 }
 
 /**
@@ -34,7 +34,8 @@ export async function listProcesses(): Promise<ProcessEntry[]> {
  * of a process's threads).
  */
 export function readFamily(pid: number, generations = 2): ProcessEntry[] | undefined {
-  if (process.platform !== 'linux' || !existsSync('/proc/thread-self/children') || threadGroupOf(pid) !== pid) return undefined
+  if (process.platform !== 'linux' || !existsSync('/proc/thread-self/children') || threadGroupOf(pid) !== pid)
+    return undefined
   const first = readDescendants(pid, generations)
   const second = readDescendants(pid, generations)
   const pids = (family: ProcessEntry[]) => family.map((entry) => entry.pid).join(' ')
@@ -103,12 +104,12 @@ function splitCmdline(raw: Buffer): string[] {
 }
 
 export interface StatFields {
-  state: string
+  /** User + system CPU time, in clock ticks. */
+  cpuTicks: number
   ppid: number
   /** Clock ticks since boot at which the process started. */
   startTicks: number
-  /** User + system CPU time, in clock ticks. */
-  cpuTicks: number
+  state: string
 }
 
 /** /proc/PID/stat, parsed; undefined when the process is gone (or not readable). */
@@ -134,14 +135,14 @@ export function parseStat(text: string): StatFields {
 
 /** What /proc tells about one process beyond the table: for status, --dir and the log's location. */
 export interface ProcessDetails {
-  pid: number
-  startedAt: Date
   cpuSeconds: number
-  rssBytes: number
   cwd?: string
+  pid: number
+  rssBytes: number
+  startedAt: Date
+  stderr?: string
   /** Where fd 1 and 2 point, e.g. `/srv/app/log/puma.log`, `pipe:[1234]`, `socket:[99]`. */
   stdout?: string
-  stderr?: string
 }
 
 const CLOCK_TICKS = 100 // USER_HZ: 100 on every Linux architecture Node supports
@@ -150,7 +151,9 @@ let bootTimeMs: number | undefined
 
 function systemBootTime(): number {
   if (bootTimeMs === undefined) {
-    const line = readFileSync('/proc/stat', 'utf8').split('\n').find((l) => l.startsWith('btime '))
+    const line = readFileSync('/proc/stat', 'utf8')
+      .split('\n')
+      .find((l) => l.startsWith('btime '))
     bootTimeMs = Number(line?.split(' ')[1]) * 1000
   }
 

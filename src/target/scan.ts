@@ -2,22 +2,22 @@ import {type ProcessEntry} from './process-table.js'
 import {isUntitledPumaCommand, parseMasterTitle, parseWorkerTitle} from './titles.js'
 
 export interface WorkerProcess {
-  pid: number
   /** Undefined for Puma 2.0–2.7 workers, whose title carries no index. */
   index?: number
+  pid: number
   tag?: string
 }
 
 export interface PumaMaster {
-  pid: number
-  cmd: string
-  /** Undefined when the master set no title (Puma 2.0–2.7). */
-  version?: string
   binds: string[]
-  tag?: string
-  workers: WorkerProcess[]
+  cmd: string
+  pid: number
   /** When it started (clock ticks since boot), set once verified: a reused PID is another process. */
   startTicks?: number
+  tag?: string
+  /** Undefined when the master set no title (Puma 2.0–2.7). */
+  version?: string
+  workers: WorkerProcess[]
 }
 
 /**
@@ -44,7 +44,8 @@ export function findMasters(processes: ProcessEntry[], excludePid = process.pid)
     if (title) masters.push({pid: entry.pid, cmd: entry.cmd, ...title, workers})
     // A worker's title names its master, but an orphaned worker names a PID that may since have been
     // reused: an untitled process counts only if one of those workers is really its child.
-    else if (workers.some((worker) => ppidOf.get(worker.pid) === entry.pid) || isUntitledPumaCommand(entry.argv)) masters.push({pid: entry.pid, cmd: entry.cmd, binds: [], workers})
+    else if (workers.some((worker) => ppidOf.get(worker.pid) === entry.pid) || isUntitledPumaCommand(entry.argv))
+      masters.push({pid: entry.pid, cmd: entry.cmd, binds: [], workers})
   }
 
   return masters

@@ -4,9 +4,9 @@ import {noMasterError} from '../errors.js'
 import {parsePid} from './pid.js'
 
 export interface PumaState {
-  pid: number
-  controlUrl?: string
   controlAuthToken?: string
+  controlUrl?: string
+  pid: number
   runningFrom?: string
 }
 
@@ -58,10 +58,14 @@ export async function readTargetFile(path: string, what: string): Promise<string
   try {
     return await readFile(path, 'utf8')
   } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code
-    if (code === 'ENOENT') throw noMasterError(`${what} does not exist`, {suggestion: 'is Puma running, and from this folder? pass --pidfile, --state or --pid'})
+    const {code} = error as NodeJS.ErrnoException
+    if (code === 'ENOENT')
+      throw noMasterError(`${what} does not exist`, {
+        suggestion: 'is Puma running, and from this folder? pass --pidfile, --state or --pid',
+      })
     if (code === 'EISDIR') throw noMasterError(`${what} is a directory`)
-    if (code === 'EACCES') throw noMasterError(`cannot read ${what}: permission denied`, {suggestion: 'run as the server\'s user'})
+    if (code === 'EACCES')
+      throw noMasterError(`cannot read ${what}: permission denied`, {suggestion: "run as the server's user"})
     throw error
   }
 }

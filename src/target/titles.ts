@@ -10,9 +10,9 @@ export const TITLE_PATTERNS = {
 } as const
 
 export interface MasterTitle {
-  version: string
   binds: string[]
   tag?: string
+  version: string
 }
 
 export interface WorkerTitle {
@@ -27,7 +27,7 @@ export function parseMasterTitle(cmd: string): MasterTitle | undefined {
   return {version: match[1], binds: match[2] ? match[2].split(',') : [], tag: match[3] || undefined}
 }
 
-export function parseWorkerTitle(cmd: string): WorkerTitle | undefined {
+export function parseWorkerTitle(cmd: string): undefined | WorkerTitle {
   const trimmed = cmd.trim()
   const titled = TITLE_PATTERNS.worker.exec(trimmed)
   if (titled) return {index: Number(titled[1]), masterPid: Number(titled[2]), tag: titled[3] || undefined}
@@ -50,7 +50,7 @@ export function isUntitledPumaCommand(argv: string[]): boolean {
 }
 
 /** Ruby options that take their value as the next argument. */
-const RUBY_OPTIONS_WITH_VALUE = new Set(['-I', '-r', '-C', '-E', '-e'])
+const RUBY_OPTIONS_WITH_VALUE = new Set(['-C', '-E', '-e', '-I', '-r'])
 
 function rubyScript(args: string[]): string | undefined {
   for (let i = 0; i < args.length; i++) {

@@ -17,7 +17,9 @@ export interface VerifyDeps {
 export async function verifyMaster(pid: number, origin: string, deps: VerifyDeps = {}): Promise<PumaMaster> {
   if (liveness(pid, deps.kill) === 'gone') {
     throw noMasterError(`${origin}: process ${pid} is not running`, {
-      suggestion: origin.startsWith('--pid') ? 'check the PID with `ctl status`' : 'the file is stale: Puma is not running, or was killed without cleaning up',
+      suggestion: origin.startsWith('--pid')
+        ? 'check the PID with `ctl status`'
+        : 'the file is stale: Puma is not running, or was killed without cleaning up',
     })
   }
 
@@ -25,7 +27,10 @@ export async function verifyMaster(pid: number, origin: string, deps: VerifyDeps
   const entry = processes.find((candidate) => candidate.pid === pid)
   if (!entry) {
     const owner = threadGroupOf(pid)
-    if (owner !== undefined && owner !== pid) throw noMasterError(`${origin}: ${pid} is a thread of process ${owner}, not a process`, {suggestion: `pass the process's PID (${owner}) if that is the Puma master`})
+    if (owner !== undefined && owner !== pid)
+      throw noMasterError(`${origin}: ${pid} is a thread of process ${owner}, not a process`, {
+        suggestion: `pass the process's PID (${owner}) if that is the Puma master`,
+      })
     throw noMasterError(`${origin}: process ${pid} is not running`)
   }
 
@@ -34,7 +39,9 @@ export async function verifyMaster(pid: number, origin: string, deps: VerifyDeps
 
   const worker = parseWorkerTitle(entry.cmd)
   if (worker) {
-    throw noMasterError(`${origin}: pid ${pid} is a Puma worker, not the master`, {suggestion: `the master is pid ${worker.masterPid}: pass --pid ${worker.masterPid}`})
+    throw noMasterError(`${origin}: pid ${pid} is a Puma worker, not the master`, {
+      suggestion: `the master is pid ${worker.masterPid}: pass --pid ${worker.masterPid}`,
+    })
   }
 
   throw noMasterError(`${origin}: pid ${pid} (${shortCommand(entry.cmd)}) is not a Puma master`, {

@@ -4,5 +4,10 @@ import {stripVTControlCharacters} from 'node:util'
 export function formatTable(header: string[], rows: string[][]): string[] {
   const width = (cell: string | undefined) => stripVTControlCharacters(cell ?? '').length
   const widths = header.map((title, i) => Math.max(title.length, ...rows.map((row) => width(row[i]))))
-  return [header, ...rows].map((row) => row.map((cell, i) => (cell ?? '') + ' '.repeat(widths[i] - width(cell))).join('  ').trimEnd())
+  return [header, ...rows].map((row) =>
+    row
+      .map((cell, i) => (cell ?? '') + ' '.repeat(widths[i] - width(cell)))
+      .join('  ')
+      .trimEnd(),
+  )
 }

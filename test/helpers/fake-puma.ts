@@ -29,67 +29,70 @@ export type Dialect = keyof typeof FAKE_PUMA_VERSIONS
 export type Behaviour = 'boot-fail' | 'boot-hang' | 'master-crash-on-restart' | 'ok'
 
 export interface FakePumaOptions {
-  dialect?: Dialect // default '5.6'
-  workers?: number // default 2
-  single?: boolean
-  preload?: boolean
-  /** Default: unique per instance (`fake-xxxxxx`). 2.7 shows no tag; 2.8-2.10 only on the master. */
-  tag?: string
+  behaviour?: Behaviour // the behaviour file's first content; default 'ok'
   /** Bind a free 127.0.0.1 port (default true). Without it the title says Puma's default tcp://0.0.0.0:9292. */
   bind?: boolean
   bootSeconds?: number // how long a worker (or a preload/single master) takes to load the app; default 0.05
   bootTimeout?: number // worker_boot_timeout; default 60
-  respawnDelay?: number // pause before respawning a crashed or timed-out worker; default 0.3
-  drainSeconds?: number // how long a booted worker takes to exit after TERM; default 0
   checkInterval?: number // how often a draining old worker is reported again; default 1
-  behaviour?: Behaviour // the behaviour file's first content; default 'ok'
-  controlUrl?: string // only written to the state file: nothing listens there
   controlToken?: string
+  controlUrl?: string // only written to the state file: nothing listens there
+  dialect?: Dialect // default '5.6'
+  drainSeconds?: number // how long a booted worker takes to exit after TERM; default 0
+  preload?: boolean
+  respawnDelay?: number // pause before respawning a crashed or timed-out worker; default 0.3
+  single?: boolean
+  /** Default: unique per instance (`fake-xxxxxx`). 2.7 shows no tag; 2.8-2.10 only on the master. */
+  tag?: string
+  timeoutMs?: number // default 20 s
   /** What to wait for: every worker's boot line (default), the banner and pidfile, or nothing. */
   wait?: 'banner' | 'booted' | 'none'
-  timeoutMs?: number // default 20 s
+  workers?: number // default 2
 }
 
 export interface BootLine {
   index?: number // undefined before 2.8, where the line names only the PID
-  pid: number
   phase: number
+  pid: number
 }
 
 export interface FakePuma {
-  pid: number
-  dialect: Dialect
-  version: string
-  dir: string
-  /** --log: what stdout_redirect gets, i.e. everything after the first banner. */
-  logPath: string
-  /** The original stdout: the first banner up to `Use Ctrl-C to stop`. */
-  stdoutPath: string
-  /** Stderr (never redirected): Ruby's dumps, e.g. 2.x worker boot failures. */
-  stderrPath: string
-  pidfile: string
-  statePath: string
   behaviourFile: string
-  tag: string
-  port?: number
+  dialect: Dialect
+  dir: string
   /** Resolves when the master exits (a hot restart keeps the same process). */
   exited: Promise<{code: null | number; signal: NodeJS.Signals | null}>
-  setBehaviour(behaviour: Behaviour): void
-  /** Live workers of this master, by title in /proc, in index order (PID order on 2.7). */
-  workerPids(): number[]
-  /** The master's title (/proc/PID/cmdline, NULs as spaces, trimmed); '' once it is gone. */
-  title(): string
   isAlive(): boolean
-  signal(signal: NodeJS.Signals): void
   log(): string
-  stdout(): string
-  stderr(): string
+  /** --log: what stdout_redirect gets, i.e. everything after the first banner. */
+  logPath: string
   /** The log's length in bytes now: pass it as `from` to wait only for what comes next. */
   logSize(): number
-  /** Resolves with the log text after `from` once `test` accepts it; rejects on timeout. */
-  waitForLog(test: ((text: string) => boolean) | RegExp, options?: {from?: number; timeoutMs?: number; what?: string}): Promise<string>
+  pid: number
+  pidfile: string
+  port?: number
+  setBehaviour(behaviour: Behaviour): void
+  signal(signal: NodeJS.Signals): void
+  statePath: string
+  stderr(): string
+  /** Stderr (never redirected): Ruby's dumps, e.g. 2.x worker boot failures. */
+  stderrPath: string
+  stdout(): string
+  /** The original stdout: the first banner up to `Use Ctrl-C to stop`. */
+  stdoutPath: string
   /** Kills the master and its workers by PID (TERM, then KILL) and removes the folder. Safe to call twice. */
   stop(): Promise<void>
+  tag: string
+  /** The master's title (/proc/PID/cmdline, NULs as spaces, trimmed); '' once it is gone. */
+  title(): string
+  version: string
+  /** Resolves with the log text after `from` once `test` accepts it; rejects on timeout. */
+  waitForLog(
+    test: ((text: string) => boolean) | RegExp,
+    options?: {from?: number; timeoutMs?: number; what?: string},
+  ): Promise<string>
+  /** Live workers of this master, by title in /proc, in index order (PID order on 2.7). */
+  workerPids(): number[]
 }
 
 const BOOT_LINE = /- Worker (\d+) (?:\((?:pid|PID): (\d+)\) )?booted(?: in [\d.]+s)?, phase: (\d+)/g
@@ -97,7 +100,9 @@ const BOOT_LINE = /- Worker (\d+) (?:\((?:pid|PID): (\d+)\) )?booted(?: in [\d.]
 /** The `- Worker … booted … phase: N` lines of a log, in every dialect's format. */
 export function bootLines(text: string): BootLine[] {
   return [...text.matchAll(BOOT_LINE)].map((m) =>
-    m[2] === undefined ? {pid: Number(m[1]), phase: Number(m[3])} : {index: Number(m[1]), pid: Number(m[2]), phase: Number(m[3])},
+    m[2] === undefined
+      ? {pid: Number(m[1]), phase: Number(m[3])}
+      : {index: Number(m[1]), pid: Number(m[2]), phase: Number(m[3])},
   )
 }
 
@@ -119,7 +124,14 @@ export async function startFakePuma(options: FakePumaOptions = {}): Promise<Fake
   const tag = options.tag ?? `fake-${basename(dir).slice(-6)}`
   const port = options.bind === false ? undefined : await freePort()
   const at = (name: string) => join(dir, name)
-  const [logPath, stdoutPath, stderrPath, pidfile, statePath, behaviourFile] = ['puma.log', 'stdout.log', 'stderr.log', 'puma.pid', 'puma.state', 'behaviour'].map(at)
+  const [logPath, stdoutPath, stderrPath, pidfile, statePath, behaviourFile] = [
+    'puma.log',
+    'stdout.log',
+    'stderr.log',
+    'puma.pid',
+    'puma.state',
+    'behaviour',
+  ].map(at)
   const setBehaviour = (behaviour: Behaviour) => {
     // Atomic, so a worker booting right now reads the old or the new content, never half of it.
     writeFileSync(`${behaviourFile}.tmp`, `${behaviour}\n`)
@@ -127,12 +139,26 @@ export async function startFakePuma(options: FakePumaOptions = {}): Promise<Fake
   }
 
   setBehaviour(options.behaviour ?? 'ok')
-  const optional = (flag: string, value: number | string | undefined) => (value === undefined ? [] : [flag, String(value)])
+  const optional = (flag: string, value: number | string | undefined) =>
+    value === undefined ? [] : [flag, String(value)]
   const args = [
     fakePumaScript,
-    ...['--dialect', dialect, '--workers', String(workers), '--tag', tag],
-    ...['--log', logPath, '--pidfile', pidfile, '--state', statePath, '--behaviour-file', behaviourFile],
-    ...['--boot-seconds', String(options.bootSeconds ?? 0.05)],
+    '--dialect',
+    dialect,
+    '--workers',
+    String(workers),
+    '--tag',
+    tag,
+    '--log',
+    logPath,
+    '--pidfile',
+    pidfile,
+    '--state',
+    statePath,
+    '--behaviour-file',
+    behaviourFile,
+    '--boot-seconds',
+    String(options.bootSeconds ?? 0.05),
     ...optional('--bind', port === undefined ? undefined : `tcp://127.0.0.1:${port}`),
     ...optional('--boot-timeout', options.bootTimeout),
     ...optional('--respawn-delay', options.respawnDelay),
@@ -173,8 +199,12 @@ export async function startFakePuma(options: FakePumaOptions = {}): Promise<Fake
   }
 
   const log = () => readOrEmpty(logPath)
-  const describe = () => `\n--- stdout\n${readOrEmpty(stdoutPath)}--- log\n${log()}--- stderr\n${readOrEmpty(stderrPath).slice(-2000)}`
-  const waitForLog: FakePuma['waitForLog'] = async (test, {from = 0, timeoutMs = options.timeoutMs ?? 20_000, what = String(test)} = {}) => {
+  const describe = () =>
+    `\n--- stdout\n${readOrEmpty(stdoutPath)}--- log\n${log()}--- stderr\n${readOrEmpty(stderrPath).slice(-2000)}`
+  const waitForLog: FakePuma['waitForLog'] = async (
+    test,
+    {from = 0, timeoutMs = options.timeoutMs ?? 20_000, what = String(test)} = {},
+  ) => {
     const accepts = typeof test === 'function' ? test : (text: string) => test.test(text)
     const deadline = Date.now() + timeoutMs
     for (;;) {
@@ -245,11 +275,21 @@ export async function startFakePuma(options: FakePumaOptions = {}): Promise<Fake
   }
 
   // The pidfile and then the state file follow the banner (cluster mode: before any worker is forked).
-  const bannered = () => readOrEmpty(stdoutPath).includes('Use Ctrl-C to stop') && existsSync(pidfile) && readOrEmpty(statePath).endsWith('\n')
-  const booted = (text: string) => new Set(bootLines(text).filter((b) => b.phase === 0).map((b) => b.pid)).size >= workers
+  const bannered = () =>
+    readOrEmpty(stdoutPath).includes('Use Ctrl-C to stop') &&
+    existsSync(pidfile) &&
+    readOrEmpty(statePath).endsWith('\n')
+  const booted = (text: string) =>
+    new Set(
+      bootLines(text)
+        .filter((b) => b.phase === 0)
+        .map((b) => b.pid),
+    ).size >= workers
   try {
-    if (options.wait === 'banner' || (options.wait !== 'none' && workers === 0)) await waitForLog(() => bannered(), {what: 'the banner, pidfile and state file'})
-    else if (options.wait !== 'none') await waitForLog((text) => bannered() && booted(text), {what: `${workers} boot lines`})
+    if (options.wait === 'banner' || (options.wait !== 'none' && workers === 0))
+      await waitForLog(() => bannered(), {what: 'the banner, pidfile and state file'})
+    else if (options.wait !== 'none')
+      await waitForLog((text) => bannered() && booted(text), {what: `${workers} boot lines`})
     workerPids()
   } catch (error) {
     await stop()

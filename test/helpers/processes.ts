@@ -40,7 +40,7 @@ export function titleOf(pid: number): string {
 }
 
 /** Matches a worker title of `masterPid`: `puma: cluster worker: M` (2.0-2.7) or `puma: cluster worker I: M [tag]`. */
-export function isWorkerOf(masterPid: number, title: string): RegExpMatchArray | null {
+export function isWorkerOf(masterPid: number, title: string): null | RegExpMatchArray {
   return title.match(new RegExp(`^puma: cluster worker(?: (\\d+))?: ${masterPid}(?: \\[.*\\])?$`))
 }
 
@@ -77,7 +77,11 @@ export function killQuietly(pid: number, signal: NodeJS.Signals): void {
 }
 
 /** Test-side waiting for an outside process: polls every 20 ms, with a deadline and a useful failure message. */
-export async function waitFor(condition: () => boolean, timeoutMs: number, describe: () => string = () => 'condition'): Promise<void> {
+export async function waitFor(
+  condition: () => boolean,
+  timeoutMs: number,
+  describe: () => string = () => 'condition',
+): Promise<void> {
   const deadline = Date.now() + timeoutMs
   while (!condition()) {
     if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for: ${describe()}`)
@@ -89,7 +93,10 @@ export async function waitFor(condition: () => boolean, timeoutMs: number, descr
  * For a mocha suite: wraps a start function so that everything it starts is stopped, by its own
  * stop(), after each test (`afterEach`) or after the suite (`after`), also when a test fails.
  */
-export function stoppedAfter<A extends unknown[], T extends {stop(): Promise<void>}>(hook: 'after' | 'afterEach', start: (...args: A) => Promise<T>): (...args: A) => Promise<T> {
+export function stoppedAfter<A extends unknown[], T extends {stop(): Promise<void>}>(
+  hook: 'after' | 'afterEach',
+  start: (...args: A) => Promise<T>,
+): (...args: A) => Promise<T> {
   const started: T[] = []
   const register = hook === 'after' ? after : afterEach
   register(async () => {

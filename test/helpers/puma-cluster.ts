@@ -9,35 +9,35 @@ export const OK_APP = "run ->(env) { [200, {'Content-Type' => 'text/plain'}, ['o
 export const RAISING_APP = "raise 'boom: simulated boot failure'\nrun ->(env) { [200, {}, ['never']] }\n"
 
 export interface ClusterOptions {
-  workers?: number
-  /** Puma's stdout_redirect to log/puma.log (default true). */
-  redirect?: boolean
-  pidfile?: string
-  state?: string
+  app?: string
   control?: 'tcp' | 'unix'
   controlToken?: string
-  tag?: string
-  app?: string
   extraConfig?: string
+  pidfile?: string
   /** Prepares the folder before Puma starts (e.g. a releases/ layout). */
   prepare?: (dir: string) => void
+  /** Puma's stdout_redirect to log/puma.log (default true). */
+  redirect?: boolean
   /** A folder under the cluster's folder to start Puma in (its cwd and PWD), instead of the folder itself. */
   runIn?: string
+  state?: string
+  tag?: string
+  workers?: number
 }
 
 export interface PumaCluster {
-  dir: string
-  port: number
   controlPort?: number
-  pid: number
+  dir: string
   logPath: string
+  pid: number
   pidfile: string
-  statePath: string
-  /** Worker PIDs from the process table, by title. */
-  workerPids(): number[]
+  port: number
   setApp(source: string): void
+  statePath: string
   /** Kills the master and every worker ever seen, by PID, and removes the folder. Safe to call twice. */
   stop(): Promise<void>
+  /** Worker PIDs from the process table, by title. */
+  workerPids(): number[]
 }
 
 /** Starts a real Puma (Debian's 5.6.5) on 127.0.0.1 in a temporary folder and waits for every worker's boot line. */
@@ -51,7 +51,11 @@ export async function startPumaCluster(options: ClusterOptions = {}): Promise<Pu
   const statePath = join(dir, options.state ?? 'puma-test.state')
   const logPath = join(dir, 'log', 'puma.log')
   const control =
-    options.control === 'tcp' ? `tcp://127.0.0.1:${controlPort}` : options.control === 'unix' ? `unix://${join(dir, 'control.sock')}` : undefined
+    options.control === 'tcp'
+      ? `tcp://127.0.0.1:${controlPort}`
+      : options.control === 'unix'
+        ? `unix://${join(dir, 'control.sock')}`
+        : undefined
   writeFileSync(join(dir, 'config.ru'), options.app ?? OK_APP)
   writeFileSync(
     join(dir, 'puma.rb'),
@@ -108,7 +112,8 @@ export async function startPumaCluster(options: ClusterOptions = {}): Promise<Pu
   const log = () => (options.redirect === false ? output.join('') : readOrEmpty(logPath))
   try {
     // Single mode writes its pidfile once the app is loaded and bound; a cluster is ready at its last boot line.
-    const ready = () => (workers === 0 ? readOrEmpty(pidfile) !== '' : (log().match(/booted in/g) ?? []).length >= workers)
+    const ready = () =>
+      workers === 0 ? readOrEmpty(pidfile) !== '' : (log().match(/booted in/g) ?? []).length >= workers
     await waitFor(ready, 20_000, () => `Puma did not boot:\n${log()}`)
     workerPids()
   } catch (error) {

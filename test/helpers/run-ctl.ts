@@ -3,11 +3,11 @@ import {type ChildProcess, spawn} from 'node:child_process'
 import {binRun} from './paths.js'
 
 export interface CtlResult {
-  code: number | null
-  signal: NodeJS.Signals | null
-  stdout: string
-  stderr: string
+  code: null | number
   durationMs: number
+  signal: NodeJS.Signals | null
+  stderr: string
+  stdout: string
 }
 
 export interface CtlRun {
@@ -18,7 +18,10 @@ export interface CtlRun {
 }
 
 /** Starts `bin/run.js` as a child process, the way a deploy hook runs ctl. */
-export function startCtl(args: string[], options: {cwd?: string; env?: NodeJS.ProcessEnv; detached?: boolean; bin?: string} = {}): CtlRun {
+export function startCtl(
+  args: string[],
+  options: {bin?: string; cwd?: string; detached?: boolean; env?: NodeJS.ProcessEnv} = {},
+): CtlRun {
   const started = Date.now()
   const child = spawn(process.execPath, [options.bin ?? binRun, ...args], {
     cwd: options.cwd,
@@ -36,7 +39,10 @@ export function startCtl(args: string[], options: {cwd?: string; env?: NodeJS.Pr
   return {child, result, stderrSoFar: () => stderr}
 }
 
-export async function runCtl(args: string[], options: {cwd?: string; env?: NodeJS.ProcessEnv; bin?: string} = {}): Promise<CtlResult> {
+export async function runCtl(
+  args: string[],
+  options: {bin?: string; cwd?: string; env?: NodeJS.ProcessEnv} = {},
+): Promise<CtlResult> {
   return startCtl(args, options).result
 }
 

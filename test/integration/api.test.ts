@@ -1,15 +1,17 @@
 import {strict as assert} from 'node:assert'
 
-import {CtlError, EXIT, phasedRestart, type RestartEvent, restart, status} from '../../src/index.js'
+import {CtlError, EXIT, phasedRestart, restart, type RestartEvent, status} from '../../src/index.js'
 import {type PumaCluster, RAISING_APP, startPumaCluster} from '../helpers/puma-cluster.js'
 
 /** The programmatic API the commands wrap, against real Puma. */
 describe("the programmatic API (import {phasedRestart} from 'puma-ctl')", function () {
   this.timeout(60_000)
   let cluster: PumaCluster
+
   before(async () => {
     cluster = await startPumaCluster({workers: 2})
   })
+
   after(async () => cluster.stop())
 
   it('is what the package exports', async () => {
@@ -43,7 +45,10 @@ describe("the programmatic API (import {phasedRestart} from 'puma-ctl')", functi
   it('a failing restart rejects with a CtlError carrying the exit code', async () => {
     cluster.setApp(RAISING_APP)
     try {
-      await assert.rejects(restart({pidfile: cluster.pidfile, timeoutMs: 30_000}).result, (error: unknown) => error instanceof CtlError && error.exitCode === EXIT.workerFailed)
+      await assert.rejects(
+        restart({pidfile: cluster.pidfile, timeoutMs: 30_000}).result,
+        (error: unknown) => error instanceof CtlError && error.exitCode === EXIT.workerFailed,
+      )
     } finally {
       cluster.setApp("run ->(env) { [200, {}, ['ok']] }\n")
     }
@@ -54,6 +59,9 @@ describe("the programmatic API (import {phasedRestart} from 'puma-ctl')", functi
     const controller = new AbortController()
     const run = phasedRestart({pidfile: cluster.pidfile, timeoutMs: 30_000, signal: controller.signal})
     for await (const event of run) if (event.type === 'sent') controller.abort()
-    await assert.rejects(run.result, (error: unknown) => error instanceof CtlError && error.exitCode === EXIT.interrupted)
+    await assert.rejects(
+      run.result,
+      (error: unknown) => error instanceof CtlError && error.exitCode === EXIT.interrupted,
+    )
   })
 })

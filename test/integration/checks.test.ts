@@ -2,11 +2,12 @@ import {strict as assert} from 'node:assert'
 import {mkdirSync, readlinkSync, renameSync, symlinkSync, writeFileSync} from 'node:fs'
 import {join} from 'node:path'
 
+import {stoppedAfter} from '../helpers/processes.js'
 import {startPumaCluster} from '../helpers/puma-cluster.js'
 import {jsonOf, runCtl} from '../helpers/run-ctl.js'
-import {stoppedAfter} from '../helpers/processes.js'
 
-const APP = (release: string) => `run ->(env) { env['PATH_INFO'] == '/fail' ? [500, {}, ['broken ${release}']] : [200, {}, ['${release}']] }\n`
+const APP = (release: string) =>
+  `run ->(env) { env['PATH_INFO'] == '/fail' ? [500, {}, ['broken ${release}']] : [200, {}, ['${release}']] }\n`
 
 /** A Capistrano-style layout: releases/r1 and r2, and `current` pointing to r1. */
 function releases(dir: string): void {
@@ -36,8 +37,16 @@ describe('proving the new release runs', function () {
     const current = join(cluster.dir, 'current')
     const result = await runCtl(['phased-restart', '--pidfile', cluster.pidfile, '--expect-dir', current])
     assert.equal(result.code, 8, result.stderr)
-    assert.match(result.stderr, new RegExp(`Puma was started in ${join(cluster.dir, 'releases', 'r1')}, not through ${current}`))
-    assert.match(result.stderr, new RegExp(`workers still run ${join(cluster.dir, 'releases', 'r1')} but ${current} points to ${join(cluster.dir, 'releases', 'r2')}`))
+    assert.match(
+      result.stderr,
+      new RegExp(`Puma was started in ${join(cluster.dir, 'releases', 'r1')}, not through ${current}`),
+    )
+    assert.match(
+      result.stderr,
+      new RegExp(
+        `workers still run ${join(cluster.dir, 'releases', 'r1')} but ${current} points to ${join(cluster.dir, 'releases', 'r2')}`,
+      ),
+    )
     assert.match(result.stderr, /set `directory/)
   })
 
@@ -45,7 +54,14 @@ describe('proving the new release runs', function () {
     // Puma's restart folder is then $PWD, the symlink, which the phased restart resolves anew.
     const cluster = await start({workers: 2, prepare: releases, runIn: 'current'})
     publish(cluster.dir)
-    const result = await runCtl(['phased-restart', '--pidfile', cluster.pidfile, '--expect-dir', join(cluster.dir, 'current'), '--json'])
+    const result = await runCtl([
+      'phased-restart',
+      '--pidfile',
+      cluster.pidfile,
+      '--expect-dir',
+      join(cluster.dir, 'current'),
+      '--json',
+    ])
     assert.equal(result.code, 0, result.stderr)
     assert.equal(jsonOf(result).workers.length, 2)
     assert.doesNotMatch(result.stderr, /Puma was started in/)
@@ -53,11 +69,29 @@ describe('proving the new release runs', function () {
 
   it('--health-url: a 2xx after the restart is recorded; a 500 exits 8 with the status and body', async () => {
     const cluster = await start({workers: 2, app: APP('r1')})
-    const ok = await runCtl(['phased-restart', '--pidfile', cluster.pidfile, '--health-url', `http://127.0.0.1:${cluster.port}/`, '--json'])
+    const ok = await runCtl([
+      'phased-restart',
+      '--pidfile',
+      cluster.pidfile,
+      '--health-url',
+      `http://127.0.0.1:${cluster.port}/`,
+      '--json',
+    ])
     assert.equal(ok.code, 0, ok.stderr)
     assert.equal(jsonOf(ok).health.status, 200)
-    const failing = await runCtl(['phased-restart', '--pidfile', cluster.pidfile, '--health-url', `http://127.0.0.1:${cluster.port}/fail`, '--health-timeout', '2'])
+    const failing = await runCtl([
+      'phased-restart',
+      '--pidfile',
+      cluster.pidfile,
+      '--health-url',
+      `http://127.0.0.1:${cluster.port}/fail`,
+      '--health-timeout',
+      '2',
+    ])
     assert.equal(failing.code, 8, failing.stderr)
-    assert.match(failing.stderr, /health check http:\/\/127\.0\.0\.1:\d+\/fail failed after the restart: HTTP 500: "broken r1"/)
+    assert.match(
+      failing.stderr,
+      /health check http:\/\/127\.0\.0\.1:\d+\/fail failed after the restart: HTTP 500: "broken r1"/,
+    )
   })
 })

@@ -2,8 +2,8 @@ import {strict as assert} from 'node:assert'
 import {writeFileSync} from 'node:fs'
 import {join} from 'node:path'
 
-import {type PumaCluster, RAISING_APP, startPumaCluster} from '../helpers/puma-cluster.js'
 import {isAlive, killQuietly, stoppedAfter, waitFor} from '../helpers/processes.js'
+import {type PumaCluster, RAISING_APP, startPumaCluster} from '../helpers/puma-cluster.js'
 import {jsonOf, runCtl} from '../helpers/run-ctl.js'
 
 const TOKEN = 'tok-3c1a7e5d9b'
@@ -16,8 +16,12 @@ describe("Puma's control server", function () {
   describe('stats, status and the control-only commands', () => {
     let tcp: PumaCluster
     let unix: PumaCluster
+
     before(async () => {
-      ;[tcp, unix] = await Promise.all([start({workers: 2, control: 'tcp', controlToken: TOKEN}), start({workers: 2, control: 'unix', controlToken: TOKEN})])
+      ;[tcp, unix] = await Promise.all([
+        start({workers: 2, control: 'tcp', controlToken: TOKEN}),
+        start({workers: 2, control: 'unix', controlToken: TOKEN}),
+      ])
     })
 
     it('stats over tcp (state file): a table per worker, and the token never printed', async () => {
@@ -25,33 +29,42 @@ describe("Puma's control server", function () {
       assert.equal(result.code, 0, result.stderr)
       assert.match(result.stdout, /^cluster: phase 0, 2\/2 workers booted, 0 old/)
       assert.match(result.stdout, /INDEX\s+PID\s+PHASE\s+BOOTED\s+CHECK-IN\s+THREADS\s+BACKLOG\s+REQUESTS/)
-      for (const pid of tcp.workerPids()) assert.match(result.stdout, new RegExp(`\\b${pid}\\s+0\\s+yes\\s+\\d+ s ago\\s+\\d+/5\\s+0\\s+\\d+`))
+      for (const pid of tcp.workerPids())
+        assert.match(result.stdout, new RegExp(`\\b${pid}\\s+0\\s+yes\\s+\\d+ s ago\\s+\\d+/5\\s+0\\s+\\d+`))
       assert.ok(!(result.stdout + result.stderr).includes(TOKEN))
     })
 
     it('stats over a unix socket (--control-url/--control-token), as JSON', async () => {
-      const result = await runCtl(['stats', '--control-url', `unix://${join(unix.dir, 'control.sock')}`, '--control-token', TOKEN, '--json'])
+      const result = await runCtl([
+        'stats',
+        '--control-url',
+        `unix://${join(unix.dir, 'control.sock')}`,
+        '--control-token',
+        TOKEN,
+        '--json',
+      ])
       assert.equal(result.code, 0, result.stderr)
       const stats = jsonOf(result)
       assert.equal(stats.mode, 'cluster')
       assert.equal(stats.phase, 0)
       assert.equal(stats.bootedWorkers, 2)
-      assert.deepEqual(
-        stats.workerStatus.map((w: {pid: number}) => w.pid).sort(),
-        unix.workerPids().sort(),
-      )
+      assert.deepEqual(stats.workerStatus.map((w: {pid: number}) => w.pid).sort(), unix.workerPids().sort())
       assert.ok(!result.stdout.includes(TOKEN))
     })
 
     it('the token from PUMA_CTL_CONTROL_TOKEN, which does not disturb commands without --control-url', async () => {
       const env = {PUMA_CTL_CONTROL_TOKEN: TOKEN}
-      const stats = await runCtl(['stats', '--control-url', `unix://${join(unix.dir, 'control.sock')}`, '--json'], {env})
+      const stats = await runCtl(['stats', '--control-url', `unix://${join(unix.dir, 'control.sock')}`, '--json'], {
+        env,
+      })
       assert.equal(stats.code, 0, stats.stderr)
       assert.equal(jsonOf(stats).bootedWorkers, 2)
       const status = await runCtl(['status', '--state', tcp.statePath, '--json'], {env})
       assert.equal(status.code, 0, status.stderr)
       assert.equal(jsonOf(status).workers.length, 2)
-      const withoutToken = await runCtl(['stats', '--control-url', `unix://${join(unix.dir, 'control.sock')}`], {env: {PUMA_CTL_CONTROL_TOKEN: undefined}})
+      const withoutToken = await runCtl(['stats', '--control-url', `unix://${join(unix.dir, 'control.sock')}`], {
+        env: {PUMA_CTL_CONTROL_TOKEN: undefined},
+      })
       assert.equal(withoutToken.code, 4, withoutToken.stderr)
     })
 
@@ -77,7 +90,11 @@ describe("Puma's control server", function () {
       assert.equal(typeof jsonOf(gcStats).count, 'number')
       const backtraces = await runCtl(['thread-backtraces', '--state', tcp.statePath, '--json'])
       assert.equal(backtraces.code, 0, backtraces.stderr)
-      assert.ok(jsonOf(backtraces).some((thread: {backtrace: string[]}) => thread.backtrace.some((frame) => frame.includes('puma'))))
+      assert.ok(
+        jsonOf(backtraces).some((thread: {backtrace: string[]}) =>
+          thread.backtrace.some((frame) => frame.includes('puma')),
+        ),
+      )
       const text = await runCtl(['thread-backtraces', '--state', tcp.statePath])
       assert.match(text.stdout, /^Thread: /m)
       const gc = await runCtl(['gc', '--state', tcp.statePath])
@@ -86,7 +103,7 @@ describe("Puma's control server", function () {
       assert.equal(reload.code, 0, reload.stderr)
     })
 
-    it('refork through the control server without fork_worker: exit 2 with Puma\'s reason', async () => {
+    it("refork through the control server without fork_worker: exit 2 with Puma's reason", async () => {
       const result = await runCtl(['refork', '--state', tcp.statePath, '--via', 'control'])
       assert.equal(result.code, 2)
       assert.match(result.stderr, /refork not available/)
@@ -94,7 +111,13 @@ describe("Puma's control server", function () {
 
     it('a wrong token: exit 4, and neither token is printed (text or --json)', async () => {
       for (const json of [false, true]) {
-        const args = ['stats', '--control-url', `tcp://127.0.0.1:${tcp.controlPort}`, '--control-token', 'wrong-secret-77']
+        const args = [
+          'stats',
+          '--control-url',
+          `tcp://127.0.0.1:${tcp.controlPort}`,
+          '--control-token',
+          'wrong-secret-77',
+        ]
         const result = await runCtl(json ? [...args, '--json'] : args)
         assert.equal(result.code, 4, result.stderr)
         const output = result.stdout + result.stderr
@@ -139,7 +162,16 @@ describe("Puma's control server", function () {
 
     it('hot restart sent through the control server (--via control): exit 0', async () => {
       const cluster = await start({workers: 2, control: 'unix', controlToken: TOKEN, redirect: false})
-      const result = await runCtl(['restart', '--state', cluster.statePath, '--via', 'control', '--timeout', '30', '--json'])
+      const result = await runCtl([
+        'restart',
+        '--state',
+        cluster.statePath,
+        '--via',
+        'control',
+        '--timeout',
+        '30',
+        '--json',
+      ])
       assert.equal(result.code, 0, result.stderr)
       assert.equal(jsonOf(result).restart, 'hot')
     })
@@ -152,7 +184,10 @@ describe("Puma's control server", function () {
     assert.equal(stuck.code, 5, stuck.stderr)
     // Still broken: Puma keeps retrying worker 0 in phase 1. A second phased restart says so first.
     const again = await runCtl(['phased-restart', '--state', cluster.statePath, '--timeout', '30'])
-    assert.match(again.stderr, /Puma is in the middle of a restart: phase 1; .*1 old worker\(s\) left; worker 0 not booted and crash-looping \(pid \d+, then \d+\)\. The new restart goes ahead/)
+    assert.match(
+      again.stderr,
+      /Puma is in the middle of a restart: phase 1; .*1 old worker\(s\) left; worker 0 not booted and crash-looping \(pid \d+, then \d+\)\. The new restart goes ahead/,
+    )
     assert.match(again.stderr, /started the phased restart: phase 2/)
     assert.equal(again.code, 5, again.stderr)
     // Fixed on disk: the next phased restart completes.

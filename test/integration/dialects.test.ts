@@ -1,8 +1,8 @@
 import {strict as assert} from 'node:assert'
 
 import {type Dialect, startFakePuma} from '../helpers/fake-puma.js'
-import {jsonOf, runCtl} from '../helpers/run-ctl.js'
 import {stoppedAfter} from '../helpers/processes.js'
+import {jsonOf, runCtl} from '../helpers/run-ctl.js'
 
 /**
  * ctl against a fake Puma speaking other versions' log dialects and titles (real Puma here is
@@ -42,8 +42,16 @@ describe('restarts across Puma dialects (fake Puma)', function () {
       const {error} = jsonOf(result)
       assert.equal(error.outcome, 'worker-failed')
       assert.ok(result.durationMs < 10_000, `took ${result.durationMs} ms`)
-      if (['6.0', '8.0'].includes(dialect)) assert.ok(error.errorLines.some((line: string) => line.includes('boom: simulated boot failure')), 'the message')
-      if (dialect === '2.16') assert.ok(error.errorLines.some((line: string) => /\(RuntimeError\)/.test(line)), 'the exception from stderr')
+      if (['6.0', '8.0'].includes(dialect))
+        assert.ok(
+          error.errorLines.some((line: string) => line.includes('boom: simulated boot failure')),
+          'the message',
+        )
+      if (dialect === '2.16')
+        assert.ok(
+          error.errorLines.some((line: string) => /\(RuntimeError\)/.test(line)),
+          'the exception from stderr',
+        )
     })
   }
 

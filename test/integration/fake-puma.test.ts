@@ -1,13 +1,7 @@
 import {strict as assert} from 'node:assert'
 import {existsSync, readFileSync, realpathSync} from 'node:fs'
 
-import {
-  bootLines,
-  type Dialect,
-  type FakePuma,
-  type FakePumaOptions,
-  startFakePuma,
-} from '../helpers/fake-puma.js'
+import {bootLines, type Dialect, type FakePuma, type FakePumaOptions, startFakePuma} from '../helpers/fake-puma.js'
 import {titleOf, waitFor, workerPidsOf} from '../helpers/processes.js'
 
 /**
@@ -20,17 +14,17 @@ const linesOf = (text: string) => text.split('\n').filter((line) => line !== '')
 const gone = (pid: number) => titleOf(pid) === ''
 
 interface Expected {
-  masterTitle(fake: FakePuma): RegExp
-  workerTitle(fake: FakePuma, index: number): string
   bannerWorkers: string
   /** One boot line of this dialect for worker `index` with PID `pid` in phase `phase`. */
   bootLine(index: number, pid: number, phase: number): RegExp
   changingTo: boolean // `+ Changing to DIR` after `Starting phased worker restart` (3.2.0+)
   failure: {in: 'log' | 'stderr'; pattern: RegExp} // one worker boot failure
-  stop: {code: null | number; signal: NodeJS.Signals | null; lines: RegExp[]}
+  masterTitle(fake: FakePuma): RegExp
+  stop: {code: null | number; lines: RegExp[]; signal: NodeJS.Signals | null}
+  workerTitle(fake: FakePuma, index: number): string
 }
 
-const escape = (text: string) => text.replaceAll(/[$()*+.?[\\\]^{|}]/g, '\\$&')
+const escape = (text: string) => text.replaceAll(/[$()*+.?[\\\]^{|}]/g, String.raw`\$&`)
 
 const EXPECTED: Partial<Record<Dialect, Expected>> = {
   '2.7': {
@@ -39,7 +33,10 @@ const EXPECTED: Partial<Record<Dialect, Expected>> = {
     bannerWorkers: '* Process workers: 2',
     bootLine: (_index, pid, phase) => new RegExp(`^- Worker ${pid} booted, phase: ${phase}$`),
     changingTo: false,
-    failure: {in: 'stderr', pattern: /^config\.ru:3:in `block in <main>': boom: simulated boot failure \(RuntimeError\)\n\tfrom /m},
+    failure: {
+      in: 'stderr',
+      pattern: /^config\.ru:3:in `block in <main>': boom: simulated boot failure \(RuntimeError\)\n\tfrom /m,
+    },
     stop: {code: 0, signal: null, lines: [/^- Gracefully shutting down workers\.\.\.$/, /^- Goodbye!$/]},
   },
   '4.3': {
@@ -55,14 +52,20 @@ const EXPECTED: Partial<Record<Dialect, Expected>> = {
     masterTitle: (fake) => new RegExp(`^${escape(`puma 8.0.2 (tcp://127.0.0.1:${fake.port}) [${fake.tag}]`)}$`),
     workerTitle: (fake, index) => `puma: cluster worker ${index}: ${fake.pid} [${fake.tag}]`,
     bannerWorkers: '*      Workers: 2',
-    bootLine: (index, pid, phase) => new RegExp(`^- Worker ${index} \\(PID: ${pid}\\) booted in \\d+(\\.\\d+)?s, phase: ${phase}$`),
+    bootLine: (index, pid, phase) =>
+      new RegExp(`^- Worker ${index} \\(PID: ${pid}\\) booted in \\d+(\\.\\d+)?s, phase: ${phase}$`),
     changingTo: true,
     // message, then the whole backtrace in one log call: continuation lines are indented and unprefixed
     failure: {
       in: 'log',
-      pattern: /^\[(\d+)\] ! Unable to start worker\n\[\1\] boom: simulated boot failure\n\[\1\] config\.ru:3:in `block in <main>'\n(?: {4}\S.*\n)+\[\1\] Early termination of worker$/m,
+      pattern:
+        /^\[(\d+)\] ! Unable to start worker\n\[\1\] boom: simulated boot failure\n\[\1\] config\.ru:3:in `block in <main>'\n(?: {4}\S.*\n)+\[\1\] Early termination of worker$/m,
     },
-    stop: {code: null, signal: 'SIGTERM', lines: [/^=== puma shutdown: .+ ===$/, /^- Goodbye!$/, /^- Gracefully shutting down workers\.\.\.$/]},
+    stop: {
+      code: null,
+      signal: 'SIGTERM',
+      lines: [/^=== puma shutdown: .+ ===$/, /^- Goodbye!$/, /^- Gracefully shutting down workers\.\.\.$/],
+    },
   },
 }
 
@@ -92,14 +95,27 @@ describe('fake Puma', function () {
         assert.match(fake.title(), expected.masterTitle(fake))
         const workers = fake.workerPids()
         assert.equal(workers.length, 2)
-        if (dialect === '2.7') assert.deepEqual(workers.map((pid) => titleOf(pid)), [expected.workerTitle(fake, 0), expected.workerTitle(fake, 1)])
-        else assert.deepEqual(workers.map((pid) => titleOf(pid)), [0, 1].map((index) => expected.workerTitle(fake, index)))
+        if (dialect === '2.7')
+          assert.deepEqual(
+            workers.map((pid) => titleOf(pid)),
+            [expected.workerTitle(fake, 0), expected.workerTitle(fake, 1)],
+          )
+        else
+          assert.deepEqual(
+            workers.map((pid) => titleOf(pid)),
+            [0, 1].map((index) => expected.workerTitle(fake, index)),
+          )
         assert.ok(fake.stdout().includes(`[${fake.pid}] ${expected.bannerWorkers}\n`), fake.stdout())
         assert.match(fake.stdout(), new RegExp(`\\[${fake.pid}\\] Use Ctrl-C to stop\n$`))
         assert.match(fake.log(), /^=== puma startup: .+ ===\n/)
         const boots = bootLines(fake.log())
         assert.deepEqual(boots.map((b) => b.pid).sort(), [...workers].sort())
-        for (const line of masterLines(fake, fake.log())) if (line.startsWith('- Worker')) assert.ok(boots.some((b) => expected.bootLine(b.index ?? 0, b.pid, 0).test(line)), line)
+        for (const line of masterLines(fake, fake.log()))
+          if (line.startsWith('- Worker'))
+            assert.ok(
+              boots.some((b) => expected.bootLine(b.index ?? 0, b.pid, 0).test(line)),
+              line,
+            )
         assert.equal(readFileSync(fake.pidfile, 'utf8'), dialect === '8.0' ? String(fake.pid) : `${fake.pid}\n`) // "PID\n" until 5.0.x
         assert.match(readFileSync(fake.statePath, 'utf8'), new RegExp(`^---\npid: ${fake.pid}\n`))
       })
@@ -111,7 +127,10 @@ describe('fake Puma', function () {
         fake.signal('SIGUSR1')
         const text = await fake.waitForLog((t) => bootLines(t).filter((b) => b.phase === 1).length === 2, {from})
         const lines = masterLines(fake, text)
-        const expectedHead = ['- Starting phased worker restart, phase: 1', ...(expected.changingTo ? [`+ Changing to ${realpathSync(fake.dir)}`] : [])]
+        const expectedHead = [
+          '- Starting phased worker restart, phase: 1',
+          ...(expected.changingTo ? [`+ Changing to ${realpathSync(fake.dir)}`] : []),
+        ]
         assert.deepEqual(lines.slice(0, expectedHead.length), expectedHead)
         const replaced = new Set<number>()
         for (let i = 0; i < 2; i++) {
@@ -130,7 +149,12 @@ describe('fake Puma', function () {
         const now = fake.workerPids()
         assert.equal(now.length, 2)
         for (const pid of now) assert.ok(!old.includes(pid), `${pid} is a new worker`)
-        assert.deepEqual(bootLines(text).map((b) => b.pid).sort(), [...now].sort())
+        assert.deepEqual(
+          bootLines(text)
+            .map((b) => b.pid)
+            .sort(),
+          [...now].sort(),
+        )
       })
 
       it('boot-fail repeats its failure lines during USR1; back to ok, the same restart completes', async () => {
@@ -140,9 +164,14 @@ describe('fake Puma', function () {
         const stderrFrom = fake.stderr().length
         fake.setBehaviour('boot-fail')
         fake.signal('SIGUSR1')
-        const failures = () => all(expected.failure.in === 'log' ? fake.log().slice(from) : fake.stderr().slice(stderrFrom), expected.failure.pattern)
+        const failures = () =>
+          all(
+            expected.failure.in === 'log' ? fake.log().slice(from) : fake.stderr().slice(stderrFrom),
+            expected.failure.pattern,
+          )
         await fake.waitForLog(() => failures().length >= 3, {from})
-        for (const failure of failures()) if (failure[1]) assert.notEqual(Number(failure[1]), fake.pid, 'worker lines carry the worker PID')
+        for (const failure of failures())
+          if (failure[1]) assert.notEqual(Number(failure[1]), fake.pid, 'worker lines carry the worker PID')
         assert.equal(bootLines(fake.log().slice(from)).length, 0)
         if (expected.failure.in === 'log') assert.equal(fake.stderr().slice(stderrFrom), '')
         assert.ok(fake.workerPids().includes(oldWorker1), 'the other old worker keeps serving')
@@ -161,14 +190,22 @@ describe('fake Puma', function () {
         await fake.waitForLog((t) => bootLines(t).filter((b) => b.phase === 1).length === 2)
         const from = fake.logSize()
         fake.signal('SIGUSR2')
-        const text = await fake.waitForLog((t) => t.includes('* Restarting...') && bootLines(t).filter((b) => b.phase === 0).length === 2, {from})
+        const text = await fake.waitForLog(
+          (t) => t.includes('* Restarting...') && bootLines(t).filter((b) => b.phase === 0).length === 2,
+          {from},
+        )
         const lines = masterLines(fake, text)
-        assert.deepEqual(lines.slice(0, 3), ['- Gracefully shutting down workers...', '* Restarting...', 'Puma starting in cluster mode...'])
+        assert.deepEqual(lines.slice(0, 3), [
+          '- Gracefully shutting down workers...',
+          '* Restarting...',
+          'Puma starting in cluster mode...',
+        ])
         assert.ok(lines.includes(expected.bannerWorkers))
         assert.ok(lines.includes(`* Inherited tcp://127.0.0.1:${fake.port}`), text)
         assert.match(text, /\] Use Ctrl-C to stop\n=== puma startup: .+ ===\n/)
         assert.ok(fake.isAlive())
-        if (dialect === '2.7') assert.match(fake.title(), expected.masterTitle(fake)) // exec'd as Gem.ruby: ruby3.1
+        if (dialect === '2.7')
+          assert.match(fake.title(), expected.masterTitle(fake)) // exec'd as Gem.ruby: ruby3.1
         else assert.equal(fake.title(), title)
         assert.equal(readFileSync(fake.pidfile, 'utf8').trim(), String(fake.pid))
         const now = fake.workerPids()
@@ -231,12 +268,16 @@ describe('fake Puma', function () {
   it('single mode: no prefix, no workers, USR1 becomes a hot restart', async () => {
     const fake = await start({dialect: '5.2', single: true})
     assert.equal(fake.title(), `puma 5.2.2 (tcp://127.0.0.1:${fake.port}) [${fake.tag}]`)
-    assert.match(fake.stdout(), /^Puma starting in single mode\.\.\.\n[^]*\n\*          PID: \d+\n[^]*Use Ctrl-C to stop\n$/)
+    assert.match(fake.stdout(), /^Puma starting in single mode\.\.\.\n[^]*\n\* {10}PID: \d+\n[^]*Use Ctrl-C to stop\n$/)
     assert.deepEqual(workerPidsOf(fake.pid), [])
     const from = fake.logSize()
     fake.signal('SIGUSR1')
     const text = await fake.waitForLog(/Use Ctrl-C to stop\n=== puma startup/, {from})
-    assert.deepEqual(linesOf(text).slice(0, 3), ['* phased-restart called but not available, restarting normally.', '* Restarting...', 'Puma starting in single mode...'])
+    assert.deepEqual(linesOf(text).slice(0, 3), [
+      '* phased-restart called but not available, restarting normally.',
+      '* Restarting...',
+      'Puma starting in single mode...',
+    ])
     assert.ok(fake.isAlive())
   })
 
@@ -247,9 +288,19 @@ describe('fake Puma', function () {
     fake.signal('SIGQUIT')
     assert.deepEqual(await fake.exited, {code: null, signal: 'SIGQUIT'})
     assert.ok(!existsSync(fake.pidfile))
-    await waitFor(() => workers.every((pid) => gone(pid)), 10_000, () => 'the workers to die')
+    await waitFor(
+      () => workers.every((pid) => gone(pid)),
+      10_000,
+      () => 'the workers to die',
+    )
     const text = fake.log().slice(from)
-    assert.deepEqual(all(text, /^\[(\d+)\] ! Detected parent died, dying$/m).map((m) => Number(m[1])).sort(), [...workers].sort(), text)
+    assert.deepEqual(
+      all(text, /^\[(\d+)\] ! Detected parent died, dying$/m)
+        .map((m) => Number(m[1]))
+        .sort(),
+      [...workers].sort(),
+      text,
+    )
     for (const pid of workers) assert.ok(gone(pid))
   })
 
@@ -267,7 +318,11 @@ describe('fake Puma', function () {
     from = fake.logSize()
     fake.signal('SIGTTOU')
     await fake.waitForLog(new RegExp(`^\\[${fake.pid}\\] - Worker 2 \\(PID: ${added.pid}\\) terminating$`, 'm'), {from})
-    await waitFor(() => gone(added.pid), 10_000, () => 'the culled worker to exit')
+    await waitFor(
+      () => gone(added.pid),
+      10_000,
+      () => 'the culled worker to exit',
+    )
     assert.equal(fake.workerPids().length, 2)
   })
 
@@ -276,7 +331,10 @@ describe('fake Puma', function () {
     for (const dialect of ['2.16', '4.3', '5.2', '5.6', '8.0'] as const) {
       const fake = await start({dialect, wait: 'banner', workers: 1, ...control}) // eslint-disable-line no-await-in-loop
       const state = readFileSync(fake.statePath, 'utf8')
-      assert.equal(readFileSync(fake.pidfile, 'utf8'), ['2.16', '4.3'].includes(dialect) ? `${fake.pid}\n` : String(fake.pid))
+      assert.equal(
+        readFileSync(fake.pidfile, 'utf8'),
+        ['2.16', '4.3'].includes(dialect) ? `${fake.pid}\n` : String(fake.pid),
+      )
       switch (dialect) {
         case '2.16': {
           assert.match(state, new RegExp(`^---\npid: ${fake.pid}\nconfig: !ruby/object:Puma::Configuration\n`))
@@ -286,21 +344,33 @@ describe('fake Puma', function () {
         }
 
         case '4.3': {
-          assert.equal(state, `---\npid: ${fake.pid}\ncontrol_url: unix:///nowhere/ctl.sock\ncontrol_auth_token: s3cret\n`)
+          assert.equal(
+            state,
+            `---\npid: ${fake.pid}\ncontrol_url: unix:///nowhere/ctl.sock\ncontrol_auth_token: s3cret\n`,
+          )
           break
         }
 
         case '5.2': {
-          assert.match(state, new RegExp(`^---\npid: ${fake.pid}\ncontrol_url: unix:///nowhere/ctl.sock\ncontrol_auth_token: s3cret\nrunning_from: "?${realpathSync(fake.dir)}"?\n$`))
+          assert.match(
+            state,
+            new RegExp(
+              `^---\npid: ${fake.pid}\ncontrol_url: unix:///nowhere/ctl.sock\ncontrol_auth_token: s3cret\nrunning_from: "?${realpathSync(fake.dir)}"?\n$`,
+            ),
+          )
           break
         }
 
         default: {
-          assert.equal(state, `---\npid: ${fake.pid}\ncontrol_url: unix:///nowhere/ctl.sock\ncontrol_auth_token: s3cret\nrunning_from: "${realpathSync(fake.dir)}"\n`)
+          assert.equal(
+            state,
+            `---\npid: ${fake.pid}\ncontrol_url: unix:///nowhere/ctl.sock\ncontrol_auth_token: s3cret\nrunning_from: "${realpathSync(fake.dir)}"\n`,
+          )
         }
       }
 
-      if (['5.6', '8.0'].includes(dialect)) assert.match(fake.stdout(), /Use Ctrl-C to stop\n.*! WARNING: Detected running cluster mode with 1 worker\.\n/)
+      if (['5.6', '8.0'].includes(dialect))
+        assert.match(fake.stdout(), /Use Ctrl-C to stop\n.*! WARNING: Detected running cluster mode with 1 worker\.\n/)
     }
   })
 

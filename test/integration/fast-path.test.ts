@@ -12,13 +12,15 @@ import {type CtlResult, jsonOf, runCtl} from '../helpers/run-ctl.js'
 const VIA_OCLIF = {PUMA_CTL_FAST_PATH: '0'}
 
 /** Uptimes, CPU times and memory change between two runs; the rest must not. */
-const steady = (text: string) => text.replaceAll(/\d+(\.\d+)? (s|ms|MiB|KiB)\b|\d+m \d+s|(?<="(uptimeSeconds|rssBytes|cpuSeconds)": )[\d.]+/g, 'N')
+const steady = (text: string) =>
+  text.replaceAll(/\d+(\.\d+)? (s|ms|MiB|KiB)\b|\d+m \d+s|(?<="(uptimeSeconds|rssBytes|cpuSeconds)": )[\d.]+/g, 'N')
 
 /** bin/run.js runs commands without oclif, and gives what oclif gives. */
 describe('the fast path (bin/run.js without oclif)', function () {
   this.timeout(60_000)
   const start = stoppedAfter('after', startPumaCluster)
   let cluster: PumaCluster
+
   before(async () => {
     cluster = await start({workers: 2, tag: 'ctl-fast'})
   })
@@ -26,13 +28,16 @@ describe('the fast path (bin/run.js without oclif)', function () {
   describe('in a copy of the package whose oclif bundle throws when loaded', () => {
     let copy: string
     let bin: string
+
     before(() => {
       copy = mkdtempSync(join(tmpdir(), 'ctl-no-oclif-'))
-      for (const entry of ['bin', 'dist', 'package.json', 'oclif.manifest.json']) cpSync(join(projectRoot, entry), join(copy, entry), {recursive: true})
+      for (const entry of ['bin', 'dist', 'package.json', 'oclif.manifest.json'])
+        cpSync(join(projectRoot, entry), join(copy, entry), {recursive: true})
       symlinkSync(join(projectRoot, 'node_modules'), join(copy, 'node_modules'))
       writeFileSync(join(copy, 'dist', 'ctl.js'), "throw new Error('oclif was loaded')\n")
       bin = join(copy, 'bin', 'run.js')
     })
+
     after(() => rmSync(copy, {recursive: true, force: true}))
 
     it('status, its --json and its refusals run without loading oclif', async () => {
@@ -53,7 +58,15 @@ describe('the fast path (bin/run.js without oclif)', function () {
     })
 
     it('leaves --help, bad flags and unknown commands to oclif (which this copy cannot load)', async () => {
-      for (const args of [['status', '--help'], ['status', '--pid'], ['status', '--nope'], ['stop', '--timeout', '0'], ['help'], [], ['autocomplete']]) {
+      for (const args of [
+        ['status', '--help'],
+        ['status', '--pid'],
+        ['status', '--nope'],
+        ['stop', '--timeout', '0'],
+        ['help'],
+        [],
+        ['autocomplete'],
+      ]) {
         const result = await runCtl(args, {bin})
         assert.notEqual(result.code, 0, args.join(' '))
         assert.match(result.stderr, /oclif was loaded/, args.join(' '))
@@ -62,17 +75,27 @@ describe('the fast path (bin/run.js without oclif)', function () {
   })
 
   it('a reader that goes away (ctl status | head) is no error', async () => {
-    const child = spawn(process.execPath, [binRun, 'status', '--pidfile', cluster.pidfile, '--json'], {stdio: ['ignore', 'pipe', 'pipe']})
+    const child = spawn(process.execPath, [binRun, 'status', '--pidfile', cluster.pidfile, '--json'], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    })
     child.stdout!.destroy()
     let stderr = ''
     child.stderr!.on('data', (chunk) => (stderr += chunk))
-    const code = await new Promise<number | null>((resolve) => child.on('close', resolve))
+    const code = await new Promise<null | number>((resolve) => child.on('close', resolve))
     assert.equal(code, 0, stderr)
     assert.equal(stderr, '')
   })
 
   it('what it leaves to oclif and oclif cannot parse: exit 2, one line and a hint', async () => {
-    for (const args of [['status', '--pid'], ['status', '--nope'], ['stop', '--timeout', '0'], ['stop', '--pid', '1', '--pid', '2'], ['stop', '--pid', '1', '--pidfile', 'x'], ['restart', '--via', 'carrier-pigeon'], ['stats', '--control-token', 'x', '--state', 'f']]) {
+    for (const args of [
+      ['status', '--pid'],
+      ['status', '--nope'],
+      ['stop', '--timeout', '0'],
+      ['stop', '--pid', '1', '--pid', '2'],
+      ['stop', '--pid', '1', '--pidfile', 'x'],
+      ['restart', '--via', 'carrier-pigeon'],
+      ['stats', '--control-token', 'x', '--state', 'f'],
+    ]) {
       const result = await runCtl(args)
       assert.equal(result.code, 2, `${args.join(' ')}: ${result.stderr}`)
       assert.match(result.stderr, new RegExp(`^Error: .+\\nHint: see ctl ${args[0]} --help\\n$`), args.join(' '))
@@ -88,7 +111,10 @@ describe('the fast path (bin/run.js without oclif)', function () {
   })
 
   describe('the same output as through oclif (PUMA_CTL_FAST_PATH=0)', () => {
-    const both = async (args: string[]): Promise<[CtlResult, CtlResult]> => [await runCtl(args), await runCtl(args, {env: VIA_OCLIF})]
+    const both = async (args: string[]): Promise<[CtlResult, CtlResult]> => [
+      await runCtl(args),
+      await runCtl(args, {env: VIA_OCLIF}),
+    ]
 
     for (const args of [
       (c: PumaCluster) => ['status', '--pidfile', c.pidfile],
@@ -107,6 +133,5 @@ describe('the fast path (bin/run.js without oclif)', function () {
         assert.equal(steady(fast.stderr), steady(oclif.stderr))
       })
     }
-
   })
 })

@@ -6,21 +6,29 @@ import {join} from 'node:path'
 
 import {projectRoot} from '../helpers/paths.js'
 
-const npm = (args: string[], cwd: string) => execFileSync('npm', args, {cwd, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], env: {...process.env, npm_config_loglevel: 'error', npm_config_fund: 'false', npm_config_audit: 'false'}})
+const npm = (args: string[], cwd: string) =>
+  execFileSync('npm', args, {
+    cwd,
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: {...process.env, npm_config_loglevel: 'error', npm_config_fund: 'false', npm_config_audit: 'false'},
+  })
 
 /** What `npm install -g puma-ctl` would give: the packed tarball, installed into a scratch prefix. */
 describe('the npm package', function () {
   this.timeout(180_000)
   let scratch: string
   let ctl: string
+
   before(() => {
     scratch = mkdtempSync(join(tmpdir(), 'ctl-pack-'))
     // dist/ is already built; the pack must not rebuild it under the running tests.
     npm(['pack', '--ignore-scripts', '--pack-destination', scratch], projectRoot)
-    const [tarball] = readdirSync(scratch).filter((file) => file.endsWith('.tgz'))
+    const tarball = readdirSync(scratch).find((file) => file.endsWith('.tgz'))!
     npm(['install', '--global', '--prefix', join(scratch, 'prefix'), join(scratch, tarball)], scratch)
     ctl = join(scratch, 'prefix', 'bin', 'ctl')
   })
+
   after(() => rmSync(scratch, {recursive: true, force: true}))
 
   it('installs globally and runs ctl --version', () => {
@@ -35,14 +43,20 @@ describe('the npm package', function () {
 
   it('ctl --help lists the commands, and each command has its help', () => {
     const help = execFileSync(ctl, ['--help'], {encoding: 'utf8'})
-    for (const command of ['phased-restart', 'restart', 'status', 'stop', 'halt', 'stats', 'autocomplete']) assert.match(help, new RegExp(`\\b${command}\\b`))
+    for (const command of ['phased-restart', 'restart', 'status', 'stop', 'halt', 'stats', 'autocomplete'])
+      assert.match(help, new RegExp(`\\b${command}\\b`))
     assert.match(execFileSync(ctl, ['phased-restart', '--help'], {encoding: 'utf8'}), /EXAMPLES/)
   })
 
   it('ships only what it needs (no sources or tests)', () => {
     const listing = npm(['pack', '--dry-run', '--json', '--ignore-scripts'], projectRoot)
     const files: string[] = JSON.parse(listing)[0].files.map((file: {path: string}) => file.path)
-    assert.ok(files.includes('dist/ctl.js') && files.includes('dist/fast.cjs') && files.includes('oclif.manifest.json') && files.includes('bin/run.js'))
+    assert.ok(
+      files.includes('dist/ctl.js') &&
+        files.includes('dist/fast.cjs') &&
+        files.includes('oclif.manifest.json') &&
+        files.includes('bin/run.js'),
+    )
     assert.ok(!files.some((file) => file.startsWith('src/') || file.startsWith('test/')), files.join(', '))
   })
 })

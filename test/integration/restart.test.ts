@@ -39,10 +39,7 @@ describe('restarts against real Puma', function () {
     assert.equal(report.outcome, 'done')
     assert.equal(report.phase, 1)
     assert.deepEqual(report.logs, [cluster.logPath])
-    assert.deepEqual(
-      report.workers.map((w: {index: number}) => w.index).sort(),
-      [0, 1, 2],
-    )
+    assert.deepEqual(report.workers.map((w: {index: number}) => w.index).sort(), [0, 1, 2])
     for (const worker of report.workers) {
       assert.ok(before.includes(worker.oldPid), 'old pid was a worker before')
       assert.ok(!before.includes(worker.newPid), 'new pid is new')
@@ -204,10 +201,20 @@ describe('restarts against real Puma', function () {
     run.child.kill('SIGINT')
     const result = await run.result
     assert.equal(result.code, 130, result.stderr)
-    assert.match(result.stderr, /interrupted while waiting: phase 1: 0\/2 workers booted; nothing more was sent to Puma/)
+    assert.match(
+      result.stderr,
+      /interrupted while waiting: phase 1: 0\/2 workers booted; nothing more was sent to Puma/,
+    )
     assert.ok(isAlive(cluster.pid))
-    assert.doesNotMatch(readLog(cluster).split('Starting phased worker restart')[1], /Gracefully shutting down|Restarting\.\.\.|Goodbye/, 'no stop or restart was sent')
-    assert.ok(cluster.workerPids().some((pid) => workersBefore.includes(pid)), 'old workers still serve')
+    assert.doesNotMatch(
+      readLog(cluster).split('Starting phased worker restart')[1],
+      /Gracefully shutting down|Restarting\.\.\.|Goodbye/,
+      'no stop or restart was sent',
+    )
+    assert.ok(
+      cluster.workerPids().some((pid) => workersBefore.includes(pid)),
+      'old workers still serve',
+    )
   })
 
   it('on a terminal: a live spinner with progress, colour, and none with NO_COLOR', async () => {
@@ -217,7 +224,10 @@ describe('restarts against real Puma', function () {
       new Promise<string>((resolve) => {
         // script(1) gives ctl a pseudo-terminal, as a person at a terminal would
         const command = `stty ${size}; ${env} "${process.execPath}" "${binRun}" phased-restart --pidfile "${cluster.pidfile}"`
-        const child = spawn('script', ['-qfec', command, '/dev/null'], {stdio: ['ignore', 'pipe', 'pipe'], detached: true})
+        const child = spawn('script', ['-qfec', command, '/dev/null'], {
+          stdio: ['ignore', 'pipe', 'pipe'],
+          detached: true,
+        })
         let output = ''
         child.stdout.on('data', (chunk) => (output = (output + chunk).slice(-100_000)))
         // A spinner that never stops must fail the test, not outlive it: end script and ctl (its process group).
@@ -273,12 +283,18 @@ describe('restarts followed through the journal', function () {
   this.timeout(60_000)
   let cluster: PumaCluster
   let bin: string
+
   beforeEach(async () => {
     cluster = await startPumaCluster({workers: 2})
     bin = mkdtempSync(join(tmpdir(), 'ctl-journalctl-'))
     // journalctl -f for this test: the real Puma's log, from now on; it records its PID to check the clean-up.
-    writeFileSync(join(bin, 'journalctl'), `#!/bin/sh\necho $$ > "${bin}/pid"\necho "$@" > "${bin}/args"\nexec tail -n 0 -F "${cluster.logPath}"\n`, {mode: 0o755})
+    writeFileSync(
+      join(bin, 'journalctl'),
+      `#!/bin/sh\necho $$ > "${bin}/pid"\necho "$@" > "${bin}/args"\nexec tail -n 0 -F "${cluster.logPath}"\n`,
+      {mode: 0o755},
+    )
   })
+
   afterEach(async () => {
     await cluster.stop()
     rmSync(bin, {recursive: true, force: true})
@@ -287,7 +303,9 @@ describe('restarts followed through the journal', function () {
   const env = () => ({PATH: `${bin}:${process.env.PATH}`})
 
   it('--journal UNIT: exit 0 once every worker booted, and journalctl is gone afterwards', async () => {
-    const result = await runCtl(['phased-restart', '--pidfile', cluster.pidfile, '--journal', 'puma.service'], {env: env()})
+    const result = await runCtl(['phased-restart', '--pidfile', cluster.pidfile, '--journal', 'puma.service'], {
+      env: env(),
+    })
     assert.equal(result.code, 0, result.stderr)
     assert.match(result.stderr, /following journal of puma\.service/)
     assert.match(readOrEmpty(join(bin, 'args')), /-f -o cat --no-pager --since @[\d.]+ -u puma\.service/)
@@ -296,7 +314,9 @@ describe('restarts followed through the journal', function () {
 
   it('--journal UNIT with a raising config.ru: exit 5 with the error lines', async () => {
     cluster.setApp(RAISING_APP)
-    const result = await runCtl(['phased-restart', '--pidfile', cluster.pidfile, '--journal', 'puma.service'], {env: env()})
+    const result = await runCtl(['phased-restart', '--pidfile', cluster.pidfile, '--journal', 'puma.service'], {
+      env: env(),
+    })
     assert.equal(result.code, 5, result.stderr)
     assert.match(result.stderr, /! Unable to start worker/)
     assert.equal(isAlive(Number(readOrEmpty(join(bin, 'pid')))), false, 'journalctl was stopped')

@@ -7,14 +7,17 @@ const patterns: readonly LinePattern[] = LINE_PATTERNS
 
 /** Release tags as comparable numbers; pre-releases such as 2.0.0.b5 sort with their release. */
 function versionKey(tag: string): number {
-  const [major, minor, patch] = tag.split('.').map(part => Number.parseInt(part, 10) || 0)
+  const [major, minor, patch] = tag.split('.').map((part) => Number.parseInt(part, 10) || 0)
   return (major * 1000 + minor) * 1000 + patch
 }
 
 describe('dialects: the line pattern table', () => {
   it('has unique ids', () => {
-    const ids = patterns.map(p => p.id)
-    assert.deepEqual(ids.filter((id, i) => ids.indexOf(id) !== i), [])
+    const ids = patterns.map((p) => p.id)
+    assert.deepEqual(
+      ids.filter((id, i) => ids.indexOf(id) !== i),
+      [],
+    )
   })
 
   it('has version ranges that run forwards', () => {
@@ -27,7 +30,7 @@ describe('dialects: the line pattern table', () => {
     describe(`${p.id} (${p.since}${p.until ? `–${p.until}` : '+'})`, () => {
       it('matches its example, and no earlier pattern does', () => {
         assert.match(p.example, p.re)
-        const first = patterns.find(q => q.re.test(p.example))
+        const first = patterns.find((q) => q.re.test(p.example))
         assert.equal(first?.id, p.id)
       })
 
@@ -51,14 +54,32 @@ describe('dialects: fields per format', () => {
     ['- Worker 38016 booted, phase: 0', {kind: 'worker-booted', workerPid: 38_016, phase: 0}],
     ['- Worker 0 (pid: 1389) booted, phase: 1', {kind: 'worker-booted', index: 0, workerPid: 1389, phase: 1}],
     ['- Worker 1 (PID: 1389) booted, phase: 3', {kind: 'worker-booted', index: 1, workerPid: 1389, phase: 3}],
-    ['- Worker 0 (PID: 7150) booted in 0.01s, phase: 1', {kind: 'worker-booted', index: 0, workerPid: 7150, phase: 1, bootSeconds: 0.01}],
-    ['- Worker 12 (PID: 7150) booted in 123.4s, phase: 10', {kind: 'worker-booted', index: 12, workerPid: 7150, phase: 10, bootSeconds: 123.4}],
+    [
+      '- Worker 0 (PID: 7150) booted in 0.01s, phase: 1',
+      {kind: 'worker-booted', index: 0, workerPid: 7150, phase: 1, bootSeconds: 0.01},
+    ],
+    [
+      '- Worker 12 (PID: 7150) booted in 123.4s, phase: 10',
+      {kind: 'worker-booted', index: 12, workerPid: 7150, phase: 10, bootSeconds: 123.4},
+    ],
     // Timed-out workers, three formats (§1.6)
     ['! Terminating timed out worker: 2200', {kind: 'worker-timed-out', workerPid: 2200, during: 'unknown'}],
-    ['! Terminating timed out worker (worker failed to check in within 60 seconds): 5', {kind: 'worker-timed-out', workerPid: 5, during: 'check-in', seconds: 60}],
-    ['! Terminating timed out worker (worker failed to boot within 4 seconds): 18984', {kind: 'worker-timed-out', workerPid: 18_984, during: 'boot', seconds: 4}],
-    ['! Terminating timed out worker (Worker 1 failed to boot within 4.5 seconds): 7', {kind: 'worker-timed-out', workerPid: 7, index: 1, during: 'boot', seconds: 4.5}],
-    ['! Terminating timed out worker (Worker 1 failed to check in within 60 seconds): 7', {kind: 'worker-timed-out', workerPid: 7, index: 1, during: 'check-in', seconds: 60}],
+    [
+      '! Terminating timed out worker (worker failed to check in within 60 seconds): 5',
+      {kind: 'worker-timed-out', workerPid: 5, during: 'check-in', seconds: 60},
+    ],
+    [
+      '! Terminating timed out worker (worker failed to boot within 4 seconds): 18984',
+      {kind: 'worker-timed-out', workerPid: 18_984, during: 'boot', seconds: 4},
+    ],
+    [
+      '! Terminating timed out worker (Worker 1 failed to boot within 4.5 seconds): 7',
+      {kind: 'worker-timed-out', workerPid: 7, index: 1, during: 'boot', seconds: 4.5},
+    ],
+    [
+      '! Terminating timed out worker (Worker 1 failed to check in within 60 seconds): 7',
+      {kind: 'worker-timed-out', workerPid: 7, index: 1, during: 'check-in', seconds: 60},
+    ],
     // Phased restart and refork
     ['- Starting phased worker restart, phase: 12', {kind: 'phase-start', phase: 12, refork: false}],
     ['- Starting worker refork, phase: 2', {kind: 'phase-start', phase: 2, refork: true}],
@@ -81,14 +102,23 @@ describe('dialects: fields per format', () => {
     ['*     Restarts: (✔) hot (✖) phased (✔) refork', {kind: 'banner-restarts', phased: false}],
     ['* Phased restart available', {kind: 'banner-restarts', phased: true}],
     ['* Listening on unix:///srv/app/tmp/puma.sock', {kind: 'listening', address: 'unix:///srv/app/tmp/puma.sock'}],
-    ['* Listening on ssl://0.0.0.0:443?key=k.pem&cert=c.pem', {kind: 'listening', address: 'ssl://0.0.0.0:443?key=k.pem&cert=c.pem'}],
+    [
+      '* Listening on ssl://0.0.0.0:443?key=k.pem&cert=c.pem',
+      {kind: 'listening', address: 'ssl://0.0.0.0:443?key=k.pem&cert=c.pem'},
+    ],
     ['* Inherited tcp://127.0.0.1:43101', {kind: 'listening', address: 'tcp://127.0.0.1:43101'}],
     ['* Activated tcp://[::]:9292', {kind: 'listening', address: 'tcp://[::]:9292'}],
     // Failures
     ['! Unable to load application: RuntimeError: boom', {kind: 'app-load-error', message: 'RuntimeError: boom'}],
-    ['! Unable to load application: Bundler::GemNotFound: Could not find rack-3.0.0 in locally installed gems', {kind: 'app-load-error', message: 'Bundler::GemNotFound: Could not find rack-3.0.0 in locally installed gems'}],
+    [
+      '! Unable to load application: Bundler::GemNotFound: Could not find rack-3.0.0 in locally installed gems',
+      {kind: 'app-load-error', message: 'Bundler::GemNotFound: Could not find rack-3.0.0 in locally installed gems'},
+    ],
     ['! Unable to load application', {kind: 'app-load-error', message: ''}],
-    ['ERROR: No application configured, nothing to run', {kind: 'fatal', message: 'No application configured, nothing to run'}],
+    [
+      'ERROR: No application configured, nothing to run',
+      {kind: 'fatal', message: 'No application configured, nothing to run'},
+    ],
     ['! Seppuku is the only choice.', {kind: 'fatal', message: 'Seppuku is the only choice.'}],
     ['+ Gemfile in context: /srv/app/Gemfile', {kind: 'worker-starting'}],
     ['+ Gemfile in context: /srv/app/gems.rb', {kind: 'worker-starting'}],

@@ -6,7 +6,7 @@ import {join} from 'node:path'
 import {performance} from 'node:perf_hooks'
 import {setTimeout as delay} from 'node:timers/promises'
 
-import {DEFAULT_MAX_LINE_BYTES, type FollowOptions, followLog, logEnd, type LogPosition} from '../../src/log/follow.js'
+import {DEFAULT_MAX_LINE_BYTES, followLog, type FollowOptions, logEnd, type LogPosition} from '../../src/log/follow.js'
 
 /** Long enough for a stray duplicate to show up after the expected lines (events take ~1 ms). */
 const SETTLE_MS = 150
@@ -64,16 +64,16 @@ function startFollowing(path: string, from: LogPosition, options: Partial<Follow
   return {controller, done, lines, stop, waitFor}
 }
 
-function write(stream: WriteStream, data: string | Buffer): Promise<void> {
-  return new Promise((resolve, reject) => stream.write(data, error => (error ? reject(error) : resolve())))
+function write(stream: WriteStream, data: Buffer | string): Promise<void> {
+  return new Promise((resolve, reject) => stream.write(data, (error) => (error ? reject(error) : resolve())))
 }
 
 function end(stream: WriteStream): Promise<void> {
-  return new Promise(resolve => stream.end(resolve))
+  return new Promise((resolve) => stream.end(resolve))
 }
 
 const openFds = () => readdirSync('/proc/self/fd').length
-const countResources = (type: string) => process.getActiveResourcesInfo().filter(name => name === type).length
+const countResources = (type: string) => process.getActiveResourcesInfo().filter((name) => name === type).length
 
 describe('log/follow', () => {
   let dir: string
@@ -105,7 +105,7 @@ describe('log/follow', () => {
   afterEach(async () => {
     for (const {controller} of running) controller.abort()
     await Promise.all(running.splice(0).map(({done}) => done))
-    await Promise.all(streams.splice(0).map(stream => end(stream)))
+    await Promise.all(streams.splice(0).map((stream) => end(stream)))
     await rm(dir, {recursive: true, force: true})
   })
 
@@ -182,7 +182,7 @@ describe('log/follow', () => {
       assert.deepEqual(await follower.stop(), ['[42] - Worker 0 (PID: 43) booted in 0.5s, phase: 1', '[42] next line'])
     })
 
-    it('strips \\r\\n and keeps empty lines', async () => {
+    it(String.raw`strips \r\n and keeps empty lines`, async () => {
       await writeFile(log, '')
       const follower = startFollowing(log, await logEnd(log))
       await appendFile(log, 'dos\r\nunix\n\n\r\nlast\n')
@@ -238,7 +238,13 @@ describe('log/follow', () => {
       for (let i = 0; i < 50; i++) old.push(`old ${i}`)
       for (let i = 0; i < 50; i++) fresh.push(`new ${i}`)
 
-      await write(writer, old.slice(0, 25).map(line => `${line}\n`).join(''))
+      await write(
+        writer,
+        old
+          .slice(0, 25)
+          .map((line) => `${line}\n`)
+          .join(''),
+      )
       await rename(log, `${log}.1`)
       const reopened = holdWriter()
       for (let i = 0; i < 25; i++) {
@@ -251,8 +257,14 @@ describe('log/follow', () => {
       const lines = await follower.stop()
       assert.equal(lines.length, 100)
       // Across two files there is no global order; within each file the order is kept.
-      assert.deepEqual(lines.filter(line => line.startsWith('old')), old)
-      assert.deepEqual(lines.filter(line => line.startsWith('new')), fresh)
+      assert.deepEqual(
+        lines.filter((line) => line.startsWith('old')),
+        old,
+      )
+      assert.deepEqual(
+        lines.filter((line) => line.startsWith('new')),
+        fresh,
+      )
     })
 
     it('follows copytruncate: the file is truncated in place and read again from 0', async () => {
@@ -369,7 +381,8 @@ describe('log/follow', () => {
       await truncate(big, 1024 ** 3) // sparse: 1 GiB without writing it
       await appendFile(big, 'old\n')
 
-      const readBytes = () => (existsSync('/proc/self/io') ? Number(/rchar: (\d+)/.exec(readFileSync('/proc/self/io', 'utf8'))![1]) : 0)
+      const readBytes = () =>
+        existsSync('/proc/self/io') ? Number(/rchar: (\d+)/.exec(readFileSync('/proc/self/io', 'utf8'))![1]) : 0
       const firstLineAfter = async (path: string) => {
         const started = performance.now()
         const follower = startFollowing(path, await logEnd(path))

@@ -9,12 +9,12 @@ import {setTimeout as delay} from 'node:timers/promises'
 
 import {CtlError} from '../../src/errors.js'
 import {
+  followJournal,
+  journalctlArguments,
   type JournalFollower,
   type JournalOptions,
   type JournalUnit,
-  journalctlArguments,
   journalUnitOf,
-  followJournal,
   parseCgroupUnit,
   startJournal,
 } from '../../src/log/journal.js'
@@ -22,7 +22,9 @@ import {fixturesDir} from '../helpers/paths.js'
 
 /** test/fixtures/bin/journalctl: checks its arguments, replays a fixture log, then keeps following. */
 const standIn = join(fixturesDir, 'bin', 'journalctl')
-const replayed = readFileSync(join(fixturesDir, 'logs', 'puma-5.6-phased.log'), 'utf8').trimEnd().split('\n')
+const replayed = readFileSync(join(fixturesDir, 'logs', 'puma-5.6-phased.log'), 'utf8')
+  .trimEnd()
+  .split('\n')
 
 const isGone = (pid: number) => !existsSync(`/proc/${pid}`) // a zombie would still be listed
 
@@ -42,28 +44,60 @@ describe('log/journal', () => {
     const since = new Date(1_764_000_000_123)
 
     it('follows a system unit by name, from a millisecond timestamp on', () => {
-      assert.deepEqual(journalctlArguments('puma.service', since), ['-f', '-o', 'cat', '--no-pager', '--since', '@1764000000.123', '-u', 'puma.service'])
+      assert.deepEqual(journalctlArguments('puma.service', since), [
+        '-f',
+        '-o',
+        'cat',
+        '--no-pager',
+        '--since',
+        '@1764000000.123',
+        '-u',
+        'puma.service',
+      ])
       assert.deepEqual(journalctlArguments({name: 'puma.service'}, since).slice(-2), ['-u', 'puma.service'])
     })
 
     it("matches a user unit by its fields and its manager's UID", () => {
-      assert.deepEqual(journalctlArguments({name: 'puma.service', uid: 1000}, since).slice(-2), ['_SYSTEMD_USER_UNIT=puma.service', '_UID=1000'])
+      assert.deepEqual(journalctlArguments({name: 'puma.service', uid: 1000}, since).slice(-2), [
+        '_SYSTEMD_USER_UNIT=puma.service',
+        '_UID=1000',
+      ])
     })
   })
 
   describe('parseCgroupUnit', () => {
     const cases: Array<[string, string, JournalUnit | undefined]> = [
       ['cgroup v2, a system service', '0::/system.slice/puma.service\n', {name: 'puma.service'}],
-      ['cgroup v2, a template instance in its own slice', '0::/system.slice/system-puma.slice/puma@app.service\n', {name: 'puma@app.service'}],
-      ['cgroup v2, a sub-cgroup of a delegated service', '0::/system.slice/puma.service/workers\n', {name: 'puma.service'}],
-      ['cgroup v2, a user unit', '0::/user.slice/user-1000.slice/user@1000.service/app.slice/puma.service\n', {name: 'puma.service', uid: 1000}],
+      [
+        'cgroup v2, a template instance in its own slice',
+        '0::/system.slice/system-puma.slice/puma@app.service\n',
+        {name: 'puma@app.service'},
+      ],
+      [
+        'cgroup v2, a sub-cgroup of a delegated service',
+        '0::/system.slice/puma.service/workers\n',
+        {name: 'puma.service'},
+      ],
+      [
+        'cgroup v2, a user unit',
+        '0::/user.slice/user-1000.slice/user@1000.service/app.slice/puma.service\n',
+        {name: 'puma.service', uid: 1000},
+      ],
       [
         'cgroup v1, read from name=systemd',
         '12:memory:/system.slice/puma.service\n11:cpu,cpuacct:/system.slice/puma.service\n1:name=systemd:/system.slice/puma.service\n',
         {name: 'puma.service'},
       ],
-      ['cgroup v1, a user unit', '1:name=systemd:/user.slice/user-1001.slice/user@1001.service/puma.service\n', {name: 'puma.service', uid: 1001}],
-      ['hybrid: both hierarchies', '1:name=systemd:/system.slice/puma.service\n0::/system.slice/puma.service\n', {name: 'puma.service'}],
+      [
+        'cgroup v1, a user unit',
+        '1:name=systemd:/user.slice/user-1001.slice/user@1001.service/puma.service\n',
+        {name: 'puma.service', uid: 1001},
+      ],
+      [
+        'hybrid: both hierarchies',
+        '1:name=systemd:/system.slice/puma.service\n0::/system.slice/puma.service\n',
+        {name: 'puma.service'},
+      ],
       ['an escaped cgroup name', '0::/system.slice/_cgroup.service\n', {name: 'cgroup.service'}],
       ['a login session (a scope, not a service)', '0::/user.slice/user-1000.slice/session-3.scope\n', undefined],
       ['the root (a container without systemd)', '0::/\n', undefined],
@@ -128,7 +162,7 @@ describe('log/journal', () => {
 
   describe('following with a stand-in journalctl', () => {
     let dir: string
-    const started: Array<{follower: JournalFollower; controller: AbortController}> = []
+    const started: Array<{controller: AbortController; follower: JournalFollower}> = []
     const pidFile = () => join(dir, 'pid')
     const standInPid = () => Number(readFileSync(pidFile(), 'utf8'))
 
@@ -144,7 +178,7 @@ describe('log/journal', () => {
       await rm(dir, {recursive: true, force: true})
     })
 
-    function start(unit: string | JournalUnit = 'puma.service', options: Partial<JournalOptions> = {}) {
+    function start(unit: JournalUnit | string = 'puma.service', options: Partial<JournalOptions> = {}) {
       const controller = new AbortController()
       const follower = startJournal(unit, {signal: controller.signal, journalctl: standIn, ...options})
       started.push({follower, controller})
@@ -152,7 +186,12 @@ describe('log/journal', () => {
     }
 
     /** The first `count` lines (fewer when they end), failing after `ms` rather than waiting for ever. */
-    async function take(lines: AsyncGenerator<string>, count: number, stop: () => unknown, ms = 5000): Promise<string[]> {
+    async function take(
+      lines: AsyncGenerator<string>,
+      count: number,
+      stop: () => unknown,
+      ms = 5000,
+    ): Promise<string[]> {
       const got: string[] = []
       let timedOut = false
       const timer = setTimeout(() => {
@@ -177,13 +216,19 @@ describe('log/journal', () => {
       const {follower} = start('puma.service', {since})
       await follower.ready
       assert.deepEqual(await take(follower.lines, replayed.length, follower.stop), replayed)
-      assert.deepEqual(JSON.parse(readFileSync(join(dir, 'argv.json'), 'utf8')), journalctlArguments('puma.service', since))
+      assert.deepEqual(
+        JSON.parse(readFileSync(join(dir, 'argv.json'), 'utf8')),
+        journalctlArguments('puma.service', since),
+      )
     })
 
     it('follows a user unit by its fields', async () => {
       const {follower} = start({name: 'puma.service', uid: 1000})
       assert.deepEqual(await take(follower.lines, 2, follower.stop), replayed.slice(0, 2))
-      assert.deepEqual(JSON.parse(readFileSync(join(dir, 'argv.json'), 'utf8')).slice(-2), ['_SYSTEMD_USER_UNIT=puma.service', '_UID=1000'])
+      assert.deepEqual(JSON.parse(readFileSync(join(dir, 'argv.json'), 'utf8')).slice(-2), [
+        '_SYSTEMD_USER_UNIT=puma.service',
+        '_UID=1000',
+      ])
     })
 
     it('keeps the lines journalctl prints before anyone iterates', async () => {
@@ -274,7 +319,10 @@ describe('log/journal', () => {
       // Iterating without awaiting ready throws the same.
       const controller = new AbortController()
       const lines = followJournal('unknown.service', {signal: controller.signal, journalctl: standIn})
-      await assert.rejects(take(lines, 1, () => controller.abort()), (thrown: CtlError) => thrown.exitCode === 2 && /No journal files were found/.test(thrown.message))
+      await assert.rejects(
+        take(lines, 1, () => controller.abort()),
+        (thrown: CtlError) => thrown.exitCode === 2 && /No journal files were found/.test(thrown.message),
+      )
     })
 
     it('no permission to read the journal: exit code 4, with the hint kept as a detail', async () => {

@@ -1,18 +1,19 @@
 import {strict as assert} from 'node:assert'
 
-import {EXIT} from '../../src/errors.js'
 import type {LogEvent} from '../../src/log/events.js'
+
+import {EXIT} from '../../src/errors.js'
 import {
   FAILURE_DETAIL_GRACE_MS,
+  initialState,
   MAX_ERROR_LINES,
+  progress,
+  reduce,
+  type RestartPlan,
+  type RestartState,
   SILENT_FAILURE_EXTRA_STARTS,
   SILENT_FAILURE_TERMINATIONS,
   SUSPECT_BOOT_FAILURES,
-  type RestartPlan,
-  type RestartState,
-  initialState,
-  progress,
-  reduce,
 } from '../../src/restart/machine.js'
 
 const MASTER = 7013
@@ -44,9 +45,18 @@ const log = {
     phase,
     refork,
     prefixPid: pid,
-    line: prefixed(pid, refork ? `- Starting worker refork, phase: ${phase}` : `- Starting phased worker restart, phase: ${phase}`),
+    line: prefixed(
+      pid,
+      refork ? `- Starting worker refork, phase: ${phase}` : `- Starting phased worker restart, phase: ${phase}`,
+    ),
   }),
-  booted: (index: number, workerPid: number, phase: number, bootSeconds = 0.01, pid: number | undefined = MASTER): LogEvent => ({
+  booted: (
+    index: number,
+    workerPid: number,
+    phase: number,
+    bootSeconds = 0.01,
+    pid: number | undefined = MASTER,
+  ): LogEvent => ({
     kind: 'worker-booted',
     index,
     workerPid,
@@ -68,7 +78,11 @@ const log = {
     prefixPid: MASTER,
     line: `[${MASTER}] - Stopping ${workerPid} for phased upgrade...`,
   }),
-  bootError: (workerPid: number): LogEvent => ({kind: 'worker-boot-error', prefixPid: workerPid, line: `[${workerPid}] ! Unable to start worker`}),
+  bootError: (workerPid: number): LogEvent => ({
+    kind: 'worker-boot-error',
+    prefixPid: workerPid,
+    line: `[${workerPid}] ! Unable to start worker`,
+  }),
   earlyTermination: (workerPid: number): LogEvent => ({
     kind: 'worker-early-termination',
     prefixPid: workerPid,
@@ -95,8 +109,12 @@ const log = {
     prefixPid: pid,
     line: prefixed(pid, '* phased-restart called but not available, restarting normally.'),
   }),
-  hotRestart: (pid: number | undefined = MASTER): LogEvent => ({kind: 'hot-restart', prefixPid: pid, line: prefixed(pid, '* Restarting...')}),
-  bannerStart: (mode: 'single' | 'cluster', pid: number | undefined = MASTER): LogEvent => ({
+  hotRestart: (pid: number | undefined = MASTER): LogEvent => ({
+    kind: 'hot-restart',
+    prefixPid: pid,
+    line: prefixed(pid, '* Restarting...'),
+  }),
+  bannerStart: (mode: 'cluster' | 'single', pid: number | undefined = MASTER): LogEvent => ({
     kind: 'banner-start',
     mode,
     prefixPid: pid,
@@ -108,7 +126,11 @@ const log = {
     prefixPid: MASTER,
     line: `[${MASTER}] *      Workers: ${workers}`,
   }),
-  ready: (pid: number | undefined = MASTER): LogEvent => ({kind: 'ready', prefixPid: pid, line: prefixed(pid, 'Use Ctrl-C to stop')}),
+  ready: (pid: number | undefined = MASTER): LogEvent => ({
+    kind: 'ready',
+    prefixPid: pid,
+    line: prefixed(pid, 'Use Ctrl-C to stop'),
+  }),
   appLoadError: (message: string, pid: number | undefined = MASTER): LogEvent => ({
     kind: 'app-load-error',
     message,
@@ -118,7 +140,7 @@ const log = {
   other: (line: string, prefixPid?: number): LogEvent => ({kind: 'other', prefixPid, line: prefixed(prefixPid, line)}),
 }
 
-type Step = [msAfterStart: number, input: LogEvent | 'tick' | 'master-exited']
+type Step = [msAfterStart: number, input: 'master-exited' | 'tick' | LogEvent]
 
 /**
  * The first boot failure after the restart started is only a suspect (SUSPECT_BOOT_FAILURES): Puma 5.6's
@@ -129,7 +151,10 @@ const suspectSteps = (at: number, workerPid: number): Step[] => [
   [at + 1, log.other("config.ru:3:in 'block in <main>'", workerPid)],
   [at + 2, log.earlyTermination(workerPid)],
 ]
-const suspectLines = (workerPid: number) => [`[${workerPid}] ! Unable to start worker`, `[${workerPid}] config.ru:3:in 'block in <main>'`]
+const suspectLines = (workerPid: number) => [
+  `[${workerPid}] ! Unable to start worker`,
+  `[${workerPid}] config.ru:3:in 'block in <main>'`,
+]
 
 function play(restartPlan: RestartPlan, steps: Step[], from: RestartState = initialState(restartPlan)): RestartState {
   let state = from
@@ -137,7 +162,11 @@ function play(restartPlan: RestartPlan, steps: Step[], from: RestartState = init
     const at = restartPlan.startedAt + offset
     state = reduce(
       state,
-      input === 'tick' ? {type: 'tick', at} : input === 'master-exited' ? {type: 'master-exited', at} : {type: 'log', event: input, at},
+      input === 'tick'
+        ? {type: 'tick', at}
+        : input === 'master-exited'
+          ? {type: 'master-exited', at}
+          : {type: 'log', event: input, at},
     )
   }
 
@@ -162,10 +191,7 @@ describe('restart machine', () => {
       const almost = play(plan(), steps)
       assert.equal(almost.outcome, undefined)
       assert.equal(progress(almost).label, 'phase 2: 2/3 workers booted')
-      assert.deepEqual(
-        {booted: progress(almost).booted, expected: progress(almost).expected},
-        {booted: 2, expected: 3},
-      )
+      assert.deepEqual({booted: progress(almost).booted, expected: progress(almost).expected}, {booted: 2, expected: 3})
 
       const state = play(plan(), [[3000, log.booted(2, 7170, 2, 1.2)]], almost)
       const outcome = outcomeOf(state)
@@ -196,7 +222,9 @@ describe('restart machine', () => {
       const waiting = initialState(p)
       assert.equal(progress(waiting).label, 'waiting for Puma to start the phased restart')
       const started = play(p, [[50, log.phaseStart(2)]], waiting)
-      assert.deepEqual(started.notices, [{kind: 'restart-started', message: 'Puma started the phased restart: phase 2'}])
+      assert.deepEqual(started.notices, [
+        {kind: 'restart-started', message: 'Puma started the phased restart: phase 2'},
+      ])
       assert.equal(progress(started).label, 'phase 2: 0/3 workers booted')
       const quiet = play(p, [[60, log.other('- TERM sent to 7018...', MASTER)]], started)
       assert.deepEqual(quiet.notices, [])
@@ -239,23 +267,23 @@ describe('restart machine', () => {
     it('counts distinct PIDs for Puma 2.0–2.7 boot lines, which have no index', () => {
       const p = plan({
         workers: 2,
-        oldWorkers: [{pid: 38016}, {pid: 38017}],
+        oldWorkers: [{pid: 38_016}, {pid: 38_017}],
         previousPhase: 0,
       })
       const state = play(p, [
         [100, log.phaseStart(1)],
-        [200, log.stopping(38016)],
-        [1200, log.bootedPidOnly(39001, 1)],
-        [1300, log.bootedPidOnly(39001, 1)], // the same line twice (a re-read): still one worker
-        [1400, log.stopping(38017)],
-        [2200, log.bootedPidOnly(38999, 0)], // old-phase respawn
-        [2700, log.bootedPidOnly(39002, 1)],
+        [200, log.stopping(38_016)],
+        [1200, log.bootedPidOnly(39_001, 1)],
+        [1300, log.bootedPidOnly(39_001, 1)], // the same line twice (a re-read): still one worker
+        [1400, log.stopping(38_017)],
+        [2200, log.bootedPidOnly(38_999, 0)], // old-phase respawn
+        [2700, log.bootedPidOnly(39_002, 1)],
       ])
       const outcome = outcomeOf(state)
       assert.equal(outcome.outcome, 'done')
       assert.deepEqual(outcome.workers, [
-        {index: undefined, oldPid: 38016, newPid: 39001, bootSeconds: 1.1},
-        {index: undefined, oldPid: 38017, newPid: 39002, bootSeconds: 1.5},
+        {index: undefined, oldPid: 38_016, newPid: 39_001, bootSeconds: 1.1},
+        {index: undefined, oldPid: 38_017, newPid: 39_002, bootSeconds: 1.5},
       ])
       assert.equal(outcome.summary, 'Phased restart finished in 2.70 s: phase 1, 2/2 workers booted')
     })
@@ -283,22 +311,25 @@ describe('restart machine', () => {
         [1000, log.bannerStart('cluster')],
         [1010, log.bannerWorkers(2)], // the re-read config now says 2
         [1020, log.ready()], // not readiness in cluster mode
-        [1500, log.booted(0, 21193, 0, 0)],
+        [1500, log.booted(0, 21_193, 0, 0)],
       ]
       const fellBack = play(p, steps.slice(0, 1))
       assert.equal(fellBack.kind, 'hot')
       assert.equal(fellBack.notices[0].kind, 'warning')
       assert.equal(progress(fellBack).label, 'waiting for Puma to restart')
-      const state = play(p, [...steps.slice(1), [1600, log.booted(1, 21196, 0, 0)]], fellBack)
+      const state = play(p, [...steps.slice(1), [1600, log.booted(1, 21_196, 0, 0)]], fellBack)
       const outcome = outcomeOf(state)
       assert.equal(outcome.outcome, 'done')
       assert.equal(outcome.restart, 'hot')
       assert.equal(outcome.phase, 0)
       assert.deepEqual(outcome.workers, [
-        {index: 0, oldPid: 7018, newPid: 21193, bootSeconds: 0},
-        {index: 1, oldPid: 7019, newPid: 21196, bootSeconds: 0},
+        {index: 0, oldPid: 7018, newPid: 21_193, bootSeconds: 0},
+        {index: 1, oldPid: 7019, newPid: 21_196, bootSeconds: 0},
       ])
-      assert.equal(outcome.summary, 'Hot restart (instead of phased) finished in 1.60 s: 2/2 workers booted, master pid 7013 kept')
+      assert.equal(
+        outcome.summary,
+        'Hot restart (instead of phased) finished in 1.60 s: 2/2 workers booted, master pid 7013 kept',
+      )
       assert.equal(outcome.warnings.length, 1)
       assert.match(outcome.warnings[0], /cannot do a phased restart here \(preload_app/)
     })
@@ -309,20 +340,20 @@ describe('restart machine', () => {
         [10, log.booted(0, 7050, 0)], // before the marker: the old process's line
         [500, log.hotRestart()],
         [600, log.booted(0, 7018, 0)], // an old PID cannot be a new worker
-        [700, log.booted(1, 11268, 0)],
-        [800, log.booted(2, 11269, 0)],
+        [700, log.booted(1, 11_268, 0)],
+        [800, log.booted(2, 11_269, 0)],
       ]
       const waiting = play(p, steps)
       assert.equal(waiting.outcome, undefined)
       assert.equal(progress(waiting).label, 'hot restart: 2/3 workers booted')
-      const outcome = outcomeOf(play(p, [[900, log.booted(0, 11267, 0)]], waiting))
+      const outcome = outcomeOf(play(p, [[900, log.booted(0, 11_267, 0)]], waiting))
       assert.equal(outcome.outcome, 'done')
       assert.deepEqual(
         outcome.workers.map((w) => [w.index, w.newPid]),
         [
-          [1, 11268],
-          [2, 11269],
-          [0, 11267],
+          [1, 11_268],
+          [2, 11_269],
+          [0, 11_267],
         ],
       )
       assert.equal(outcome.summary, 'Hot restart finished in 0.90 s: 3/3 workers booted, master pid 7013 kept')
@@ -356,7 +387,7 @@ describe('restart machine', () => {
   })
 
   describe('worker boot failure', () => {
-    it('2.x–4.1: Ruby\'s exception dump on stderr is a worker boot failure, with its backtrace', () => {
+    it("2.x–4.1: Ruby's exception dump on stderr is a worker boot failure, with its backtrace", () => {
       const exception: LogEvent = {
         kind: 'ruby-exception',
         message: "config.ru:3:in `block in <main>': boom (RuntimeError)",
@@ -386,8 +417,17 @@ describe('restart machine', () => {
     })
 
     it('the exception dump after "Unable to load application" is the master dying, not a worker', () => {
-      const loadError: LogEvent = {kind: 'app-load-error', message: 'RuntimeError: boom', prefixPid: MASTER, line: `[${MASTER}] ! Unable to load application: RuntimeError: boom`}
-      const exception: LogEvent = {kind: 'ruby-exception', message: 'x', line: "config.ru:1:in `block in <main>': boom (RuntimeError)"}
+      const loadError: LogEvent = {
+        kind: 'app-load-error',
+        message: 'RuntimeError: boom',
+        prefixPid: MASTER,
+        line: `[${MASTER}] ! Unable to load application: RuntimeError: boom`,
+      }
+      const exception: LogEvent = {
+        kind: 'ruby-exception',
+        message: 'x',
+        line: "config.ru:1:in `block in <main>': boom (RuntimeError)",
+      }
       const state = play(plan({kind: 'hot', previousPhase: undefined}), [
         [100, {kind: 'hot-restart', prefixPid: MASTER, line: `[${MASTER}] * Restarting...`}],
         [200, loadError],
@@ -424,7 +464,11 @@ describe('restart machine', () => {
       assert.equal(outcome.exitCode, EXIT.workerFailed)
       assert.equal(outcome.phase, 2)
       assert.deepEqual(outcome.failure, {cause: 'boot-error', index: 0, pid: 5415})
-      assert.deepEqual(outcome.errorLines, [...suspectLines(5400), '[5415] ! Unable to start worker', "[5415] config.ru:3:in 'block in <main>'"])
+      assert.deepEqual(outcome.errorLines, [
+        ...suspectLines(5400),
+        '[5415] ! Unable to start worker',
+        "[5415] config.ru:3:in 'block in <main>'",
+      ])
       assert.deepEqual(outcome.serving, {
         newWorkers: 0,
         oldWorkers: 2,
@@ -432,7 +476,10 @@ describe('restart machine', () => {
         retryingIndex: 0,
         sentence: '2 of 3 workers still run phase 1; Puma keeps retrying worker 0',
       })
-      assert.equal(outcome.summary, 'Worker 0 failed to boot in phase 2 (2 of 3 workers still run phase 1; Puma keeps retrying worker 0)')
+      assert.equal(
+        outcome.summary,
+        'Worker 0 failed to boot in phase 2 (2 of 3 workers still run phase 1; Puma keeps retrying worker 0)',
+      )
       assert.deepEqual(
         outcome.pending.map((w) => [w.index, w.oldPid, w.stopped]),
         [
@@ -443,22 +490,23 @@ describe('restart machine', () => {
       )
     })
 
-    const servingCases: Array<{name: string; booted: LogEvent[]; workers: number; refork?: boolean; sentence: string}> = [
-      {
-        name: 'one new, one old',
-        booted: [log.booted(0, 100, 2)],
-        workers: 3,
-        sentence: '1 of 3 workers runs phase 2 and 1 still runs phase 1; Puma keeps retrying worker 1',
-      },
-      {name: 'a single worker', booted: [], workers: 1, sentence: 'no worker serves: Puma keeps retrying worker 0'},
-      {
-        name: 'refork keeps worker 0',
-        booted: [],
-        workers: 2,
-        refork: true,
-        sentence: '1 of 2 workers runs phase 2; Puma keeps retrying worker 1',
-      },
-    ]
+    const servingCases: Array<{booted: LogEvent[]; name: string; refork?: boolean; sentence: string; workers: number}> =
+      [
+        {
+          name: 'one new, one old',
+          booted: [log.booted(0, 100, 2)],
+          workers: 3,
+          sentence: '1 of 3 workers runs phase 2 and 1 still runs phase 1; Puma keeps retrying worker 1',
+        },
+        {name: 'a single worker', booted: [], workers: 1, sentence: 'no worker serves: Puma keeps retrying worker 0'},
+        {
+          name: 'refork keeps worker 0',
+          booted: [],
+          workers: 2,
+          refork: true,
+          sentence: '1 of 2 workers runs phase 2; Puma keeps retrying worker 1',
+        },
+      ]
     for (const c of servingCases) {
       it(`says what still serves: ${c.name}`, () => {
         const p = plan({workers: c.workers, oldWorkers: plan().oldWorkers.slice(0, c.workers)})
@@ -477,14 +525,14 @@ describe('restart machine', () => {
       const p = plan({previousPhase: 4})
       const failing = play(p, [
         [100, log.phaseStart(5)],
-        ...suspectSteps(150, 21500),
-        [200, log.bootError(21544)],
-        [201, log.other('boom: simulated boot failure', 21544)],
+        ...suspectSteps(150, 21_500),
+        [200, log.bootError(21_544)],
+        [201, log.other('boom: simulated boot failure', 21_544)],
         [201, log.other('- Stopping 7019 for phased upgrade...', MASTER)], // the master's line, not the error's
-        [202, log.other("config.ru:2:in 'block in <main>'", 21544)],
+        [202, log.other("config.ru:2:in 'block in <main>'", 21_544)],
         [202, log.other("    /usr/share/rubygems/rack/builder.rb:116:in 'eval'")],
         [203, log.other("\tfrom /usr/lib/ruby/3.1.0/puma/cluster/worker.rb:62:in 'run'")],
-        [203, log.other('GET / 200', 99999)], // another process's line
+        [203, log.other('GET / 200', 99_999)], // another process's line
         [204, 'tick'],
       ])
       assert.equal(failing.status, 'failing', 'the grace has not passed yet')
@@ -493,14 +541,17 @@ describe('restart machine', () => {
       assert.equal(outcome.outcome, 'worker-failed')
       assert.equal(outcome.durationMs, 200 + FAILURE_DETAIL_GRACE_MS)
       assert.deepEqual(outcome.errorLines, [
-        ...suspectLines(21500),
+        ...suspectLines(21_500),
         '[21544] ! Unable to start worker',
         '[21544] boom: simulated boot failure',
         "[21544] config.ru:2:in 'block in <main>'",
         "    /usr/share/rubygems/rack/builder.rb:116:in 'eval'",
         "\tfrom /usr/lib/ruby/3.1.0/puma/cluster/worker.rb:62:in 'run'",
       ])
-      assert.equal(outcome.summary, 'Worker 0 failed to boot in phase 5 (2 of 3 workers still run phase 4; Puma keeps retrying worker 0)')
+      assert.equal(
+        outcome.summary,
+        'Worker 0 failed to boot in phase 5 (2 of 3 workers still run phase 4; Puma keeps retrying worker 0)',
+      )
     })
 
     it('keeps at most MAX_ERROR_LINES lines of a long backtrace and counts the rest', () => {
@@ -516,23 +567,34 @@ describe('restart machine', () => {
       assert.equal(outcome.outcome, 'worker-failed')
       assert.equal(outcome.errorLines.length, MAX_ERROR_LINES)
       assert.deepEqual(outcome.errorLines.slice(0, 3), [...suspectLines(2), '[1] ! Unable to start worker'])
-      assert.equal(outcome.errorLinesOmitted, suspectLines(2).length + 1 + frames.length - MAX_ERROR_LINES, "both attempts' lines count")
+      assert.equal(
+        outcome.errorLinesOmitted,
+        suspectLines(2).length + 1 + frames.length - MAX_ERROR_LINES,
+        "both attempts' lines count",
+      )
     })
 
     it('hot restart of a non-preload cluster: no worker serves', () => {
       const p = plan({kind: 'hot', previousPhase: undefined})
       const state = play(p, [
         [100, log.hotRestart()],
-        ...suspectSteps(200, 30999),
-        [300, log.bootError(31000)],
-        [301, log.other('boom', 31000)],
-        [302, log.earlyTermination(31000)],
+        ...suspectSteps(200, 30_999),
+        [300, log.bootError(31_000)],
+        [301, log.other('boom', 31_000)],
+        [302, log.earlyTermination(31_000)],
       ])
       const outcome = outcomeOf(state)
       assert.equal(outcome.outcome, 'worker-failed')
       assert.equal(outcome.serving?.sentence, 'no worker serves: Puma keeps retrying')
-      assert.equal(outcome.summary, 'Worker 0 failed to boot after the hot restart (no worker serves: Puma keeps retrying)')
-      assert.deepEqual(outcome.errorLines, [...suspectLines(30999), '[31000] ! Unable to start worker', '[31000] boom'])
+      assert.equal(
+        outcome.summary,
+        'Worker 0 failed to boot after the hot restart (no worker serves: Puma keeps retrying)',
+      )
+      assert.deepEqual(outcome.errorLines, [
+        ...suspectLines(30_999),
+        '[31000] ! Unable to start worker',
+        '[31000] boom',
+      ])
     })
 
     it('4.3: repeated early terminations of never-booted workers count as a failure', () => {
@@ -541,7 +603,10 @@ describe('restart machine', () => {
         [150, log.earlyTermination(7019)], // an old worker: not a failed boot
         [200, log.booted(0, 1500, 2)],
         [250, log.earlyTermination(1500)], // booted, so not a failed boot
-        ...Array.from({length: SILENT_FAILURE_TERMINATIONS - 1}, (_, i): Step => [300 + i, log.earlyTermination(1600 + i)]),
+        ...Array.from({length: SILENT_FAILURE_TERMINATIONS - 1}, (_, i): Step => [
+          300 + i,
+          log.earlyTermination(1600 + i),
+        ]),
         [400, log.earlyTermination(1600)], // the same PID again is not another attempt
       ]
       const almost = play(plan(), steps)
@@ -567,20 +632,20 @@ describe('restart machine', () => {
       const parallel: Step[] = [
         [100, log.hotRestart()],
         [200, log.starting(7018)], // an old worker's PID: not a new start
-        [200, log.starting(31001)],
-        [200, log.starting(31002)],
-        [200, log.starting(31003)],
-        [900, log.booted(0, 31001, 0)],
-        [900, log.booted(1, 31002, 0)],
+        [200, log.starting(31_001)],
+        [200, log.starting(31_002)],
+        [200, log.starting(31_003)],
+        [900, log.booted(0, 31_001, 0)],
+        [900, log.booted(1, 31_002, 0)],
       ]
       const almost = play(p, [
         ...parallel,
-        ...Array.from({length: SILENT_FAILURE_EXTRA_STARTS - 1}, (_, i): Step => [1000 + i, log.starting(32000 + i)]),
-        [1050, log.starting(32000)], // the same PID again is not another start
+        ...Array.from({length: SILENT_FAILURE_EXTRA_STARTS - 1}, (_, i): Step => [1000 + i, log.starting(32_000 + i)]),
+        [1050, log.starting(32_000)], // the same PID again is not another start
       ])
       assert.equal(almost.outcome, undefined, 'one start per worker still to boot is not a respawn')
 
-      const outcome = outcomeOf(play(p, [[1100, log.starting(33000)]], almost))
+      const outcome = outcomeOf(play(p, [[1100, log.starting(33_000)]], almost))
       assert.equal(outcome.outcome, 'worker-failed')
       assert.deepEqual(outcome.failure, {cause: 'repeated-starts', index: 2, pid: undefined})
       assert.equal(outcome.errorLines.length, SILENT_FAILURE_EXTRA_STARTS + 1, 'worker 2 and its respawns')
@@ -597,11 +662,11 @@ describe('restart machine', () => {
         [100, log.phaseStart(2)],
         [150, log.timedOut(7020, 'check-in')], // a busy old worker, not a boot
         [160, log.timedOut(7019, 'unknown')], // pre-5.3 wording for an old worker: not a boot
-        [4100, log.timedOut(18984, 'boot')],
+        [4100, log.timedOut(18_984, 'boot')],
       ])
       const outcome = outcomeOf(state)
       assert.equal(outcome.outcome, 'worker-failed')
-      assert.deepEqual(outcome.failure, {cause: 'hung-boot', index: 0, pid: 18984})
+      assert.deepEqual(outcome.failure, {cause: 'hung-boot', index: 0, pid: 18_984})
       assert.deepEqual(outcome.errorLines, [
         '[7013] ! Terminating timed out worker (worker failed to boot within 4 seconds): 18984',
       ])
@@ -612,9 +677,19 @@ describe('restart machine', () => {
     })
 
     it('a pre-5.3 timeout line for a PID that never booted is a hung boot; 6.4.1+ names the index', () => {
-      const old = outcomeOf(play(plan(), [[100, log.phaseStart(2)], [200, log.timedOut(18984, 'unknown')]]))
+      const old = outcomeOf(
+        play(plan(), [
+          [100, log.phaseStart(2)],
+          [200, log.timedOut(18_984, 'unknown')],
+        ]),
+      )
       assert.equal(old.failure?.cause, 'hung-boot')
-      const named = outcomeOf(play(plan(), [[100, log.phaseStart(2)], [200, log.timedOut(18984, 'boot', 2)]]))
+      const named = outcomeOf(
+        play(plan(), [
+          [100, log.phaseStart(2)],
+          [200, log.timedOut(18_984, 'boot', 2)],
+        ]),
+      )
       assert.equal(named.failure?.index, 2)
     })
   })
@@ -656,7 +731,11 @@ describe('restart machine', () => {
         outcome.workers.map((w) => w.newPid),
         [8001, 8002, 8003],
       )
-      assert.deepEqual(outcome.errorLines, ['[5400] ! Unable to start worker', "[5400] config.ru:1:in 'block in <main>'"], 'kept as evidence')
+      assert.deepEqual(
+        outcome.errorLines,
+        ['[5400] ! Unable to start worker', "[5400] config.ru:1:in 'block in <main>'"],
+        'kept as evidence',
+      )
       assert.equal(outcome.summary, 'Phased restart finished in 0.50 s: phase 2, 3/3 workers booted')
     })
 
@@ -711,11 +790,7 @@ describe('restart machine', () => {
 
     it('a second failure, from another pid, is real: worker-failed, exit 5, naming the failing index', () => {
       const p = plan()
-      const suspect = play(p, [
-        [100, log.phaseStart(2)],
-        [200, log.booted(0, 8001, 2)],
-        ...suspectSteps(300, 6001),
-      ])
+      const suspect = play(p, [[100, log.phaseStart(2)], [200, log.booted(0, 8001, 2)], ...suspectSteps(300, 6001)])
       assert.equal(suspect.status, 'restarting')
       const state = play(p, [...suspectSteps(310, 6002), [320, log.booted(1, 8002, 2)]], suspect)
       const outcome = outcomeOf(state)
@@ -723,8 +798,15 @@ describe('restart machine', () => {
       assert.equal(outcome.exitCode, EXIT.workerFailed)
       assert.deepEqual(outcome.failure, {cause: 'boot-error', index: 1, pid: 6002})
       assert.deepEqual(outcome.errorLines, [...suspectLines(6001), ...suspectLines(6002)], 'both attempts, in order')
-      assert.deepEqual(outcome.workers.map((w) => w.newPid), [8001], 'the failure ended it before the boot line')
-      assert.equal(outcome.summary, 'Worker 1 failed to boot in phase 2 (1 of 3 workers runs phase 2 and 1 still runs phase 1; Puma keeps retrying worker 1)')
+      assert.deepEqual(
+        outcome.workers.map((w) => w.newPid),
+        [8001],
+        'the failure ended it before the boot line',
+      )
+      assert.equal(
+        outcome.summary,
+        'Worker 1 failed to boot in phase 2 (1 of 3 workers runs phase 2 and 1 still runs phase 1; Puma keeps retrying worker 1)',
+      )
     })
   })
 
@@ -759,8 +841,21 @@ describe('restart machine', () => {
       const cases: Array<[string, Step[]]> = [
         ['before the restart started', []],
         ['during a phased restart', [[100, log.phaseStart(2)]]],
-        ['while a worker is failing', [[100, log.phaseStart(2)], [150, log.bootError(4)], [200, log.bootError(5)]]],
-        ['after a suspect boot failure', [[100, log.phaseStart(2)], [150, log.bootError(4)]]],
+        [
+          'while a worker is failing',
+          [
+            [100, log.phaseStart(2)],
+            [150, log.bootError(4)],
+            [200, log.bootError(5)],
+          ],
+        ],
+        [
+          'after a suspect boot failure',
+          [
+            [100, log.phaseStart(2)],
+            [150, log.bootError(4)],
+          ],
+        ],
       ]
       for (const [name, steps] of cases) {
         const outcome = outcomeOf(play(plan(), [...steps, [900, 'master-exited']]))
@@ -769,7 +864,12 @@ describe('restart machine', () => {
       }
 
       assert.equal(
-        outcomeOf(play(plan(), [[100, log.phaseStart(2)], [900, 'master-exited']])).summary,
+        outcomeOf(
+          play(plan(), [
+            [100, log.phaseStart(2)],
+            [900, 'master-exited'],
+          ]),
+        ).summary,
         'The master (pid 7013) exited during the restart: the server is down',
       )
     })
@@ -846,7 +946,12 @@ describe('restart machine', () => {
 
     it('single-mode hot restart that never becomes ready', () => {
       const p = plan({kind: 'hot', mode: 'single', workers: 0, oldWorkers: []})
-      const outcome = outcomeOf(play(p, [[100, log.hotRestart(undefined)], [60_000, 'tick']]))
+      const outcome = outcomeOf(
+        play(p, [
+          [100, log.hotRestart(undefined)],
+          [60_000, 'tick'],
+        ]),
+      )
       assert.equal(
         outcome.summary,
         'Timed out after 60 s: Puma restarted (single mode) but never printed "Use Ctrl-C to stop"; the app may still be loading, or hang',
@@ -889,8 +994,19 @@ describe('restart machine', () => {
 
     it('changes nothing once there is an outcome', () => {
       const p = plan({workers: 1, oldWorkers: [{index: 0, pid: 7018}]})
-      const done = play(p, [[100, log.phaseStart(2)], [200, log.booted(0, 9, 2)]])
-      const after = play(p, [[300, 'master-exited'], [70_000, 'tick'], [70_001, log.bootError(3)]], done)
+      const done = play(p, [
+        [100, log.phaseStart(2)],
+        [200, log.booted(0, 9, 2)],
+      ])
+      const after = play(
+        p,
+        [
+          [300, 'master-exited'],
+          [70_000, 'tick'],
+          [70_001, log.bootError(3)],
+        ],
+        done,
+      )
       assert.equal(after.outcome, done.outcome)
       assert.deepEqual(after.notices, [])
     })
@@ -898,8 +1014,24 @@ describe('restart machine', () => {
 
   it('maps every result to its exit code', () => {
     const cases: Array<[Step[], string, number]> = [
-      [[[1, log.phaseStart(2)], [2, log.booted(0, 1, 2)], [3, log.booted(1, 2, 2)], [4, log.booted(2, 3, 2)]], 'done', EXIT.ok],
-      [[[1, log.phaseStart(2)], [2, log.timedOut(1, 'boot')]], 'worker-failed', EXIT.workerFailed],
+      [
+        [
+          [1, log.phaseStart(2)],
+          [2, log.booted(0, 1, 2)],
+          [3, log.booted(1, 2, 2)],
+          [4, log.booted(2, 3, 2)],
+        ],
+        'done',
+        EXIT.ok,
+      ],
+      [
+        [
+          [1, log.phaseStart(2)],
+          [2, log.timedOut(1, 'boot')],
+        ],
+        'worker-failed',
+        EXIT.workerFailed,
+      ],
       [[[60_000, 'tick']], 'timed-out', EXIT.timedOut],
       [[[1, 'master-exited']], 'master-died', EXIT.masterDied],
     ]

@@ -19,7 +19,10 @@ describe('oclif.manifest.json', function () {
       cpSync(join(projectRoot, 'package.json'), join(scratch, 'package.json'))
       cpSync(join(projectRoot, 'dist'), join(scratch, 'dist'), {recursive: true})
       symlinkSync(join(projectRoot, 'node_modules'), join(scratch, 'node_modules'))
-      execFileSync(process.execPath, [join(projectRoot, 'node_modules', 'oclif', 'bin', 'run.js'), 'manifest', '.'], {cwd: scratch, stdio: 'ignore'})
+      execFileSync(process.execPath, [join(projectRoot, 'node_modules', 'oclif', 'bin', 'run.js'), 'manifest', '.'], {
+        cwd: scratch,
+        stdio: 'ignore',
+      })
       const fresh = JSON.parse(readFileSync(join(scratch, 'oclif.manifest.json'), 'utf8'))
       const committed = JSON.parse(readFileSync(join(projectRoot, 'oclif.manifest.json'), 'utf8'))
       assert.deepEqual(committed, fresh)

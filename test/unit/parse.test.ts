@@ -3,6 +3,7 @@ import {readdirSync, readFileSync} from 'node:fs'
 import {join} from 'node:path'
 
 import type {LogEvent} from '../../src/log/events.js'
+
 import {parseLine, splitPrefix} from '../../src/log/parse.js'
 import {fixturesDir} from '../helpers/paths.js'
 
@@ -22,7 +23,10 @@ function summarize(event: LogEvent): string {
 
 /** The fixture's events, leaving out `other` (a misparsed `other` line still shows up as an extra event). */
 function events(name: string): string[] {
-  return readLines(name).map(line => parseLine(line)).filter(e => e.kind !== 'other').map(e => summarize(e))
+  return readLines(name)
+    .map((line) => parseLine(line))
+    .filter((e) => e.kind !== 'other')
+    .map((e) => summarize(e))
 }
 
 /**
@@ -437,7 +441,10 @@ const FAMILIES: Array<{family: string; fixtures: Record<string, string[]>}> = [
 ]
 
 /** Boot-failure loops: checked by their shape, since every retry has a new PID. */
-const LOOPS: Record<string, {master: number; head: string[]; tail: string[]; errors: number; earlyTerminations: number}> = {
+const LOOPS: Record<
+  string,
+  {earlyTerminations: number; errors: number; head: string[]; master: number; tail: string[]}
+> = {
   'puma-5.6-phased-boot-failure.log': {
     master: 8498,
     head: [
@@ -498,9 +505,15 @@ describe('parseLine over fixture logs', () => {
         const all = events(name)
         assert.deepEqual(all.slice(0, loop.head.length), loop.head)
         assert.deepEqual(all.slice(-loop.tail.length), loop.tail)
-        const middle = all.slice(loop.head.length, -loop.tail.length).map(s => s.split(' '))
-        assert.deepEqual(new Set(middle.map(([, kind]) => kind)), new Set(['worker-boot-error', 'worker-early-termination']))
-        assert.ok(middle.every(([pid]) => Number(pid) !== loop.master), 'failure lines carry the worker PID, not the master PID')
+        const middle = all.slice(loop.head.length, -loop.tail.length).map((s) => s.split(' '))
+        assert.deepEqual(
+          new Set(middle.map(([, kind]) => kind)),
+          new Set(['worker-boot-error', 'worker-early-termination']),
+        )
+        assert.ok(
+          middle.every(([pid]) => Number(pid) !== loop.master),
+          'failure lines carry the worker PID, not the master PID',
+        )
         const errorPids = middle.filter(([, kind]) => kind === 'worker-boot-error').map(([pid]) => pid)
         assert.equal(errorPids.length, loop.errors)
         assert.equal(new Set(errorPids).size, loop.errors, 'each retry is a new worker process')
@@ -508,31 +521,42 @@ describe('parseLine over fixture logs', () => {
       })
 
       it(`${name}: 5.x logs only the first backtrace line after "! Unable to start worker"`, () => {
-        const parsed = readLines(name).map(line => parseLine(line))
-        parsed.forEach((event, i) => {
-          if (event.kind !== 'worker-boot-error') return
+        const parsed = readLines(name).map((line) => parseLine(line))
+        for (const [i, event] of parsed.entries()) {
+          if (event.kind !== 'worker-boot-error') continue
           const next = parsed[i + 1]
           assert.equal(next.kind, 'other')
           assert.equal(next.prefixPid, event.prefixPid)
           assert.match(next.line, /config\.ru:1:in `block in <main>'$/)
-        })
+        }
       })
     }
   })
 
   it('6.0+ boot failures: the message and backtrace are other; continuation lines have no prefix', () => {
-    const parsed = readLines('puma-6.0-boot-failure.log').map(line => parseLine(line))
-    const error = parsed.findIndex(e => e.kind === 'worker-boot-error')
-    assert.deepEqual(parsed.slice(error + 1, error + 7).map(e => [e.kind, e.prefixPid]), [
-      ['other', 21_544], ['other', 21_544], ['other', undefined], ['other', undefined], ['other', undefined], ['other', undefined],
-    ])
+    const parsed = readLines('puma-6.0-boot-failure.log').map((line) => parseLine(line))
+    const error = parsed.findIndex((e) => e.kind === 'worker-boot-error')
+    assert.deepEqual(
+      parsed.slice(error + 1, error + 7).map((e) => [e.kind, e.prefixPid]),
+      [
+        ['other', 21_544],
+        ['other', 21_544],
+        ['other', undefined],
+        ['other', undefined],
+        ['other', undefined],
+        ['other', undefined],
+      ],
+    )
     assert.equal(parsed[error + 1].line, '[21544] boom: simulated boot failure')
   })
 
   it('covers every fixture log', () => {
-    const covered = new Set([...FAMILIES.flatMap(f => Object.keys(f.fixtures)), ...Object.keys(LOOPS)])
-    const logs = readdirSync(logsDir).filter(name => name.endsWith('.log'))
-    assert.deepEqual(logs.filter(name => !covered.has(name)), [])
+    const covered = new Set([...FAMILIES.flatMap((f) => Object.keys(f.fixtures)), ...Object.keys(LOOPS)])
+    const logs = readdirSync(logsDir).filter((name) => name.endsWith('.log'))
+    assert.deepEqual(
+      logs.filter((name) => !covered.has(name)),
+      [],
+    )
   })
 })
 
@@ -583,10 +607,33 @@ describe('parseLine on hostile input', () => {
       return seed / 2_147_483_648
     }
 
-    const pieces = ['[', ']', ' ', '- Worker ', '(PID: ', ') booted in ', 's, phase: ', '9', '.', '\r', '\n', '\u0000', '\uFFFD', '✔', '\uD800', '* ', '! ', 'ERROR: ']
+    const pieces = [
+      '[',
+      ']',
+      ' ',
+      '- Worker ',
+      '(PID: ',
+      ') booted in ',
+      's, phase: ',
+      '9',
+      '.',
+      '\r',
+      '\n',
+      '\u0000',
+      '\uFFFD',
+      '✔',
+      '\uD800',
+      '* ',
+      '! ',
+      'ERROR: ',
+    ]
     for (let i = 0; i < 5000; i++) {
       const length = Math.floor(random() * 20)
-      const line = Array.from({length}, () => random() < 0.5 ? pieces[Math.floor(random() * pieces.length)] : String.fromCharCode(Math.floor(random() * 0xFFFF))).join('')
+      const line = Array.from({length}, () =>
+        random() < 0.5
+          ? pieces[Math.floor(random() * pieces.length)]
+          : String.fromCharCode(Math.floor(random() * 0xff_ff)),
+      ).join('')
       const event = parseLine(line)
       assert.equal(typeof event.kind, 'string')
     }
@@ -623,7 +670,11 @@ describe('parseLine on hostile input', () => {
 
   it('parses a 2.0–2.7 boot line with a PID where 2.8+ has an index', () => {
     assert.deepEqual(parseLine('[38009] - Worker 38016 booted, phase: 0'), {
-      kind: 'worker-booted', workerPid: 38_016, phase: 0, prefixPid: 38_009, line: '[38009] - Worker 38016 booted, phase: 0',
+      kind: 'worker-booted',
+      workerPid: 38_016,
+      phase: 0,
+      prefixPid: 38_009,
+      line: '[38009] - Worker 38016 booted, phase: 0',
     })
   })
 

@@ -23,7 +23,11 @@ describe('parsePid', () => {
     it(`refuses ${name} with exit ${EXIT.noMaster}`, () => {
       assert.throws(
         () => parsePid(input, 'pidfile x.pid'),
-        (error: unknown) => error instanceof CtlError && error.exitCode === EXIT.noMaster && message.test(error.message) && error.message.startsWith('invalid pidfile x.pid: '),
+        (error: unknown) =>
+          error instanceof CtlError &&
+          error.exitCode === EXIT.noMaster &&
+          message.test(error.message) &&
+          error.message.startsWith('invalid pidfile x.pid: '),
       )
     })
   }
@@ -40,6 +44,9 @@ describe('parsePid', () => {
   }
 
   it('shortens long content in the message', () => {
-    assert.throws(() => parsePid('x'.repeat(500), '--pid'), (error: Error) => error.message.length < 120 && error.message.includes('…'))
+    assert.throws(
+      () => parsePid('x'.repeat(500), '--pid'),
+      (error: Error) => error.message.length < 120 && error.message.includes('…'),
+    )
   })
 })

@@ -45,6 +45,7 @@ const started: number[] = []
 
 describe('a master and its workers, from its family or the whole table', function () {
   this.timeout(20_000)
+
   after(() => {
     for (const pid of started) killQuietly(pid, 'SIGKILL')
   })
@@ -54,7 +55,13 @@ describe('a master and its workers, from its family or the whole table', functio
     const family = readFamily(master)!
     assert.deepEqual(family.map((entry) => entry.pid).sort(), [...pids].sort())
     const verified = await verifyMaster(master, '--pid')
-    assert.deepEqual(verified.workers.map((worker) => [worker.index, worker.pid]), [[0, pids[1]], [1, pids[2]]])
+    assert.deepEqual(
+      verified.workers.map((worker) => [worker.index, worker.pid]),
+      [
+        [0, pids[1]],
+        [1, pids[2]],
+      ],
+    )
     const fromTable = await verifyMaster(master, '--pid', {listProcesses})
     assert.deepEqual(verified.workers, fromTable.workers)
   })
@@ -64,7 +71,13 @@ describe('a master and its workers, from its family or the whole table', functio
     const orphan = pids[2]
     assert.ok(!readFamily(master)!.some((entry) => entry.pid === orphan))
     const verified = await verifyMaster(master, '--pid')
-    assert.deepEqual(verified.workers.map((worker) => [worker.index, worker.pid]), [[0, pids[1]], [1, orphan]])
+    assert.deepEqual(
+      verified.workers.map((worker) => [worker.index, worker.pid]),
+      [
+        [0, pids[1]],
+        [1, orphan],
+      ],
+    )
   })
 
   it("a thread's ID is no process: no family, and refused naming the process", async () => {
@@ -72,7 +85,13 @@ describe('a master and its workers, from its family or the whole table', functio
     const thread = Number(readdirSync(`/proc/${master}/task`).find((tid) => Number(tid) !== master))
     assert.ok(thread > 0, 'the fake master runs a second thread')
     assert.equal(readFamily(thread), undefined)
-    await assert.rejects(verifyMaster(thread, '--pid'), (error) => error instanceof CtlError && error.exitCode === 3 && error.message === `--pid: ${thread} is a thread of process ${master}, not a process`)
+    await assert.rejects(
+      verifyMaster(thread, '--pid'),
+      (error) =>
+        error instanceof CtlError &&
+        error.exitCode === 3 &&
+        error.message === `--pid: ${thread} is a thread of process ${master}, not a process`,
+    )
   })
 
   it('no family for a PID that is gone', () => {

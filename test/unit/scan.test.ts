@@ -11,19 +11,69 @@ const table = (name: string): ProcessEntry[] => JSON.parse(readFileSync(join(fix
 const CTL_PID = 4242 // the ctl process in every recorded table
 
 describe('process scan over recorded process tables', () => {
-  const cases: Array<[string, Array<{pid: number; version?: string; tag?: string; workers: Array<[number, number | undefined]>}>]> = [
-    ['puma-5.6-cluster.json', [{pid: 7013, version: '5.6.5', tag: 'app', workers: [[7018, 0], [7019, 1]]}]],
-    ['puma-2.7-untitled.json', [{pid: 500, version: undefined, tag: undefined, workers: [[510, undefined], [511, undefined]]}]],
+  const cases: Array<
+    [string, Array<{pid: number; tag?: string; version?: string; workers: Array<[number, number | undefined]>}>]
+  > = [
+    [
+      'puma-5.6-cluster.json',
+      [
+        {
+          pid: 7013,
+          version: '5.6.5',
+          tag: 'app',
+          workers: [
+            [7018, 0],
+            [7019, 1],
+          ],
+        },
+      ],
+    ],
+    [
+      'puma-2.7-untitled.json',
+      [
+        {
+          pid: 500,
+          version: undefined,
+          tag: undefined,
+          workers: [
+            [510, undefined],
+            [511, undefined],
+          ],
+        },
+      ],
+    ],
     ['puma-2.x-single-untitled.json', [{pid: 600, version: undefined, tag: undefined, workers: []}]],
     [
       'two-masters.json',
       [
         {pid: 7013, version: '5.6.5', tag: 'app', workers: [[7018, 0]]},
-        {pid: 8100, version: '8.0.2', tag: '20261123', workers: [[8101, 0], [8102, 1]]},
+        {
+          pid: 8100,
+          version: '8.0.2',
+          tag: '20261123',
+          workers: [
+            [8101, 0],
+            [8102, 1],
+          ],
+        },
       ],
     ],
     // fork_worker: workers 1.. are children of worker 0, but their titles name the master
-    ['fork-worker.json', [{pid: 9000, version: '6.4.2', tag: 'shop', workers: [[9001, 0], [9002, 1], [9003, 2]]}]],
+    [
+      'fork-worker.json',
+      [
+        {
+          pid: 9000,
+          version: '6.4.2',
+          tag: 'shop',
+          workers: [
+            [9001, 0],
+            [9002, 1],
+            [9003, 2],
+          ],
+        },
+      ],
+    ],
     // workers whose master died name a PID since reused by an unrelated process: not a master
     ['orphan-workers.json', []],
     [
@@ -39,7 +89,12 @@ describe('process scan over recorded process tables', () => {
     it(`${name}: ${expected.map((m) => m.pid).join(', ') || 'no master'}`, () => {
       const masters = findMasters(table(name), CTL_PID)
       assert.deepEqual(
-        masters.map((m) => ({pid: m.pid, version: m.version, tag: m.tag, workers: m.workers.map((w) => [w.pid, w.index])})),
+        masters.map((m) => ({
+          pid: m.pid,
+          version: m.version,
+          tag: m.tag,
+          workers: m.workers.map((w) => [w.pid, w.index]),
+        })),
         expected,
       )
     })
@@ -82,6 +137,7 @@ describe('process scan over recorded process tables', () => {
     [[], false],
   ]
   for (const [argv, expected] of untitled) {
-    it(`${expected ? 'recognises' : 'rejects'} an untitled ${JSON.stringify(argv.join(' '))}`, () => assert.equal(isUntitledPumaCommand(argv), expected))
+    it(`${expected ? 'recognises' : 'rejects'} an untitled ${JSON.stringify(argv.join(' '))}`, () =>
+      assert.equal(isUntitledPumaCommand(argv), expected))
   }
 })

@@ -9,8 +9,8 @@ import {type ProcessEntry} from '../../src/target/process-table.js'
 
 /** A kill that records instead of signalling, and can fail like the real one. */
 function recordingKill(failWith?: string) {
-  const calls: Array<[number, NodeJS.Signals | 0]> = []
-  const kill = (pid: number, signal: NodeJS.Signals | 0) => {
+  const calls: Array<[number, 0 | NodeJS.Signals]> = []
+  const kill = (pid: number, signal: 0 | NodeJS.Signals) => {
     calls.push([pid, signal])
     if (failWith && signal !== 0) throw Object.assign(new Error(failWith), {code: failWith})
   }
@@ -18,7 +18,8 @@ function recordingKill(failWith?: string) {
   return {calls, kill}
 }
 
-const isCtlError = (exit: number, message?: RegExp) => (error: unknown) => error instanceof CtlError && error.exitCode === exit && (!message || message.test(error.message))
+const isCtlError = (exit: number, message?: RegExp) => (error: unknown) =>
+  error instanceof CtlError && error.exitCode === exit && (!message || message.test(error.message))
 
 describe('signals', () => {
   const expected: Record<string, string> = {
@@ -42,7 +43,8 @@ describe('signals', () => {
     })
   }
 
-  it('the table has exactly these commands', () => assert.deepEqual(Object.keys(COMMAND_SIGNALS).sort(), Object.keys(expected).sort()))
+  it('the table has exactly these commands', () =>
+    assert.deepEqual(Object.keys(COMMAND_SIGNALS).sort(), Object.keys(expected).sort()))
 
   for (const pid of [0, 1, -1, -4321, Number.NaN, 1.5]) {
     it(`never calls kill for pid ${pid}`, () => {
@@ -54,18 +56,29 @@ describe('signals', () => {
 
   it('EPERM becomes exit 4 with a hint', () => {
     const {kill} = recordingKill('EPERM')
-    assert.throws(() => sendSignal({pid: 4321}, 'stop', kill), (error: unknown) => isCtlError(EXIT.notPermitted, /not permitted to send SIGTERM to pid 4321/)(error) && /user that runs Puma/.test((error as CtlError).suggestion!))
+    assert.throws(
+      () => sendSignal({pid: 4321}, 'stop', kill),
+      (error: unknown) =>
+        isCtlError(EXIT.notPermitted, /not permitted to send SIGTERM to pid 4321/)(error) &&
+        /user that runs Puma/.test((error as CtlError).suggestion!),
+    )
   })
 
   it('a verified master that has exited since (or whose PID was reused) is not signalled', () => {
     const {calls, kill} = recordingKill()
-    assert.throws(() => sendSignal({pid: process.pid, startTicks: -1}, 'stop', kill), isCtlError(EXIT.noMaster, /has exited since ctl verified it/))
+    assert.throws(
+      () => sendSignal({pid: process.pid, startTicks: -1}, 'stop', kill),
+      isCtlError(EXIT.noMaster, /has exited since ctl verified it/),
+    )
     assert.deepEqual(calls, [])
   })
 
   it('ESRCH (exited in between) becomes exit 3', () => {
     const {kill} = recordingKill('ESRCH')
-    assert.throws(() => sendSignal({pid: 4321}, 'phased-restart', kill), isCtlError(EXIT.noMaster, /exited before SIGUSR1/))
+    assert.throws(
+      () => sendSignal({pid: 4321}, 'phased-restart', kill),
+      isCtlError(EXIT.noMaster, /exited before SIGUSR1/),
+    )
   })
 })
 
@@ -74,17 +87,29 @@ describe('findTarget with an injected process table and kill', () => {
   let sleepers: ChildProcess[] = []
   let livePid: number
   let otherLivePid: number
+
   before(() => {
     sleepers = [spawn('sleep', ['60']), spawn('sleep', ['60'])]
     ;[livePid, otherLivePid] = sleepers.map((child) => child.pid!)
   })
+
   after(() => {
     for (const child of sleepers) child.kill('SIGKILL')
   })
 
   const master = (pid: number, tag: string): ProcessEntry[] => [
-    {pid, ppid: 1, cmd: `puma 5.6.5 (tcp://127.0.0.1:${pid}) [${tag}]`, argv: [`puma 5.6.5 (tcp://127.0.0.1:${pid}) [${tag}]`]},
-    {pid: pid + 1, ppid: pid, cmd: `puma: cluster worker 0: ${pid} [${tag}]`, argv: [`puma: cluster worker 0: ${pid} [${tag}]`]},
+    {
+      pid,
+      ppid: 1,
+      cmd: `puma 5.6.5 (tcp://127.0.0.1:${pid}) [${tag}]`,
+      argv: [`puma 5.6.5 (tcp://127.0.0.1:${pid}) [${tag}]`],
+    },
+    {
+      pid: pid + 1,
+      ppid: pid,
+      cmd: `puma: cluster worker 0: ${pid} [${tag}]`,
+      argv: [`puma: cluster worker 0: ${pid} [${tag}]`],
+    },
   ]
   const deps = (processes: ProcessEntry[], folders: Record<number, string> = {}) => {
     const {calls, kill} = recordingKill()
@@ -109,7 +134,10 @@ describe('findTarget with an injected process table and kill', () => {
 
   it('--pid of a process that is not Puma: exit 3 naming it', async () => {
     const {deps: injected} = deps([{pid: process.pid, ppid: 1, cmd: 'sleep 100', argv: ['sleep', '100']}])
-    await assert.rejects(findTarget({pid: String(process.pid)}, injected), isCtlError(EXIT.noMaster, /\(sleep 100\) is not a Puma master/))
+    await assert.rejects(
+      findTarget({pid: String(process.pid)}, injected),
+      isCtlError(EXIT.noMaster, /\(sleep 100\) is not a Puma master/),
+    )
   })
 
   it('a scan finding two masters lists both; --tag and --dir narrow it', async () => {
@@ -119,7 +147,10 @@ describe('findTarget with an injected process table and kill', () => {
       assert.ok(isCtlError(EXIT.noMaster, /2 Puma masters are running: choose one/)(error))
       const {details, data} = error as CtlError
       assert.match(details[0], /^PID\s+VERSION\s+TAG\s+FOLDER\s+BINDS$/)
-      assert.deepEqual((data!.candidates as Array<{pid: number}>).map((c) => c.pid), [livePid, otherLivePid])
+      assert.deepEqual(
+        (data!.candidates as Array<{pid: number}>).map((c) => c.pid),
+        [livePid, otherLivePid],
+      )
       return true
     })
     assert.equal((await findTarget({tag: 'b'}, deps(processes, folders).deps)).master.pid, otherLivePid)
@@ -129,6 +160,9 @@ describe('findTarget with an injected process table and kill', () => {
   })
 
   it('a scan finding none: exit 3 saying where ctl looked', async () => {
-    await assert.rejects(findTarget({cwd: '/nonexistent-dir'}, deps([]).deps), isCtlError(EXIT.noMaster, /no Puma master is running/))
+    await assert.rejects(
+      findTarget({cwd: '/nonexistent-dir'}, deps([]).deps),
+      isCtlError(EXIT.noMaster, /no Puma master is running/),
+    )
   })
 })

@@ -19,7 +19,12 @@ describe('parseStateFile', () => {
   })
 
   it('reads a 3.x–5.5 YAML.dump state file with an empty control_url', () => {
-    assert.deepEqual(parseStateFile(fixture('puma-4.3.state')), {pid: 22644, controlUrl: undefined, controlAuthToken: undefined, runningFrom: undefined})
+    assert.deepEqual(parseStateFile(fixture('puma-4.3.state')), {
+      pid: 22_644,
+      controlUrl: undefined,
+      controlAuthToken: undefined,
+      runningFrom: undefined,
+    })
   })
 
   it('reads a 2.x state file (Ruby object, symbol keys) as text', () => {
@@ -32,7 +37,9 @@ describe('parseStateFile', () => {
   })
 
   it('reads a token of "none" and paths with spaces', () => {
-    const state = parseStateFile('---\npid: 99\ncontrol_url: "unix:///srv/my app/ctl.sock"\ncontrol_auth_token: none\nrunning_from: "/srv/my app"\n')
+    const state = parseStateFile(
+      '---\npid: 99\ncontrol_url: "unix:///srv/my app/ctl.sock"\ncontrol_auth_token: none\nrunning_from: "/srv/my app"\n',
+    )
     assert.equal(state.controlUrl, 'unix:///srv/my app/ctl.sock')
     assert.equal(state.controlAuthToken, 'none')
     assert.equal(state.runningFrom, '/srv/my app')
@@ -53,7 +60,11 @@ describe('parseStateFile', () => {
     it(`refuses ${name} with exit ${EXIT.noMaster}`, () => {
       assert.throws(
         () => parseStateFile(text, 'tmp/pids/puma.state'),
-        (error: unknown) => error instanceof CtlError && error.exitCode === EXIT.noMaster && message.test(error.message) && error.message.includes('tmp/pids/puma.state'),
+        (error: unknown) =>
+          error instanceof CtlError &&
+          error.exitCode === EXIT.noMaster &&
+          message.test(error.message) &&
+          error.message.includes('tmp/pids/puma.state'),
       )
     })
   }

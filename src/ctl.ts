@@ -7,5 +7,7 @@ export {execute} from '@oclif/core'
 
 /** oclif's "explicit" command discovery (package.json oclif.commands) reads this map. */
 export const COMMANDS = Object.fromEntries(
-  await Promise.all(Object.entries(COMMAND_LOADERS).map(async ([id, load]) => [id, oclifCommand(id, (await load()).default)] as const)),
+  await Promise.all(
+    Object.entries(COMMAND_LOADERS).map(async ([id, load]) => [id, oclifCommand(id, (await load()).default)] as const),
+  ),
 )

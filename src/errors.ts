@@ -47,4 +47,5 @@ export class CtlError extends Error {
 
 export const usageError = (message: string, options?: ErrorOptions) => new CtlError('usage', message, options)
 export const noMasterError = (message: string, options?: ErrorOptions) => new CtlError('noMaster', message, options)
-export const notPermittedError = (message: string, options?: ErrorOptions) => new CtlError('notPermitted', message, options)
+export const notPermittedError = (message: string, options?: ErrorOptions) =>
+  new CtlError('notPermitted', message, options)

@@ -1,7 +1,7 @@
 import {noMasterError, notPermittedError} from './errors.js'
 import {hasExited, type Kill} from './target/liveness.js'
 
-/** Which signal each command sends to the Puma master (puma-facts §2). */
+/** Which signal each command sends to the Puma master (docs/puma-facts.md §2). */
 export const COMMAND_SIGNALS = {
   'phased-restart': 'SIGUSR1',
   restart: 'SIGUSR2',
@@ -28,16 +28,24 @@ export interface Signallable {
  * signals our own process group, kill(-1) every process we may signal, and 1 is init; and the
  * process must still be the one verified (seconds may pass between verifying and signalling).
  */
-export function sendSignal(master: Signallable, command: SignalCommand, kill: Kill = process.kill.bind(process)): NodeJS.Signals {
+export function sendSignal(
+  master: Signallable,
+  command: SignalCommand,
+  kill: Kill = process.kill.bind(process),
+): NodeJS.Signals {
   const {pid} = master
   if (!Number.isSafeInteger(pid) || pid <= 1) throw noMasterError(`refusing to signal pid ${pid}`)
-  if (master.startTicks !== undefined && hasExited(pid, master.startTicks)) throw noMasterError(`pid ${pid} has exited since ctl verified it; nothing was sent`)
+  if (master.startTicks !== undefined && hasExited(pid, master.startTicks))
+    throw noMasterError(`pid ${pid} has exited since ctl verified it; nothing was sent`)
   const signal = COMMAND_SIGNALS[command]
   try {
     kill(pid, signal)
   } catch (error) {
-    const {code} = (error as NodeJS.ErrnoException)
-    if (code === 'EPERM') throw notPermittedError(`not permitted to send ${signal} to pid ${pid}`, {suggestion: 'run ctl as the user that runs Puma (or with sudo -u)'})
+    const {code} = error as NodeJS.ErrnoException
+    if (code === 'EPERM')
+      throw notPermittedError(`not permitted to send ${signal} to pid ${pid}`, {
+        suggestion: 'run ctl as the user that runs Puma (or with sudo -u)',
+      })
     if (code === 'ESRCH') throw noMasterError(`pid ${pid} exited before ${signal} could be sent`)
     throw error
   }

@@ -42,8 +42,11 @@ export interface ServerStatus {
 /** What the process table says about a verified master and its workers, with /stats's view of each worker when given. */
 export async function serverStatus(target: Target, stats?: Error | PumaStats, now = Date.now()): Promise<ServerStatus> {
   const {master} = target
-  const [masterDetails, ...workerDetails] = [master.pid, ...master.workers.map((w) => w.pid)].map((pid) => readProcessDetails(pid))
-  const uptime = (startedAt?: Date) => (startedAt ? Math.max(0, Math.round((now - startedAt.getTime()) / 100) / 10) : undefined)
+  const [masterDetails, ...workerDetails] = [master.pid, ...master.workers.map((w) => w.pid)].map((pid) =>
+    readProcessDetails(pid),
+  )
+  const uptime = (startedAt?: Date) =>
+    startedAt ? Math.max(0, Math.round((now - startedAt.getTime()) / 100) / 10) : undefined
   return {
     pid: master.pid,
     version: master.version,
@@ -84,6 +87,8 @@ export async function status(options: TargetSelector & {signal?: AbortSignal} = 
   const flags = selectorFlags(options)
   const target = await findTarget(flags)
   const control = findControl(flags, target)
-  const stats = control ? await fetchStats(control, {timeoutMs: 3000, signal: options.signal}).catch((error: Error) => error) : undefined
+  const stats = control
+    ? await fetchStats(control, {timeoutMs: 3000, signal: options.signal}).catch((error: Error) => error)
+    : undefined
   return serverStatus(target, stats)
 }

@@ -3,7 +3,7 @@ import {usageError} from '../errors.js'
 import {sendSignal, type SignalCommand} from '../signals.js'
 import {type PumaMaster} from '../target/scan.js'
 
-/** The commands Puma's control app also accepts, and its path for each (puma-facts §4). */
+/** The commands Puma's control app also accepts, and its path for each (docs/puma-facts.md §4). */
 export const CONTROL_PATHS = {
   'phased-restart': 'phased-restart',
   restart: 'restart',
@@ -49,7 +49,7 @@ export async function deliver(command: DeliverableCommand, options: DeliverOptio
   const answer = await controlRequest(options.control, path, {signal: options.signal})
   const sent = `GET /${path}`
   if (answer.status === 200) return {via: 'control', sent, warnings: []}
-  // Single mode answers 404 to /phased-restart, yet performs a hot restart (puma-facts §4).
+  // Single mode answers 404 to /phased-restart, yet performs a hot restart (docs/puma-facts.md §4).
   if (command === 'phased-restart' && answer.status === 404 && /phased.?rest?art not available/.test(answer.body)) {
     return {
       via: 'control',

@@ -3,7 +3,7 @@ import {type ControlEndpoint, controlJson, type RequestOptions} from './client.j
 /** Puma's default worker_timeout: a worker that has not checked in for longer is about to be killed. */
 export const WORKER_TIMEOUT_SECONDS = 60
 
-/** Puma's /stats as JSON (puma-facts §4): cluster keys since 2.3–4.1, single-mode keys otherwise. */
+/** Puma's /stats as JSON (docs/puma-facts.md §4): cluster keys since 2.3–4.1, single-mode keys otherwise. */
 export interface RawStats {
   backlog?: number
   booted_workers?: number

@@ -1,7 +1,7 @@
 import type {PumaEventKind} from './events.js'
 
 /**
- * Puma's log messages from 2.0 to 8.x, as data (puma-facts §1). Each regex matches the message
+ * Puma's log messages from 2.0 to 8.x, as data (docs/puma-facts.md §1). Each regex matches the message
  * after the `[pid] ` prefix has been split off, and its named groups carry the event's fields:
  * `pid` (a worker's PID), `index`, `phase`, `secs` (boot time), `timeout`, `during`, `mode`,
  * `version`, `workers`, `phased` (✔ or ✖), `address`, `message`. parse.ts turns them into events.

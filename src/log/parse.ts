@@ -2,7 +2,7 @@ import type {LogEvent, PumaEvent} from './events.js'
 
 import {LINE_PATTERNS, type LinePattern} from './dialects.js'
 
-// Cluster mode's `[pid] ` prefix (puma-facts §1.1). PIDs are small; the bound keeps Number() exact.
+// Cluster mode's `[pid] ` prefix (docs/puma-facts.md §1.1). PIDs are small; the bound keeps Number() exact.
 const PREFIX = /^\[(\d{1,10})\] /
 
 /** Splits Puma's cluster-mode `[pid] ` prefix off a line. Single mode and custom formatters have none. */

@@ -220,6 +220,19 @@ export function reduce(state: RestartState, input: RestartInput): RestartState {
   }
 }
 
+/**
+ * When the machine next needs a tick, on the clock of `at`: the deadline, or sooner the end of a
+ * failing worker's grace for its error lines. Undefined once there is an outcome. Nothing else in
+ * the machine depends on time passing without input.
+ */
+export function nextWakeAt(state: RestartState): number | undefined {
+  if (state.outcome) return undefined
+  const deadline = state.plan.startedAt + state.plan.timeoutMs
+  if (state.status === 'failing' && state.failure)
+    return Math.min(deadline, state.failure.since + FAILURE_DETAIL_GRACE_MS)
+  return deadline
+}
+
 export function progress(state: RestartState): RestartProgress {
   const expected = state.mode === 'single' && state.kind === 'hot' ? 0 : neededIndices(state).length
   return {

@@ -1,5 +1,5 @@
 /**
- * Puma's process titles (puma-facts §6), as data. Masters 2.8+ set `puma X.Y.Z (binds) [tag]`;
+ * Puma's process titles (docs/puma-facts.md §6), as data. Masters 2.8+ set `puma X.Y.Z (binds) [tag]`;
  * 2.0–2.7 masters set none and keep `ruby …/bin/puma …`. Workers are titled
  * `puma: cluster worker I: MASTERPID [tag]`, or `puma: cluster worker: MASTERPID` before 2.8.
  */

@@ -5,7 +5,7 @@
 #
 # Why: Debian's real Puma 5.6.5 is installed and covers 5.6, but puma-ctl must also understand the
 # log lines, process titles, pidfiles and state files of other versions, and failures that real
-# Puma cannot be made to show on cue. This script reproduces them from /work/shared/puma-facts.md
+# Puma cannot be made to show on cue. This script reproduces them from docs/puma-facts.md
 # (§1 log lines, §2 signals, §3 files, §6 titles) for one version family per run (--dialect).
 #
 # Like real Puma: one master and real forked workers with Puma's titles; a `[pid] ` prefix in

@@ -6,7 +6,7 @@ import {titleOf, waitFor, workerPidsOf} from '../helpers/processes.js'
 
 /**
  * The fake Puma is what later tests trust for every version real Puma (5.6.5) cannot show, so its
- * transcripts, titles and files are checked here against /work/shared/puma-facts.md.
+ * transcripts, titles and files are checked here against docs/puma-facts.md.
  */
 
 const all = (text: string, re: RegExp) => [...text.matchAll(new RegExp(re.source, `${re.flags.replace('g', '')}g`))]

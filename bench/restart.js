@@ -41,6 +41,7 @@ async function until(condition, timeoutMs = 10_000) {
   const deadline = Date.now() + timeoutMs
   while (!condition()) {
     if (Date.now() > deadline) throw new Error('bench: timed out waiting')
+    // eslint-disable-next-line no-await-in-loop -- polling: each check must wait for the previous one
     await sleep(2)
   }
 }
@@ -75,36 +76,44 @@ async function withMaster(logSize, body) {
 function startCtl(args) {
   const child = spawn(process.execPath, [ctl, ...args], {stdio: ['ignore', 'pipe', 'pipe']})
   let output = ''
-  child.stdout.on('data', (chunk) => (output += chunk))
-  child.stderr.on('data', (chunk) => (output += chunk))
-  const exited = new Promise((resolve) =>
-    child.on('exit', (code) => resolve({code, at: process.hrtime.bigint(), output})),
-  )
+  child.stdout.on('data', (chunk) => {
+    output += chunk
+  })
+  child.stderr.on('data', (chunk) => {
+    output += chunk
+  })
+  const exited = new Promise((resolve) => {
+    child.on('exit', (code) => resolve({code, at: process.hrtime.bigint(), output}))
+  })
   return {child, exited}
 }
 
-// 1. Detection latency
-const latencies = []
-await withMaster(0, async ({master, logPath}) => {
-  for (let run = 0; run < runs; run++) {
-    const before = statSync(logPath).size
-    const {exited} = startCtl(['phased-restart', '--pid', String(master.pid), '--timeout', '20', '--quiet'])
-    const phase = run + 1
-    await until(() => readFileSync(logPath, 'utf8').slice(before).includes(`phase: ${phase}`))
-    for (let index = 0; index < WORKERS - 1; index++)
-      appendFileSync(
-        logPath,
-        `[${master.pid}] - Worker ${index} (PID: ${90_000 + index}) booted in 0.01s, phase: ${phase}\n`,
-      )
-    await sleep(50) // let ctl read those first: only the last line's latency is measured
-    const written = process.hrtime.bigint()
+// 1. Detection latency: one phased restart of `phase`, in ms from the last boot line to ctl's exit
+async function detectionLatency({master, logPath}, phase) {
+  const before = statSync(logPath).size
+  const {exited} = startCtl(['phased-restart', '--pid', String(master.pid), '--timeout', '20', '--quiet'])
+  await until(() => readFileSync(logPath, 'utf8').slice(before).includes(`phase: ${phase}`))
+  for (let index = 0; index < WORKERS - 1; index++)
     appendFileSync(
       logPath,
-      `[${master.pid}] - Worker ${WORKERS - 1} (PID: ${90_000 + WORKERS}) booted in 0.01s, phase: ${phase}\n`,
+      `[${master.pid}] - Worker ${index} (PID: ${90_000 + index}) booted in 0.01s, phase: ${phase}\n`,
     )
-    const {code, at, output} = await exited
-    if (code !== 0) throw new Error(`ctl exited ${code}: ${output}`)
-    latencies.push(Number(at - written) / 1e6)
+  await sleep(50) // let ctl read those first: only the last line's latency is measured
+  const written = process.hrtime.bigint()
+  appendFileSync(
+    logPath,
+    `[${master.pid}] - Worker ${WORKERS - 1} (PID: ${90_000 + WORKERS}) booted in 0.01s, phase: ${phase}\n`,
+  )
+  const {code, at, output} = await exited
+  if (code !== 0) throw new Error(`ctl exited ${code}: ${output}`)
+  return Number(at - written) / 1e6
+}
+
+const latencies = []
+await withMaster(0, async (puma) => {
+  for (let run = 0; run < runs; run++) {
+    // eslint-disable-next-line no-await-in-loop -- one restart at a time: each run needs the previous phase done, and overlapping runs would skew the timings
+    latencies.push(await detectionLatency(puma, run + 1))
   }
 })
 
@@ -131,12 +140,16 @@ async function startup(logSize) {
       {stdio: ['ignore', 'ignore', 'pipe']},
     )
     let stderr = ''
-    timed.stderr.on('data', (chunk) => (stderr += chunk))
+    timed.stderr.on('data', (chunk) => {
+      stderr += chunk
+    })
     await until(() =>
       execFileSync('tail', ['-c', '200', logPath]).toString().includes('Starting phased worker restart'),
     )
     const signalledMs = Number(process.hrtime.bigint() - started) / 1e6
-    await new Promise((resolve) => timed.on('exit', resolve))
+    await new Promise((resolve) => {
+      timed.on('exit', resolve)
+    })
     const peakKiB = Number(stderr.trim().split('\n').at(-1))
     return {signalledMs, peakMiB: peakKiB / 1024}
   })
@@ -145,7 +158,9 @@ async function startup(logSize) {
 const small = []
 const huge = []
 for (let run = 0; run < 5; run++) {
+  // eslint-disable-next-line no-await-in-loop -- one measurement at a time: concurrent runs would skew each other's timings and memory
   small.push(await startup(0))
+  // eslint-disable-next-line no-await-in-loop -- as above: one measurement at a time
   huge.push(await startup(1024 ** 3))
 }
 

@@ -49,6 +49,7 @@ try {
     (readFileSync(join(dir, 'log', 'puma.log'), {encoding: 'utf8', flag: 'a+'}).match(/booted/g) ?? []).length < 2
   ) {
     if (Date.now() > deadline) throw new Error('Puma did not boot')
+    // eslint-disable-next-line no-await-in-loop -- polling: each check must wait for the previous one
     await sleep(50)
   }
 

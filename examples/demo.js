@@ -117,7 +117,8 @@ function cleanup() {
       adoptWorkers()
       signalOwned(master.pid, 'SIGTERM')
       const deadline = Date.now() + 5000
-      while (Date.now() < deadline && [...owned.keys()].some(stillOurs)) await sleep(50)
+      // eslint-disable-next-line no-await-in-loop -- polling: each check must wait for the previous one
+      while (Date.now() < deadline && [...owned.keys()].some((pid) => stillOurs(pid))) await sleep(50)
     }
 
     cleanupNow()
@@ -138,6 +139,8 @@ for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP']) {
   process.on(signal, () => {
     interrupted = true
     console.error(`\n${signal}: stopping the load and Puma (master ${master?.pid ?? '-'} and its workers)…`)
+    // The main flow may still be awaiting load and timers: only an explicit exit ends the run now.
+    // eslint-disable-next-line n/no-process-exit -- exit 130 (interrupted) once cleanup is done
     cleanup().finally(() => process.exit(130))
   })
 }
@@ -192,11 +195,13 @@ async function startPuma() {
       throw new Error(`Puma did not boot ${WORKERS} workers:\n${readOrEmpty(bootOutput)}${log}`)
     }
 
+    // eslint-disable-next-line no-await-in-loop -- polling: each check must wait for the previous one
     await sleep(50)
   }
 
   adoptWorkers()
   const url = `http://127.0.0.1:${port}/`
+  // eslint-disable-next-line n/no-unsupported-features/node-builtins -- fetch is on by default in Node 20 (no flag, no warning); the plugin counts it experimental until 21
   const answer = await fetch(url)
   await answer.arrayBuffer()
   if (answer.status !== 200) throw new Error(`the app answered ${answer.status}`)
@@ -241,7 +246,9 @@ function httpClientManners(client, {keepAlive, onUnanswered, onNewConnection, on
       if (headers[i].toLowerCase() === 'connection' && /\bclose\b/i.test(headers[i + 1])) closing = true
     }
   })
-  client.on('connError', () => (errored = true))
+  client.on('connError', () => {
+    errored = true
+  })
   const connect = client._connect
   client._connect = function () {
     if (connected) {
@@ -287,6 +294,8 @@ function httpClientManners(client, {keepAlive, onUnanswered, onNewConnection, on
   }
 }
 
+function noop() {}
+
 function startLoad(url, durationS, manners) {
   const cannon = autocannon({
     url,
@@ -308,8 +317,12 @@ function runCtl(args) {
   ctlChildren.add(child)
   let stdout = ''
   let stderr = ''
-  child.stdout.on('data', (chunk) => (stdout += chunk))
-  child.stderr.on('data', (chunk) => (stderr += chunk))
+  child.stdout.on('data', (chunk) => {
+    stdout += chunk
+  })
+  child.stderr.on('data', (chunk) => {
+    stderr += chunk
+  })
   return new Promise((resolve, reject) => {
     child.once('error', reject)
     child.once('close', (code) => {
@@ -337,7 +350,9 @@ async function loadWindow(puma, scenario) {
       for (let i = 0; i < n; i++) failures.push([performance.now() - started, 'closed unanswered'])
     },
     onNewConnection: () => tally.connections++,
-    onUnpatched: () => (tally.unpatched = true),
+    onUnpatched() {
+      tally.unpatched = true
+    },
   })
   cannon.on('response', (_client, statusCode, _bytes, responseTime) => {
     const at = performance.now() - started
@@ -400,11 +415,15 @@ function percentile(sorted, p) {
   return sorted.length > 0 ? sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] : Number.NaN
 }
 
+/** How many of `times` fall in [from, to). */
+function countWithin(times, from, to) {
+  return times.filter((at) => at >= from && at < to).length
+}
+
 function summarize(window) {
   const {ok, failures, during, end} = window
-  const count = (times, from, to) => times.filter((at) => at >= from && at < to).length
   const okAt = ok.map(([at]) => at)
-  const rate = (from, to) => (to - from >= 250 ? (count(okAt, from, to) * 1000) / (to - from) : Number.NaN)
+  const rate = (from, to) => (to - from >= 250 ? (countWithin(okAt, from, to) * 1000) / (to - from) : Number.NaN)
   const latencies = ok.map(([, time]) => time).sort((a, b) => a - b)
   const duringLatencies = ok
     .filter(([at]) => at >= during.from && at < during.to + 1000)
@@ -436,8 +455,8 @@ function summarize(window) {
     during: rate(during.from, during.to),
     after: rate(during.to, end),
     perSecond: Array.from({length: Math.ceil(end / 1000)}, (_, s) => ({
-      ok: count(okAt, s * 1000, (s + 1) * 1000),
-      failed: count(
+      ok: countWithin(okAt, s * 1000, (s + 1) * 1000),
+      failed: countWithin(
         failures.map(([at]) => at),
         s * 1000,
         (s + 1) * 1000,
@@ -462,7 +481,7 @@ function slowStops(logLines) {
   }
 
   return [...stops]
-    .filter(([, [, , count]]) => count >= 1)
+    .filter(([, stop]) => stop[2] >= 1) // stop: [first TERM at, last "Stopping" at, count]
     .map(
       ([pid, [termAt, lastAt]]) =>
         `old worker ${pid} still ran ${secs(lastAt - termAt)} after its TERM (it kept serving its keep-alive connections; Puma's master SIGKILLs it once worker_shutdown_timeout, ${WORKER_SHUTDOWN_TIMEOUT} s here, has passed, at its next 5 s check)`,
@@ -550,17 +569,18 @@ async function main() {
   console.log(
     `Puma ${WORKERS} workers on ${puma.url}: master ${master.pid}, workers ${adoptWorkers().join(', ')}; app boot ${APP_BOOT_SECONDS} CPU s per worker; folder ${tempDir}`,
   )
-  const noop = () => {}
   // Warm-up: the first seconds of load on fresh workers (and a fresh load generator) run slower.
   await startLoad(puma.url, 3, {keepAlive: KEEP_ALIVE, onUnanswered: noop, onNewConnection: noop, onUnpatched: noop})
     .done
 
   const rows = []
   for (const scenario of SCENARIOS) {
+    // eslint-disable-next-line no-await-in-loop -- one restart at a time: each window measures its own restart under load
     const window = await loadWindow(puma, scenario)
     const stats = summarize(window)
     printWindow(window, stats)
     rows.push({window, stats})
+    // eslint-disable-next-line no-await-in-loop -- a pause between the windows, in order
     await sleep(500)
   }
 

@@ -11,6 +11,7 @@ try {
   // Commands render their own errors; this is ctl itself failing (a bug, or dist/ not built).
   const text = error instanceof Error ? (process.env.DEBUG ? error.stack : error.message) : String(error)
   process.stderr.write(`Error: ${text}\n`)
+  // eslint-disable-next-line n/no-process-exit -- the CLI's entry point: exit 1 is its documented answer to its own failure
   process.exit(1)
 }
 

@@ -3,7 +3,7 @@ import {WORKER_TIMEOUT_SECONDS} from './control/stats.js'
 import {findControl} from './target/endpoint.js'
 import {findTarget, type Target} from './target/find.js'
 import {readProcessDetails} from './target/process-table.js'
-import {selectorFlags, type TargetSelector} from './target/selector.js'
+import {type TargetSelector} from './target/selector.js'
 
 export interface WorkerStatus {
   booted?: boolean
@@ -82,11 +82,13 @@ export async function serverStatus(target: Target, stats?: Error | PumaStats, no
   }
 }
 
-/** The master and its workers from the process table, with /stats's view where a control server is known. */
+/**
+ * The master and its workers from the process table, with /stats's view where a control server is
+ * known. A status needs the master itself: a control URL alone does not do (unlike reach()).
+ */
 export async function status(options: TargetSelector & {signal?: AbortSignal} = {}): Promise<ServerStatus> {
-  const flags = selectorFlags(options)
-  const target = await findTarget(flags)
-  const control = findControl(flags, target)
+  const target = await findTarget(options)
+  const control = findControl(options, target)
   const stats = control
     ? await fetchStats(control, {timeoutMs: 3000, signal: options.signal}).catch((error: Error) => error)
     : undefined

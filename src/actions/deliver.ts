@@ -1,6 +1,7 @@
 import {commandRefused, type ControlEndpoint, controlRequest} from '../control/client.js'
 import {usageError} from '../errors.js'
 import {sendSignal, type SignalCommand} from '../signals.js'
+import {type Reach} from '../target/reach.js'
 import {type PumaMaster} from '../target/scan.js'
 
 /** The commands Puma's control app also accepts, and its path for each (docs/puma-facts.md §4). */
@@ -23,30 +24,59 @@ export interface Delivery {
 }
 
 export interface DeliverOptions {
-  control?: ControlEndpoint
-  master?: PumaMaster
   signal?: AbortSignal
   via: Via
 }
 
+/**
+ * Transitional: the master and the control server as two fields, as restart/run.ts passes them
+ * until its request carries a Reach. Remove with that caller.
+ */
+export interface LegacyDeliverOptions extends DeliverOptions {
+  control?: ControlEndpoint
+  master?: PumaMaster
+}
+
 /** Sends a command by signal to the verified master, or through Puma's control server. */
-export async function deliver(command: DeliverableCommand, options: DeliverOptions): Promise<Delivery> {
-  if (options.via === 'signal') {
-    if (!options.master)
-      throw usageError(`cannot send ${command} by signal: no master PID is known`, {
-        suggestion: 'pass --pid, --pidfile or --state, or --via control',
-      })
-    return {via: 'signal', sent: sendSignal(options.master, command), warnings: []}
+export async function deliver(command: DeliverableCommand, to: Reach, options: DeliverOptions): Promise<Delivery>
+export async function deliver(command: DeliverableCommand, options: LegacyDeliverOptions): Promise<Delivery>
+export async function deliver(
+  command: DeliverableCommand,
+  toOrLegacy: LegacyDeliverOptions | Reach,
+  options?: DeliverOptions,
+): Promise<Delivery> {
+  if (!('kind' in toOrLegacy)) {
+    const {master, control, ...rest} = toOrLegacy
+    return rest.via === 'signal' ? bySignal(command, master) : byControl(command, control, rest.signal)
   }
 
-  if (!options.control) {
+  const to = toOrLegacy
+  const {via, signal} = options!
+  if (via === 'control') return byControl(command, to.control, signal)
+  return bySignal(command, to.kind === 'master' ? to.target.master : undefined)
+}
+
+function bySignal(command: DeliverableCommand, master: PumaMaster | undefined): Delivery {
+  if (!master)
+    throw usageError(`cannot send ${command} by signal: no master PID is known`, {
+      suggestion: 'pass --pid, --pidfile or --state, or --via control',
+    })
+  return {via: 'signal', sent: sendSignal(master, command), warnings: []}
+}
+
+async function byControl(
+  command: DeliverableCommand,
+  control: ControlEndpoint | undefined,
+  signal?: AbortSignal,
+): Promise<Delivery> {
+  if (!control) {
     throw usageError(`cannot send ${command} through the control server: no control URL is known`, {
       suggestion: 'pass --control-url and --control-token, or --state with a state file that records control_url',
     })
   }
 
   const path = CONTROL_PATHS[command]
-  const answer = await controlRequest(options.control, path, {signal: options.signal})
+  const answer = await controlRequest(control, path, {signal})
   const sent = `GET /${path}`
   if (answer.status === 200) return {via: 'control', sent, warnings: []}
   // Single mode answers 404 to /phased-restart, yet performs a hot restart (docs/puma-facts.md §4).

@@ -1,15 +1,13 @@
 import {type ControlEndpoint, controlRequest} from '../control/client.js'
 import {CtlError, EXIT} from '../errors.js'
 import {waitForExit} from '../target/liveness.js'
-import {type PumaMaster} from '../target/scan.js'
+import {masterOf, type Reach} from '../target/reach.js'
 import {pause} from '../wait/pause.js'
 import {deliver, type Via} from './deliver.js'
 
 export interface StopOptions {
   /** 'stop' drains requests (SIGTERM, /stop); 'halt' kills the master at once (SIGQUIT, /halt). */
   command: 'halt' | 'stop'
-  control?: ControlEndpoint
-  master?: PumaMaster
   signal?: AbortSignal
   timeoutMs: number
   via: Via
@@ -25,14 +23,14 @@ export interface StopResult {
  * Sends the stop, then waits until the master has exited: Puma exits only after its workers. With
  * only a control URL, "exited" means the control server no longer accepts connections.
  */
-export async function stopServer(options: StopOptions): Promise<StopResult> {
+export async function stopServer(to: Reach, options: StopOptions): Promise<StopResult> {
   const started = Date.now()
-  const {master, control} = options
-  const {sent} = await deliver(options.command, {via: options.via, master, control, signal: options.signal})
-  const exited = master
-    ? await waitForExit(master.pid, {timeoutMs: options.timeoutMs, signal: options.signal})
-    : await waitForControlToClose(control!, options.timeoutMs, options.signal)
-  const who = master ? `pid ${master.pid}` : `the Puma at ${control!.url}`
+  const {sent} = await deliver(options.command, to, options)
+  const exited =
+    to.kind === 'master'
+      ? await waitForExit(to.target.master.pid, {timeoutMs: options.timeoutMs, signal: options.signal})
+      : await waitForControlToClose(to.control, options.timeoutMs, options.signal)
+  const who = to.kind === 'master' ? `pid ${to.target.master.pid}` : `the Puma at ${to.control.url}`
   if (!exited) {
     if (options.signal?.aborted)
       throw new CtlError('interrupted', `stopped waiting: ${who} had been sent ${sent} and was still running`)
@@ -44,7 +42,7 @@ export async function stopServer(options: StopOptions): Promise<StopResult> {
     })
   }
 
-  return {pid: master?.pid, sent, durationMs: Date.now() - started}
+  return {pid: masterOf(to)?.pid, sent, durationMs: Date.now() - started}
 }
 
 async function waitForControlToClose(

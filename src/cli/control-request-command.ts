@@ -1,8 +1,7 @@
 import {commandRefused, controlRequest} from '../control/client.js'
-import {requireControl} from '../target/endpoint.js'
-import {reach} from '../target/reach.js'
+import {reach, requireControl} from '../target/index.js'
 import {defineCommand} from './command.js'
-import {controlFlags, TARGET_HELP, targetFlags} from './flags.js'
+import {controlFlags, selectorOf, TARGET_HELP, targetFlags} from './flags.js'
 
 /**
  * The commands that exist only in Puma's control app (gc, gc-stats, thread-backtraces,
@@ -28,7 +27,7 @@ ${TARGET_HELP}`,
     flags: {...targetFlags, ...controlFlags},
 
     async run(flags, {log, signal}) {
-      const control = requireControl((await reach(flags)).control, `/${path}`)
+      const control = requireControl((await reach(selectorOf(flags))).control, `/${path}`)
       const answer = await controlRequest(control, path, {signal})
       if (answer.status !== 200) throw commandRefused(path, answer)
       let {body} = answer

@@ -20,6 +20,7 @@ export async function runFast(argv: string[], env: NodeJS.ProcessEnv = process.e
   })
   const exitCode = await runCommand(spec, flags, env)
   // As oclif does: a failed command ends now, whatever it left open.
+  // eslint-disable-next-line n/no-process-exit, unicorn/no-process-exit -- the exit code is the command's result
   if (exitCode !== EXIT.ok) process.exit(exitCode)
   return true
 }

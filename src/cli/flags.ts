@@ -1,4 +1,5 @@
-import {DEFAULT_TARGET_FILES, TARGET_OPTIONS} from '../target/find.js'
+import {DEFAULT_TARGET_FILES} from '../target/find.js'
+import {MASTER_KEYS, type TargetSelector} from '../target/selector.js'
 
 // Flags as plain data: oclif's flag builders are made from them for --help, the manifest and
 // completion (cli/oclif.ts), and the fast path parses with them without loading oclif.
@@ -62,7 +63,7 @@ export const JSON_FLAG: BooleanFlag = {
 }
 
 const exclusiveOf = (name: string, ...alsoAllowed: string[]) =>
-  TARGET_OPTIONS.filter((flag) => flag !== name && !alsoAllowed.includes(flag))
+  MASTER_KEYS.filter((flag) => flag !== name && !alsoAllowed.includes(flag))
 
 /** How every command names its Puma master. */
 export const targetFlags = {
@@ -119,6 +120,22 @@ export const controlFlags = {
     dependsOn: ['control-url'],
   },
 } satisfies FlagSpecs
+
+/** The values of the target flags and, where a command has them, the control flags. */
+export type TargetFlagValues = Partial<Record<keyof typeof controlFlags | keyof typeof targetFlags, string>>
+
+/** The command line's way to name a master, as the domain's: the one place flag names become selector names. */
+export function selectorOf(flags: TargetFlagValues): TargetSelector {
+  return {
+    pid: flags.pid,
+    pidfile: flags.pidfile,
+    state: flags.state,
+    dir: flags.dir,
+    tag: flags.tag,
+    controlUrl: flags['control-url'],
+    controlToken: flags['control-token'],
+  }
+}
 
 /** --via for the commands both a signal and the control server can carry. */
 export const viaFlag = {

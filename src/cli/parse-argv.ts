@@ -1,4 +1,4 @@
-import {type FlagSpecs, type FlagValues, JSON_FLAG} from './flags.js'
+import {type FlagSpec, type FlagSpecs, type FlagValues, JSON_FLAG} from './flags.js'
 
 /**
  * Parses a command's argv as oclif would, for the forms scripts and people type: `--name value`,
@@ -9,12 +9,22 @@ import {type FlagSpecs, type FlagValues, JSON_FLAG} from './flags.js'
  */
 export function parseArgv<F extends FlagSpecs>(argv: string[], specs: F): FlagValues<F> | undefined {
   const all: FlagSpecs = {...specs, json: JSON_FLAG}
-  const given = new Map<string, boolean | string>()
+  const given = readGiven(argv, all)
+  const values = given && valuesOf(all, given)
+  if (!values || conflicts(all, given, values)) return undefined
+  return values as FlagValues<F>
+}
+
+type Given = Map<string, boolean | string>
+type Value = boolean | number | string | undefined
+
+/** The flags argv gives, by name; undefined for anything left to oclif. */
+function readGiven(argv: string[], specs: FlagSpecs): Given | undefined {
+  const given: Given = new Map()
   for (let i = 0; i < argv.length; i++) {
-    const token = readToken(argv[i], all)
+    const token = readToken(argv[i], specs)
     if (!token || given.has(token.name)) return undefined
-    const spec = all[token.name]
-    if (spec.kind === 'boolean') {
+    if (specs[token.name].kind === 'boolean') {
       if (token.inline !== undefined) return undefined
       given.set(token.name, !token.negated)
       continue
@@ -25,40 +35,51 @@ export function parseArgv<F extends FlagSpecs>(argv: string[], specs: F): FlagVa
     given.set(token.name, value)
   }
 
-  const values: Record<string, boolean | number | string | undefined> = {}
-  for (const [name, spec] of Object.entries(all)) {
-    const raw = given.get(name)
-    switch (spec.kind) {
-      case 'boolean': {
-        values[name] = typeof raw === 'boolean' ? raw : spec.default
-        break
-      }
+  return given
+}
 
-      case 'integer': {
-        if (raw !== undefined && (!/^\d+$/.test(String(raw)) || Number(raw) < (spec.min ?? 0))) return undefined
-        values[name] = raw === undefined ? spec.default : Number(raw)
-        break
-      }
+/** Every flag's value, given or its default; undefined when a given value is invalid. */
+function valuesOf(specs: FlagSpecs, given: Given): Record<string, Value> | undefined {
+  const values: Record<string, Value> = {}
+  for (const [name, spec] of Object.entries(specs)) {
+    const value = valueOf(spec, given.get(name))
+    if (value === INVALID) return undefined
+    values[name] = value
+  }
 
-      case 'option': {
-        if (raw !== undefined && !spec.options.includes(String(raw))) return undefined
-        values[name] = raw as string | undefined
-        break
-      }
+  return values
+}
 
-      case 'string': {
-        values[name] = raw as string | undefined
-      }
+const INVALID = Symbol('invalid')
+
+function valueOf(spec: FlagSpec, raw: boolean | string | undefined): typeof INVALID | Value {
+  switch (spec.kind) {
+    case 'boolean': {
+      return typeof raw === 'boolean' ? raw : spec.default
+    }
+
+    case 'integer': {
+      if (raw === undefined) return spec.default
+      return /^\d+$/.test(String(raw)) && Number(raw) >= (spec.min ?? 0) ? Number(raw) : INVALID
+    }
+
+    case 'option': {
+      return raw === undefined || spec.options.includes(String(raw)) ? (raw as string | undefined) : INVALID
+    }
+
+    case 'string': {
+      return raw as string | undefined
     }
   }
+}
 
-  for (const [name, spec] of Object.entries(all)) {
-    if (!given.has(name)) continue
-    if (spec.exclusive?.some((other) => given.has(other))) return undefined
-    if (spec.dependsOn?.some((other) => values[other] === undefined)) return undefined
-  }
-
-  return values as FlagValues<F>
+/** A given flag excluded by another given one, or missing one it depends on. */
+function conflicts(specs: FlagSpecs, given: Given, values: Record<string, Value>): boolean {
+  return [...given.keys()].some(
+    (name) =>
+      specs[name].exclusive?.some((other) => given.has(other)) ||
+      specs[name].dependsOn?.some((other) => values[other] === undefined),
+  )
 }
 
 function readToken(arg: string, specs: FlagSpecs): undefined | {inline?: string; name: string; negated?: boolean} {

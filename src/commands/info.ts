@@ -1,7 +1,7 @@
 import {info} from '../actions/info.js'
 import {defineCommand} from '../cli/command.js'
-import {TARGET_HELP, targetFlags} from '../cli/flags.js'
-import {findTarget} from '../target/find.js'
+import {selectorOf, TARGET_HELP, targetFlags} from '../cli/flags.js'
+import {findTarget} from '../target/index.js'
 
 export default defineCommand({
   summary: "Make Puma write its threads' backtraces to its log (SIGPWR on Linux, Puma 8.0+ only).",
@@ -12,7 +12,7 @@ ${TARGET_HELP}`,
   flags: {...targetFlags},
 
   async run(flags, {log}) {
-    const result = info(await findTarget(flags))
+    const result = info(await findTarget(selectorOf(flags)))
     log(`Sent ${result.signal} to Puma master ${result.pid}: the backtraces are in its log`)
     return result
   },

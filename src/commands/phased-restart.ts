@@ -1,5 +1,5 @@
 import {defineCommand} from '../cli/command.js'
-import {controlFlags, TARGET_HELP, targetFlags, viaFlag} from '../cli/flags.js'
+import {controlFlags, selectorOf, TARGET_HELP, targetFlags, viaFlag} from '../cli/flags.js'
 import {restartView, viewMode} from '../render/restart.js'
 import {phasedRestart, restart, type RestartOptions} from '../restart/api.js'
 import {type RestartKind} from '../restart/machine.js'
@@ -55,9 +55,11 @@ export const restartCommand = (kind: RestartKind, help: {description: string; ex
       const view = await restartView(viewMode({json, quiet: flags.quiet}))
       showing(view)
       const options: RestartOptions = {
-        ...flags,
-        controlUrl: flags['control-url'],
-        controlToken: flags['control-token'],
+        ...selectorOf(flags),
+        via: flags.via,
+        wait: flags.wait,
+        log: flags.log,
+        journal: flags.journal,
         timeoutMs: flags.timeout * 1000,
         expectDir: flags['expect-dir'],
         healthUrl: flags['health-url'],

@@ -1,7 +1,7 @@
 import {refork} from '../actions/refork.js'
 import {defineCommand} from '../cli/command.js'
-import {controlFlags, TARGET_HELP, targetFlags, viaFlag} from '../cli/flags.js'
-import {reach, viaFor} from '../target/reach.js'
+import {controlFlags, selectorOf, TARGET_HELP, targetFlags, viaFlag} from '../cli/flags.js'
+import {reach, viaFor} from '../target/index.js'
 
 export default defineCommand({
   summary: "Refork workers from worker 0 (SIGURG, or the control server's /refork). Needs fork_worker.",
@@ -15,12 +15,14 @@ ${TARGET_HELP}`,
   flags: {...targetFlags, ...controlFlags, ...viaFlag},
 
   async run(flags, {log, note, signal}) {
-    const reached = await reach(flags)
+    const reached = await reach(selectorOf(flags))
     const delivery = await refork(reached, viaFor(reached, flags.via), signal)
     for (const warning of delivery.warnings) note(`Warning: ${warning}`)
-    log(
-      `Sent ${delivery.sent} to ${delivery.via === 'control' ? "Puma's control server" : `Puma master ${reached.target?.master.pid}`}`,
-    )
+    const to =
+      delivery.via === 'signal' && reached.kind === 'master'
+        ? `Puma master ${reached.target.master.pid}`
+        : "Puma's control server"
+    log(`Sent ${delivery.sent} to ${to}`)
     return delivery
   },
 })

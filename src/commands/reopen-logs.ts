@@ -1,7 +1,7 @@
 import {reopenLogs} from '../actions/reopen-logs.js'
 import {defineCommand} from '../cli/command.js'
-import {TARGET_HELP, targetFlags} from '../cli/flags.js'
-import {findTarget} from '../target/find.js'
+import {selectorOf, TARGET_HELP, targetFlags} from '../cli/flags.js'
+import {findTarget} from '../target/index.js'
 
 export default defineCommand({
   summary: 'Make Puma reopen its log files (SIGHUP), after logrotate moved them.',
@@ -19,7 +19,7 @@ ${TARGET_HELP}`,
   },
 
   async run(flags, {log}) {
-    const result = await reopenLogs(await findTarget(flags), {force: flags.force})
+    const result = await reopenLogs(await findTarget(selectorOf(flags)), {force: flags.force})
     log(`Sent SIGHUP to Puma master ${result.pid}${result.log ? `: it reopens ${result.log}` : ''}`)
     return result
   },

@@ -1,10 +1,9 @@
 import {defineCommand} from '../cli/command.js'
-import {controlFlags, TARGET_HELP, targetFlags} from '../cli/flags.js'
+import {controlFlags, selectorOf, TARGET_HELP, targetFlags} from '../cli/flags.js'
 import {fetchStats} from '../control/stats.js'
 import {paintFor} from '../render/colour.js'
 import {renderStats} from '../render/stats.js'
-import {requireControl} from '../target/endpoint.js'
-import {reach} from '../target/reach.js'
+import {reach, requireControl} from '../target/index.js'
 
 export default defineCommand({
   summary: "Show Puma's /stats: per worker index, pid, phase, booted, last check-in, threads, backlog, requests.",
@@ -20,7 +19,7 @@ ${TARGET_HELP}`,
   flags: {...targetFlags, ...controlFlags},
 
   async run(flags, {json, log, signal}) {
-    const control = requireControl((await reach(flags)).control, '/stats')
+    const control = requireControl((await reach(selectorOf(flags))).control, '/stats')
     const stats = await fetchStats(control, {signal})
     if (!json) log(renderStats(stats, await paintFor(process.stdout)).join('\n'))
     return stats

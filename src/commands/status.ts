@@ -1,5 +1,5 @@
 import {defineCommand} from '../cli/command.js'
-import {controlFlags, TARGET_HELP, targetFlags} from '../cli/flags.js'
+import {controlFlags, selectorOf, TARGET_HELP, targetFlags} from '../cli/flags.js'
 import {paintFor} from '../render/colour.js'
 import {renderStatus} from '../render/status.js'
 import {status as serverStatus} from '../status.js'
@@ -19,12 +19,7 @@ ${TARGET_HELP}`,
   flags: {...targetFlags, ...controlFlags},
 
   async run(flags, {json, log, signal}) {
-    const status = await serverStatus({
-      ...flags,
-      controlUrl: flags['control-url'],
-      controlToken: flags['control-token'],
-      signal,
-    })
+    const status = await serverStatus({...selectorOf(flags), signal})
     if (!json) log(renderStatus(status, await paintFor(process.stdout)).join('\n'))
     return status
   },

@@ -1,7 +1,7 @@
 import {stopServer} from '../actions/stop.js'
 import {defineCommand} from '../cli/command.js'
-import {controlFlags, TARGET_HELP, targetFlags, viaFlag} from '../cli/flags.js'
-import {reach, viaFor} from '../target/reach.js'
+import {controlFlags, selectorOf, TARGET_HELP, targetFlags, viaFlag} from '../cli/flags.js'
+import {masterOf, reach, viaFor} from '../target/index.js'
 
 /** stop and halt differ only in the signal (and their help). */
 export const stopCommand = (kind: 'halt' | 'stop', help: {description: string; examples: string[]; summary: string}) =>
@@ -15,20 +15,13 @@ export const stopCommand = (kind: 'halt' | 'stop', help: {description: string; e
     },
 
     async run(flags, {note, log, signal}) {
-      const reached = await reach(flags)
-      const master = reached.target?.master
+      const reached = await reach(selectorOf(flags))
+      const master = masterOf(reached)
       const via = viaFor(reached, flags.via)
       note(
         `Stopping Puma${master ? ` master ${master.pid}` : ''} (${kind}, by ${via}); waiting up to ${flags.timeout} s for it to exit...`,
       )
-      const result = await stopServer({
-        command: kind,
-        via,
-        master,
-        control: reached.control,
-        timeoutMs: flags.timeout * 1000,
-        signal,
-      })
+      const result = await stopServer(reached, {command: kind, via, timeoutMs: flags.timeout * 1000, signal})
       log(
         `Puma${result.pid ? ` master ${result.pid}` : ''} ${kind === 'stop' ? 'stopped' : 'halted'} in ${(result.durationMs / 1000).toFixed(1)} s (sent ${result.sent})`,
       )

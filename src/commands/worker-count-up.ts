@@ -1,7 +1,7 @@
 import {changeWorkerCount} from '../actions/worker-count.js'
 import {defineCommand} from '../cli/command.js'
-import {TARGET_HELP, targetFlags} from '../cli/flags.js'
-import {findTarget} from '../target/find.js'
+import {selectorOf, TARGET_HELP, targetFlags} from '../cli/flags.js'
+import {findTarget} from '../target/index.js'
 
 /** worker-count-up and -down differ only in the direction (and their help). */
 export const workerCountCommand = (direction: 'down' | 'up', help: {examples: string[]; summary: string}) =>
@@ -13,7 +13,7 @@ ${TARGET_HELP}`,
     flags: {...targetFlags},
 
     async run(flags, {log}) {
-      const result = changeWorkerCount(await findTarget(flags), direction)
+      const result = changeWorkerCount(await findTarget(selectorOf(flags)), direction)
       log(
         `Sent ${result.signal} to Puma master ${result.pid}: workers ${result.workersBefore} → ${result.workersBefore + (direction === 'up' ? 1 : -1)}`,
       )

@@ -1,6 +1,6 @@
 import {type Via} from '../actions/deliver.js'
-import {reach, viaFor} from '../target/reach.js'
-import {selectorFlags, type TargetSelector} from '../target/selector.js'
+import {masterOf, reach, viaFor} from '../target/reach.js'
+import {type TargetSelector} from '../target/selector.js'
 import {type Notice, progress, type RestartKind, type RestartProgress} from './machine.js'
 import {type RestartReport, type RestartStart, runRestart} from './run.js'
 
@@ -48,11 +48,10 @@ function startRestart(kind: RestartKind, options: RestartOptions): RestartRun {
   }
 
   const result = (async () => {
-    const flags = selectorFlags(options)
-    const reached = await reach(flags)
+    const reached = await reach(options)
     return runRestart({
       kind,
-      master: reached.target?.master,
+      master: masterOf(reached),
       control: reached.control,
       via: viaFor(reached, options.via),
       timeoutMs: options.timeoutMs ?? 300_000,

@@ -1,27 +1,29 @@
 import {type ControlEndpoint} from '../control/client.js'
 import {usageError} from '../errors.js'
-import {type Target, TARGET_OPTIONS, type TargetOptions} from './find.js'
-
-export interface ControlFlags {
-  'control-token'?: string
-  'control-url'?: string
-}
+import {type Target} from './find.js'
+import {namesMaster, type TargetSelector} from './selector.js'
 
 /**
- * Puma's control server for this target: --control-url (with --control-token), else the
- * control_url and token the state file recorded. The token is read from the state file each time,
- * since Puma makes a new one at every (re)start unless the config pins it.
+ * Puma's control server for this target: controlUrl (with controlToken), else the control_url and
+ * token the state file recorded. The token is read from the state file each time, since Puma makes
+ * a new one at every (re)start unless the config pins it.
  */
-export function findControl(flags: ControlFlags, target?: Target): ControlEndpoint | undefined {
-  if (flags['control-url']) return {url: flags['control-url'], token: flags['control-token'], origin: '--control-url'}
-  const state = target?.state
-  if (state?.controlUrl) return {url: state.controlUrl, token: state.controlAuthToken, origin: target!.origin}
-  return undefined
+export function findControl(selector: TargetSelector, target?: Target): ControlEndpoint | undefined {
+  return givenControl(selector) ?? stateControl(target)
 }
 
 /** Only a control URL was given: the master is reached through its control server alone. */
-export function controlOnly(flags: ControlFlags & TargetOptions): boolean {
-  return Boolean(flags['control-url']) && !TARGET_OPTIONS.some((name) => flags[name])
+export function controlOnly(selector: TargetSelector): ControlEndpoint | undefined {
+  return namesMaster(selector) ? undefined : givenControl(selector)
+}
+
+function givenControl({controlUrl, controlToken}: TargetSelector): ControlEndpoint | undefined {
+  return controlUrl ? {url: controlUrl, token: controlToken, origin: '--control-url'} : undefined
+}
+
+function stateControl(target?: Target): ControlEndpoint | undefined {
+  if (!target?.state?.controlUrl) return undefined
+  return {url: target.state.controlUrl, token: target.state.controlAuthToken, origin: target.origin}
 }
 
 /** For the commands that exist only in the control app: the endpoint, or a clear exit 2. */

@@ -1,4 +1,5 @@
-import {access, realpath, stat} from 'node:fs/promises'
+import {existsSync} from 'node:fs'
+import {realpath, stat} from 'node:fs/promises'
 import {join, resolve} from 'node:path'
 
 import {noMasterError, usageError} from '../errors.js'
@@ -7,6 +8,7 @@ import {parsePid} from './pid.js'
 import {readPidfile} from './pidfile.js'
 import {listProcesses, type ProcessEntry, readCwd, startedAtOf} from './process-table.js'
 import {findMasters, type PumaMaster} from './scan.js'
+import {type TargetSelector} from './selector.js'
 import {type PumaState, readStateFile} from './state-file.js'
 import {type VerifyDeps, verifyMaster} from './verify.js'
 
@@ -20,14 +22,6 @@ export const DEFAULT_TARGET_FILES = [
   'tmp/server.pid',
 ] as const
 
-/** The ways to name a master (the target flags). */
-export const TARGET_OPTIONS = ['pid', 'pidfile', 'state', 'dir', 'tag'] as const
-
-export type TargetOptions = {
-  /** Where relative paths and the default files are resolved from. */
-  cwd?: string
-} & {[K in (typeof TARGET_OPTIONS)[number]]?: string}
-
 export interface Target {
   master: PumaMaster
   /** How the master was found, e.g. "pidfile tmp/pids/puma.pid" or "process scan". */
@@ -39,20 +33,21 @@ export interface FindDeps extends VerifyDeps {
   cwdOf?: (pid: number) => Promise<string | undefined>
 }
 
-export async function findTarget(options: TargetOptions, deps: FindDeps = {}): Promise<Target> {
-  const cwd = options.cwd ?? process.cwd()
-  if (options.pid !== undefined) return fromPid(parsePid(options.pid, '--pid'), `--pid ${options.pid}`, deps)
-  if (options.pidfile) return fromPidfile(resolve(cwd, options.pidfile), options.pidfile, deps)
-  if (options.state) return fromStateFile(resolve(cwd, options.state), options.state, deps)
-  if (options.dir === undefined && options.tag === undefined) {
-    const found = await firstExisting(cwd)
+/** The master the selector names (its control server aside), verified: see index.ts for the checks. */
+export async function findTarget(selector: TargetSelector, deps: FindDeps = {}): Promise<Target> {
+  const cwd = selector.cwd ?? process.cwd()
+  if (selector.pid !== undefined) return fromPid(parsePid(String(selector.pid), '--pid'), `--pid ${selector.pid}`, deps)
+  if (selector.pidfile) return fromPidfile(resolve(cwd, selector.pidfile), selector.pidfile, deps)
+  if (selector.state) return fromStateFile(resolve(cwd, selector.state), selector.state, deps)
+  if (selector.dir === undefined && selector.tag === undefined) {
+    const found = DEFAULT_TARGET_FILES.find((relative) => existsSync(join(cwd, relative)))
     if (found)
       return found.endsWith('.state')
         ? fromStateFile(join(cwd, found), found, deps)
         : fromPidfile(join(cwd, found), found, deps)
   }
 
-  return fromScan(options, cwd, deps)
+  return fromScan(selector, cwd, deps)
 }
 
 async function fromPid(pid: number, origin: string, deps: FindDeps): Promise<Target> {
@@ -95,30 +90,14 @@ async function assertWrittenByIt(path: string, origin: string, {pid, startTicks}
   }
 }
 
-async function firstExisting(cwd: string): Promise<string | undefined> {
-  for (const relative of DEFAULT_TARGET_FILES) {
-    try {
-      await access(join(cwd, relative))
-      return relative
-    } catch {}
-  }
-
-  return undefined
-}
-
-async function fromScan(options: TargetOptions, cwd: string, deps: FindDeps): Promise<Target> {
+async function fromScan(selector: TargetSelector, cwd: string, deps: FindDeps): Promise<Target> {
   const processes: ProcessEntry[] = await (deps.listProcesses ?? listProcesses)()
   const cwdOf = deps.cwdOf ?? (async (pid: number) => readCwd(pid))
-  const wantedDir = options.dir === undefined ? undefined : await realpathOrFail(resolve(cwd, options.dir))
-  const candidates: Array<PumaMaster & {folder?: string}> = []
-  for (const master of findMasters(processes)) {
-    const folder = await cwdOf(master.pid)
-    if (wantedDir !== undefined && folder !== wantedDir) continue
-    if (options.tag !== undefined && master.tag !== options.tag) continue
-    candidates.push({...master, folder})
-  }
-
-  const narrowed = [options.dir && `in ${options.dir}`, options.tag && `tagged ${options.tag}`]
+  const wantedDir = selector.dir === undefined ? undefined : await realpathOrFail(resolve(cwd, selector.dir))
+  const tagged = findMasters(processes).filter((master) => selector.tag === undefined || master.tag === selector.tag)
+  const withFolders = await Promise.all(tagged.map(async (master) => ({...master, folder: await cwdOf(master.pid)})))
+  const candidates = withFolders.filter((master) => wantedDir === undefined || master.folder === wantedDir)
+  const narrowed = [selector.dir && `in ${selector.dir}`, selector.tag && `tagged ${selector.tag}`]
     .filter(Boolean)
     .join(' and ')
   if (candidates.length === 0) {
@@ -128,7 +107,7 @@ async function fromScan(options: TargetOptions, cwd: string, deps: FindDeps): Pr
   }
 
   // Several masters, but one runs from the folder ctl was started in: that is the app the user means.
-  if (candidates.length > 1 && wantedDir === undefined && options.tag === undefined) {
+  if (candidates.length > 1 && wantedDir === undefined && selector.tag === undefined) {
     const here = await realpath(cwd).catch(() => cwd)
     const local = candidates.filter((candidate) => candidate.folder === here)
     if (local.length === 1)

@@ -1,22 +1,28 @@
 import {type Via} from '../actions/deliver.js'
 import {type ControlEndpoint} from '../control/client.js'
-import {type ControlFlags, controlOnly, findControl} from './endpoint.js'
-import {type FindDeps, findTarget, type Target, type TargetOptions} from './find.js'
+import {controlOnly, findControl} from './endpoint.js'
+import {type FindDeps, findTarget, type Target} from './find.js'
+import {type PumaMaster} from './scan.js'
+import {type TargetSelector} from './selector.js'
 
-/** What a command talks to: the verified master, its control server, or both. */
-export interface Reach {
-  control?: ControlEndpoint
-  target?: Target
-}
+/** What a command talks to: the verified master (and its control server, when known), or only a control server. */
+export type Reach =
+  {control: ControlEndpoint; kind: 'control'} | {control?: ControlEndpoint; kind: 'master'; target: Target}
 
-/** The master (verified) and its control server; with only --control-url, the control server alone. */
-export async function reach(options: ControlFlags & TargetOptions, deps?: FindDeps): Promise<Reach> {
-  if (controlOnly(options)) return {control: findControl(options)}
-  const target = await findTarget(options, deps)
-  return {target, control: findControl(options, target)}
+/** The master (verified) and its control server; with only a control URL, the control server alone. */
+export async function reach(selector: TargetSelector, deps?: FindDeps): Promise<Reach> {
+  const control = controlOnly(selector)
+  if (control) return {kind: 'control', control}
+  const target = await findTarget(selector, deps)
+  return {kind: 'master', target, control: findControl(selector, target)}
 }
 
 /** By signal when the master is known, else through the control server, unless the caller chose. */
-export function viaFor(target: Reach, chosen?: Via): Via {
-  return chosen ?? (target.target ? 'signal' : 'control')
+export function viaFor(reached: Reach, chosen?: Via): Via {
+  return chosen ?? (reached.kind === 'master' ? 'signal' : 'control')
+}
+
+/** The verified master, when there is one: for messages and results that name its PID. */
+export function masterOf(reached: Reach): PumaMaster | undefined {
+  return reached.kind === 'master' ? reached.target.master : undefined
 }

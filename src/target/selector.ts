@@ -1,9 +1,11 @@
-import {type ControlFlags} from './endpoint.js'
-import {type TargetOptions} from './find.js'
-
-/** Which Puma master: the same choices as the command-line flags. */
+/**
+ * Which Puma master: the one model of it, taken by the domain (findTarget, findControl, reach,
+ * status) and the public API alike. The command line maps its flags to it once (cli/flags.ts
+ * selectorOf).
+ */
 export interface TargetSelector {
   controlToken?: string
+  /** Puma's control server; given alone, the master is reached through it only. */
   controlUrl?: string
   /** Where relative paths and the default files are resolved from (default: process.cwd()). */
   cwd?: string
@@ -16,16 +18,12 @@ export interface TargetSelector {
   tag?: string
 }
 
-/** The API's names for a master, as the flags the target modules take. */
-export function selectorFlags(options: TargetSelector): ControlFlags & TargetOptions {
-  return {
-    pid: options.pid === undefined ? undefined : String(options.pid),
-    pidfile: options.pidfile,
-    state: options.state,
-    dir: options.dir,
-    tag: options.tag,
-    cwd: options.cwd,
-    'control-url': options.controlUrl,
-    'control-token': options.controlToken,
-  }
+/** The ways to name the master itself (each is also the command-line flag of that name). */
+export const MASTER_KEYS = ['pid', 'pidfile', 'state', 'dir', 'tag'] as const satisfies ReadonlyArray<
+  keyof TargetSelector
+>
+
+/** Whether the selector names the master itself, not only its control server. */
+export function namesMaster(selector: TargetSelector): boolean {
+  return MASTER_KEYS.some((key) => selector[key] !== undefined && String(selector[key]) !== '')
 }

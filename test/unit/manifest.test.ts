@@ -1,6 +1,6 @@
 import {strict as assert} from 'node:assert'
 import {execFileSync} from 'node:child_process'
-import {cpSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync} from 'node:fs'
+import {copyFileSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 
@@ -16,8 +16,9 @@ describe('oclif.manifest.json', function () {
   it('matches the compiled commands (run `npm run build` when this fails)', () => {
     const scratch = mkdtempSync(join(tmpdir(), 'ctl-manifest-'))
     try {
-      cpSync(join(projectRoot, 'package.json'), join(scratch, 'package.json'))
-      cpSync(join(projectRoot, 'dist'), join(scratch, 'dist'), {recursive: true})
+      copyFileSync(join(projectRoot, 'package.json'), join(scratch, 'package.json'))
+      // cp(1): fs.cpSync is still experimental on Node 20.
+      execFileSync('cp', ['-R', join(projectRoot, 'dist'), join(scratch, 'dist')])
       symlinkSync(join(projectRoot, 'node_modules'), join(scratch, 'node_modules'))
       execFileSync(process.execPath, [join(projectRoot, 'node_modules', 'oclif', 'bin', 'run.js'), 'manifest', '.'], {
         cwd: scratch,

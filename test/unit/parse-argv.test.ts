@@ -91,99 +91,108 @@ async function oclifParse(id: string, argv: string[]): Promise<Error | Record<st
   }
 }
 
-describe('the fast path parses argv as oclif does', () => {
-  for (const [id, load] of Object.entries(COMMAND_LOADERS)) {
-    it(`${id}: every argv it accepts, oclif parses to the same flags`, async () => {
-      const {flags} = (await load()).default
-      let accepted = 0
-      let checked = 0
-      for (const argv of corpus(flags)) {
-        const fast = parseArgv(argv, flags)
-        if (fast === undefined) continue
-        const oclif = await oclifParse(id, argv)
-        checked++
-        assert.ok(
-          !(oclif instanceof Error),
-          `fast path accepted ${JSON.stringify(argv)} but oclif says: ${(oclif as Error).message}`,
-        )
-        // oclif's own --json has no default; jsonEnabled() makes it false.
-        assert.deepEqual(defined(fast), {...defined(oclif), json: oclif.json ?? false}, `argv ${JSON.stringify(argv)}`)
-        accepted++
-      }
+describe('command-line flags without oclif', () => {
+  describe('the fast path parses argv as oclif does', () => {
+    for (const [id, load] of Object.entries(COMMAND_LOADERS)) {
+      it(`${id}: every argv it accepts, oclif parses to the same flags`, async () => {
+        const {flags} = (await load()).default
+        const taken = corpus(flags).flatMap((argv) => {
+          const fast = parseArgv(argv, flags)
+          return fast === undefined ? [] : [{argv, fast}]
+        })
+        const parsed = await Promise.all(taken.map(({argv}) => oclifParse(id, argv)))
+        let accepted = 0
+        let checked = 0
+        for (const [i, {argv, fast}] of taken.entries()) {
+          const oclif = parsed[i]
+          checked++
+          assert.ok(
+            !(oclif instanceof Error),
+            `fast path accepted ${JSON.stringify(argv)} but oclif says: ${(oclif as Error).message}`,
+          )
+          // oclif's own --json has no default; jsonEnabled() makes it false.
+          assert.deepEqual(
+            defined(fast),
+            {...defined(oclif), json: oclif.json ?? false},
+            `argv ${JSON.stringify(argv)}`,
+          )
+          accepted++
+        }
 
-      assert.ok(checked > 10, `only ${checked} argv were accepted`)
-      assert.equal(accepted, checked)
-    })
-  }
-
-  it('takes the forms scripts use', () => {
-    const restart = {
-      pid: {kind: 'string', summary: 'x', char: 'p'},
-      timeout: {kind: 'integer', summary: 'x', default: 300, min: 1},
-      wait: {kind: 'boolean', summary: 'x', default: true, allowNo: true},
-    } satisfies FlagSpecs
-    assert.deepEqual(parseArgv(['--pid', '12', '--timeout=60', '--no-wait', '--json'], restart), {
-      pid: '12',
-      timeout: 60,
-      wait: false,
-      json: true,
-    })
-    assert.deepEqual(parseArgv(['-p', '12'], restart), {pid: '12', timeout: 300, wait: true, json: false})
-  })
-
-  it('leaves help, unknown flags, bad values and conflicts to oclif', () => {
-    const flags = {
-      pid: {kind: 'string', summary: 'x', exclusive: ['dir']},
-      dir: {kind: 'string', summary: 'x', exclusive: ['pid']},
-      timeout: {kind: 'integer', summary: 'x', default: 3, min: 1},
-    } satisfies FlagSpecs
-    for (const argv of [
-      ['--help'],
-      ['--nope'],
-      ['--pid'],
-      ['--pid', '--dir', 'x'],
-      ['--pid', '1', '--dir', 'x'],
-      ['--timeout', '0'],
-      ['--timeout', 'ten'],
-      ['--pid', '1', '--pid', '2'],
-      ['extra'],
-      ['--', '--pid', '1'],
-      ['--constructor', 'x'],
-      ['--__proto__', 'x'],
-    ]) {
-      assert.equal(parseArgv(argv, flags), undefined, JSON.stringify(argv))
+        assert.ok(checked > 10, `only ${checked} argv were accepted`)
+        assert.equal(accepted, checked)
+      })
     }
+
+    it('takes the forms scripts use', () => {
+      const restart = {
+        pid: {kind: 'string', summary: 'x', char: 'p'},
+        timeout: {kind: 'integer', summary: 'x', default: 300, min: 1},
+        wait: {kind: 'boolean', summary: 'x', default: true, allowNo: true},
+      } satisfies FlagSpecs
+      assert.deepEqual(parseArgv(['--pid', '12', '--timeout=60', '--no-wait', '--json'], restart), {
+        pid: '12',
+        timeout: 60,
+        wait: false,
+        json: true,
+      })
+      assert.deepEqual(parseArgv(['-p', '12'], restart), {pid: '12', timeout: 300, wait: true, json: false})
+    })
+
+    it('leaves help, unknown flags, bad values and conflicts to oclif', () => {
+      const flags = {
+        pid: {kind: 'string', summary: 'x', exclusive: ['dir']},
+        dir: {kind: 'string', summary: 'x', exclusive: ['pid']},
+        timeout: {kind: 'integer', summary: 'x', default: 3, min: 1},
+      } satisfies FlagSpecs
+      for (const argv of [
+        ['--help'],
+        ['--nope'],
+        ['--pid'],
+        ['--pid', '--dir', 'x'],
+        ['--pid', '1', '--dir', 'x'],
+        ['--timeout', '0'],
+        ['--timeout', 'ten'],
+        ['--pid', '1', '--pid', '2'],
+        ['extra'],
+        ['--', '--pid', '1'],
+        ['--constructor', 'x'],
+        ['--__proto__', 'x'],
+      ]) {
+        assert.equal(parseArgv(argv, flags), undefined, JSON.stringify(argv))
+      }
+    })
   })
-})
 
-describe('fillFromEnvironment', () => {
-  const flags = {
-    'control-token': {kind: 'string', summary: 'x', env: 'TOKEN'},
-    pid: {kind: 'string', summary: 'x'},
-  } satisfies FlagSpecs
+  describe('fillFromEnvironment', () => {
+    const flags = {
+      'control-token': {kind: 'string', summary: 'x', env: 'TOKEN'},
+      pid: {kind: 'string', summary: 'x'},
+    } satisfies FlagSpecs
 
-  it('fills a flag not given from its variable; a given flag or an empty variable leaves it', () => {
-    assert.equal(
-      fillFromEnvironment(flags, {'control-token': undefined, pid: undefined, json: false}, {TOKEN: 'env'})[
-        'control-token'
-      ],
-      'env',
-    )
-    assert.equal(
-      fillFromEnvironment(flags, {'control-token': 'argv', pid: undefined, json: false}, {TOKEN: 'env'})[
-        'control-token'
-      ],
-      'argv',
-    )
-    assert.equal(
-      fillFromEnvironment(flags, {'control-token': undefined, pid: undefined, json: false}, {TOKEN: ''})[
-        'control-token'
-      ],
-      undefined,
-    )
-    assert.equal(
-      fillFromEnvironment(flags, {'control-token': undefined, pid: undefined, json: false}, {pid: '12'}).pid,
-      undefined,
-    )
+    it('fills a flag not given from its variable; a given flag or an empty variable leaves it', () => {
+      assert.equal(
+        fillFromEnvironment(flags, {'control-token': undefined, pid: undefined, json: false}, {TOKEN: 'env'})[
+          'control-token'
+        ],
+        'env',
+      )
+      assert.equal(
+        fillFromEnvironment(flags, {'control-token': 'argv', pid: undefined, json: false}, {TOKEN: 'env'})[
+          'control-token'
+        ],
+        'argv',
+      )
+      assert.equal(
+        fillFromEnvironment(flags, {'control-token': undefined, pid: undefined, json: false}, {TOKEN: ''})[
+          'control-token'
+        ],
+        undefined,
+      )
+      assert.equal(
+        fillFromEnvironment(flags, {'control-token': undefined, pid: undefined, json: false}, {pid: '12'}).pid,
+        undefined,
+      )
+    })
   })
 })

@@ -1,11 +1,8 @@
 import {strict as assert} from 'node:assert'
-import {type ChildProcess, spawn} from 'node:child_process'
 import {constants} from 'node:os'
 
 import {CtlError, EXIT} from '../../src/errors.js'
 import {COMMAND_SIGNALS, sendSignal} from '../../src/signals.js'
-import {findTarget} from '../../src/target/find.js'
-import {type ProcessEntry} from '../../src/target/process-table.js'
 
 /** A kill that records instead of signalling, and can fail like the real one. */
 function recordingKill(failWith?: string) {
@@ -78,91 +75,6 @@ describe('signals', () => {
     assert.throws(
       () => sendSignal({pid: 4321}, 'phased-restart', kill),
       isCtlError(EXIT.noMaster, /exited before SIGUSR1/),
-    )
-  })
-})
-
-describe('findTarget with an injected process table and kill', () => {
-  // Live processes whose PIDs the injected tables describe as Puma masters (liveness reads /proc).
-  let sleepers: ChildProcess[] = []
-  let livePid: number
-  let otherLivePid: number
-
-  before(() => {
-    sleepers = [spawn('sleep', ['60']), spawn('sleep', ['60'])]
-    ;[livePid, otherLivePid] = sleepers.map((child) => child.pid!)
-  })
-
-  after(() => {
-    for (const child of sleepers) child.kill('SIGKILL')
-  })
-
-  const master = (pid: number, tag: string): ProcessEntry[] => [
-    {
-      pid,
-      ppid: 1,
-      cmd: `puma 5.6.5 (tcp://127.0.0.1:${pid}) [${tag}]`,
-      argv: [`puma 5.6.5 (tcp://127.0.0.1:${pid}) [${tag}]`],
-    },
-    {
-      pid: pid + 1,
-      ppid: pid,
-      cmd: `puma: cluster worker 0: ${pid} [${tag}]`,
-      argv: [`puma: cluster worker 0: ${pid} [${tag}]`],
-    },
-  ]
-  const deps = (processes: ProcessEntry[], folders: Record<number, string> = {}) => {
-    const {calls, kill} = recordingKill()
-    return {calls, deps: {kill, listProcesses: async () => processes, cwdOf: async (pid: number) => folders[pid]}}
-  }
-
-  for (const pid of ['1', '0', '-1', ' ', 'abc']) {
-    it(`--pid ${JSON.stringify(pid)} is refused before anything is sent, even kill(0)`, async () => {
-      const {calls, deps: injected} = deps(master(5000, 'a'))
-      await assert.rejects(findTarget({pid}, injected), isCtlError(EXIT.noMaster, /invalid --pid/))
-      assert.deepEqual(calls, [])
-    })
-  }
-
-  it('--pid of a live Puma master is verified with kill(0) only', async () => {
-    const {calls, deps: injected} = deps(master(livePid, 'a'))
-    const target = await findTarget({pid: String(livePid)}, injected)
-    assert.equal(target.master.pid, livePid)
-    assert.deepEqual(target.master.workers, [{pid: livePid + 1, index: 0, tag: 'a'}])
-    assert.ok(calls.every(([, signal]) => signal === 0))
-  })
-
-  it('--pid of a process that is not Puma: exit 3 naming it', async () => {
-    const {deps: injected} = deps([{pid: process.pid, ppid: 1, cmd: 'sleep 100', argv: ['sleep', '100']}])
-    await assert.rejects(
-      findTarget({pid: String(process.pid)}, injected),
-      isCtlError(EXIT.noMaster, /\(sleep 100\) is not a Puma master/),
-    )
-  })
-
-  it('a scan finding two masters lists both; --tag and --dir narrow it', async () => {
-    const processes = [...master(livePid, 'a'), ...master(otherLivePid, 'b')]
-    const folders = {[livePid]: '/srv/a', [otherLivePid]: '/'}
-    await assert.rejects(findTarget({cwd: '/tmp'}, deps(processes, folders).deps), (error: unknown) => {
-      assert.ok(isCtlError(EXIT.noMaster, /2 Puma masters are running: choose one/)(error))
-      const {details, data} = error as CtlError
-      assert.match(details[0], /^PID\s+VERSION\s+TAG\s+FOLDER\s+BINDS$/)
-      assert.deepEqual(
-        (data!.candidates as Array<{pid: number}>).map((c) => c.pid),
-        [livePid, otherLivePid],
-      )
-      return true
-    })
-    assert.equal((await findTarget({tag: 'b'}, deps(processes, folders).deps)).master.pid, otherLivePid)
-    assert.equal((await findTarget({dir: '/'}, deps(processes, folders).deps)).master.pid, otherLivePid)
-    // run from the folder of one of them, that one is meant
-    assert.equal((await findTarget({cwd: '/'}, deps(processes, folders).deps)).master.pid, otherLivePid)
-  })
-
-  it('a scan finding none: exit 3 saying where ctl looked', async () => {
-    await assert.rejects(
-      findTarget({cwd: '/nonexistent-dir'}, deps([]).deps),
-      isCtlError(EXIT.noMaster, /no Puma master is running/),
     )
   })
 })

@@ -166,13 +166,14 @@ const RULES: {[K in PumaEventKind]?: Rule<K>} = {
 function onLog(state: RestartState, event: LogEvent, at: number): RestartState {
   // The runner starts reading at the log's end before signalling; this guards against its clock.
   if (at < state.plan.startedAt) return state
-  const collected = collectErrorLine(state, event, at)
-  if (collected.consumed || collected.state.status === 'failing') return collected.state
+  const {consumed, state: next} = collectErrorLine(state, event, at)
+  // A failing worker's lines are all that counts until its failure is final.
+  if (consumed || next.status === 'failing') return next
   const rule = RULES[event.kind] as Rule<PumaEventKind> | undefined
-  if (!rule) return collected.state
-  if (rule.master && !isFromMaster(collected.state, event)) return collected.state
-  if (rule.restarting && collected.state.status !== 'restarting') return collected.state
-  return rule.on(collected.state, event, at)
+  if (!rule) return next
+  if (rule.master && !isFromMaster(next, event)) return next
+  if (rule.restarting && next.status !== 'restarting') return next
+  return rule.on(next, event, at)
 }
 
 function isFromMaster(state: RestartState, event: LogEvent): boolean {

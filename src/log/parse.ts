@@ -1,6 +1,6 @@
 import type {LogEvent, PumaEvent} from './events.js'
 
-import {LINE_PATTERNS, type LinePattern} from './dialects.js'
+import {LINE_PATTERNS, type LinePattern, type PatternKind} from './dialects.js'
 
 // Cluster mode's `[pid] ` prefix (docs/puma-facts.md §1.1). PIDs are small; the bound keeps Number() exact.
 const PREFIX = /^\[(\d{1,10})\] /
@@ -40,70 +40,50 @@ function matchMessage(message: string): PumaEvent | undefined {
 }
 
 type Groups = Record<string, string | undefined>
+type Fields<K extends PatternKind> = Omit<Extract<PumaEvent, {kind: K}>, 'kind'>
+
+/** The fields of each kind of event, from a pattern's named groups and what its format implies. */
+const FIELDS: {[K in PatternKind]: (g: Groups, fixed: LinePattern['fixed']) => Fields<K>} = {
+  'app-load-error': (g) => ({message: g.message ?? ''}),
+  'banner-restarts': (g, fixed) => ({phased: fixed?.phased ?? g.phased === '✔'}),
+  'banner-start': (g, fixed) => ({mode: fixed?.mode ?? (g.mode === 'single' ? 'single' : 'cluster')}),
+  'banner-version': (g) => ({version: g.version ?? ''}),
+  'banner-workers': (g) => ({workers: Number(g.workers)}),
+  fatal: (g) => ({message: g.message ?? ''}),
+  'hot-restart': none,
+  listening: (g) => ({address: g.address ?? ''}),
+  'phase-start': (g, fixed) => ({phase: Number(g.phase), refork: fixed?.refork ?? false}),
+  'phased-fallback': none,
+  preloading: none,
+  ready: none,
+  'ruby-exception': (g) => ({message: g.message ?? ''}),
+  shutdown: none,
+  'worker-boot-error': none,
+  'worker-booted': (g) => ({
+    ...optional('index', g.index),
+    workerPid: Number(g.pid),
+    phase: Number(g.phase),
+    ...optional('bootSeconds', g.secs),
+  }),
+  'worker-early-termination': none,
+  'worker-starting': none,
+  'worker-stopping': (g) => ({workerPid: Number(g.pid)}),
+  'worker-terminating': (g) => ({index: Number(g.index), workerPid: Number(g.pid)}),
+  'worker-timed-out': (g) => ({
+    workerPid: Number(g.pid),
+    ...optional('index', g.index),
+    during: g.during === 'boot' ? 'boot' : g.during === 'check in' ? 'check-in' : 'unknown',
+    ...optional('seconds', g.timeout),
+  }),
+}
+
+function none(): Record<string, never> {
+  return {}
+}
 
 function toEvent(pattern: LinePattern, g: Groups): PumaEvent {
-  const {kind, fixed} = pattern
-  switch (kind) {
-    case 'app-load-error':
-
-    case 'fatal':
-
-    case 'ruby-exception': {
-      return {kind, message: g.message ?? ''}
-    }
-
-    case 'banner-restarts': {
-      return {kind, phased: fixed?.phased ?? g.phased === '✔'}
-    }
-
-    case 'banner-start': {
-      return {kind, mode: fixed?.mode ?? (g.mode === 'single' ? 'single' : 'cluster')}
-    }
-
-    case 'banner-version': {
-      return {kind, version: g.version ?? ''}
-    }
-
-    case 'banner-workers': {
-      return {kind, workers: Number(g.workers)}
-    }
-
-    case 'listening': {
-      return {kind, address: g.address ?? ''}
-    }
-
-    case 'phase-start': {
-      return {kind, phase: Number(g.phase), refork: fixed?.refork ?? false}
-    }
-
-    case 'worker-booted': {
-      return {
-        kind,
-        ...optional('index', g.index),
-        workerPid: Number(g.pid),
-        phase: Number(g.phase),
-        ...optional('bootSeconds', g.secs),
-      }
-    }
-
-    case 'worker-stopping': {
-      return {kind, workerPid: Number(g.pid)}
-    }
-
-    case 'worker-terminating': {
-      return {kind, index: Number(g.index), workerPid: Number(g.pid)}
-    }
-
-    case 'worker-timed-out': {
-      const during = g.during === 'boot' ? 'boot' : g.during === 'check in' ? 'check-in' : 'unknown'
-      return {kind, workerPid: Number(g.pid), ...optional('index', g.index), during, ...optional('seconds', g.timeout)}
-    }
-
-    default: {
-      // The kinds without fields
-      return {kind}
-    }
-  }
+  // The table's type ties each kind to its fields; indexing it by a union kind loses that link.
+  return {kind: pattern.kind, ...FIELDS[pattern.kind](g, pattern.fixed)} as PumaEvent
 }
 
 /** Leaves absent numeric fields out of the event rather than setting them to undefined. */

@@ -54,8 +54,7 @@ const log = {
     index: number,
     workerPid: number,
     phase: number,
-    bootSeconds = 0.01,
-    pid: number | undefined = MASTER,
+    {bootSeconds = 0.01, pid = MASTER}: {bootSeconds?: number; pid?: number} = {},
   ): LogEvent => ({
     kind: 'worker-booted',
     index,
@@ -184,16 +183,16 @@ describe('restart machine', () => {
       const steps: Step[] = [
         [100, log.phaseStart(2)],
         [200, log.stopping(7018)],
-        [1100, log.booted(1, 7158, 2, 0.9)],
+        [1100, log.booted(1, 7158, 2, {bootSeconds: 0.9})],
         [1200, log.booted(2, 7166, 1)], // an old-phase respawn: not progress
-        [1300, log.booted(0, 7150, 2, 0.8)],
+        [1300, log.booted(0, 7150, 2, {bootSeconds: 0.8})],
       ]
       const almost = play(plan(), steps)
       assert.equal(almost.outcome, undefined)
       assert.equal(progress(almost).label, 'phase 2: 2/3 workers booted')
       assert.deepEqual({booted: progress(almost).booted, expected: progress(almost).expected}, {booted: 2, expected: 3})
 
-      const state = play(plan(), [[3000, log.booted(2, 7170, 2, 1.2)]], almost)
+      const state = play(plan(), [[3000, log.booted(2, 7170, 2, {bootSeconds: 1.2})]], almost)
       const outcome = outcomeOf(state)
       assert.equal(outcome.outcome, 'done')
       assert.equal(outcome.exitCode, EXIT.ok)
@@ -311,13 +310,13 @@ describe('restart machine', () => {
         [1000, log.bannerStart('cluster')],
         [1010, log.bannerWorkers(2)], // the re-read config now says 2
         [1020, log.ready()], // not readiness in cluster mode
-        [1500, log.booted(0, 21_193, 0, 0)],
+        [1500, log.booted(0, 21_193, 0, {bootSeconds: 0})],
       ]
       const fellBack = play(p, steps.slice(0, 1))
       assert.equal(fellBack.kind, 'hot')
       assert.equal(fellBack.notices[0].kind, 'warning')
       assert.equal(progress(fellBack).label, 'waiting for Puma to restart')
-      const state = play(p, [...steps.slice(1), [1600, log.booted(1, 21_196, 0, 0)]], fellBack)
+      const state = play(p, [...steps.slice(1), [1600, log.booted(1, 21_196, 0, {bootSeconds: 0})]], fellBack)
       const outcome = outcomeOf(state)
       assert.equal(outcome.outcome, 'done')
       assert.equal(outcome.restart, 'hot')
@@ -984,9 +983,9 @@ describe('restart machine', () => {
         [40, log.earlyTermination(8)],
         [50, log.earlyTermination(9)],
         [100, log.phaseStart(2)],
-        [200, log.booted(0, 1, 2, 0.01, 4242)],
-        [200, log.booted(1, 2, 2, 0.01, 4242)],
-        [200, log.booted(2, 3, 2, 0.01, 4242)],
+        [200, log.booted(0, 1, 2, {pid: 4242})],
+        [200, log.booted(1, 2, 2, {pid: 4242})],
+        [200, log.booted(2, 3, 2, {pid: 4242})],
       ])
       assert.equal(state.status, 'restarting')
       assert.deepEqual(state.booted, [])

@@ -1,0 +1,215 @@
+import type {LogEvent} from '../log/events.js'
+
+import {finish} from './outcome.js'
+import {bootedCount, failingIndex, type Failure, neededIndices, oldPids, type RestartState} from './state.js'
+import {bootFailedNotice, earlyTerminationNotice, suspectNotice, withoutPrefix} from './wording.js'
+
+/**
+ * When a restart has failed, read from lines that rarely say so plainly: boot errors (first only a
+ * suspect), silent early terminations, extra worker starts, hung boots; and the error lines kept for
+ * the report, with the lines that continue them.
+ */
+
+/**
+ * How long to keep reading a failed worker's error lines after `! Unable to start worker` when its
+ * `Early termination of worker` does not come: Puma writes them back to back, so 250 ms is plenty.
+ */
+export const FAILURE_DETAIL_GRACE_MS = 250
+
+/**
+ * Early terminations of never-booted workers that mean "this boot keeps failing" on Pumas that log
+ * no reason (before 5.3.2). One alone also happens when the master stops a worker that is still
+ * booting (a second USR1, TTOU). 5.0–5.3.1 respawn a failing worker at once, so the third comes
+ * within milliseconds; 4.x respawns slowly and may log only one, and there the deadline decides.
+ */
+export const SILENT_FAILURE_TERMINATIONS = 3
+
+/**
+ * Worker starts (`+ Gemfile in context`, logged by prune_bundler setups) beyond the workers still
+ * to boot: each extra one is a respawn of a worker that died booting, the only trace of some silent
+ * failure loops (#1420). Not 1, for the same reason as early terminations.
+ */
+export const SILENT_FAILURE_EXTRA_STARTS = 3
+
+/**
+ * Boot failures since the restart started that are only *suspects*, not yet a failed restart. A worker
+ * forked before the signal still runs the code it loaded: after a rollback from a broken release, the
+ * crash loop of the broken code can log `! Unable to start worker` once more just after `Starting phased
+ * worker restart`, and Puma's log does not say which phase a failing worker belonged to. The next failure,
+ * from another PID, is real. Puma 5.x+ respawns a failed worker at once, so in a genuinely broken release
+ * this costs one respawn (about 10–300 ms). Puma replaces workers one at a time and stops at a failing one,
+ * so only one worker crash-loops when the rollback's signal comes.
+ */
+export const SUSPECT_BOOT_FAILURES = 1
+
+/** Puma 6+ logs a whole backtrace (hundreds of lines in a Rails app): keep the report readable. */
+export const MAX_ERROR_LINES = 40
+
+/** When a failing worker's error lines have been read long enough (undefined: no worker is failing). */
+export function failureGraceEndsAt(state: RestartState): number | undefined {
+  return state.status === 'failing' && state.failure ? state.failure.since + FAILURE_DETAIL_GRACE_MS : undefined
+}
+
+/**
+ * Offers a line to the error being collected. `consumed`: the line was the error's (kept, or it
+ * ended the failure), so nothing else may read it.
+ */
+export function collectErrorLine(
+  state: RestartState,
+  event: LogEvent,
+  at: number,
+): {consumed: boolean; state: RestartState} {
+  const {collecting} = state
+  if (!collecting) return {consumed: false, state}
+  if (collecting.from === 'worker' && collecting.suspectSince !== undefined) {
+    // A suspect's lines are kept as evidence for a while, but every other line counts as usual (a boot line
+    // right after it is the restart going on). Its own Early termination ends them.
+    const within = at - collecting.suspectSince < FAILURE_DETAIL_GRACE_MS
+    if (within && continuesError(state, event)) return {consumed: true, state: appendError(state, event.line)}
+    const ended = !within || isEarlyTerminationOf(event, collecting.pid)
+    return {consumed: false, state: ended ? {...state, collecting: undefined} : state}
+  }
+
+  if (continuesError(state, event)) return {consumed: true, state: appendError(state, event.line)}
+  if (collecting.from === 'worker') {
+    const ended = isEarlyTerminationOf(event, collecting.pid)
+    return {consumed: true, state: ended ? finish(state, at, 'worker-failed') : state}
+  }
+
+  return {consumed: false, state: {...state, collecting: undefined}}
+}
+
+function isEarlyTerminationOf(event: LogEvent, pid: number | undefined): boolean {
+  return event.kind === 'worker-early-termination' && event.prefixPid === pid
+}
+
+function continuesError(state: RestartState, event: LogEvent): boolean {
+  const {collecting} = state
+  const indented = event.prefixPid === undefined && /^[ \t]/.test(event.line)
+  if (collecting?.from === 'master') return indented && event.kind === 'other'
+  if (event.kind === 'worker-early-termination') return false
+  return indented || (collecting?.pid !== undefined && event.prefixPid === collecting.pid)
+}
+
+export function appendError(state: RestartState, line: string): RestartState {
+  if (state.errorLines.length >= MAX_ERROR_LINES) return {...state, errorLinesOmitted: state.errorLinesOmitted + 1}
+  return {...state, errorLines: [...state.errorLines, line]}
+}
+
+function appendErrors(state: RestartState, lines: ReadonlyArray<{line: string}>): RestartState {
+  let next = state
+  for (const {line} of lines) next = appendError(next, line)
+  return next
+}
+
+/** At the deadline, the early terminations seen are the best evidence of why. */
+export function withTimeoutEvidence(state: RestartState): RestartState {
+  return appendErrors(state, state.earlyTerminations)
+}
+
+/** An error of the master's own (a load error, a fatal line): its indented lines follow. */
+export function masterError(state: RestartState, line: string): RestartState {
+  return {
+    ...appendError(state, line),
+    collecting: {from: 'master'},
+    notices: [{kind: 'error', message: withoutPrefix(line)}],
+  }
+}
+
+/**
+ * Ruby's own dump of an uncaught exception (stderr). After a master error, or in single mode, it is
+ * the master dying; otherwise, mid-restart, it is what a 2.x–4.1 worker leaves when it fails to
+ * boot: no Puma line says so. (A suspect's lines, see SUSPECT_BOOT_FAILURES, are no master error.)
+ */
+export function onRubyException(state: RestartState, event: LogEvent, at: number): RestartState {
+  const afterMasterError = state.errorLines.length > 0 && state.suspects.length === 0
+  if (afterMasterError || state.mode === 'single') return masterError(state, event.line)
+  if (state.status !== 'restarting') return state
+  return onBootFailure(state, event, at, undefined)
+}
+
+/** `! Unable to start worker`, in the failing worker's own prefix. */
+export function onWorkerBootError(state: RestartState, event: LogEvent, at: number): RestartState {
+  if (event.prefixPid === state.plan.masterPid) return state
+  return onBootFailure(state, event, at, event.prefixPid)
+}
+
+/** A worker failed to boot (`pid` undefined: a 2.x–4.1 exception dump): a suspect first, then a failure. */
+function onBootFailure(state: RestartState, event: LogEvent, at: number, pid: number | undefined): RestartState {
+  // A process fails only once: the same PID again is a repeated line, not another attempt.
+  if (pid !== undefined && state.suspects.includes(pid)) return state
+  if (state.suspects.length < SUSPECT_BOOT_FAILURES) {
+    return {
+      ...appendError(state, event.line),
+      suspects: [...state.suspects, pid],
+      collecting: {from: 'worker', pid, suspectSince: at},
+      notices: [{kind: 'warning', message: suspectNotice(pid)}],
+    }
+  }
+
+  const failure: Failure = {cause: 'boot-error', index: failingIndex(state), pid, since: at}
+  return {
+    ...appendError(state, event.line),
+    status: 'failing',
+    failure,
+    collecting: {from: 'worker', pid},
+    notices: [{kind: 'error', message: bootFailedNotice(failure.index, failure.pid, event.line)}],
+  }
+}
+
+export function onEarlyTermination(state: RestartState, event: LogEvent, at: number): RestartState {
+  const pid = event.prefixPid
+  if (pid === undefined || pid === state.plan.masterPid) return state
+  const repeated = state.earlyTerminations.some((t) => t.pid === pid)
+  // A suspect's own end is no silent failure: its reason was logged.
+  if (oldPids(state).includes(pid) || state.bootPids.includes(pid) || repeated || state.suspects.includes(pid))
+    return state
+
+  const earlyTerminations = [...state.earlyTerminations, {pid, line: event.line}]
+  const next: RestartState = {
+    ...state,
+    earlyTerminations,
+    notices: [{kind: 'error', message: earlyTerminationNotice(pid)}],
+  }
+  if (earlyTerminations.length < SILENT_FAILURE_TERMINATIONS) return next
+  const failed = appendErrors(next, earlyTerminations)
+  return finish(
+    {...failed, failure: {cause: 'early-terminations', index: failingIndex(state), since: at}},
+    at,
+    'worker-failed',
+  )
+}
+
+export function onWorkerStarting(state: RestartState, event: LogEvent, at: number): RestartState {
+  const pid = event.prefixPid
+  if (pid === undefined || pid === state.plan.masterPid || oldPids(state).includes(pid)) return state
+  if (state.workerStarts.some((s) => s.pid === pid)) return state
+  const next: RestartState = {...state, workerStarts: [...state.workerStarts, {pid, line: event.line}]}
+  // Every worker still to boot may legitimately be booting right now (a hot restart starts them all at once).
+  const unbooted = next.workerStarts.filter((s) => !next.bootPids.includes(s.pid))
+  const stillToBoot = neededIndices(next).length - bootedCount(next)
+  if (unbooted.length - stillToBoot < SILENT_FAILURE_EXTRA_STARTS) return next
+  const failed = appendErrors(next, unbooted)
+  return finish(
+    {...failed, failure: {cause: 'repeated-starts', index: failingIndex(state), since: at}},
+    at,
+    'worker-failed',
+  )
+}
+
+export function onWorkerTimedOut(
+  state: RestartState,
+  event: LogEvent & {kind: 'worker-timed-out'},
+  at: number,
+): RestartState {
+  if (event.during === 'check-in') return state
+  // The pre-5.3 wording does not say boot or check-in: only a PID that never booted is a hung boot.
+  const knownPids = [...oldPids(state), ...state.bootPids]
+  if (event.during === 'unknown' && knownPids.includes(event.workerPid)) return state
+  const index = event.index ?? failingIndex(state)
+  const failed = {
+    ...appendError(state, event.line),
+    failure: {cause: 'hung-boot' as const, index, pid: event.workerPid, since: at},
+  }
+  return finish(failed, at, 'worker-failed')
+}

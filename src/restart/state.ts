@@ -1,0 +1,220 @@
+import type {ExitCode} from '../errors.js'
+import type {LogEvent} from '../log/events.js'
+
+/**
+ * The restart machine's vocabulary: what ctl knew before the signal (the plan), what the machine has
+ * learnt from Puma since (the state), what it ends in (the outcome), and the questions every part of
+ * the machine asks of the state (how many workers booted, which one Puma retries).
+ */
+
+export type RestartKind = 'hot' | 'phased'
+/** What Puma really does: a USR1 can turn into a refork (fork_worker) or a hot restart (preload). */
+export type RestartShape = 'hot' | 'phased' | 'refork'
+export type RestartStatus = 'failing' | 'finished' | 'restarting' | 'waiting'
+export type RestartResult = 'done' | 'master-died' | 'timed-out' | 'worker-failed'
+export type FailureCause = 'boot-error' | 'early-terminations' | 'hung-boot' | 'repeated-starts'
+
+export interface OldWorker {
+  index?: number // undefined for Puma < 2.8, whose worker titles carry no index
+  pid: number
+}
+
+/** What ctl knew before it sent the signal. */
+export interface RestartPlan {
+  kind: RestartKind
+  masterPid: number
+  mode: 'cluster' | 'single'
+  oldWorkers: OldWorker[]
+  previousPhase?: number
+  startedAt: number
+  timeoutMs: number
+  workers: number
+}
+
+// /stats arrives as 'log' inputs too: src/control/stats-events.ts tells its changes as log events.
+export type RestartInput =
+  {at: number; event: LogEvent; type: 'log'} | {at: number; type: 'master-exited'} | {at: number; type: 'tick'}
+
+export interface WorkerRecord {
+  /** From the boot line (Puma 5.3+), else how long ctl saw this step take, rounded to 0.01 s. */
+  bootSeconds?: number
+  index?: number // undefined for Puma < 2.8 boot lines
+  newPid: number
+  oldPid?: number
+}
+
+export interface PendingWorker {
+  index?: number
+  oldPid?: number
+  /** The old process is gone (stopped for its replacement, or shut down by a hot restart). */
+  stopped: boolean
+}
+
+/** Who still answers requests while Puma retries a failing worker. */
+export interface Serving {
+  newWorkers: number
+  oldPhase?: number
+  oldWorkers: number
+  retryingIndex?: number
+  sentence: string
+}
+
+export interface RestartOutcome {
+  durationMs: number
+  errorLines: string[]
+  errorLinesOmitted: number
+  exitCode: ExitCode
+  failure?: {cause: FailureCause; index?: number; pid?: number}
+  /** How the wait ended: the word deploy tools read from --json. */
+  outcome: RestartResult
+  pending: PendingWorker[]
+  phase?: number
+  restart: RestartShape
+  serving?: Serving
+  /** False when Puma never logged the start of the restart. */
+  started: boolean
+  summary: string
+  warnings: string[]
+  workers: WorkerRecord[]
+}
+
+/** Something worth a line of its own in plain output, produced by one reduce step. */
+export interface Notice {
+  kind: 'error' | 'restart-started' | 'warning' | 'worker-booted'
+  message: string
+  worker?: WorkerRecord
+}
+
+export interface RestartProgress {
+  booted: number
+  elapsedMs: number
+  expected: number
+  /** For a spinner: "phase 4: 2/3 workers booted". */
+  label: string
+  phase?: number
+  restart: RestartShape
+  status: RestartStatus
+}
+
+export interface Failure {
+  cause: FailureCause
+  index?: number
+  pid?: number
+  since: number
+}
+
+/** Following lines that continue an error: the failing worker's, or indented ones after a master error. */
+export type Collecting = {from: 'master'} | {from: 'worker'; pid?: number; suspectSince?: number}
+
+export interface RestartState {
+  /** Workers booted in the restart's phase (at most one record per index). */
+  readonly booted: readonly WorkerRecord[]
+  /** Every PID that logged a boot line since the signal, in any phase. */
+  readonly bootPids: readonly number[]
+  /** `suspectSince`: the worker's failure is a suspect (SUSPECT_BOOT_FAILURES), whose lines are only evidence. */
+  readonly collecting?: Collecting
+  readonly earlyTerminations: ReadonlyArray<{line: string; pid: number}>
+  readonly errorLines: readonly string[]
+  readonly errorLinesOmitted: number
+  readonly failure?: Failure
+  readonly fallbackSeen: boolean
+  /**
+   * `kind`, `mode` and `workers` are what Puma is doing as far as its log has shown: the plan's
+   * expectation until Puma says otherwise. A phased-restart fallback, or a hot restart where a phased
+   * one was asked for, makes `kind` 'hot'; a hot restart's new banner gives `mode` and `workers`.
+   * `plan` keeps what ctl knew before the signal (the summary says "instead of phased" from it).
+   */
+  readonly kind: RestartKind
+  readonly lastBootAt?: number
+  readonly mode: 'cluster' | 'single'
+  readonly notices: readonly Notice[]
+  readonly now: number
+  readonly outcome?: RestartOutcome
+  readonly phase?: number
+  readonly plan: RestartPlan
+  readonly refork: boolean
+  readonly startMarkerAt?: number
+  readonly status: RestartStatus
+  readonly stoppedPids: readonly number[]
+  /** PIDs of the suspect boot failures (undefined for a 2.x–4.1 exception dump, which names no worker). */
+  readonly suspects: ReadonlyArray<number | undefined>
+  readonly warnings: readonly string[]
+  readonly workers: number
+  readonly workerStarts: ReadonlyArray<{line: string; pid: number}>
+}
+
+export function initialState(plan: RestartPlan): RestartState {
+  return {
+    plan,
+    kind: plan.kind,
+    mode: plan.mode,
+    workers: plan.workers,
+    status: 'waiting',
+    refork: false,
+    booted: [],
+    bootPids: [],
+    stoppedPids: [],
+    earlyTerminations: [],
+    workerStarts: [],
+    fallbackSeen: false,
+    suspects: [],
+    errorLines: [],
+    errorLinesOmitted: 0,
+    warnings: [],
+    notices: [],
+    now: plan.startedAt,
+  }
+}
+
+/** Phased restarts need every index 0..W-1 at the new phase; a refork leaves worker 0 alone. */
+export function neededIndices(state: RestartState): number[] {
+  const first = state.kind === 'phased' && state.refork ? 1 : 0
+  return Array.from({length: Math.max(0, state.workers - first)}, (_, i) => first + i)
+}
+
+/** Puma < 2.8 logs and titles workers by PID only. */
+export function pidOnly(state: RestartState): boolean {
+  return state.booted.some((r) => r.index === undefined) || state.plan.oldWorkers.some((w) => w.index === undefined)
+}
+
+export function unbootedIndices(state: RestartState): number[] {
+  return neededIndices(state).filter((index) => !state.booted.some((record) => record.index === index))
+}
+
+export function bootedCount(state: RestartState): number {
+  const needed = neededIndices(state)
+  const indexed = needed.filter((index) => state.booted.some((record) => record.index === index)).length
+  const pidOnlyBoots = state.booted.filter((record) => record.index === undefined).length
+  return Math.min(needed.length, indexed + pidOnlyBoots)
+}
+
+export function isComplete(state: RestartState): boolean {
+  if (state.kind === 'hot' && state.mode === 'single') return false // done only on "Use Ctrl-C to stop"
+  // No worker known before the signal (all crash-looping, or only a control URL): one boot at least.
+  return bootedCount(state) >= Math.max(1, neededIndices(state).length)
+}
+
+/** Puma replaces workers in index order, so the one it keeps retrying is the lowest not yet booted. */
+export function failingIndex(state: RestartState): number | undefined {
+  return pidOnly(state) ? undefined : unbootedIndices(state)[0]
+}
+
+export function oldPids(state: RestartState): number[] {
+  return state.plan.oldWorkers.map((w) => w.pid)
+}
+
+/** By index; without indices (Puma < 2.8) each boot replaces the next worker the master stopped. */
+export function oldPidFor(state: RestartState, index: number | undefined): number | undefined {
+  if (index !== undefined) return state.plan.oldWorkers.find((w) => w.index === index)?.pid
+  const used = new Set(state.booted.map((record) => record.oldPid))
+  return state.stoppedPids.find((pid) => !used.has(pid))
+}
+
+export function shapeOf(state: RestartState): RestartShape {
+  if (state.kind === 'hot') return 'hot'
+  return state.refork ? 'refork' : 'phased'
+}
+
+export function addOnce(list: readonly number[], value: number): readonly number[] {
+  return list.includes(value) ? list : [...list, value]
+}

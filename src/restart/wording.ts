@@ -1,0 +1,226 @@
+import {splitPrefix} from '../log/parse.js'
+import {
+  bootedCount,
+  neededIndices,
+  type PendingWorker,
+  type RestartOutcome,
+  type RestartState,
+  type WorkerRecord,
+} from './state.js'
+
+/**
+ * Every English sentence the restart machine produces: progress labels, notices, warnings, the
+ * serving sentence and the summaries. The integration suite compares them byte for byte, and deploy
+ * tools read them from --json: change them here only on purpose.
+ */
+
+export const FALLBACK_WARNING =
+  'Puma cannot do a phased restart here (preload_app, the default with several workers since Puma 7, or single mode): ' +
+  'it did a hot restart instead, restarting all workers at once'
+
+export const UNANNOUNCED_HOT_WARNING =
+  "Puma did a hot restart instead of the phased restart (a USR2 or Rails' tmp_restart came in, " +
+  'or Puma 2.4 fell back silently because of preload_app): all workers restarted at once'
+
+export const HOT_RESTART_STARTED = 'Puma is restarting (hot restart)'
+
+export function phaseStartedMessage(phase: number, refork: boolean): string {
+  return `Puma started ${refork ? 'a refork' : 'the phased restart'}: phase ${phase}`
+}
+
+export function overlappingPhaseWarning(phase: number, unfinished: number): string {
+  return `Another phased restart (phase ${phase}) began before phase ${unfinished} finished; waiting for phase ${phase}`
+}
+
+export function skippedPhaseWarning(phase: number, previousPhase: number): string {
+  return `Puma started phase ${phase}, not ${previousPhase + 1}: another phased restart or an automatic refork (fork_worker) came in at the same time`
+}
+
+export function suspectNotice(pid: number | undefined): string {
+  const who = pid === undefined ? 'a worker' : `a worker (pid ${pid})`
+  return `${who} failed to boot; waiting for Puma's next attempt (a worker started before the restart may still run the old code)`
+}
+
+export function bootFailedNotice(index: number | undefined, pid: number | undefined, line: string): string {
+  return `${workerName(index, pid)} failed to boot: ${withoutPrefix(line)}`
+}
+
+export function earlyTerminationNotice(pid: number): string {
+  return `a new worker (pid ${pid}) ended while booting ("Early termination of worker")`
+}
+
+/** A master's error line, as the user reads it. */
+export function withoutPrefix(line: string): string {
+  return splitPrefix(line).message
+}
+
+export function bootMessage(state: RestartState, record: WorkerRecord): string {
+  const where = state.kind === 'hot' ? '' : ` in phase ${state.phase}`
+  const details = [`pid ${record.newPid}`]
+  if (record.oldPid !== undefined) details.push(`was ${record.oldPid}`)
+  if (record.bootSeconds !== undefined) details.push(`${record.bootSeconds}s`)
+  const who = record.index === undefined ? 'a worker' : `worker ${record.index}`
+  return `${who} booted${where} (${details.join(', ')})`
+}
+
+export function progressLabel(state: RestartState): string {
+  if (state.outcome) return state.outcome.summary
+  if (state.status === 'failing')
+    return `${workerName(state.failure?.index, state.failure?.pid)} failed to boot: reading its error`
+  if (state.status === 'waiting') {
+    return state.kind === 'phased' ? 'waiting for Puma to start the phased restart' : 'waiting for Puma to restart'
+  }
+
+  const counts = bootCounts(state)
+  if (state.kind === 'hot') return state.mode === 'single' ? 'hot restart: loading the app' : `hot restart: ${counts}`
+  return `${state.refork ? 'refork, ' : ''}phase ${state.phase}: ${counts}`
+}
+
+/** Who serves while Puma retries a failing worker, from the counts the outcome computed. */
+export function servingSentence(
+  state: RestartState,
+  counts: {newWorkers: number; oldWorkers: number; retryingIndex?: number},
+): string {
+  const {newWorkers, oldWorkers, retryingIndex} = counts
+  const total = state.workers
+  if (state.kind === 'hot') {
+    return newWorkers === 0
+      ? 'no worker serves: Puma keeps retrying'
+      : `${newWorkers} of ${total} ${plural(total, 'worker')} ${verb(newWorkers, 'serve')}; Puma keeps retrying the rest`
+  }
+
+  const serving: string[] = []
+  if (newWorkers > 0)
+    serving.push(`${newWorkers} of ${total} ${plural(total, 'worker')} ${verb(newWorkers, 'run')} phase ${state.phase}`)
+  if (oldWorkers > 0) {
+    const who = newWorkers > 0 ? `${oldWorkers}` : `${oldWorkers} of ${total} ${plural(total, 'worker')}`
+    serving.push(`${who} still ${verb(oldWorkers, 'run')} ${oldPhaseLabel(state)}`)
+  }
+
+  const retrying = `Puma keeps retrying ${retryingIndex === undefined ? 'a worker' : `worker ${retryingIndex}`}`
+  return serving.length === 0 ? `no worker serves: ${retrying}` : `${serving.join(' and ')}; ${retrying}`
+}
+
+export function summarize(state: RestartState, outcome: RestartOutcome): string {
+  switch (outcome.outcome) {
+    case 'done': {
+      return doneSummary(state, outcome)
+    }
+
+    case 'master-died': {
+      const cause =
+        state.errorLines.length > 0 ? ` after "${withoutPrefix(state.errorLines[0])}"` : ' during the restart'
+      const stale = state.kind === 'hot' && state.status !== 'waiting' ? ', and its pidfile may be stale' : ''
+      return `The master (pid ${state.plan.masterPid}) exited${cause}: the server is down${stale}`
+    }
+
+    case 'timed-out': {
+      // The deadline the user chose, not when the late tick happened to arrive.
+      return timeoutSummary(state, outcome, seconds(state.plan.timeoutMs))
+    }
+
+    case 'worker-failed': {
+      return failureSummary(state, outcome)
+    }
+  }
+}
+
+function doneSummary(state: RestartState, outcome: RestartOutcome): string {
+  const took = seconds(outcome.durationMs)
+  const counts = bootCounts(state)
+  if (state.kind === 'phased')
+    return `${state.refork ? 'Refork' : 'Phased restart'} finished in ${took}: phase ${state.phase}, ${counts}`
+  const what = state.plan.kind === 'phased' ? 'Hot restart (instead of phased)' : 'Hot restart'
+  const how = state.mode === 'single' ? 'single mode' : counts
+  return `${what} finished in ${took}: ${how}, master pid ${state.plan.masterPid} kept`
+}
+
+function failureSummary(state: RestartState, outcome: RestartOutcome): string {
+  const failure = outcome.failure!
+  const where = state.kind === 'hot' ? 'after the hot restart' : `in phase ${state.phase}`
+  const who = workerName(failure.index, failure.pid)
+  const what = {
+    'boot-error': `${who} failed to boot ${where}`,
+    'hung-boot': `${who} hung while booting ${where}; Puma killed it at its boot timeout`,
+    'early-terminations': `New workers keep ending while booting ${where}, with no reason logged: ${state.earlyTerminations.length} early terminations`,
+    'repeated-starts': `New workers keep starting but never boot ${where}, with no reason logged: ${state.workerStarts.length} starts, ${bootedCount(state)} boots`,
+  }[failure.cause]
+  return `${what} (${outcome.serving!.sentence})`
+}
+
+function timeoutSummary(state: RestartState, outcome: RestartOutcome, deadline: string): string {
+  if (!outcome.started) return neverStartedSummary(state, deadline)
+  if (state.kind === 'hot' && state.mode === 'single') {
+    return `Timed out after ${deadline}: Puma restarted (single mode) but never printed "Use Ctrl-C to stop"; the app may still be loading, or hang`
+  }
+
+  const where = state.kind === 'hot' ? 'in the hot restart' : `in phase ${state.phase}`
+  const parts = [`Timed out after ${deadline} ${where}: ${bootCounts(state)}`]
+  const stillOld = outcome.pending.filter((p) => !p.stopped)
+  const replacing = outcome.pending.filter((p) => p.stopped)
+  if (stillOld.length > 0) parts.push(`still on ${oldPhaseLabel(state)}: ${pendingNames(stillOld)}`)
+  if (replacing.length > 0) {
+    parts.push(`${state.kind === 'hot' ? 'not booted' : 'stopped, replacement not booted'}: ${pendingNames(replacing)}`)
+  }
+
+  const ended = state.earlyTerminations.length
+  if (ended > 0) {
+    parts.push(
+      `${ended} new ${ended === 1 ? 'worker' : 'workers'} ended while booting ("Early termination of worker"; Puma before 5.3.2 logs no reason)`,
+    )
+  }
+
+  return parts.join('; ')
+}
+
+function neverStartedSummary(state: RestartState, deadline: string): string {
+  if (state.fallbackSeen) {
+    return `Puma said a phased restart is unavailable and did not restart within ${deadline} (Puma 2.2–2.3 ignores USR1 with preload_app: use a hot restart)`
+  }
+
+  const [line, signal, also] =
+    state.kind === 'phased'
+      ? ['"Starting phased worker restart"', 'USR1', 'USR1 not trapped (JRuby)']
+      : ['"* Restarting..."', 'USR2', 'PUMA_SKIP_SIGUSR2 set']
+  return (
+    `Puma never started the restart: no ${line} line within ${deadline}. The ${signal} may not have reached Puma's restart code ` +
+    `(a stuck master, ${also}, or Puma logs somewhere else than the log being followed)`
+  )
+}
+
+/** "2/3 workers booted" */
+function bootCounts(state: RestartState): string {
+  return `${bootedCount(state)}/${neededIndices(state).length} workers booted`
+}
+
+function workerName(index?: number, pid?: number): string {
+  if (index !== undefined) return `Worker ${index}`
+  return pid === undefined ? 'A new worker' : `A new worker (pid ${pid})`
+}
+
+function pendingNames(pending: PendingWorker[]): string {
+  return pending
+    .map((p) => {
+      if (p.index === undefined) return `pid ${p.oldPid}`
+      return p.oldPid === undefined ? `worker ${p.index}` : `worker ${p.index} (pid ${p.oldPid})`
+    })
+    .join(', ')
+}
+
+function oldPhaseLabel(state: RestartState): string {
+  return state.plan.previousPhase === undefined ? 'the old phase' : `phase ${state.plan.previousPhase}`
+}
+
+function plural(count: number, noun: string): string {
+  return count === 1 ? noun : `${noun}s`
+}
+
+function verb(count: number, base: string): string {
+  return count === 1 ? `${base}s` : base
+}
+
+/** "0.31 s", "3.20 s", "42.5 s"; whole seconds (a configured --timeout) as "60 s". */
+function seconds(ms: number): string {
+  if (ms % 1000 === 0) return `${ms / 1000} s`
+  return `${ms < 10_000 ? (ms / 1000).toFixed(2) : Number((ms / 1000).toFixed(1))} s`
+}

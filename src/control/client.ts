@@ -167,7 +167,6 @@ function connectionError(error: NodeJS.ErrnoException, endpoint: ControlEndpoint
     }
 
     case 'ECONNREFUSED':
-
     case 'ENOENT': {
       return noMasterError(
         `nothing listens on Puma's control URL ${endpoint.url} (${error.code === 'ENOENT' ? 'no such socket' : 'connection refused'})${stale}`,

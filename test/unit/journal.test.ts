@@ -19,6 +19,7 @@ import {
   startJournal,
 } from '../../src/log/journal.js'
 import {fixturesDir} from '../helpers/paths.js'
+import {waitFor} from '../helpers/processes.js'
 
 /** test/fixtures/bin/journalctl: checks its arguments, replays a fixture log, then keeps following. */
 const standIn = join(fixturesDir, 'bin', 'journalctl')
@@ -234,7 +235,11 @@ describe('log/journal', () => {
     it('keeps the lines journalctl prints before anyone iterates', async () => {
       const {follower} = start()
       await follower.ready
-      await delay(400) // the stand-in has printed everything by now
+      await waitFor(
+        () => existsSync(join(dir, 'printed')),
+        5000,
+        () => 'the stand-in to print its last line',
+      )
       assert.deepEqual(await take(follower.lines, replayed.length, follower.stop), replayed)
     })
 

@@ -5,9 +5,10 @@ import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 
 import {binRun, projectRoot} from '../helpers/paths.js'
-import {stoppedAfter} from '../helpers/processes.js'
+import {startFakePuma} from '../helpers/fake-puma.js'
+import {stoppedAfter, waitFor} from '../helpers/processes.js'
 import {type PumaCluster, startPumaCluster} from '../helpers/puma-cluster.js'
-import {type CtlResult, jsonOf, runCtl} from '../helpers/run-ctl.js'
+import {type CtlResult, jsonOf, runCtl, startCtl} from '../helpers/run-ctl.js'
 
 const VIA_OCLIF = {PUMA_CTL_FAST_PATH: '0'}
 
@@ -108,6 +109,35 @@ describe('the fast path (bin/run.js without oclif)', function () {
     const extra = await runCtl(['status', 'extra'])
     assert.equal(extra.code, 2)
     assert.equal(extra.stderr.trim().split('\n').length, 1, extra.stderr)
+  })
+
+  describe('a restart and a Ctrl-C through oclif (PUMA_CTL_FAST_PATH=0)', () => {
+    const startFake = stoppedAfter('afterEach', startFakePuma)
+
+    it('a phased restart: exit 0, the plain progress lines on stderr and the summary on stdout', async () => {
+      const fake = await startFake({workers: 2})
+      const result = await runCtl(['phased-restart', '--pidfile', fake.pidfile, '--timeout', '30'], {env: VIA_OCLIF})
+      assert.equal(result.code, 0, result.stderr)
+      assert.match(result.stderr, new RegExp(`^Sent SIGUSR1 to Puma master ${fake.pid}; following ${fake.logPath}`))
+      assert.match(result.stderr, /worker 1 booted in phase 1/)
+      assert.match(result.stdout, /^Phased restart finished in .*: phase 1, 2\/2 workers booted/)
+    })
+
+    it('Ctrl-C while waiting: exit 130, where the restart stood, and nothing more sent', async () => {
+      const fake = await startFake({workers: 2})
+      fake.setBehaviour('boot-hang')
+      const run = startCtl(['phased-restart', '--pidfile', fake.pidfile, '--timeout', '30'], {env: VIA_OCLIF})
+      await waitFor(() => /started the phased restart: phase 1/.test(run.stderrSoFar()), 10_000, run.stderrSoFar)
+      run.child.kill('SIGINT')
+      const result = await run.result
+      assert.equal(result.code, 130, result.stderr)
+      assert.match(
+        result.stderr,
+        /interrupted while waiting: phase 1: 0\/2 workers booted; nothing more was sent to Puma/,
+      )
+      assert.equal(result.stdout, '')
+      assert.ok(fake.isAlive(), 'the master was stopped')
+    })
   })
 
   describe('the same output as through oclif (PUMA_CTL_FAST_PATH=0)', () => {

@@ -117,7 +117,19 @@ async function end(stream: WriteStream): Promise<void> {
 }
 
 const openFds = () => readdirSync('/proc/self/fd').length
+// eslint-disable-next-line n/no-unsupported-features/node-builtins -- in Node 20, only marked experimental
 const countResources = (type: string) => process.getActiveResourcesInfo().filter((name) => name === type).length
+/** Bytes this process has read (/proc/self/io), or 0 where the kernel does not say. */
+const readBytes = () =>
+  existsSync('/proc/self/io') ? Number(/rchar: (\d+)/.exec(readFileSync('/proc/self/io', 'utf8'))![1]) : 0
+
+/** Runs the steps one after another: the order of writes is what these tests are about. */
+async function inOrder<T>(items: Iterable<T>, step: (item: T) => Promise<void>): Promise<void> {
+  // eslint-disable-next-line no-await-in-loop -- one at a time, on purpose
+  for (const item of items) await step(item)
+}
+
+const range = (n: number) => Array.from({length: n}, (_, i) => i)
 
 describe('log/follow', () => {
   let dir: string
@@ -199,13 +211,13 @@ describe('log/follow', () => {
       await writeFile(log, '')
       const follower = startFollowing(log, await logEnd(log), {safetyPollMs: 60_000})
       await delay(50)
-      for (let i = 0; i < 5; i++) {
+      await inOrder(range(5), async (i) => {
         const started = performance.now()
         await appendFile(log, `line ${i}\n`)
         await follower.waitFor(i + 1)
         // Generous: only proves liveness without the poll; typically ~1 ms (see the report).
         assert.ok(performance.now() - started < 500, 'line took more than 500 ms to arrive')
-      }
+      })
 
       assert.deepEqual(await follower.stop(), ['line 0', 'line 1', 'line 2', 'line 3', 'line 4'])
     })
@@ -291,11 +303,11 @@ describe('log/follow', () => {
       )
       await rename(log, `${log}.1`)
       const reopened = holdWriter()
-      for (let i = 0; i < 25; i++) {
+      await inOrder(range(25), async (i) => {
         // Interleaved, as when some processes have reopened the log and some have not yet.
         await write(writer, `${old[25 + i]}\n`)
         await write(reopened, `${fresh[2 * i]}\n${fresh[2 * i + 1]}\n`)
-      }
+      })
 
       await follower.waitFor(100)
       const lines = await follower.stop()
@@ -395,10 +407,10 @@ describe('log/follow', () => {
       // 5 MB with no newline, in pieces: only the first 64 KiB may be kept, cut inside a piece.
       await write(writer, 'a'.repeat(DEFAULT_MAX_LINE_BYTES - 100))
       await delay(30)
-      for (let i = 0; i < 5; i++) {
+      await inOrder(range(5), async () => {
         await write(writer, 'b'.repeat(1024 * 1024))
         await delay(10)
-      }
+      })
 
       assert.deepEqual(follower.lines, [])
       await write(writer, 'b\nafter\n')
@@ -425,8 +437,6 @@ describe('log/follow', () => {
       await truncate(big, 1024 ** 3) // sparse: 1 GiB without writing it
       await appendFile(big, 'old\n')
 
-      const readBytes = () =>
-        existsSync('/proc/self/io') ? Number(/rchar: (\d+)/.exec(readFileSync('/proc/self/io', 'utf8'))![1]) : 0
       const firstLineAfter = async (path: string) => {
         const started = performance.now()
         const follower = startFollowing(path, await logEnd(path))

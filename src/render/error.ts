@@ -1,21 +1,31 @@
 import {CtlError, EXIT, type ExitCode} from '../errors.js'
 import {paintFor} from './colour.js'
 
+export interface ErrorOutput {
+  env?: NodeJS.ProcessEnv
+  json: boolean
+  /** Where the text goes (default process.stderr); colour only when it is a terminal. */
+  stderr?: Pick<NodeJS.WriteStream, 'isTTY' | 'write'>
+  /** Where the JSON object goes (default process.stdout). */
+  stdout?: Pick<NodeJS.WriteStream, 'write'>
+}
+
 /** Prints an error the one way ctl prints errors (one line, details, a hint; or a JSON object) and returns its exit code. */
-export async function renderError(thrown: unknown, {json}: {json: boolean}): Promise<ExitCode> {
+export async function renderError(thrown: unknown, output: ErrorOutput): Promise<ExitCode> {
+  const {json, env = process.env, stdout = process.stdout, stderr = process.stderr} = output
   const error = thrown instanceof Error ? thrown : new Error(String(thrown))
   const exitCode = error instanceof CtlError ? error.exitCode : EXIT.unexpected
   if (json) {
-    process.stdout.write(`${JSON.stringify({error: errorJson(error, exitCode)}, null, 2)}\n`)
+    stdout.write(`${JSON.stringify({error: errorJson(error, exitCode)}, null, 2)}\n`)
     return exitCode
   }
 
-  const paint = await paintFor(process.stderr)
+  const paint = await paintFor(stderr, env)
   const lines = [paint.red(`Error: ${firstLine(error.message)}`)]
   if (error instanceof CtlError) lines.push(...error.details)
   if (error instanceof CtlError && error.suggestion) lines.push(paint.dim(`Hint: ${error.suggestion}`))
-  if (process.env.DEBUG && error.stack) lines.push(error.stack)
-  process.stderr.write(`${lines.join('\n')}\n`)
+  if (env.DEBUG && error.stack) lines.push(error.stack)
+  stderr.write(`${lines.join('\n')}\n`)
   return exitCode
 }
 

@@ -33,9 +33,13 @@ function following(start: RestartStart): string {
 
 const SYMBOLS = {'restart-started': '→', 'worker-booted': '✔', warning: '⚠', error: '✖'} as const
 
-export async function restartView(mode: ViewMode, stream: NodeJS.WriteStream = process.stderr): Promise<RestartView> {
+export async function restartView(
+  mode: ViewMode,
+  stream: NodeJS.WriteStream = process.stderr,
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<RestartView> {
   if (mode === 'silent') return {started() {}, update() {}, stop() {}}
-  const paint = await paintFor(stream)
+  const paint = await paintFor(stream, env)
   const colour = {'restart-started': paint.cyan, 'worker-booted': paint.green, warning: paint.yellow, error: paint.red}
   const line = (kind: keyof typeof SYMBOLS, message: string) => `${colour[kind](SYMBOLS[kind])} ${message}`
   const startLines = (start: RestartStart) => [
@@ -46,7 +50,9 @@ export async function restartView(mode: ViewMode, stream: NodeJS.WriteStream = p
   if (mode === 'plain') {
     const write = (text: string) => stream.write(`${text}\n`)
     return {
-      started: (start) => startLines(start).forEach(write),
+      started(start) {
+        for (const text of startLines(start)) write(text)
+      },
       update({notices}) {
         for (const notice of notices) write(line(notice.kind, notice.message))
       },
@@ -54,19 +60,25 @@ export async function restartView(mode: ViewMode, stream: NodeJS.WriteStream = p
     }
   }
 
-  return spinnerView(stream, paint, line, startLines)
+  return spinnerView(stream, {paint, line, startLines, coloured: colourWanted(stream, env)})
+}
+
+/** How the lines look, shared by the plain and the spinner view. */
+interface Look {
+  coloured: boolean
+  line: (kind: keyof typeof SYMBOLS, message: string) => string
+  paint: Paint
+  startLines: (start: RestartStart) => string[]
 }
 
 async function spinnerView(
   stream: NodeJS.WriteStream,
-  paint: Paint,
-  line: (kind: keyof typeof SYMBOLS, message: string) => string,
-  startLines: (start: RestartStart) => string[],
+  {coloured, line, paint, startLines}: Look,
 ): Promise<RestartView> {
   const {default: ora} = await import('ora')
   const spinner = ora({
     stream,
-    color: colourWanted(stream) ? 'cyan' : false,
+    color: coloured ? 'cyan' : false,
     isEnabled: true,
     discardStdin: false,
     isSilent: false,
@@ -76,6 +88,8 @@ async function spinnerView(
   const refresh = () => {
     const label = latest?.label ?? 'waiting for Puma'
     spinner.text = `${label} ${paint.dim(`(${((Date.now() - startedAt) / 1000).toFixed(1)} s)`)}`
+    // ora shows new text only at its next frame: a new label is shown at once.
+    if (spinner.isSpinning) spinner.render()
   }
 
   // The elapsed time moves on between events; only a terminal needs to see that.
@@ -90,8 +104,8 @@ async function spinnerView(
     started(start) {
       for (const text of startLines(start)) stream.write(`${text}\n`)
       startedAt = Date.now()
-      spinner.start()
       refresh()
+      spinner.start()
       clock = setInterval(refresh, 200)
     },
     update({notices, progress}) {

@@ -3,8 +3,9 @@ import {formatTable} from '../text/table.js'
 import {type Paint} from './colour.js'
 import {formatCheckin} from './format.js'
 
+const show = (value: number | undefined) => (value === undefined ? '-' : String(value))
+
 export function renderStats(stats: PumaStats, paint: Paint): string[] {
-  const show = (value: number | undefined) => (value === undefined ? '-' : String(value))
   if (stats.mode === 'single') {
     return [
       `single mode, started ${stats.startedAt ?? '?'}`,

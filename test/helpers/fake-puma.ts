@@ -131,7 +131,7 @@ export async function startFakePuma(options: FakePumaOptions = {}): Promise<Fake
     'puma.pid',
     'puma.state',
     'behaviour',
-  ].map(at)
+  ].map((name) => at(name))
   const setBehaviour = (behaviour: Behaviour) => {
     // Atomic, so a worker booting right now reads the old or the new content, never half of it.
     writeFileSync(`${behaviourFile}.tmp`, `${behaviour}\n`)
@@ -199,7 +199,7 @@ export async function startFakePuma(options: FakePumaOptions = {}): Promise<Fake
   }
 
   const log = () => readOrEmpty(logPath)
-  const describe = () =>
+  const diagnostics = () =>
     `\n--- stdout\n${readOrEmpty(stdoutPath)}--- log\n${log()}--- stderr\n${readOrEmpty(stderrPath).slice(-2000)}`
   const waitForLog: FakePuma['waitForLog'] = async (
     test,
@@ -211,8 +211,8 @@ export async function startFakePuma(options: FakePumaOptions = {}): Promise<Fake
       const wasExited = exitedFlag // read before the log: a master's last lines are on disk once it has exited
       const text = bytesOf(logPath).subarray(from).toString('utf8')
       if (accepts(text)) return text
-      if (wasExited) throw new Error(`fake Puma ${pid} exited while waiting for ${what}${describe()}`)
-      if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${describe()}`)
+      if (wasExited) throw new Error(`fake Puma ${pid} exited while waiting for ${what}${diagnostics()}`)
+      if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${diagnostics()}`)
       await sleep(20) // eslint-disable-line no-await-in-loop
     }
   }

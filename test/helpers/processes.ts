@@ -80,11 +80,11 @@ export function killQuietly(pid: number, signal: NodeJS.Signals): void {
 export async function waitFor(
   condition: () => boolean,
   timeoutMs: number,
-  describe: () => string = () => 'condition',
+  what: () => string = () => 'condition',
 ): Promise<void> {
   const deadline = Date.now() + timeoutMs
   while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for: ${describe()}`)
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for: ${what()}`)
     await sleep(20) // eslint-disable-line no-await-in-loop
   }
 }

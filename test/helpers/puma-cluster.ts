@@ -40,6 +40,29 @@ export interface PumaCluster {
   workerPids(): number[]
 }
 
+function controlUrl(options: ClusterOptions, dir: string, port?: number): string | undefined {
+  if (options.control === 'tcp') return `tcp://127.0.0.1:${port}`
+  if (options.control === 'unix') return `unix://${join(dir, 'control.sock')}`
+  return undefined
+}
+
+/** puma.rb: the options as Puma's config DSL, one line each. */
+function pumaConfig(
+  options: ClusterOptions,
+  at: {control?: string; logPath: string; pidfile: string; port: number; statePath: string; workers: number},
+): string {
+  return [
+    `workers ${at.workers}`,
+    `bind 'tcp://127.0.0.1:${at.port}'`,
+    options.redirect === false ? '' : `stdout_redirect '${at.logPath}', '${at.logPath}', true`,
+    `pidfile '${at.pidfile}'`,
+    `state_path '${at.statePath}'`,
+    options.tag ? `tag '${options.tag}'` : '',
+    at.control ? `activate_control_app '${at.control}', { auth_token: '${options.controlToken ?? 'test-token'}' }` : '',
+    options.extraConfig ?? '',
+  ].join('\n')
+}
+
 /** Starts a real Puma (Debian's 5.6.5) on 127.0.0.1 in a temporary folder and waits for every worker's boot line. */
 export async function startPumaCluster(options: ClusterOptions = {}): Promise<PumaCluster> {
   const workers = options.workers ?? 2
@@ -50,25 +73,10 @@ export async function startPumaCluster(options: ClusterOptions = {}): Promise<Pu
   const pidfile = join(dir, options.pidfile ?? 'puma-test.pid')
   const statePath = join(dir, options.state ?? 'puma-test.state')
   const logPath = join(dir, 'log', 'puma.log')
-  const control =
-    options.control === 'tcp'
-      ? `tcp://127.0.0.1:${controlPort}`
-      : options.control === 'unix'
-        ? `unix://${join(dir, 'control.sock')}`
-        : undefined
   writeFileSync(join(dir, 'config.ru'), options.app ?? OK_APP)
   writeFileSync(
     join(dir, 'puma.rb'),
-    [
-      `workers ${workers}`,
-      `bind 'tcp://127.0.0.1:${port}'`,
-      options.redirect === false ? '' : `stdout_redirect '${logPath}', '${logPath}', true`,
-      `pidfile '${pidfile}'`,
-      `state_path '${statePath}'`,
-      options.tag ? `tag '${options.tag}'` : '',
-      control ? `activate_control_app '${control}', { auth_token: '${options.controlToken ?? 'test-token'}' }` : '',
-      options.extraConfig ?? '',
-    ].join('\n'),
+    pumaConfig(options, {workers, port, logPath, pidfile, statePath, control: controlUrl(options, dir, controlPort)}),
   )
   options.prepare?.(dir)
   const runIn = options.runIn ? join(dir, options.runIn) : dir

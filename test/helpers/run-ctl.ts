@@ -31,8 +31,12 @@ export function startCtl(
   })
   let stdout = ''
   let stderr = ''
-  child.stdout!.on('data', (chunk) => (stdout += chunk))
-  child.stderr!.on('data', (chunk) => (stderr += chunk))
+  child.stdout!.on('data', (chunk) => {
+    stdout += chunk
+  })
+  child.stderr!.on('data', (chunk) => {
+    stderr += chunk
+  })
   const result = new Promise<CtlResult>((resolve) => {
     child.on('close', (code, signal) => resolve({code, signal, stdout, stderr, durationMs: Date.now() - started}))
   })
@@ -47,6 +51,7 @@ export async function runCtl(
 }
 
 /** The one JSON object ctl prints on stdout with --json. */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- each test reads the fields it checks
 export function jsonOf(result: CtlResult): any {
   try {
     return JSON.parse(result.stdout)

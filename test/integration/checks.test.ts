@@ -6,14 +6,14 @@ import {stoppedAfter} from '../helpers/processes.js'
 import {startPumaCluster} from '../helpers/puma-cluster.js'
 import {jsonOf, runCtl} from '../helpers/run-ctl.js'
 
-const APP = (release: string) =>
+const appOf = (release: string) =>
   `run ->(env) { env['PATH_INFO'] == '/fail' ? [500, {}, ['broken ${release}']] : [200, {}, ['${release}']] }\n`
 
 /** A Capistrano-style layout: releases/r1 and r2, and `current` pointing to r1. */
 function releases(dir: string): void {
   for (const release of ['r1', 'r2']) {
     mkdirSync(join(dir, 'releases', release), {recursive: true})
-    writeFileSync(join(dir, 'releases', release, 'config.ru'), APP(release))
+    writeFileSync(join(dir, 'releases', release, 'config.ru'), appOf(release))
   }
 
   symlinkSync(join(dir, 'releases', 'r1'), join(dir, 'current'))
@@ -68,7 +68,7 @@ describe('proving the new release runs', function () {
   })
 
   it('--health-url: a 2xx after the restart is recorded; a 500 exits 8 with the status and body', async () => {
-    const cluster = await start({workers: 2, app: APP('r1')})
+    const cluster = await start({workers: 2, app: appOf('r1')})
     const ok = await runCtl([
       'phased-restart',
       '--pidfile',

@@ -11,6 +11,12 @@ import {titleOf, waitFor, workerPidsOf} from '../helpers/processes.js'
 
 const all = (text: string, re: RegExp) => [...text.matchAll(new RegExp(re.source, `${re.flags.replace('g', '')}g`))]
 const linesOf = (text: string) => text.split('\n').filter((line) => line !== '')
+
+/** The log after `from`, without the master's prefix on master lines (worker lines keep theirs). */
+const masterLines = (fake: FakePuma, text: string) =>
+  linesOf(text)
+    .filter((line) => line.startsWith(`[${fake.pid}] `))
+    .map((line) => line.slice(`[${fake.pid}] `.length))
 const gone = (pid: number) => titleOf(pid) === ''
 
 interface Expected {
@@ -84,12 +90,6 @@ describe('fake Puma', function () {
 
   for (const [dialect, expected] of Object.entries(EXPECTED) as Array<[Dialect, Expected]>) {
     describe(`dialect ${dialect}`, () => {
-      /** The log after `from`, without the master's prefix on master lines (worker lines keep theirs). */
-      const masterLines = (fake: FakePuma, text: string) =>
-        linesOf(text)
-          .filter((line) => line.startsWith(`[${fake.pid}] `))
-          .map((line) => line.slice(`[${fake.pid}] `.length))
-
       it('starts: titles in /proc, banner on stdout, then the log, pidfile and state', async () => {
         const fake = await start({dialect})
         assert.match(fake.title(), expected.masterTitle(fake))

@@ -1,5 +1,6 @@
 import {strict as assert} from 'node:assert'
 import {spawn} from 'node:child_process'
+import {once} from 'node:events'
 import {mkdtempSync, readFileSync, rmSync, utimesSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
@@ -60,7 +61,7 @@ describe('foundation against real Puma', function () {
       assert.match(result.stdout, new RegExp(`Puma 5\\.6\\.5 cluster mode, pid ${cluster.pid}`))
       assert.match(result.stdout, /INDEX\s+PID\s+UPTIME\s+RSS\s+CPU/)
       for (const pid of cluster.workerPids()) assert.match(result.stdout, new RegExp(`\\b${pid}\\b`))
-      assert.doesNotMatch(result.stdout, /\u001B\[/, 'no colour when stdout is not a terminal')
+      assert.ok(!result.stdout.includes('\u001B['), 'no colour when stdout is not a terminal')
     })
 
     it('finds the master by scanning the process table from the app folder', async () => {
@@ -128,11 +129,12 @@ describe('foundation against real Puma', function () {
       try {
         const dir = scratchDir()
         writeFileSync(join(dir, 'server.pid'), `${sleeper.pid}\n`)
-        for (const command of ['stop', 'halt', 'reopen-logs', 'worker-count-up']) {
+        const refusals = ['stop', 'halt', 'reopen-logs', 'worker-count-up'].map(async (command) => {
           const result = await runCtl([command, '--pidfile', join(dir, 'server.pid')])
           assert.equal(result.code, 3, `${command}: ${result.stderr}`)
           assert.match(result.stderr, new RegExp(`pid ${sleeper.pid} \\(sleep 60\\) is not a Puma master`))
-        }
+        })
+        await Promise.all(refusals)
 
         assert.ok(isAlive(sleeper.pid!), 'the sleep was not signalled')
       } finally {
@@ -156,7 +158,7 @@ describe('foundation against real Puma', function () {
         // the stop would kill the shell, its sleeping sibling and ctl itself.
         const script = `sleep 30 & echo $! > sibling.pid; "${process.execPath}" "${binRun}" stop --pidfile server.pid 2>stderr.txt; echo $? > code.txt; kill $(cat sibling.pid)`
         const shell = spawn('sh', ['-c', script], {cwd: dir, detached: true, stdio: 'ignore'})
-        const shellExit = await new Promise<null | number>((resolve) => shell.on('close', (code) => resolve(code)))
+        const [shellExit] = await once(shell, 'close')
         assert.equal(shellExit, 0, 'the calling shell finished normally, not by a signal')
         assert.equal(readOrEmpty(join(dir, 'code.txt')).trim(), '3')
         const stderr = readOrEmpty(join(dir, 'stderr.txt'))
@@ -166,16 +168,17 @@ describe('foundation against real Puma', function () {
     }
 
     it('refuses --pid 1, 0, -1 and non-numbers with exit 3, for a command that sends nothing', async () => {
-      for (const pid of ['1', '0', '-1', 'abc', '99999999999', '1.5']) {
+      const refusals = ['1', '0', '-1', 'abc', '99999999999', '1.5'].map(async (pid) => {
         const result = await runCtl(['status', `--pid=${pid}`])
         assert.equal(result.code, 3, `--pid=${pid}: ${result.stderr}`)
         assert.equal(result.stderr.split('\n')[0].startsWith('Error: invalid --pid'), true, result.stderr)
-      }
+      })
+      await Promise.all(refusals)
     })
 
     it('a dead pid: exit 3 "not running"', async () => {
       const child = spawn('true')
-      await new Promise((resolve) => child.on('close', resolve))
+      await once(child, 'close')
       const result = await runCtl(['stop', '--pid', String(child.pid)])
       assert.equal(result.code, 3)
       assert.match(result.stderr, new RegExp(`process ${child.pid} is not running`))
@@ -201,8 +204,10 @@ describe('foundation against real Puma', function () {
         {stdio: ['ignore', 'ignore', 'pipe']},
       )
       let stderr = ''
-      asNobody.stderr!.on('data', (chunk) => (stderr += chunk))
-      const code = await new Promise<null | number>((resolve) => asNobody.on('close', resolve))
+      asNobody.stderr!.on('data', (chunk) => {
+        stderr += chunk
+      })
+      const [code] = await once(asNobody, 'close')
       assert.equal(code, 4, stderr)
       assert.match(stderr, /not permitted to send SIGTERM/)
       assert.match(stderr, /run ctl as the user that runs Puma/)

@@ -11,6 +11,7 @@ const npm = (args: string[], cwd: string) =>
     cwd,
     encoding: 'utf8',
     stdio: ['ignore', 'pipe', 'pipe'],
+    // eslint-disable-next-line camelcase -- npm's own variable names
     env: {...process.env, npm_config_loglevel: 'error', npm_config_fund: 'false', npm_config_audit: 'false'},
   })
 

@@ -1,6 +1,6 @@
 import {strict as assert} from 'node:assert'
 
-import {colourWanted} from '../../src/render/colour.js'
+import {colourWanted, paintFor} from '../../src/render/colour.js'
 
 describe('colour', () => {
   const tty = {isTTY: true} as NodeJS.WriteStream
@@ -15,4 +15,10 @@ describe('colour', () => {
   for (const [name, stream, env, expected] of cases) {
     it(`${expected ? 'colours' : 'does not colour'} ${name}`, () => assert.equal(colourWanted(stream, env), expected))
   }
+
+  it('paints with 16-colour codes where colour is wanted, and leaves the text alone elsewhere', async () => {
+    assert.equal((await paintFor(tty, {})).red('no'), '\u001B[31mno\u001B[39m')
+    assert.equal((await paintFor(tty, {NO_COLOR: '1'})).red('no'), 'no')
+    assert.equal((await paintFor(pipe, {})).bold('Puma'), 'Puma')
+  })
 })

@@ -1,6 +1,18 @@
 import {strict as assert} from 'node:assert'
 import {createWriteStream, existsSync, readdirSync, readFileSync, type WriteStream} from 'node:fs'
-import {appendFile, copyFile, mkdir, mkdtemp, rename, rm, stat, truncate, unlink, writeFile} from 'node:fs/promises'
+import {
+  appendFile,
+  copyFile,
+  mkdir,
+  mkdtemp,
+  open,
+  rename,
+  rm,
+  stat,
+  truncate,
+  unlink,
+  writeFile,
+} from 'node:fs/promises'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {performance} from 'node:perf_hooks'
@@ -8,17 +20,40 @@ import {setTimeout as delay} from 'node:timers/promises'
 
 import {DEFAULT_MAX_LINE_BYTES, followLog, type FollowOptions, logEnd, type LogPosition} from '../../src/log/follow.js'
 
-/** Long enough for a stray duplicate to show up after the expected lines (events take ~1 ms). */
-const SETTLE_MS = 150
+/**
+ * Written after the lines under test by stop(): once the follower has read it, it has read everything
+ * before it, so a line read twice would be in the list by then. Short, to pass under a 10-byte line cap.
+ */
+const MARKER = '~end~'
 
 /** Every follower started, so that a failed test cannot leave one running (mocha would hang). */
 const running: Array<{controller: AbortController; done: Promise<void>}> = []
+
+/**
+ * Time for the follower to reach a state it signals no event for (an unfinished line read, a missing
+ * file being waited on), before the test changes the file. Not a check for duplicates: stop() does that.
+ */
+const IDLE_MS = 150
+
+const nothing = () => {}
+
+/** The file's last byte, without reading a 1 GiB file whole. */
+async function lastByte(path: string): Promise<string> {
+  const file = await open(path)
+  try {
+    const {size} = await file.stat()
+    const {buffer} = await file.read(Buffer.alloc(1), 0, 1, Math.max(0, size - 1))
+    return buffer.toString('latin1')
+  } finally {
+    await file.close()
+  }
+}
 
 /** Consumes followLog in the background, the way the restart runner does. */
 function startFollowing(path: string, from: LogPosition, options: Partial<FollowOptions> = {}) {
   const controller = new AbortController()
   const lines: string[] = []
-  let notify = () => {}
+  let notify = nothing
   let failure: unknown
   const done = (async () => {
     try {
@@ -33,14 +68,16 @@ function startFollowing(path: string, from: LogPosition, options: Partial<Follow
     }
   })()
 
-  /** Resolves once `count` lines have arrived; fails after `ms`. */
-  async function waitFor(count: number, ms = 5000): Promise<void> {
+  /** Resolves once `accepts` holds for the lines received (or `count` lines have arrived); fails after `ms`. */
+  async function waitFor(count: ((got: string[]) => boolean) | number, ms = 5000): Promise<void> {
+    const accepts = typeof count === 'number' ? (got: string[]) => got.length >= count : count
     const deadline = Date.now() + ms
-    while (lines.length < count) {
+    while (!accepts(lines)) {
       if (failure) throw failure
+      // eslint-disable-next-line no-await-in-loop -- one line at a time, in order
       await new Promise<void>((resolve, reject) => {
         const timer = setTimeout(
-          () => reject(new Error(`timed out waiting for ${count} lines; got ${JSON.stringify(lines)}`)),
+          () => reject(new Error(`timed out waiting for ${count}; got ${JSON.stringify(lines)}`)),
           Math.max(0, deadline - Date.now()),
         )
         notify = () => {
@@ -51,29 +88,48 @@ function startFollowing(path: string, from: LogPosition, options: Partial<Follow
     }
   }
 
-  /** Lets stray lines arrive, then stops and returns everything received. */
+  /** Writes the marker after the lines under test, waits until it is read, stops, and returns the lines before it. */
   async function stop(): Promise<string[]> {
-    await delay(SETTLE_MS)
+    assert.equal(await lastByte(path), '\n', 'stop() needs the log to end with a whole line')
+    await appendFile(path, `${MARKER}\n`)
+    await waitFor((got) => got.includes(MARKER))
     controller.abort()
     await done
     if (failure) throw failure
-    return lines
+    assert.equal(lines.at(-1), MARKER, 'a line arrived after the marker')
+    return lines.slice(0, -1)
   }
 
   running.push({controller, done})
   return {controller, done, lines, stop, waitFor}
 }
 
-function write(stream: WriteStream, data: Buffer | string): Promise<void> {
-  return new Promise((resolve, reject) => stream.write(data, (error) => (error ? reject(error) : resolve())))
+async function write(stream: WriteStream, data: Buffer | string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    stream.write(data, (error) => (error ? reject(error) : resolve()))
+  })
 }
 
-function end(stream: WriteStream): Promise<void> {
-  return new Promise((resolve) => stream.end(resolve))
+async function end(stream: WriteStream): Promise<void> {
+  return new Promise((resolve) => {
+    stream.end(resolve)
+  })
 }
 
 const openFds = () => readdirSync('/proc/self/fd').length
+// eslint-disable-next-line n/no-unsupported-features/node-builtins -- in Node 20, only marked experimental
 const countResources = (type: string) => process.getActiveResourcesInfo().filter((name) => name === type).length
+/** Bytes this process has read (/proc/self/io), or 0 where the kernel does not say. */
+const readBytes = () =>
+  existsSync('/proc/self/io') ? Number(/rchar: (\d+)/.exec(readFileSync('/proc/self/io', 'utf8'))![1]) : 0
+
+/** Runs the steps one after another: the order of writes is what these tests are about. */
+async function inOrder<T>(items: Iterable<T>, step: (item: T) => Promise<void>): Promise<void> {
+  // eslint-disable-next-line no-await-in-loop -- one at a time, on purpose
+  for (const item of items) await step(item)
+}
+
+const range = (n: number) => Array.from({length: n}, (_, i) => i)
 
 describe('log/follow', () => {
   let dir: string
@@ -155,13 +211,13 @@ describe('log/follow', () => {
       await writeFile(log, '')
       const follower = startFollowing(log, await logEnd(log), {safetyPollMs: 60_000})
       await delay(50)
-      for (let i = 0; i < 5; i++) {
+      await inOrder(range(5), async (i) => {
         const started = performance.now()
         await appendFile(log, `line ${i}\n`)
         await follower.waitFor(i + 1)
         // Generous: only proves liveness without the poll; typically ~1 ms (see the report).
         assert.ok(performance.now() - started < 500, 'line took more than 500 ms to arrive')
-      }
+      })
 
       assert.deepEqual(await follower.stop(), ['line 0', 'line 1', 'line 2', 'line 3', 'line 4'])
     })
@@ -171,7 +227,7 @@ describe('log/follow', () => {
       const follower = startFollowing(log, await logEnd(log))
       const writer = holdWriter()
       await write(writer, '[42] - Worker 0 (PID: 43) ')
-      await delay(SETTLE_MS)
+      await delay(IDLE_MS)
       assert.deepEqual(follower.lines, [], 'an unfinished line was yielded')
       await write(writer, 'booted in 0.5s, ')
       await delay(30)
@@ -247,11 +303,11 @@ describe('log/follow', () => {
       )
       await rename(log, `${log}.1`)
       const reopened = holdWriter()
-      for (let i = 0; i < 25; i++) {
+      await inOrder(range(25), async (i) => {
         // Interleaved, as when some processes have reopened the log and some have not yet.
         await write(writer, `${old[25 + i]}\n`)
         await write(reopened, `${fresh[2 * i]}\n${fresh[2 * i + 1]}\n`)
-      }
+      })
 
       await follower.waitFor(100)
       const lines = await follower.stop()
@@ -300,7 +356,7 @@ describe('log/follow', () => {
       await write(writer, 'A2 (deleted file)\n')
       await follower.waitFor(2)
       await end(writer)
-      await delay(SETTLE_MS)
+      await delay(IDLE_MS)
 
       await appendFile(log, 'B1 (recreated)\n')
       await follower.waitFor(3)
@@ -312,7 +368,7 @@ describe('log/follow', () => {
     it('waits for a file that does not exist yet and reads it from its start', async () => {
       const from = await logEnd(log)
       const follower = startFollowing(log, from)
-      await delay(SETTLE_MS)
+      await delay(IDLE_MS)
       await appendFile(log, 'first\nsecond\n')
       await follower.waitFor(2)
       await appendFile(log, 'third\n')
@@ -351,10 +407,10 @@ describe('log/follow', () => {
       // 5 MB with no newline, in pieces: only the first 64 KiB may be kept, cut inside a piece.
       await write(writer, 'a'.repeat(DEFAULT_MAX_LINE_BYTES - 100))
       await delay(30)
-      for (let i = 0; i < 5; i++) {
+      await inOrder(range(5), async () => {
         await write(writer, 'b'.repeat(1024 * 1024))
         await delay(10)
-      }
+      })
 
       assert.deepEqual(follower.lines, [])
       await write(writer, 'b\nafter\n')
@@ -381,8 +437,6 @@ describe('log/follow', () => {
       await truncate(big, 1024 ** 3) // sparse: 1 GiB without writing it
       await appendFile(big, 'old\n')
 
-      const readBytes = () =>
-        existsSync('/proc/self/io') ? Number(/rchar: (\d+)/.exec(readFileSync('/proc/self/io', 'utf8'))![1]) : 0
       const firstLineAfter = async (path: string) => {
         const started = performance.now()
         const follower = startFollowing(path, await logEnd(path))
@@ -472,7 +526,7 @@ describe('log/follow', () => {
       // A directory that does not exist yet cannot be watched: only the poll can find the file.
       const later = join(dir, 'later', 'puma.log')
       const follower = startFollowing(later, await logEnd(later), {safetyPollMs: 50})
-      await delay(SETTLE_MS)
+      await delay(IDLE_MS)
       await mkdir(join(dir, 'later'))
       await appendFile(later, 'found\n')
       await follower.waitFor(1)

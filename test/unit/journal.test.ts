@@ -1,6 +1,6 @@
 import {strict as assert} from 'node:assert'
 import {spawn} from 'node:child_process'
-import {getEventListeners} from 'node:events'
+import {getEventListeners, once} from 'node:events'
 import {existsSync, readFileSync, readlinkSync} from 'node:fs'
 import {mkdir, mkdtemp, rm, symlink, writeFile} from 'node:fs/promises'
 import {tmpdir} from 'node:os'
@@ -19,6 +19,7 @@ import {
   startJournal,
 } from '../../src/log/journal.js'
 import {fixturesDir} from '../helpers/paths.js'
+import {waitFor} from '../helpers/processes.js'
 
 /** test/fixtures/bin/journalctl: checks its arguments, replays a fixture log, then keeps following. */
 const standIn = join(fixturesDir, 'bin', 'journalctl')
@@ -37,6 +38,27 @@ async function rejection(promise: Promise<unknown>): Promise<CtlError> {
   }
 
   assert.fail('expected a rejection')
+}
+
+/** The first `count` lines (fewer when they end), failing after `ms` rather than waiting for ever. */
+async function take(lines: AsyncGenerator<string>, count: number, stop: () => unknown, ms = 5000): Promise<string[]> {
+  const got: string[] = []
+  let timedOut = false
+  const timer = setTimeout(() => {
+    timedOut = true
+    stop() // an async generator's return() would wait for the pending line
+  }, ms)
+  try {
+    for await (const line of lines) {
+      got.push(line)
+      if (got.length === count) break
+    }
+  } finally {
+    clearTimeout(timer)
+  }
+
+  if (timedOut) assert.fail(`timed out waiting for ${count} lines; got ${JSON.stringify(got)}`)
+  return got
 }
 
 describe('log/journal', () => {
@@ -185,32 +207,6 @@ describe('log/journal', () => {
       return {follower, controller}
     }
 
-    /** The first `count` lines (fewer when they end), failing after `ms` rather than waiting for ever. */
-    async function take(
-      lines: AsyncGenerator<string>,
-      count: number,
-      stop: () => unknown,
-      ms = 5000,
-    ): Promise<string[]> {
-      const got: string[] = []
-      let timedOut = false
-      const timer = setTimeout(() => {
-        timedOut = true
-        stop() // an async generator's return() would wait for the pending line
-      }, ms)
-      try {
-        for await (const line of lines) {
-          got.push(line)
-          if (got.length === count) break
-        }
-      } finally {
-        clearTimeout(timer)
-      }
-
-      if (timedOut) assert.fail(`timed out waiting for ${count} lines; got ${JSON.stringify(got)}`)
-      return got
-    }
-
     it('yields the lines in order, from journalctl run with the expected arguments', async () => {
       const since = new Date()
       const {follower} = start('puma.service', {since})
@@ -234,7 +230,11 @@ describe('log/journal', () => {
     it('keeps the lines journalctl prints before anyone iterates', async () => {
       const {follower} = start()
       await follower.ready
-      await delay(400) // the stand-in has printed everything by now
+      await waitFor(
+        () => existsSync(join(dir, 'printed')),
+        5000,
+        () => 'the stand-in to print its last line',
+      )
       assert.deepEqual(await take(follower.lines, replayed.length, follower.stop), replayed)
     })
 
@@ -276,8 +276,12 @@ describe('log/journal', () => {
       const done = (async () => {
         for await (const line of follower.lines) got.push(line)
       })()
-      const deadline = Date.now() + 5000
-      while (got.length < replayed.length && Date.now() < deadline) await delay(10) // then it waits for more, like -f
+      // then it waits for more, like -f
+      await waitFor(
+        () => got.length >= replayed.length,
+        5000,
+        () => `${replayed.length} lines; got ${got.length}`,
+      )
       controller.abort()
       await done
       assert.deepEqual(got, replayed)
@@ -359,8 +363,10 @@ describe('log/journal', () => {
     it('wrong arguments would be refused by the stand-in', async () => {
       const child = spawn(standIn, ['-f', '-n', '0', '-u', 'puma.service'], {stdio: ['ignore', 'ignore', 'pipe']})
       let stderr = ''
-      child.stderr.on('data', (data) => (stderr += data))
-      const code = await new Promise((resolve) => child.on('close', resolve))
+      child.stderr.on('data', (data) => {
+        stderr += data
+      })
+      const [code] = await once(child, 'close')
       assert.equal(code, 2)
       assert.match(stderr, /unexpected arguments/)
     })

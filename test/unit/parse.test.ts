@@ -32,7 +32,7 @@ function events(name: string): string[] {
 
 /**
  * Fixture -> its exact event sequence, grouped by dialect family. See test/fixtures/logs/README.md
- * for which logs are real captures and which are rebuilt from puma-facts.md.
+ * for which logs are real captures and which are rebuilt from docs/puma-facts.md.
  */
 const FAMILIES: Array<{family: string; fixtures: Record<string, string[]>}> = [
   {
@@ -690,7 +690,7 @@ describe('log/parse', () => {
     })
 
     it('does not see through a log_formatter that adds text before the message', () => {
-      // A known limit: such prefixes are arbitrary, so the caller must strip them (puma-facts §9)
+      // A known limit: such prefixes are arbitrary, so the caller must strip them (docs/puma-facts.md §9)
       assert.equal(parseLine('2026-11-23T16:25:24Z - Worker 0 (PID: 7160) booted in 0.01s, phase: 1').kind, 'other')
     })
   })

@@ -12,6 +12,14 @@ export interface CommandContext {
   showing(view: {stop(): void}): void
   /** Aborted by Ctrl-C (SIGINT) or SIGTERM: a long wait ends cleanly. */
   readonly signal: AbortSignal
+  /** Where log() and note() go, for what must know the terminal (colour, a spinner); the environment (NO_COLOR). */
+  readonly terminal: Terminal
+}
+
+export interface Terminal {
+  readonly env: NodeJS.ProcessEnv
+  readonly stderr: NodeJS.WriteStream
+  readonly stdout: NodeJS.WriteStream
 }
 
 /**

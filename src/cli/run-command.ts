@@ -24,6 +24,7 @@ export async function runCommand<F extends FlagSpecs>(
     const result = await spec.run(flags, {
       json,
       signal: interrupt.signal,
+      terminal: {env, stderr: process.stderr, stdout: process.stdout},
       log(text) {
         if (!json) process.stdout.write(`${text}\n`)
       },

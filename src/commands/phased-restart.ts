@@ -51,8 +51,12 @@ export const restartCommand = (kind: RestartKind, help: {description: string; ex
       },
     },
 
-    async run(flags, {json, log, showing, signal}) {
-      const view = await restartView(viewMode({json, quiet: flags.quiet}))
+    async run(flags, {json, log, showing, signal, terminal}) {
+      const view = await restartView(
+        viewMode({json, quiet: flags.quiet}, terminal.stderr),
+        terminal.stderr,
+        terminal.env,
+      )
       showing(view)
       const options: RestartOptions = {
         ...selectorOf(flags),

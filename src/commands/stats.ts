@@ -18,10 +18,10 @@ ${TARGET_HELP}`,
   ],
   flags: {...targetFlags, ...controlFlags},
 
-  async run(flags, {json, log, signal}) {
+  async run(flags, {json, log, signal, terminal}) {
     const control = requireControl((await reach(selectorOf(flags))).control, '/stats')
     const stats = await fetchStats(control, {signal})
-    if (!json) log(renderStats(stats, await paintFor(process.stdout)).join('\n'))
+    if (!json) log(renderStats(stats, await paintFor(terminal.stdout, terminal.env)).join('\n'))
     return stats
   },
 })

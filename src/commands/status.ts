@@ -18,9 +18,9 @@ ${TARGET_HELP}`,
   ],
   flags: {...targetFlags, ...controlFlags},
 
-  async run(flags, {json, log, signal}) {
+  async run(flags, {json, log, signal, terminal}) {
     const status = await serverStatus({...selectorOf(flags), signal})
-    if (!json) log(renderStatus(status, await paintFor(process.stdout)).join('\n'))
+    if (!json) log(renderStatus(status, await paintFor(terminal.stdout, terminal.env)).join('\n'))
     return status
   },
 })

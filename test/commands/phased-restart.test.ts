@@ -7,9 +7,8 @@ import {bootLines, startFakePuma} from '../helpers/fake-puma.js'
 import {stoppedAfter} from '../helpers/processes.js'
 
 /**
- * `ctl phased-restart` in-process, against a fake Puma 5.6 of its own (pidfile, log). --quiet: the
- * view would draw on mocha's stderr (the command takes its stream from process.stderr); the view's
- * own output has its unit test (render-restart).
+ * `ctl phased-restart` in-process, against a fake Puma 5.6 of its own (pidfile, log). The progress
+ * view draws on the context's terminal (a fake pipe here); its spinner has its unit test (render-restart).
  */
 describe('phased-restart (in-process)', function () {
   this.timeout(30_000)
@@ -35,9 +34,9 @@ describe('phased-restart (in-process)', function () {
   it('waits until every worker booted in the new phase, then logs the summary and returns the report', async () => {
     const fake = await start({workers: 2})
     const before = fake.workerPids()
-    const {context, logged} = fakeContext()
+    const {context, logged, stderr} = fakeContext()
     const report = await phasedRestart.run(
-      flagsOf(phasedRestart, ['--pidfile', fake.pidfile, '--timeout', '20', '--quiet']),
+      flagsOf(phasedRestart, ['--pidfile', fake.pidfile, '--timeout', '20']),
       context,
     )
     assert.ok(report.waited)
@@ -48,6 +47,14 @@ describe('phased-restart (in-process)', function () {
     assert.ok(report.workers.every((w) => w.oldPid !== undefined && before.includes(w.oldPid)))
     assert.equal(logged.length, 1)
     assert.match(logged[0], /^Phased restart finished in .*: phase 1, 2\/2 workers booted/)
+    // Off a terminal, the progress is one plain line per event, without escapes.
+    assert.deepEqual(stderr.written.split('\n').slice(0, -1), [
+      `Sent SIGUSR1 to Puma master ${fake.pid}; following ${report.logs.join(' and ')}`,
+      '→ Puma started the phased restart: phase 1',
+      ...report.workers.map(
+        (w) => `✔ worker ${w.index} booted in phase 1 (pid ${w.newPid}, was ${w.oldPid}, ${w.bootSeconds}s)`,
+      ),
+    ])
   })
 
   it('Ctrl-C (the context signal) ends the wait with exit 130 and sends nothing more', async () => {

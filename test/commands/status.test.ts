@@ -1,4 +1,5 @@
 import {strict as assert} from 'node:assert'
+import {stripVTControlCharacters} from 'node:util'
 
 import status from '../../src/commands/status.js'
 import {CtlError, EXIT} from '../../src/errors.js'
@@ -36,6 +37,15 @@ describe('status (in-process)', function () {
     for (const [index, pid] of fake.workerPids().entries())
       assert.match(lines.at(index - 2)!, new RegExp(`^ {2}${index}\\s+${pid}\\s`))
     assert.deepEqual(noted, [])
+  })
+
+  it('colours its lines on a terminal, and not with NO_COLOR', async () => {
+    const coloured = fakeContext({isTTY: true})
+    await status.run(flagsOf(status, ['--pidfile', fake.pidfile]), coloured.context)
+    assert.notEqual(stripVTControlCharacters(coloured.logged[0]), coloured.logged[0], 'no colour codes')
+    const plain = fakeContext({env: {NO_COLOR: '1'}, isTTY: true})
+    await status.run(flagsOf(status, ['--pidfile', fake.pidfile]), plain.context)
+    assert.equal(stripVTControlCharacters(plain.logged[0]), plain.logged[0])
   })
 
   it('logs nothing under --json: the result is the output', async () => {

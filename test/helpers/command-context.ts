@@ -1,6 +1,7 @@
-import {type CommandContext, type CommandSpec} from '../../src/cli/command.js'
+import {type CommandContext, type CommandSpec, type Terminal} from '../../src/cli/command.js'
 import {type FlagSpecs, type FlagValues} from '../../src/cli/flags.js'
 import {parseArgv} from '../../src/cli/parse-argv.js'
+import {FakeTerminal} from './fake-terminal.js'
 
 /** A CommandContext that records what a command asks to print, for in-process command tests. */
 export interface FakeContext {
@@ -13,18 +14,32 @@ export interface FakeContext {
   noted: string[]
   /** What the command registered with showing(): runCommand stops it before an error is printed. */
   shown: Array<{stop(): void}>
+  /** What the command wrote straight to the terminal (a restart's progress view goes to stderr). */
+  stderr: FakeTerminal
+  stdout: FakeTerminal
 }
 
-export function fakeContext({json = false}: {json?: boolean} = {}): FakeContext {
+/** A pipe unless `isTTY`; the environment without NO_COLOR or FORCE_COLOR unless given. */
+export function fakeContext({
+  env = {},
+  isTTY = false,
+  json = false,
+}: {env?: NodeJS.ProcessEnv; isTTY?: boolean; json?: boolean} = {}): FakeContext {
   const controller = new AbortController()
+  const stdout = new FakeTerminal({isTTY})
+  const stderr = new FakeTerminal({isTTY})
+  const terminal: Terminal = {env, stderr: stderr.stream, stdout: stdout.stream}
   const fake: FakeContext = {
     logged: [],
     noted: [],
     shown: [],
+    stderr,
+    stdout,
     interrupt: () => controller.abort(),
     context: {
       json,
       signal: controller.signal,
+      terminal,
       log: (text) => fake.logged.push(text),
       note: (text) => fake.noted.push(text),
       showing: (view) => fake.shown.push(view),

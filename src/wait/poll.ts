@@ -1,4 +1,4 @@
-import {type Clock, realClock, sleep} from './clock.js'
+import {type Cancel, type Clock, realClock} from './clock.js'
 
 export interface PollOptions {
   /** Default: the real clock. */
@@ -26,7 +26,8 @@ export type PollResult<T> = {status: 'aborted'} | {status: 'done'; value: T} | {
 /**
  * Looks, pauses and looks again until `look` returns something other than undefined, the deadline
  * passes or the signal aborts. `look` may throw: the polling ends with its error. One look at a
- * time: the pause starts when a look has ended.
+ * time: the pause starts when a look has ended. Between looks there is one timer and nothing
+ * else (no promise, no listener per pause): cheap enough for a wait of minutes.
  */
 export async function pollUntil<T>(
   look: (attempt: number) => Promise<T | undefined> | T | undefined,
@@ -34,20 +35,58 @@ export async function pollUntil<T>(
 ): Promise<PollResult<T>> {
   const {clock = realClock, signal, deadline} = options
   const interval = () => (typeof options.intervalMs === 'number' ? options.intervalMs : options.intervalMs())
-  /** One look, then the pause before the next: a result, or undefined to go on. */
-  const step = async (attempt: number): Promise<PollResult<T> | undefined> => {
-    if (signal?.aborted && !(attempt === 1 && options.lookOnceIfAborted)) return {status: 'aborted'}
-    const value = await look(attempt)
-    if (value !== undefined) return {status: 'done', value}
-    if (deadline !== undefined && clock.now() >= deadline) return {status: 'timed-out'}
-    await sleep(clock, interval(), signal)
-    return undefined
-  }
+  return new Promise<PollResult<T>>((resolve, reject) => {
+    let attempt = 0
+    let cancelPause: Cancel | undefined
+    const end = (result: PollResult<T>) => {
+      signal?.removeEventListener('abort', onAbort)
+      resolve(result)
+    }
 
-  if (options.start === 'pause') await sleep(clock, interval(), signal)
-  for (let attempt = 1; ; attempt++) {
-    // eslint-disable-next-line no-await-in-loop -- each look waits for the one before, by design
-    const result = await step(attempt)
-    if (result) return result
-  }
+    const fail = (error: unknown) => {
+      signal?.removeEventListener('abort', onAbort)
+      reject(error)
+    }
+
+    // A pause ends at once; a look under way is let finish (it sees the signal itself).
+    const onAbort = () => {
+      if (!cancelPause) return
+      cancelPause()
+      cancelPause = undefined
+      end({status: 'aborted'})
+    }
+
+    const pause = () => {
+      if (signal?.aborted) return end({status: 'aborted'})
+      cancelPause = clock.setTimeout(() => {
+        cancelPause = undefined
+        lookNow()
+      }, interval())
+    }
+
+    const judge = (value: T | undefined) => {
+      if (value !== undefined) return end({status: 'done', value})
+      if (deadline !== undefined && clock.now() >= deadline) return end({status: 'timed-out'})
+      pause()
+    }
+
+    // A look that answers at once is judged at once: no promise per look in a poll of /proc.
+    const lookNow = () => {
+      attempt++
+      if (signal?.aborted && !(attempt === 1 && options.lookOnceIfAborted)) return end({status: 'aborted'})
+      let answer: Promise<T | undefined> | T | undefined
+      try {
+        answer = look(attempt)
+      } catch (error) {
+        return fail(error)
+      }
+
+      if (answer instanceof Promise) answer.then(judge, fail)
+      else judge(answer)
+    }
+
+    signal?.addEventListener('abort', onAbort)
+    if (options.start === 'pause') pause()
+    else lookNow()
+  })
 }

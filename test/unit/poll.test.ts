@@ -95,6 +95,27 @@ describe('waiting on a clock the test moves', () => {
       assert.equal(clock.pending, 0, 'the pause was cancelled')
     })
 
+    it('an async look: the pause starts once it has settled; its rejection ends the polling', async () => {
+      const clock = new FakeClock(0)
+      const looks: number[] = []
+      const polled = pollUntil(
+        async (attempt) => {
+          looks.push(clock.now())
+          if (attempt === 3) throw new Error('refused')
+          return undefined
+        },
+        {clock, intervalMs: 100},
+      )
+      const outcome = polled.then(
+        () => 'resolved',
+        (error: Error) => error.message,
+      )
+      await clock.advance(250)
+      assert.deepEqual(looks, [0, 100, 200])
+      assert.equal(await outcome, 'refused')
+      assert.equal(clock.pending, 0)
+    })
+
     it('a look that throws ends the polling with its error', async () => {
       const clock = new FakeClock(0)
       const poll = polling(clock, [undefined], {intervalMs: 100})

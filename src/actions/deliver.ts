@@ -28,30 +28,12 @@ export interface DeliverOptions {
   via: Via
 }
 
-/**
- * Transitional: the master and the control server as two fields, as restart/run.ts passes them
- * until its request carries a Reach. Remove with that caller.
- */
-export interface LegacyDeliverOptions extends DeliverOptions {
-  control?: ControlEndpoint
-  master?: PumaMaster
-}
-
 /** Sends a command by signal to the verified master, or through Puma's control server. */
-export async function deliver(command: DeliverableCommand, to: Reach, options: DeliverOptions): Promise<Delivery>
-export async function deliver(command: DeliverableCommand, options: LegacyDeliverOptions): Promise<Delivery>
 export async function deliver(
   command: DeliverableCommand,
-  toOrLegacy: LegacyDeliverOptions | Reach,
-  options?: DeliverOptions,
+  to: Reach,
+  {signal, via}: DeliverOptions,
 ): Promise<Delivery> {
-  if (!('kind' in toOrLegacy)) {
-    const {master, control, ...rest} = toOrLegacy
-    return rest.via === 'signal' ? bySignal(command, master) : byControl(command, control, rest.signal)
-  }
-
-  const to = toOrLegacy
-  const {via, signal} = options!
   if (via === 'control') return byControl(command, to.control, signal)
   return bySignal(command, to.kind === 'master' ? to.target.master : undefined)
 }

@@ -2,7 +2,7 @@ import {type ControlEndpoint, controlRequest} from '../control/client.js'
 import {CtlError, EXIT} from '../errors.js'
 import {waitForExit} from '../target/liveness.js'
 import {masterOf, type Reach} from '../target/reach.js'
-import {pause} from '../wait/pause.js'
+import {pollUntil} from '../wait/poll.js'
 import {deliver, type Via} from './deliver.js'
 
 export interface StopOptions {
@@ -45,22 +45,27 @@ export async function stopServer(to: Reach, options: StopOptions): Promise<StopR
   return {pid: masterOf(to)?.pid, sent, durationMs: Date.now() - started}
 }
 
+/** Until nothing listens on the control URL any more (true), or false at the deadline or once aborted. */
 async function waitForControlToClose(
   control: ControlEndpoint,
   timeoutMs: number,
   signal?: AbortSignal,
 ): Promise<boolean> {
   const deadline = Date.now() + timeoutMs
-  while (Date.now() < deadline && !signal?.aborted) {
-    try {
-      await controlRequest(control, 'stats', {signal, timeoutMs: Math.max(1, deadline - Date.now())})
-    } catch (error) {
-      if (error instanceof CtlError && error.exitCode === EXIT.noMaster) return true // nothing listens any more
-      if (!(error instanceof CtlError && error.exitCode === EXIT.timedOut)) throw error
-    }
+  // No request starts after the deadline: the look says so itself.
+  const closed = await pollUntil(
+    async () => {
+      if (Date.now() >= deadline) return false
+      try {
+        await controlRequest(control, 'stats', {signal, timeoutMs: Math.max(1, deadline - Date.now())})
+      } catch (error) {
+        if (error instanceof CtlError && error.exitCode === EXIT.noMaster) return true // nothing listens any more
+        if (!(error instanceof CtlError && error.exitCode === EXIT.timedOut)) throw error
+      }
 
-    await pause(100, signal)
-  }
-
-  return false
+      return undefined
+    },
+    {intervalMs: 100, signal},
+  )
+  return closed.status === 'done' && closed.value
 }

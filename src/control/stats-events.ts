@@ -14,26 +14,46 @@ export function statsEvents(
   masterPid?: number,
   origin: PumaStats | undefined = before,
 ): LogEvent[] {
-  const events: LogEvent[] = []
-  const note = (text: string) => `(/stats) ${text}`
   // `origin` (the answer from before the signal) is what a hot restart is told from: samples in
   // between may show a master that has already stopped its old workers.
   const restarted = origin !== undefined && hotRestarted(origin, now)
+  return [...restartEvents(before, now, masterPid, restarted), ...workerEvents(before, now, masterPid, restarted)]
+}
+
+const note = (text: string) => `(/stats) ${text}`
+
+function restartEvents(
+  before: PumaStats | undefined,
+  now: PumaStats,
+  masterPid: number | undefined,
+  restarted: boolean,
+): LogEvent[] {
   if (restarted) {
-    events.push({kind: 'hot-restart', prefixPid: masterPid, line: note(`Puma restarted at ${now.startedAt}`)})
-    if (now.mode === 'single')
-      events.push({kind: 'ready', prefixPid: masterPid, line: note('Puma serves again (single mode)')})
-  } else if (now.phase !== undefined && before?.phase !== undefined && now.phase > before.phase) {
-    events.push({
+    const hot: LogEvent = {kind: 'hot-restart', prefixPid: masterPid, line: note(`Puma restarted at ${now.startedAt}`)}
+    if (now.mode !== 'single') return [hot]
+    return [hot, {kind: 'ready', prefixPid: masterPid, line: note('Puma serves again (single mode)')}]
+  }
+
+  if (now.phase === undefined || before?.phase === undefined || now.phase <= before.phase) return []
+  return [
+    {
       kind: 'phase-start',
       phase: now.phase,
       refork: false,
       prefixPid: masterPid,
       line: note(`phase ${now.phase} started`),
-    })
-  }
+    },
+  ]
+}
 
-  const previous = new Map((restarted ? [] : (before?.workerStatus ?? [])).map((w) => [w.pid, w]))
+/** Unbooted workers that vanished (early terminations), then workers newly booted (after a hot restart, every booted one). */
+function workerEvents(
+  before: PumaStats | undefined,
+  now: PumaStats,
+  masterPid: number | undefined,
+  restarted: boolean,
+): LogEvent[] {
+  const events: LogEvent[] = []
   const present = new Set(now.workerStatus.map((w) => w.pid))
   for (const worker of before?.workerStatus ?? []) {
     if (!worker.booted && !present.has(worker.pid)) {
@@ -45,6 +65,7 @@ export function statsEvents(
     }
   }
 
+  const previous = new Map((restarted ? [] : (before?.workerStatus ?? [])).map((w) => [w.pid, w]))
   for (const worker of now.workerStatus) {
     if (worker.booted && !previous.get(worker.pid)?.booted) {
       events.push({

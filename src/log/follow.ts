@@ -54,28 +54,49 @@ export async function logEnd(path: string): Promise<LogPosition> {
   }
 }
 
+interface TailOptions {
+  dev: number
+  file: FileHandle
+  ino: number
+  maxLineBytes: number
+  /** Where to start reading. */
+  pos: number
+  /** Drop bytes up to the next newline first: the rest of a line that was there before `from`. */
+  skipping: boolean
+  watcher: FSWatcher | undefined
+}
+
 /** One open log file: how far we have read it and the unfinished line at its end. */
 class Tail {
+  readonly dev: number
+  readonly ino: number
+  private readonly file: FileHandle
   private held: Buffer[] = []
   private heldBytes = 0
+  private readonly maxLineBytes: number
+  private pos: number
+  private skipping: boolean
+  private readonly watcher: FSWatcher | undefined
 
-  constructor(
-    private readonly file: FileHandle,
-    readonly dev: number,
-    readonly ino: number,
-    private pos: number,
-    /** Dropping bytes up to the next newline: the rest of a line that was there before `from`. */
-    private skipping: boolean,
-    private readonly watcher: FSWatcher | undefined,
-    private readonly maxLineBytes: number,
-  ) {}
+  constructor(options: TailOptions) {
+    this.file = options.file
+    this.dev = options.dev
+    this.ino = options.ino
+    this.pos = options.pos
+    this.skipping = options.skipping
+    this.watcher = options.watcher
+    this.maxLineBytes = options.maxLineBytes
+  }
 
   async close(): Promise<void> {
     this.watcher?.close()
     await this.file.close()
   }
 
-  /** Yields the complete lines appended since the last call, reading in bounded chunks. */
+  /**
+   * The complete lines appended since the last call, reading in bounded chunks.
+   * @yields each line, without its newline
+   */
   async *drain(buffer: Buffer, signal: AbortSignal): AsyncGenerator<string> {
     // Smaller than where we are: truncated in place (copytruncate); the writer starts again at 0.
     if ((await this.file.stat()).size < this.pos) {
@@ -83,11 +104,8 @@ class Tail {
       this.skipping = false
     }
 
-    while (!signal.aborted) {
-      const {bytesRead} = await this.file.read(buffer, 0, buffer.length, this.pos)
-      if (bytesRead === 0) return
-      this.pos += bytesRead
-      for (const line of this.split(buffer.subarray(0, bytesRead))) {
+    for await (const chunk of this.chunks(buffer, signal)) {
+      for (const line of this.split(chunk)) {
         if (signal.aborted) return
         yield line
       }
@@ -96,6 +114,18 @@ class Tail {
 
   is(other: {dev: number; ino: number}): boolean {
     return other.dev === this.dev && other.ino === this.ino
+  }
+
+  /** The file's bytes from `pos` to its end, one reused buffer at a time, until `signal` aborts. */
+  private chunks(buffer: Buffer, signal: AbortSignal): AsyncIterable<Buffer> {
+    const next = async (): Promise<IteratorResult<Buffer, undefined>> => {
+      if (signal.aborted) return {done: true, value: undefined}
+      const {bytesRead} = await this.file.read(buffer, 0, buffer.length, this.pos)
+      this.pos += bytesRead
+      return bytesRead === 0 ? {done: true, value: undefined} : {done: false, value: buffer.subarray(0, bytesRead)}
+    }
+
+    return {[Symbol.asyncIterator]: () => ({next})}
   }
 
   private finish(end: Buffer): string {
@@ -142,7 +172,7 @@ function tryWatch(path: string, listener: (event: string, name: null | string) =
 }
 
 /**
- * Yields the complete lines (without their `\n` or `\r\n`) written to `path` after `from`.
+ * The complete lines written to `path` after `from`.
  *
  * Wakes on change events for the file and its directory, plus a slow safety poll; idle otherwise.
  * Survives rotation: after a rename (logrotate `create`) or delete, the old file stays open and is
@@ -153,21 +183,15 @@ function tryWatch(path: string, listener: (event: string, name: null | string) =
  * Ends when `signal` aborts or the consumer stops iterating; watchers, the timer and the files are
  * closed either way. While waiting for a line, abort the signal to stop: an async generator's
  * `return()` waits for its pending `next()`. Errors other than a missing file (EACCES) are thrown.
+ * @yields each line, without its `\n` or `\r\n`
  */
 export async function* followLog(path: string, options: FollowOptions): AsyncGenerator<string, void, undefined> {
   const {signal, safetyPollMs = DEFAULT_SAFETY_POLL_MS, maxLineBytes = DEFAULT_MAX_LINE_BYTES} = options
-  let from: LogPosition | undefined = options.from // applies to the first file opened only
+  let {from}: {from?: LogPosition} = options // applies to the first file opened only
   const name = basename(path)
   const buffer = Buffer.alloc(CHUNK_BYTES)
 
-  // Events that arrive while we read or while the consumer holds a line set `pending`, so none is lost.
-  let pending = true
-  let wakeUp: (() => void) | undefined
-  const wake = () => {
-    pending = true
-    wakeUp?.()
-  }
-
+  const wakeups = changes(signal)
   const openTail = async (): Promise<Tail | undefined> => {
     let file: FileHandle
     try {
@@ -190,25 +214,24 @@ export async function* followLog(path: string, options: FollowOptions): AsyncGen
     from = undefined
     // The same file as at logEnd, and not truncated since: resume there. Any other file is all new.
     if (start && start.ino !== 0 && start.dev === dev && start.ino === ino && size >= start.offset) {
-      return new Tail(file, dev, ino, start.offset, start.midLine, tryWatch(path, wake), maxLineBytes)
+      const watcher = tryWatch(path, wakeups.wake)
+      return new Tail({file, dev, ino, pos: start.offset, skipping: start.midLine, watcher, maxLineBytes})
     }
 
-    return new Tail(file, dev, ino, 0, false, tryWatch(path, wake), maxLineBytes)
+    return new Tail({file, dev, ino, pos: 0, skipping: false, watcher: tryWatch(path, wakeups.wake), maxLineBytes})
   }
 
   let current: Tail | undefined
   let previous: Tail | undefined // the file before the last rotation
   let dirWatcher: FSWatcher | undefined
-  const timer = setInterval(wake, safetyPollMs)
-  signal.addEventListener('abort', wake)
+  const timer = setInterval(wakeups.wake, safetyPollMs)
   try {
-    while (!signal.aborted) {
-      if (!pending) await new Promise<void>((resolve) => (wakeUp = resolve))
-      wakeUp = undefined
-      pending = false
-
+    // eslint-disable-next-line @typescript-eslint/no-unused-vars -- a wake-up carries nothing but itself
+    for await (const _ of wakeups) {
       // Renames and creates show up only on the directory; retried until the directory exists.
-      dirWatcher ??= tryWatch(dirname(path), (event, file) => (event === 'rename' || file === name || !file) && wake())
+      dirWatcher ??= tryWatch(dirname(path), (event, file) => {
+        if (event === 'rename' || file === name || !file) wakeups.wake()
+      })
 
       if (previous) yield* previous.drain(buffer, signal)
 
@@ -228,8 +251,39 @@ export async function* followLog(path: string, options: FollowOptions): AsyncGen
     }
   } finally {
     clearInterval(timer)
-    signal.removeEventListener('abort', wake)
+    wakeups.stop()
     dirWatcher?.close()
     await Promise.allSettled([previous?.close(), current?.close()])
+  }
+}
+
+/**
+ * Change events for the follower, coalesced: one pass per wake-up however many events came in the
+ * meantime, and none lost (an event that arrives while the follower reads, or while its consumer
+ * holds a line, makes the next pass). The first pass is at once; the iteration ends when `signal` aborts.
+ */
+function changes(signal: AbortSignal): AsyncIterable<void> & {stop(): void; wake(): void} {
+  let pending = true
+  let waiter: (() => void) | undefined
+  const wake = () => {
+    pending = true
+    waiter?.()
+  }
+
+  const next = async (): Promise<IteratorResult<void, undefined>> => {
+    if (!pending && !signal.aborted)
+      await new Promise<void>((resolve) => {
+        waiter = resolve
+      })
+    waiter = undefined
+    pending = false
+    return signal.aborted ? {done: true, value: undefined} : {done: false, value: undefined}
+  }
+
+  signal.addEventListener('abort', wake)
+  return {
+    wake,
+    stop: () => signal.removeEventListener('abort', wake),
+    [Symbol.asyncIterator]: () => ({next}),
   }
 }

@@ -6,6 +6,7 @@ import {readFile, readlink} from 'node:fs/promises'
 import {setTimeout as delay} from 'node:timers/promises'
 
 import {CtlError, usageError} from '../errors.js'
+import {pollUntil} from '../wait/poll.js'
 import {DEFAULT_MAX_LINE_BYTES} from './follow.js'
 
 /** A systemd unit whose output goes to the journal. */
@@ -129,7 +130,9 @@ export function startJournal(unit: JournalUnit | string, options: JournalOptions
     child.stderr.on('data', (text: string) => {
       if (said.length < STDERR_KEEP_CHARS) said += text.slice(0, STDERR_KEEP_CHARS - said.length)
     })
-    const stderrClosed = new Promise<void>((resolve) => child.stderr.once('close', resolve))
+    const stderrClosed = new Promise<void>((resolve) => {
+      child.stderr.once('close', resolve)
+    })
     const exited = new Promise<Exit>((resolve) => {
       child.once('error', (error) => resolve({code: null, signal: null, error}))
       child.once('exit', (code, exitSignal) => resolve({code, signal: exitSignal}))
@@ -163,11 +166,15 @@ export function startJournal(unit: JournalUnit | string, options: JournalOptions
     return release()
   }
 
-  const onAbort = () => void stop()
+  const onAbort = () => {
+    stop()
+  }
+
   if (signal.aborted) onAbort()
   else signal.addEventListener('abort', onAbort, {once: true})
 
-  const failure = (exit: Exit) => exitError(label, journalctl, exit, said, typeof unit === 'string' ? unit : unit.name)
+  const failure = (exit: Exit) =>
+    exitError(exit, {label, journalctl, stderr: said, unitName: typeof unit === 'string' ? unit : unit.name})
 
   const ready = (async () => {
     const running = await started
@@ -192,25 +199,8 @@ export function startJournal(unit: JournalUnit | string, options: JournalOptions
       }
 
       const running = (await started)!
-      let held = '' // the start of a line whose newline has not arrived yet
-      try {
-        for await (const chunk of running.child.stdout as AsyncIterable<string>) {
-          let start = 0
-          for (let nl = chunk.indexOf('\n'); nl !== -1; nl = chunk.indexOf('\n', start)) {
-            const line = (held + chunk.slice(start, nl)).slice(0, DEFAULT_MAX_LINE_BYTES)
-            held = ''
-            start = nl + 1
-            if (stopRequested) return
-            yield line.endsWith('\r') ? line.slice(0, -1) : line
-          }
-
-          held = (held + chunk.slice(start)).slice(0, DEFAULT_MAX_LINE_BYTES) // bounded, like followLog
-        }
-      } catch (error) {
-        if (stopRequested) return // stop() destroyed stdout under us
-        throw error
-      }
-
+      yield* splitLines(running.child.stdout as AsyncIterable<string>, () => stopRequested)
+      if (stopRequested) return
       // stdout ended without our asking: journalctl is exiting on its own. (Ctrl-C reaches it too;
       // waiting for its exit gives ctl's own abort the moment it needs to arrive first.)
       const exit = await running.exited
@@ -238,21 +228,54 @@ async function untilFollowing(
   stopped: () => boolean,
 ): Promise<'exited' | 'following' | 'stopped'> {
   let exited = false
-  void running.exited.then(() => (exited = true))
+  running.exited.then(() => {
+    exited = true
+  })
   const {pid} = running.child
   const deadline = Date.now() + timeoutMs
-  for (;;) {
+  const look = async (): Promise<'exited' | 'following' | 'stopped' | undefined> => {
     if (stopped()) return 'stopped'
     if (exited) return 'exited'
     if (pid === undefined) {
       await running.exited // it could not be started: the 'error' event is on its way
-      continue
+      return stopped() ? 'stopped' : 'exited'
     }
 
     const watching = hasInotify(pid)
     // Watching, or cannot tell (`--since` covers it then).
-    if (watching !== false || Date.now() >= deadline) return 'following'
-    await delay(READY_POLL_MS)
+    return watching !== false || Date.now() >= deadline ? 'following' : undefined
+  }
+
+  // The deadline is the look's: it ends in 'following', not in a failure.
+  const polled = await pollUntil(look, {intervalMs: READY_POLL_MS})
+  return polled.status === 'done' ? polled.value : 'stopped'
+}
+
+/**
+ * The lines of journalctl's output, bounded like followLog's; ends quietly once `stopped()`.
+ * @yields each line, without its newline
+ */
+async function* splitLines(
+  stdout: AsyncIterable<string>,
+  stopped: () => boolean,
+): AsyncGenerator<string, void, undefined> {
+  let held = '' // the start of a line whose newline has not arrived yet
+  try {
+    for await (const chunk of stdout) {
+      let start = 0
+      for (let nl = chunk.indexOf('\n'); nl !== -1; nl = chunk.indexOf('\n', start)) {
+        const line = (held + chunk.slice(start, nl)).slice(0, DEFAULT_MAX_LINE_BYTES)
+        held = ''
+        start = nl + 1
+        if (stopped()) return
+        yield line.endsWith('\r') ? line.slice(0, -1) : line
+      }
+
+      held = (held + chunk.slice(start)).slice(0, DEFAULT_MAX_LINE_BYTES)
+    }
+  } catch (error) {
+    if (stopped()) return // stop() destroyed stdout under us
+    throw error
   }
 }
 
@@ -276,7 +299,10 @@ function hasInotify(pid: number): boolean | undefined {
 
 const INTERRUPTING_SIGNALS = new Set(['SIGHUP', 'SIGINT', 'SIGTERM'])
 
-function exitError(label: string, journalctl: string, exit: Exit, stderr: string, unitName: string): CtlError {
+function exitError(
+  exit: Exit,
+  {journalctl, label, stderr, unitName}: {journalctl: string; label: string; stderr: string; unitName: string},
+): CtlError {
   const instead = '--log PATH (the file Puma logs to)'
   if (exit.error) {
     const message =

@@ -1,7 +1,8 @@
 import {type Via} from '../actions/deliver.js'
-import {masterOf, reach, viaFor} from '../target/reach.js'
+import {reach, viaFor} from '../target/reach.js'
 import {type TargetSelector} from '../target/selector.js'
-import {type Notice, progress, type RestartKind, type RestartProgress} from './machine.js'
+import {Inbox} from '../wait/inbox.js'
+import {type Notice, progress, type RestartKind, type RestartProgress, type RestartState} from './machine.js'
 import {type RestartReport, type RestartStart, runRestart} from './run.js'
 
 export interface RestartOptions extends TargetSelector {
@@ -39,20 +40,13 @@ export function restart(options: RestartOptions = {}): RestartRun {
 }
 
 function startRestart(kind: RestartKind, options: RestartOptions): RestartRun {
-  const events: RestartEvent[] = []
-  let wake: (() => void) | undefined
-  let finished = false
-  const push = (event: RestartEvent) => {
-    events.push(event)
-    wake?.()
-  }
-
+  const events = new Inbox<RestartEvent>()
+  const onUpdate = updatesWorthTelling((event) => events.push(event))
   const result = (async () => {
     const reached = await reach(options)
     return runRestart({
       kind,
-      master: masterOf(reached),
-      control: reached.control,
+      to: reached,
       via: viaFor(reached, options.via),
       timeoutMs: options.timeoutMs ?? 300_000,
       logPath: options.log,
@@ -63,25 +57,28 @@ function startRestart(kind: RestartKind, options: RestartOptions): RestartRun {
       expectDir: options.expectDir,
       healthUrl: options.healthUrl,
       healthTimeoutMs: options.healthTimeoutMs,
-      onStart: (start) => push({type: 'sent', start}),
-      onUpdate: (state) => push({type: 'update', notices: state.notices, progress: progress(state)}),
+      onStart: (start) => events.push({type: 'sent', start}),
+      onUpdate,
     })
-  })().finally(() => {
-    finished = true
-    wake?.()
-  })
+  })().finally(() => events.close())
   // Iterating is optional: a caller that only awaits `result` must not see an unhandled rejection here.
   result.catch(() => {})
 
-  return {
-    result,
-    async *[Symbol.asyncIterator]() {
-      for (;;) {
-        while (events.length > 0) yield events.shift()!
-        if (finished) return
-        await new Promise<void>((resolve) => (wake = resolve))
-        wake = undefined
-      }
-    },
+  return {result, [Symbol.asyncIterator]: () => events[Symbol.asyncIterator]()}
+}
+
+/**
+ * The machine's steps as update events, only those that tell something new: a notice, or a change
+ * in the progress (the elapsed time aside). App output moves neither, so a caller that only awaits
+ * `result` does not hold an event per log line.
+ */
+export function updatesWorthTelling(emit: (event: RestartEvent) => void): (state: RestartState) => void {
+  let told: string | undefined
+  return (state) => {
+    const now = progress(state)
+    const key = JSON.stringify([now.status, now.restart, now.phase, now.booted, now.expected, now.label])
+    if (state.notices.length === 0 && key === told) return
+    told = key
+    emit({type: 'update', notices: state.notices, progress: now})
   }
 }

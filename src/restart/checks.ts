@@ -5,18 +5,23 @@ import {request as httpsRequest} from 'node:https'
 import {CtlError, usageError} from '../errors.js'
 import {type ProcessDetails, readProcessDetails} from '../target/process-table.js'
 import {excerpt} from '../text/excerpt.js'
-import {pause} from '../wait/pause.js'
+import {type Clock, realClock} from '../wait/clock.js'
+import {pollUntil} from '../wait/poll.js'
 
 /**
  * After a restart has finished, the new workers must run the release the deploy meant: their
  * working folder (/proc/PID/cwd, already resolved) must be where `expectDir` (e.g. /app/current)
  * points now. A phased restart in the old folder reloads the old code and still "succeeds".
  */
-export function checkReleaseDir(pids: number[], expectDir: string): void {
+export function checkReleaseDir(
+  pids: number[],
+  expectDir: string,
+  read: (pid: number) => Pick<ProcessDetails, 'cwd'> | undefined = readProcessDetails,
+): void {
   const wanted = resolveDir(expectDir)
   const elsewhere = new Map<string, number[]>()
   for (const pid of pids) {
-    const cwd = readProcessDetails(pid)?.cwd
+    const cwd = read(pid)?.cwd
     if (cwd !== undefined && cwd !== wanted) elsewhere.set(cwd, [...(elsewhere.get(cwd) ?? []), pid])
   }
 
@@ -41,8 +46,12 @@ export function checkReleaseDir(pids: number[], expectDir: string): void {
  * resolved release folder (cd releases/2026…, not through the `current` symlink) keeps reloading
  * that old release. Visible from outside: the master's PWD environment variable.
  */
-export function releaseFolderWarning(master: ProcessDetails, expectDir?: string): string | undefined {
-  const pwd = environmentOf(master.pid).PWD
+export function releaseFolderWarning(
+  master: ProcessDetails,
+  expectDir?: string,
+  environment: (pid: number) => Record<string, string> = environmentOf,
+): string | undefined {
+  const pwd = environment(master.pid).PWD
   const {cwd} = master
   if (!pwd || !cwd) return undefined
   if (expectDir !== undefined) {
@@ -62,7 +71,8 @@ export function releaseFolderWarning(master: ProcessDetails, expectDir?: string)
   return undefined
 }
 
-function environmentOf(pid: number): Record<string, string> {
+/** A process's environment variables, from /proc/PID/environ; empty when unreadable. */
+export function environmentOf(pid: number): Record<string, string> {
   try {
     const entries = readFileSync(`/proc/${pid}/environ`, 'utf8').split('\0').filter(Boolean)
     return Object.fromEntries(
@@ -88,6 +98,8 @@ function resolveDirOrUndefined(path: string): string | undefined {
 }
 
 export interface HealthOptions {
+  /** Default: the real clock. */
+  clock?: Clock
   signal?: AbortSignal
   timeoutMs: number
 }
@@ -116,30 +128,34 @@ export function validateHealthUrl(url: string): void {
 
 /** The restarted app must answer 2xx at `url` within the bound; retried until then (workers may still warm up). */
 export async function probeHealth(url: string, options: HealthOptions): Promise<HealthResult> {
-  const started = Date.now()
+  const {clock = realClock, signal} = options
+  const started = clock.now()
   const deadline = started + options.timeoutMs
   let attempts = 0
   let last = 'no answer'
-  while (!options.signal?.aborted) {
-    attempts++
-    try {
-      const answer = await get(url, Math.max(1, deadline - Date.now()), options.signal)
-      if (answer.status >= 200 && answer.status < 300)
-        return {url, status: answer.status, attempts, durationMs: Date.now() - started}
-      last = `HTTP ${answer.status}: ${excerpt(answer.body, 200)}`
-    } catch (error) {
-      last = (error as Error).message
-    }
+  // Gives up rather than pausing past the deadline: the look says so itself.
+  const polled = await pollUntil(
+    async () => {
+      attempts++
+      try {
+        const answer = await get(url, Math.max(1, deadline - clock.now()), signal)
+        if (answer.status >= 200 && answer.status < 300)
+          return {url, status: answer.status, attempts, durationMs: clock.now() - started}
+        last = `HTTP ${answer.status}: ${excerpt(answer.body, 200)}`
+      } catch (error) {
+        last = (error as Error).message
+      }
 
-    if (Date.now() + HEALTH_RETRY_MS >= deadline) break
-    await pause(HEALTH_RETRY_MS, options.signal)
-  }
-
-  if (options.signal?.aborted)
+      return clock.now() + HEALTH_RETRY_MS >= deadline ? 'gave up' : undefined
+    },
+    {clock, intervalMs: HEALTH_RETRY_MS, signal},
+  )
+  if (polled.status === 'done' && polled.value !== 'gave up') return polled.value
+  if (signal?.aborted)
     throw new CtlError('interrupted', `interrupted during the health check of ${url} (the restart itself had finished)`)
   throw new CtlError(
     'checkFailed',
-    `health check ${url} failed after the restart: ${last} (${attempts} attempts in ${((Date.now() - started) / 1000).toFixed(1)} s)`,
+    `health check ${url} failed after the restart: ${last} (${attempts} attempts in ${((clock.now() - started) / 1000).toFixed(1)} s)`,
     {
       data: {url, attempts, last},
     },

@@ -34,12 +34,7 @@ export async function preflight(
   const {master, stats} = sources
   const workers = master?.workers ?? stats?.workerStatus.map(({index, pid}) => ({index, pid})) ?? []
   const mode = master ? (master.workers.length > 0 ? 'cluster' : 'single') : (stats?.mode ?? 'cluster')
-  let phasedAvailable: boolean | undefined = mode === 'single' ? false : undefined
-  if (mode === 'cluster') {
-    for (const path of sources.logPaths) phasedAvailable ??= await lastBannerSays(path)
-    for (const config of sources.folder ? DEFAULT_CONFIGS : [])
-      phasedAvailable ??= await configSays(join(sources.folder!, config))
-  }
+  const phasedAvailable = mode === 'single' ? false : await phasedFromFiles(sources)
 
   const warnings: string[] = []
   const inProgress = stats && unsettled(stats, sources.statsLater)
@@ -53,6 +48,28 @@ export async function preflight(
   }
 
   return {mode, workers, phasedAvailable, warnings}
+}
+
+/** What the logs' last banners, else the default config files, say of phased restarts: the first that tells. */
+async function phasedFromFiles({
+  folder,
+  logPaths,
+}: {
+  folder?: string
+  logPaths: string[]
+}): Promise<boolean | undefined> {
+  const looks = [
+    ...logPaths.map((path) => () => lastBannerSays(path)),
+    ...(folder ? DEFAULT_CONFIGS.map((config) => () => configSays(join(folder, config))) : []),
+  ]
+  return firstTold(looks)
+}
+
+/** One look after the other, and none once one has told. */
+async function firstTold(looks: Array<() => Promise<boolean | undefined>>): Promise<boolean | undefined> {
+  const [look, ...rest] = looks
+  if (!look) return undefined
+  return (await look()) ?? firstTold(rest)
 }
 
 async function lastBannerSays(path: string): Promise<boolean | undefined> {

@@ -1,4 +1,5 @@
-import {pause} from '../wait/pause.js'
+import {type Clock, realClock} from '../wait/clock.js'
+import {pollUntil} from '../wait/poll.js'
 import {readStat} from './process-table.js'
 
 const EXIT_POLL_MS = 50
@@ -38,15 +39,21 @@ export function hasExited(pid: number, identity: number | undefined): boolean {
 /**
  * Resolves when the process has exited (or its PID now names another process), or after
  * `timeoutMs` with false. A process that is not our child cannot be awaited by any event Node
- * offers, so this polls every 50 ms (microseconds of CPU per poll).
+ * offers, so this polls every 50 ms (microseconds of CPU per poll), and once more at the deadline.
  */
-export async function waitForExit(pid: number, options: {signal?: AbortSignal; timeoutMs: number}): Promise<boolean> {
+export async function waitForExit(
+  pid: number,
+  options: {clock?: Clock; signal?: AbortSignal; timeoutMs: number},
+): Promise<boolean> {
+  const {clock = realClock, signal} = options
   const identity = startTicks(pid)
-  const deadline = Date.now() + options.timeoutMs
-  for (;;) {
-    if (hasExited(pid, identity)) return true
-    if (Date.now() >= deadline) return false
-    await pause(Math.min(EXIT_POLL_MS, Math.max(1, deadline - Date.now())), options.signal)
-    if (options.signal?.aborted) return false
-  }
+  const deadline = clock.now() + options.timeoutMs
+  const polled = await pollUntil(() => (hasExited(pid, identity) ? true : undefined), {
+    clock,
+    signal,
+    deadline,
+    intervalMs: () => Math.min(EXIT_POLL_MS, Math.max(1, deadline - clock.now())),
+    lookOnceIfAborted: true,
+  })
+  return polled.status === 'done'
 }

@@ -40,6 +40,12 @@ describe("the programmatic API (import {phasedRestart} from 'puma-ctl')", functi
     assert.deepEqual(notices.filter((kind) => kind === 'worker-booted').length, 2)
     const last = events.at(-1)!
     assert.ok(last.type === 'update' && last.progress.status === 'finished')
+    // Lines that change nothing (Puma's "Stopping …", app output) make no event.
+    const updates = events.filter((event) => event.type === 'update')
+    for (const [i, update] of updates.entries()) {
+      const changed = i === 0 || update.progress.label !== updates[i - 1].progress.label
+      assert.ok(changed || update.notices.length > 0, `update ${i} tells nothing new: ${update.progress.label}`)
+    }
   })
 
   it('a failing restart rejects with a CtlError carrying the exit code', async () => {

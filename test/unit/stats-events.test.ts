@@ -1,3 +1,4 @@
+/* eslint-disable camelcase -- RawStats spells Puma's own /stats keys */
 import {strict as assert} from 'node:assert'
 
 import {statsConfirm, statsEvents} from '../../src/control/stats-events.js'
@@ -16,7 +17,7 @@ function stats(
     started_at: startedAt,
     workers: workers.length,
     phase,
-    booted_workers: workers.filter(([, , , booted]) => booted).length,
+    booted_workers: workers.filter((worker) => worker[3]).length,
     old_workers: oldWorkers,
     worker_status: workers.map(([index, pid, workerPhase, booted]) => ({
       index,

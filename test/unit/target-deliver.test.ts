@@ -94,17 +94,6 @@ describe('target: delivering to a Reach', () => {
     )
   })
 
-  it('transitional: the master and the control server as two fields, as restart/run.ts passes them', async () => {
-    const {control, requests} = await served()
-    assert.deepEqual(await deliver('restart', {via: 'control', master, control}), {
-      via: 'control',
-      sent: 'GET /restart',
-      warnings: [],
-    })
-    assert.deepEqual(requests, ['GET /restart?token=tok HTTP/1.0'])
-    await assert.rejects(deliver('restart', {via: 'signal', control}), isUsageError(/no master PID is known/))
-  })
-
   it('stop with only a control server: sent through it, done when it no longer listens', async () => {
     const {control, requests} = await served('stop')
     const result = await stopServer({kind: 'control', control}, {command: 'stop', via: 'control', timeoutMs: 5000})

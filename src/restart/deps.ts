@@ -1,0 +1,60 @@
+import {deliver, type DeliverableCommand, type DeliverOptions, type Delivery} from '../actions/deliver.js'
+import {type ControlEndpoint, type RequestOptions} from '../control/client.js'
+import {fetchStats, type PumaStats} from '../control/stats.js'
+import {followLog, type FollowOptions, logEnd, type LogPosition} from '../log/follow.js'
+import {
+  type JournalFollower,
+  type JournalOptions,
+  type JournalUnit,
+  journalUnitOf,
+  startJournal,
+} from '../log/journal.js'
+import {hasExited} from '../target/liveness.js'
+import {type ProcessDetails, readProcessDetails} from '../target/process-table.js'
+import {type Reach} from '../target/reach.js'
+import {type Clock, realClock} from '../wait/clock.js'
+import {environmentOf, type HealthOptions, type HealthResult, probeHealth} from './checks.js'
+
+/**
+ * Everything a restart does to the world or learns from it, passed in as one object: the real
+ * ones below, or fakes with which a unit test drives a whole restart (a clock it advances by hand,
+ * a scripted log and process table, a deliver that only records).
+ */
+export interface RestartDeps {
+  /** The machine's time, the wake-ups it asks for, and every pause of the wait. */
+  clock: Clock
+  /** Sends the command: by signal to the master, or through the control server. */
+  deliver(command: DeliverableCommand, to: Reach, options: DeliverOptions): Promise<Delivery>
+  /** Puma's /stats. */
+  fetchStats(control: ControlEndpoint, options?: RequestOptions): Promise<PumaStats>
+  /** The lines a log file gets after `options.from`. */
+  followLog(path: string, options: FollowOptions): AsyncIterable<string>
+  /** Whether the process that started at `identity` (its start ticks) has exited. */
+  hasExited(pid: number, identity: number | undefined): boolean
+  /** The systemd unit whose journal gets the master's output, if any. */
+  journalUnitOf(pid: number): Promise<JournalUnit | undefined>
+  /** Where a log file ends now. */
+  logEnd(path: string): Promise<LogPosition>
+  /** After the restart: the URL must answer 2xx. */
+  probeHealth(url: string, options: HealthOptions): Promise<HealthResult>
+  /** A process's environment (its PWD tells the folder a phased restart reloads). */
+  readEnvironment(pid: number): Record<string, string>
+  /** /proc/PID: the master's stdout, stderr and folder; a new worker's folder. */
+  readProcessDetails(pid: number): ProcessDetails | undefined
+  /** journalctl -f for a unit. */
+  startJournal(unit: JournalUnit | string, options: JournalOptions): JournalFollower
+}
+
+export const realRestartDeps: RestartDeps = {
+  clock: realClock,
+  deliver,
+  fetchStats,
+  followLog,
+  hasExited,
+  journalUnitOf: (pid) => journalUnitOf(pid),
+  logEnd,
+  probeHealth,
+  readEnvironment: environmentOf,
+  readProcessDetails,
+  startJournal,
+}

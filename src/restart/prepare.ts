@@ -1,0 +1,139 @@
+import {type ControlEndpoint} from '../control/client.js'
+import {hasUnbooted, type PumaStats} from '../control/stats.js'
+import {usageError} from '../errors.js'
+import {type LogPosition} from '../log/follow.js'
+import {type JournalFollower, type JournalUnit} from '../log/journal.js'
+import {locateLogs, type LogSource} from '../log/locate.js'
+import {type ProcessDetails} from '../target/process-table.js'
+import {masterOf} from '../target/reach.js'
+import {sleep} from '../wait/clock.js'
+import {releaseFolderWarning} from './checks.js'
+import {type RestartDeps} from './deps.js'
+import {type Preflight, preflight} from './preflight.js'
+import {type RestartRequest} from './run.js'
+
+/** Puma 5+ respawns a failing worker at once: a crash-looping worker has a new PID within this. */
+const CRASH_LOOP_LOOK_MS = 200
+
+/** What the restart knows before it sends anything. */
+export interface Prepared {
+  checks: Preflight
+  /** Set when /stats answered before the signal: it then confirms the log's verdict. */
+  confirmControl?: ControlEndpoint
+  /** The journal, followed from before the signal on (only when waiting). */
+  journal?: JournalFollower
+  journalUnit?: JournalUnit | string
+  logs: LogSource[]
+  /** Where each of `logs` ended before the signal. */
+  positions: LogPosition[]
+  statsBefore?: PumaStats
+  /** Stops the journal and every source of the wait: aborted when the wait ends, or when sending fails. */
+  stopSources: AbortController
+}
+
+/**
+ * Everything before the signal: which log to follow (a file, else the journal, else /stats), what
+ * /stats says, the pre-flight warnings, where the logs end now, and journalctl running.
+ */
+export async function prepareRestart(request: RestartRequest, deps: RestartDeps): Promise<Prepared> {
+  const {kind} = request
+  const master = masterOf(request.to)
+  // What /proc says of the master (its stdout, stderr and folder), read once for the preparations.
+  const details = master === undefined ? undefined : deps.readProcessDetails(master.pid)
+  const {logs, journalUnit} = await findLog(request, details, deps)
+  const stats = await askStats(request, logs.length > 0 || Boolean(journalUnit), deps)
+  const checks = await preflight(
+    {
+      master,
+      stats: stats.before,
+      statsLater: stats.later,
+      logPaths: logs.map((log) => log.path),
+      folder: details?.cwd,
+    },
+    kind,
+  )
+  checks.warnings.push(...stats.warnings)
+  const pitfall =
+    kind === 'phased' && details ? releaseFolderWarning(details, request.expectDir, deps.readEnvironment) : undefined
+  if (pitfall) checks.warnings.push(pitfall)
+  // Remember where each log ends before the signal: only what the restart writes is read.
+  const positions = await Promise.all(logs.map((log) => deps.logEnd(log.path)))
+  const stopSources = new AbortController()
+  const journal = request.wait && journalUnit ? await startFollowingJournal(journalUnit, stopSources, deps) : undefined
+  return {
+    checks,
+    confirmControl: stats.before ? request.to.control : undefined,
+    journal,
+    journalUnit,
+    logs,
+    positions,
+    statsBefore: stats.before,
+    stopSources,
+  }
+}
+
+/** The log files to follow, or the journal's unit; a usage error when the wait would have nothing to read. */
+async function findLog(
+  request: RestartRequest,
+  details: ProcessDetails | undefined,
+  deps: RestartDeps,
+): Promise<{journalUnit?: JournalUnit | string; logs: LogSource[]}> {
+  const pid = masterOf(request.to)?.pid
+  const logs = request.journal ? [] : locateLogs(details, request.logPath, request.cwd)
+  // Under systemd the master's stdout is the journal's socket: follow its unit's journal then.
+  const journalUnit =
+    request.journal ??
+    (logs.length === 0 && pid !== undefined && !request.logPath ? await deps.journalUnitOf(pid) : undefined)
+  if (request.wait && logs.length === 0 && !journalUnit && !request.to.control) {
+    throw usageError(
+      `cannot wait for the restart: Puma's log is not a file ctl can follow (the master's stdout is ${details?.stdout ?? 'unknown'}), and no control server is known`,
+      {
+        suggestion:
+          'pass --log PATH (the file Puma logs to), --journal UNIT, --state (whose control server ctl can ask), or --no-wait to only send the signal',
+      },
+    )
+  }
+
+  return {logs, journalUnit}
+}
+
+/**
+ * /stats before the signal, and a second look when a worker is not booted (is it crash-looping?).
+ * By signal with a log to follow, /stats only adds to the picture: a stale or refusing control
+ * server is a warning then, and an error otherwise.
+ */
+async function askStats(
+  request: RestartRequest,
+  hasLog: boolean,
+  deps: RestartDeps,
+): Promise<{before?: PumaStats; later?: PumaStats; warnings: string[]}> {
+  const {signal} = request
+  const {control} = request.to
+  if (!control) return {warnings: []}
+  const warnings: string[] = []
+  const before = await deps.fetchStats(control, {signal}).catch((error: Error) => {
+    if (request.via === 'control' || !hasLog || signal.aborted) throw error
+    warnings.push(`/stats is not available, so ctl follows the log alone: ${error.message}`)
+    return undefined
+  })
+  if (!hasUnbooted(before)) return {before, warnings}
+  await sleep(deps.clock, CRASH_LOOP_LOOK_MS, signal)
+  return {before, later: await deps.fetchStats(control, {signal}), warnings}
+}
+
+/** journalctl must follow before the signal: `ready` says it does, or why it cannot. */
+async function startFollowingJournal(
+  unit: JournalUnit | string,
+  stopSources: AbortController,
+  deps: RestartDeps,
+): Promise<JournalFollower> {
+  const journal = deps.startJournal(unit, {signal: stopSources.signal})
+  try {
+    await journal.ready
+  } catch (error) {
+    stopSources.abort()
+    throw error
+  }
+
+  return journal
+}

@@ -1,0 +1,185 @@
+import {type ControlEndpoint} from '../control/client.js'
+import {statsEvents} from '../control/stats-events.js'
+import {type PumaStats} from '../control/stats.js'
+import {CtlError, EXIT} from '../errors.js'
+import {type LogEvent} from '../log/events.js'
+import {parseLine} from '../log/parse.js'
+import {masterOf} from '../target/reach.js'
+import {Inbox, WAKE} from '../wait/inbox.js'
+import {pollUntil} from '../wait/poll.js'
+import {type RestartDeps} from './deps.js'
+import {initialState, nextWakeAt, progress, reduce, type RestartInput, type RestartState} from './machine.js'
+import {type Prepared} from './prepare.js'
+import {type RestartRequest} from './run.js'
+
+/**
+ * How often the wait checks that the master still lives (one read of /proc/PID/stat): no event
+ * tells when a process that is not our child exits. Log lines do not wait for it: they arrive
+ * through file-change events, and the clock is consulted only when the machine needs it.
+ */
+const LIVENESS_POLL_MS = 250
+
+/** How often /stats is asked when it is the only source (no log to follow), or to confirm the end. */
+export const STATS_POLL_MS = 100
+
+/**
+ * Feeds the machine until it reaches an outcome: log lines (or /stats changes when there is no
+ * log) and the master's death as they come, and a tick when the machine asks for one (its
+ * deadline, a failing worker's grace). Returns the state with its outcome; throws what a source
+ * threw, or `interrupted` when the signal aborts first. Every source is stopped on return.
+ */
+export async function waitForOutcome(
+  request: RestartRequest,
+  prepared: Prepared,
+  startedAt: number,
+  deps: RestartDeps,
+): Promise<RestartState> {
+  const {checks, statsBefore, stopSources} = prepared
+  let state = initialState({
+    kind: request.kind,
+    masterPid: masterOf(request.to)?.pid ?? 0,
+    mode: checks.mode,
+    workers: checks.workers.length,
+    oldWorkers: checks.workers,
+    startedAt,
+    timeoutMs: request.timeoutMs,
+    previousPhase: statsBefore?.phase,
+  })
+  const inbox = new Inbox<RestartInput>(deps.clock)
+  let sourceError: unknown
+  const fail = (error: unknown) => {
+    sourceError ??= error
+    inbox.close()
+  }
+
+  const sources = startSources(request, prepared, deps, {push: (input) => inbox.push(input), fail})
+  const onInterrupt = () => inbox.close()
+  request.signal.addEventListener('abort', onInterrupt, {once: true})
+  if (request.signal.aborted) inbox.close()
+  try {
+    for await (const input of inbox.wakingAt(() => nextWakeAt(state))) {
+      state = reduce(state, input === WAKE ? wakeInput(request, deps) : input)
+      request.onUpdate?.(state)
+      if (state.outcome) break
+    }
+  } finally {
+    inbox.close()
+    request.signal.removeEventListener('abort', onInterrupt)
+    stopSources.abort()
+    await Promise.allSettled([...sources, prepared.journal?.stop()])
+  }
+
+  if (sourceError) throw sourceError
+  if (!state.outcome) throw interrupted(progress(state).label)
+  return state
+}
+
+export function interrupted(where: string): CtlError {
+  return new CtlError('interrupted', `interrupted while waiting: ${where}; nothing more was sent to Puma`)
+}
+
+/**
+ * The machine asked for the time: a tick, unless the master is found dead then, which is what
+ * ended it (an app that failed to load takes the master down, and its exception may arrive from
+ * stderr before the log's "Unable to load application").
+ */
+function wakeInput(request: RestartRequest, deps: RestartDeps): RestartInput {
+  const master = masterOf(request.to)
+  const at = deps.clock.now()
+  return master && deps.hasExited(master.pid, master.startTicks) ? {type: 'master-exited', at} : {type: 'tick', at}
+}
+
+interface Sink {
+  fail(error: unknown): void
+  push(input: RestartInput): void
+}
+
+/** Starts every source of inputs; each promise settles once its source has stopped (`stopSources` aborted). */
+function startSources(request: RestartRequest, prepared: Prepared, deps: RestartDeps, sink: Sink): Promise<void>[] {
+  const {logs, positions, journal, stopSources, statsBefore} = prepared
+  const {signal} = stopSources
+  const master = masterOf(request.to)
+  const {control} = request.to
+  const toInput = (event: LogEvent): RestartInput => ({type: 'log', event, at: deps.clock.now()})
+  const feed = async (lines: AsyncIterable<string>) => {
+    try {
+      for await (const line of lines) sink.push(toInput(parseLine(line)))
+    } catch (error) {
+      sink.fail(error)
+    }
+  }
+
+  const sources = logs.map((log, i) => feed(deps.followLog(log.path, {from: positions[i], signal})))
+  if (journal) sources.push(feed(journal.lines))
+  // Without a log, /stats is the source: its changes become the events the machine reads.
+  if (logs.length === 0 && !journal && control) {
+    const emit = (event: LogEvent) => sink.push(toInput(event))
+    sources.push(
+      followStats({control, first: statsBefore, masterPid: master?.pid, signal}, deps, emit).catch(sink.fail),
+    )
+  }
+
+  if (master) {
+    const died = watchMaster(master.pid, master.startTicks, signal, deps)
+    sources.push(
+      died.then((dead) => {
+        if (dead) sink.push({type: 'master-exited', at: deps.clock.now()})
+      }),
+    )
+  }
+
+  return sources
+}
+
+/**
+ * Resolves with true once the master is seen dead on two polls in a row: the lines it wrote while
+ * dying (an app that failed to load) reach the machine first through the log watcher. False once
+ * `signal` aborts.
+ */
+async function watchMaster(
+  pid: number,
+  identity: number | undefined,
+  signal: AbortSignal,
+  deps: RestartDeps,
+): Promise<boolean> {
+  let goneSeen = false
+  const polled = await pollUntil(
+    () => {
+      const gone = deps.hasExited(pid, identity)
+      if (gone && goneSeen) return true
+      goneSeen = gone
+      return undefined
+    },
+    {clock: deps.clock, intervalMs: LIVENESS_POLL_MS, signal, start: 'pause'},
+  )
+  return polled.status === 'done'
+}
+
+/** Polls /stats and hands what changed to `emit`; refused connections (a hot restart's exec) are skipped. */
+async function followStats(
+  source: {control: ControlEndpoint; first?: PumaStats; masterPid?: number; signal: AbortSignal},
+  deps: RestartDeps,
+  emit: (event: LogEvent) => void,
+): Promise<void> {
+  const {control, masterPid, signal} = source
+  let previous = source.first
+  let origin = source.first
+  const look = async () => {
+    let current: PumaStats
+    try {
+      current = await deps.fetchStats(control, {signal, timeoutMs: 5000})
+    } catch (error) {
+      if (signal.aborted) return 'stopped' // the wait ended while a request was under way
+      if (error instanceof CtlError && error.exitCode === EXIT.noMaster) return undefined // restarting: the control server is down a moment
+      throw error
+    }
+
+    const events = statsEvents(previous, current, masterPid, origin)
+    if (events.some((event) => event.kind === 'hot-restart')) origin = undefined
+    for (const event of events) emit(event)
+    previous = current
+    return undefined
+  }
+
+  await pollUntil(look, {clock: deps.clock, intervalMs: STATS_POLL_MS, signal, start: 'pause'})
+}

@@ -1,0 +1,234 @@
+import {strict as assert} from 'node:assert'
+import {mkdtempSync, rmSync, writeFileSync} from 'node:fs'
+import {tmpdir} from 'node:os'
+import {join} from 'node:path'
+
+import {type DeliverableCommand, type Via} from '../../src/actions/deliver.js'
+import {type ControlEndpoint} from '../../src/control/client.js'
+import {type PumaStats} from '../../src/control/stats.js'
+import {CtlError, noMasterError} from '../../src/errors.js'
+import {type LogPosition} from '../../src/log/follow.js'
+import {realRestartDeps, type RestartDeps} from '../../src/restart/deps.js'
+import {type RestartState} from '../../src/restart/machine.js'
+import {type RestartReport, type RestartRequest, type RestartStart, runRestart} from '../../src/restart/run.js'
+import {type PumaMaster} from '../../src/target/scan.js'
+import {Inbox} from '../../src/wait/inbox.js'
+import {FakeClock, settle} from './fake-clock.js'
+
+export const MASTER = 1234
+/** The old workers' PIDs are 2000, 2001, …; the new ones' 3000, 3001, … */
+export const OLD_PID = 2000
+export const NEW_PID = 3000
+
+export const CONTROL: ControlEndpoint = {url: 'tcp://127.0.0.1:9293', token: 'test', origin: '--control-url'}
+
+export interface WorldOptions {
+  /** Lines already in the log before the restart, e.g. a banner (preflight reads them). */
+  logText?: string
+  /** /stats's answer each time it is asked; undefined: nothing listens on the control URL. */
+  stats?: () => PumaStats
+  /** false: the master's stdout is a pipe, no log file to follow. */
+  withLog?: boolean
+  workers?: number
+}
+
+export type Settled<T> = {error: unknown; status: 'rejected'} | {status: 'fulfilled'; value: T} | {status: 'pending'}
+
+/**
+ * A whole restart with every dependency faked: a clock the test advances, a log the test writes
+ * lines to (the orchestration reads them through its follower), a process table where the master
+ * lives until the test says otherwise, a deliver that only records, and a scripted /stats.
+ */
+export class RestartWorld {
+  readonly clock = new FakeClock()
+  readonly controller = new AbortController()
+  readonly delivered: Array<{command: DeliverableCommand; via: Via}> = []
+  readonly deps: RestartDeps
+  readonly dir = mkdtempSync(join(tmpdir(), 'ctl-restart-world-'))
+  readonly followed: Array<{from: LogPosition; path: string}> = []
+  /** The signals the followers were given: aborted once the wait is over. */
+  readonly followSignals: AbortSignal[] = []
+  readonly health: string[] = []
+  readonly logPath = join(this.dir, 'puma.log')
+  readonly master: PumaMaster
+  masterDead = false
+  readonly states: RestartState[] = []
+  readonly statsAsked: number[] = []
+  private readonly log = new Inbox<string>()
+  private readonly onStart: Promise<RestartStart>
+  private started!: (start: RestartStart) => void
+  private readonly waiters: Array<{predicate: (state: RestartState) => boolean; resolve: () => void}> = []
+
+  constructor(private readonly options: WorldOptions = {}) {
+    const workers = options.workers ?? 3
+    this.master = {
+      pid: MASTER,
+      cmd: 'puma 5.6.5 (tcp://127.0.0.1:9292) [app]',
+      binds: ['tcp://127.0.0.1:9292'],
+      version: '5.6.5',
+      startTicks: 4242,
+      workers: Array.from({length: workers}, (_, index) => ({index, pid: OLD_PID + index})),
+    }
+    writeFileSync(this.logPath, options.logText ?? '')
+    this.onStart = new Promise((resolve) => {
+      this.started = resolve
+    })
+    this.deps = this.fakeDeps()
+  }
+
+  /** Resolves once the command was sent and the wait began. */
+  get sent(): Promise<RestartStart> {
+    return this.onStart
+  }
+
+  /** Moves the clock on, firing the timers due (liveness polls, /stats polls, the machine's wake-ups). */
+  async advance(ms: number): Promise<void> {
+    await this.clock.advance(ms)
+  }
+
+  cleanUp(): void {
+    rmSync(this.dir, {recursive: true, force: true})
+  }
+
+  /** Starts a restart; its result is watched, not awaited (see `settled`). */
+  run({control, ...overrides}: Partial<RestartRequest> & {control?: ControlEndpoint} = {}): RestartRun {
+    const request: RestartRequest = {
+      kind: 'phased',
+      to: {kind: 'master', target: {master: this.master, origin: 'test'}, control},
+      via: 'signal',
+      timeoutMs: 60_000,
+      wait: true,
+      signal: this.controller.signal,
+      onStart: (start) => this.started(start),
+      onUpdate: (state) => this.update(state),
+      ...overrides,
+    }
+    return new RestartRun(runRestart(request, this.deps))
+  }
+
+  /** Resolves once the machine reaches a state that satisfies `predicate` (for a real follower's lines, which come in their own time). */
+  async until(predicate: (state: RestartState) => boolean): Promise<void> {
+    if (this.states.some((state) => predicate(state))) return
+    await new Promise<void>((resolve) => {
+      this.waiters.push({predicate, resolve})
+    })
+  }
+
+  /** Puma writes `lines` to its log; the orchestration reads them (and reacts) before this resolves. */
+  async write(...lines: string[]): Promise<void> {
+    for (const line of lines) this.log.push(line)
+    await settle()
+  }
+
+  private fakeDeps(): RestartDeps {
+    const answers = this.options.stats
+    return {
+      clock: this.clock,
+      deliver: async (command, _to, {via}) => {
+        this.delivered.push({command, via})
+        return {via, sent: command === 'restart' ? 'SIGUSR2' : 'SIGUSR1', warnings: []}
+      },
+      fetchStats: async () => {
+        this.statsAsked.push(this.clock.now())
+        if (!answers) throw noMasterError('nothing listens on the control URL (connection refused)')
+        return answers()
+      },
+      followLog: (path, {from, signal}) => {
+        this.followed.push({path, from})
+        this.followSignals.push(signal)
+        signal.addEventListener('abort', () => this.log.close(), {once: true})
+        return this.log
+      },
+      hasExited: (pid) => pid === MASTER && this.masterDead,
+      journalUnitOf: async () => undefined,
+      logEnd: async () => ({dev: 1, ino: 1, offset: 0, midLine: false}),
+      probeHealth: async (url) => {
+        this.health.push(url)
+        return {url, status: 200, attempts: 1, durationMs: 0}
+      },
+      readEnvironment: () => ({PWD: this.dir}),
+      readProcessDetails: (pid) => ({
+        pid,
+        cwd: this.dir,
+        stdout: this.options.withLog === false ? 'pipe:[4242]' : this.logPath,
+        stderr: this.options.withLog === false ? 'pipe:[4242]' : this.logPath,
+        startedAt: new Date(0),
+        cpuSeconds: 0,
+        rssBytes: 0,
+      }),
+      startJournal() {
+        throw new Error('no journal in this world')
+      },
+    }
+  }
+
+  private update(state: RestartState): void {
+    this.states.push(state)
+    for (const waiter of this.waiters.filter(({predicate}) => predicate(state))) {
+      this.waiters.splice(this.waiters.indexOf(waiter), 1)
+      waiter.resolve()
+    }
+  }
+}
+
+/** A running restart, watched: its result once settled. */
+export class RestartRun {
+  private outcome: Settled<RestartReport> = {status: 'pending'}
+
+  constructor(readonly promise: Promise<RestartReport>) {
+    promise.then(
+      (value) => {
+        this.outcome = {status: 'fulfilled', value}
+      },
+      (error: unknown) => {
+        this.outcome = {status: 'rejected', error}
+      },
+    )
+  }
+
+  get settled(): Settled<RestartReport> {
+    return this.outcome
+  }
+
+  /** The error it has failed with, which must carry `exitCode`. */
+  error(exitCode: number): CtlError {
+    const {settled} = this
+    assert.equal(settled.status, 'rejected', `expected a rejection, got ${settled.status}`)
+    const {error} = settled as {error: unknown}
+    assert.ok(error instanceof CtlError, String(error))
+    assert.equal(error.exitCode, exitCode, error.message)
+    return error
+  }
+
+  /** Resolves once the restart has settled, either way. */
+  async finished(): Promise<void> {
+    await this.promise.catch(() => {})
+  }
+
+  /** The report it has finished with. */
+  report(): RestartReport & {waited: true} {
+    const {settled} = this
+    if (settled.status === 'rejected') throw settled.error
+    assert.ok(settled.status === 'fulfilled', 'the restart has not finished')
+    assert.ok(settled.value.waited)
+    return settled.value
+  }
+}
+
+/** The real log follower and log end, for the tests where the file itself matters (rotation). */
+export const realLog: Pick<RestartDeps, 'followLog' | 'logEnd'> = {
+  followLog: realRestartDeps.followLog,
+  logEnd: realRestartDeps.logEnd,
+}
+
+/** Puma's lines with the master's prefix. */
+export const fromMaster = (...lines: string[]) => lines.map((line) => `[${MASTER}] ${line}`)
+
+/** The lines Puma 5.6 writes for worker `index` in a phased restart to `phase`: the old one stopped, the new one booted. */
+export function replaced(index: number, phase = 1): string[] {
+  return fromMaster(
+    `- Stopping ${OLD_PID + index} for phased upgrade...`,
+    `- TERM sent to ${OLD_PID + index}...`,
+    `- Worker ${index} (PID: ${NEW_PID + index}) booted in 0.5s, phase: ${phase}`,
+  )
+}

@@ -1,0 +1,90 @@
+import {strict as assert} from 'node:assert'
+
+import {type PumaStats} from '../../src/control/stats.js'
+import {EXIT} from '../../src/errors.js'
+import {CONTROL, fromMaster, OLD_PID, replaced, RestartWorld} from '../helpers/restart-world.js'
+
+/** A cluster's /stats: workers as [pid, phase, booted]. */
+function stats(phase: number, workers: Array<[number, number, boolean]>, oldWorkers = 0): PumaStats {
+  return {
+    mode: 'cluster',
+    startedAt: '2026-11-24T12:00:00Z',
+    phase,
+    workers: workers.length,
+    bootedWorkers: workers.filter((worker) => worker[2]).length,
+    oldWorkers,
+    workerStatus: workers.map(([pid, workerPhase, booted], index) => ({index, pid, phase: workerPhase, booted})),
+  }
+}
+
+describe('a whole restart with /stats', () => {
+  let world: RestartWorld
+
+  afterEach(() => world.cleanUp())
+
+  it('no log to follow: /stats changes are the events, polled every 100 ms', async () => {
+    let answer = stats(0, [
+      [OLD_PID, 0, true],
+      [OLD_PID + 1, 0, true],
+    ])
+    world = new RestartWorld({workers: 2, withLog: false, stats: () => answer})
+    const run = world.run({control: CONTROL})
+    const start = await world.sent
+    assert.deepEqual(start.logs, [])
+    assert.equal(start.stats, true)
+    assert.deepEqual(world.followed, [])
+    answer = stats(1, [
+      [3000, 1, true],
+      [OLD_PID + 1, 0, true],
+    ])
+    await world.advance(100)
+    assert.equal(world.states.at(-1)?.status, 'restarting')
+    answer = stats(1, [
+      [3000, 1, true],
+      [3001, 1, true],
+    ])
+    await world.advance(100)
+    const report = run.report()
+    assert.equal(report.phase, 1)
+    assert.deepEqual(report.logs, [])
+    assert.deepEqual(world.statsAsked.slice(0, 3), [
+      world.clock.now() - 200,
+      world.clock.now() - 100,
+      world.clock.now(),
+    ])
+    assert.equal(world.clock.pending, 0, 'no poll left behind')
+  })
+
+  it('the log says done but /stats disagrees until the deadline: exit 6, quoting /stats', async () => {
+    const settled = stats(0, [[OLD_PID, 0, true]])
+    let answer = settled
+    world = new RestartWorld({workers: 1, stats: () => answer})
+    const run = world.run({control: CONTROL, timeoutMs: 1000})
+    const start = await world.sent
+    assert.equal(start.stats, true, '/stats confirms the end')
+    answer = stats(1, [[3000, 1, true]], 1) // an old worker still counted
+    await world.write(...fromMaster('- Starting phased worker restart, phase: 1'), ...replaced(0))
+    await world.advance(999)
+    assert.equal(run.settled.status, 'pending')
+    await world.advance(100)
+    const error = run.error(EXIT.timedOut)
+    assert.equal(
+      error.message,
+      'the log showed the restart done, but /stats shows phase 1, 1/1 booted, 1 old (after 1 s)',
+    )
+  })
+
+  it('the log says done and /stats agrees a moment later: exit 0', async () => {
+    let answer = stats(0, [[OLD_PID, 0, true]])
+    world = new RestartWorld({workers: 1, stats: () => answer})
+    const run = world.run({control: CONTROL})
+    await world.sent
+    answer = stats(1, [[3000, 1, true]], 1)
+    await world.write(...fromMaster('- Starting phased worker restart, phase: 1'), ...replaced(0))
+    await world.advance(100)
+    assert.equal(run.settled.status, 'pending')
+    answer = stats(1, [[3000, 1, true]])
+    await world.advance(100)
+    assert.equal(run.report().outcome, 'done')
+  })
+})

@@ -1,7 +1,7 @@
 import {commandRefused, type ControlEndpoint, controlRequest} from '../control/client.js'
 import {usageError} from '../errors.js'
 import {sendSignal, type SignalCommand} from '../signals.js'
-import {type Reach} from '../target/reach.js'
+import {masterOf, type Reach} from '../target/reach.js'
 import {type PumaMaster} from '../target/scan.js'
 
 /** The commands Puma's control app also accepts, and its path for each (docs/puma-facts.md §4). */
@@ -34,8 +34,9 @@ export async function deliver(
   to: Reach,
   {signal, via}: DeliverOptions,
 ): Promise<Delivery> {
-  if (via === 'control') return byControl(command, to.control, signal)
-  return bySignal(command, to.kind === 'master' ? to.target.master : undefined)
+  // Only an explicit 'signal' signals: anything else an untyped caller passes goes to the control server.
+  if (via === 'signal') return bySignal(command, masterOf(to))
+  return byControl(command, to.control, signal)
 }
 
 function bySignal(command: DeliverableCommand, master: PumaMaster | undefined): Delivery {

@@ -40,7 +40,7 @@ export async function runCommand<F extends FlagSpecs>(
     return EXIT.ok
   } catch (error) {
     view?.stop()
-    return renderError(error, {json})
+    return renderError(error, {json, env})
   } finally {
     process.off('SIGINT', onSignal)
     process.off('SIGTERM', onSignal)

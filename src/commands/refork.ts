@@ -1,7 +1,7 @@
 import {refork} from '../actions/refork.js'
 import {defineCommand} from '../cli/command.js'
 import {controlFlags, selectorOf, TARGET_HELP, targetFlags, viaFlag} from '../cli/flags.js'
-import {reach, viaFor} from '../target/index.js'
+import {masterOf, reach, viaFor} from '../target/index.js'
 
 export default defineCommand({
   summary: "Refork workers from worker 0 (SIGURG, or the control server's /refork). Needs fork_worker.",
@@ -18,10 +18,8 @@ ${TARGET_HELP}`,
     const reached = await reach(selectorOf(flags))
     const delivery = await refork(reached, viaFor(reached, flags.via), signal)
     for (const warning of delivery.warnings) note(`Warning: ${warning}`)
-    const to =
-      delivery.via === 'signal' && reached.kind === 'master'
-        ? `Puma master ${reached.target.master.pid}`
-        : "Puma's control server"
+    const master = masterOf(reached)
+    const to = delivery.via === 'signal' && master ? `Puma master ${master.pid}` : "Puma's control server"
     log(`Sent ${delivery.sent} to ${to}`)
     return delivery
   },

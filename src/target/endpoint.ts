@@ -12,7 +12,7 @@ export function findControl(selector: TargetSelector, target?: Target): ControlE
   return givenControl(selector) ?? stateControl(target)
 }
 
-/** Only a control URL was given: the master is reached through its control server alone. */
+/** The given control server, when nothing names the master itself: the master is then reached through it alone. */
 export function controlOnly(selector: TargetSelector): ControlEndpoint | undefined {
   return namesMaster(selector) ? undefined : givenControl(selector)
 }

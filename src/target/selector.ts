@@ -23,7 +23,11 @@ export const MASTER_KEYS = ['pid', 'pidfile', 'state', 'dir', 'tag'] as const sa
   keyof TargetSelector
 >
 
-/** Whether the selector names the master itself, not only its control server. */
+/**
+ * Whether the selector names the master itself, not only its control server. As findTarget reads
+ * the keys: a pid when present at all (it is then checked and refused if bad), the others when not
+ * empty; a null from an untyped caller names nothing, so it cannot turn into a scan.
+ */
 export function namesMaster(selector: TargetSelector): boolean {
-  return MASTER_KEYS.some((key) => selector[key] !== undefined && String(selector[key]) !== '')
+  return MASTER_KEYS.some((key) => (key === 'pid' ? selector.pid !== undefined : Boolean(selector[key])))
 }

@@ -75,5 +75,9 @@ describe('phased-restart (in-process)', function () {
     })
     assert.deepEqual(logged, [])
     assert.ok(fake.isAlive(), 'the master was stopped')
+    // One USR1, and nothing after it: no second restart, no stop.
+    const since = fake.log().slice(from)
+    assert.equal(since.match(/Starting phased worker restart/g)?.length, 1, since)
+    assert.doesNotMatch(since, /Gracefully stopping|Restarting\.\.\./)
   })
 })

@@ -55,7 +55,7 @@ describe('status (in-process)', function () {
     assert.deepEqual(logged, [])
   })
 
-  it('throws exit 3 for a pidfile whose master is gone', async () => {
+  it('throws exit 3 for a pidfile that does not exist', async () => {
     const {context, logged} = fakeContext()
     await assert.rejects(
       status.run(flagsOf(status, ['--pidfile', `${fake.dir}/none.pid`]), context),

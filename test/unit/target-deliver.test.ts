@@ -21,6 +21,7 @@ const isUsageError = (message: RegExp) => (error: unknown) =>
  */
 async function controlServer(
   closeAfter?: string,
+  onRequest?: (line: string) => void,
 ): Promise<{control: ControlEndpoint; requests: string[]; server: Server}> {
   const requests: string[] = []
   const server = createServer((socket) => {
@@ -30,6 +31,7 @@ async function controlServer(
       if (!head.includes('\r\n\r\n')) return
       const line = head.split('\r\n')[0]
       requests.push(line)
+      onRequest?.(line)
       socket.end('HTTP/1.0 200 OK\r\nContent-Type: application/json\r\n\r\n{}')
       if (closeAfter && line.startsWith(`GET /${closeAfter}`)) server.close()
     })
@@ -56,8 +58,8 @@ describe('target: delivering to a Reach', () => {
     for (const server of servers) server.close()
   })
 
-  const served = async (closeAfter?: string) => {
-    const fake = await controlServer(closeAfter)
+  const served = async (closeAfter?: string, onRequest?: (line: string) => void) => {
+    const fake = await controlServer(closeAfter, onRequest)
     servers.push(fake.server)
     return fake
   }
@@ -100,6 +102,36 @@ describe('target: delivering to a Reach', () => {
     assert.equal(result.pid, undefined)
     assert.equal(result.sent, 'GET /stop')
     assert.equal(requests[0], 'GET /stop?token=tok HTTP/1.0')
+  })
+
+  it('stop with only a control server that keeps answering: exit 6 at the deadline, naming the URL', async () => {
+    const {control, requests} = await served()
+    await assert.rejects(
+      stopServer({kind: 'control', control}, {command: 'stop', via: 'control', timeoutMs: 300}),
+      (error: CtlError) =>
+        error.exitCode === EXIT.timedOut &&
+        error.message === `the Puma at ${control.url} is still running 0 s after GET /stop`,
+    )
+    assert.equal(requests[0], 'GET /stop?token=tok HTTP/1.0')
+    assert.ok(requests.slice(1).every((line) => line.startsWith('GET /stats')) && requests.length > 1)
+  })
+
+  it('stop with only a control server, Ctrl-C while waiting for it to close: exit 130', async () => {
+    const interrupt = new AbortController()
+    // Aborted on the first look after the stop: the wait must end then, not at its 60 s deadline.
+    const {control} = await served(undefined, (line) => line.startsWith('GET /stats') && interrupt.abort())
+    await assert.rejects(
+      stopServer(
+        {kind: 'control', control},
+        {command: 'stop', via: 'control', timeoutMs: 60_000, signal: interrupt.signal},
+      ),
+      // The abort lands while that look's request is under way, or in the pause after it.
+      (error: CtlError) =>
+        error.exitCode === EXIT.interrupted &&
+        /^(stopped waiting: the Puma at .* had been sent GET \/stop and was still running|interrupted while talking to Puma's control server)/.test(
+          error.message,
+        ),
+    )
   })
 
   it('refork by signal to a master in single mode: exit 2 before anything is sent', async () => {

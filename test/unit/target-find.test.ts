@@ -123,6 +123,9 @@ describe('target: finding the master with an injected process table and kill', (
       })
       assert.equal(viaFor(reached), 'control')
       assert.equal(masterOf(reached), undefined)
+      // null from an untyped caller, beside the URL: still the control server alone, no scan.
+      const withNull = await reach({controlUrl: 'unix:///nowhere.sock', pidfile: null as never}, untouchable)
+      assert.equal(withNull.kind, 'control')
     })
 
     it('a PID and a control URL: the verified master, with that control server', async () => {

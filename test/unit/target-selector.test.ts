@@ -58,6 +58,9 @@ describe('target selector: the one model of "which master"', () => {
     assert.equal(namesMaster({controlUrl: 'tcp://127.0.0.1:9293', controlToken: 't', cwd: '/'}), false)
     assert.equal(namesMaster({pidfile: ''}), false)
     assert.equal(namesMaster({pid: 0}), true)
+    // An untyped caller's null (a JSON config) names nothing: it must not turn a control URL into a scan.
+    for (const key of ['pidfile', 'state', 'dir', 'tag'] as const)
+      assert.equal(namesMaster({[key]: null as never, controlUrl: 'tcp://127.0.0.1:9293'}), false, key)
     for (const key of MASTER_KEYS) assert.equal(namesMaster({[key]: 'x'}), true, key)
   })
 })

@@ -45,6 +45,11 @@ export class CtlError extends Error {
   }
 }
 
+/** Whether `error` is ctl's own with that exit code (e.g. noMaster: nothing listens on the control URL). */
+export function hasExitCode(error: unknown, code: ExitCode): error is CtlError {
+  return error instanceof CtlError && error.exitCode === code
+}
+
 export const usageError = (message: string, options?: ErrorOptions) => new CtlError('usage', message, options)
 export const noMasterError = (message: string, options?: ErrorOptions) => new CtlError('noMaster', message, options)
 export const notPermittedError = (message: string, options?: ErrorOptions) =>

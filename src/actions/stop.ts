@@ -1,5 +1,5 @@
 import {type ControlEndpoint, controlRequest} from '../control/client.js'
-import {CtlError, EXIT} from '../errors.js'
+import {CtlError, EXIT, hasExitCode} from '../errors.js'
 import {waitForExit} from '../target/liveness.js'
 import {masterOf, type Reach} from '../target/reach.js'
 import {pollUntil} from '../wait/poll.js'
@@ -59,8 +59,8 @@ async function waitForControlToClose(
       try {
         await controlRequest(control, 'stats', {signal, timeoutMs: Math.max(1, deadline - Date.now())})
       } catch (error) {
-        if (error instanceof CtlError && error.exitCode === EXIT.noMaster) return true // nothing listens any more
-        if (!(error instanceof CtlError && error.exitCode === EXIT.timedOut)) throw error
+        if (hasExitCode(error, EXIT.noMaster)) return true // nothing listens any more
+        if (!hasExitCode(error, EXIT.timedOut)) throw error
       }
 
       return undefined

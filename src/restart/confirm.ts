@@ -1,6 +1,6 @@
 import {type ControlEndpoint} from '../control/client.js'
 import {statsConfirm} from '../control/stats-events.js'
-import {CtlError, EXIT} from '../errors.js'
+import {CtlError, EXIT, hasExitCode} from '../errors.js'
 import {masterOf} from '../target/reach.js'
 import {pollUntil} from '../wait/poll.js'
 import {checkReleaseDir} from './checks.js'
@@ -23,7 +23,7 @@ export async function confirmWithStats(
     try {
       disagreement = statsConfirm(await deps.fetchStats(control, {signal: request.signal, timeoutMs: 5000}), phase)
     } catch (error) {
-      if (!(error instanceof CtlError && error.exitCode === EXIT.noMaster)) throw error
+      if (!hasExitCode(error, EXIT.noMaster)) throw error
       disagreement = 'the control server did not answer'
     }
 

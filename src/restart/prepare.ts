@@ -20,6 +20,8 @@ export interface Prepared {
   checks: Preflight
   /** Set when /stats answered before the signal: it then confirms the log's verdict. */
   confirmControl?: ControlEndpoint
+  /** A log file or the journal is followed; otherwise /stats is the only source. */
+  hasLog: boolean
   /** The journal, followed from before the signal on (only when waiting). */
   journal?: JournalFollower
   journalUnit?: JournalUnit | string
@@ -41,7 +43,8 @@ export async function prepareRestart(request: RestartRequest, deps: RestartDeps)
   // What /proc says of the master (its stdout, stderr and folder), read once for the preparations.
   const details = master === undefined ? undefined : deps.readProcessDetails(master.pid)
   const {logs, journalUnit} = await findLog(request, details, deps)
-  const stats = await askStats(request, logs.length > 0 || Boolean(journalUnit), deps)
+  const hasLog = logs.length > 0 || Boolean(journalUnit)
+  const stats = await askStats(request, hasLog, deps)
   const checks = await preflight(
     {
       master,
@@ -63,6 +66,7 @@ export async function prepareRestart(request: RestartRequest, deps: RestartDeps)
   return {
     checks,
     confirmControl: stats.before ? request.to.control : undefined,
+    hasLog,
     journal,
     journalUnit,
     logs,

@@ -67,8 +67,7 @@ export async function runRestart(request: RestartRequest, deps: RestartDeps = re
   const verdict = {logs: prepared.logs.map((log) => log.path), ...state.outcome!}
   if (verdict.exitCode !== 0) throw outcomeError(verdict)
   const report = {waited: true as const, ...verdict}
-  if (prepared.confirmControl && (prepared.logs.length > 0 || prepared.journal))
-    await confirmWithStats(prepared.confirmControl, state, request, deps)
+  if (prepared.confirmControl && prepared.hasLog) await confirmWithStats(prepared.confirmControl, state, request, deps)
   await checkAfterRestart(report, request, deps)
   return report
 }

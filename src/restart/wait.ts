@@ -1,7 +1,7 @@
 import {type ControlEndpoint} from '../control/client.js'
 import {statsEvents} from '../control/stats-events.js'
 import {type PumaStats} from '../control/stats.js'
-import {CtlError, EXIT} from '../errors.js'
+import {CtlError, EXIT, hasExitCode} from '../errors.js'
 import {type LogEvent} from '../log/events.js'
 import {parseLine} from '../log/parse.js'
 import {masterOf} from '../target/reach.js'
@@ -52,11 +52,13 @@ export async function waitForOutcome(
     inbox.close()
   }
 
-  const sources = startSources(request, prepared, deps, {push: (input) => inbox.push(input), fail})
   const onInterrupt = () => inbox.close()
   request.signal.addEventListener('abort', onInterrupt, {once: true})
   if (request.signal.aborted) inbox.close()
+  let sources: Array<Promise<void>> = []
   try {
+    // Inside the try: a source that throws at once must not leave journalctl running.
+    sources = startSources(request, prepared, deps, {push: (input) => inbox.push(input), fail})
     for await (const input of inbox.wakingAt(() => nextWakeAt(state))) {
       state = reduce(state, input === WAKE ? wakeInput(request, deps) : input)
       request.onUpdate?.(state)
@@ -112,7 +114,7 @@ function startSources(request: RestartRequest, prepared: Prepared, deps: Restart
   const sources = logs.map((log, i) => feed(deps.followLog(log.path, {from: positions[i], signal})))
   if (journal) sources.push(feed(journal.lines))
   // Without a log, /stats is the source: its changes become the events the machine reads.
-  if (logs.length === 0 && !journal && control) {
+  if (!prepared.hasLog && control) {
     const emit = (event: LogEvent) => sink.push(toInput(event))
     sources.push(
       followStats({control, first: statsBefore, masterPid: master?.pid, signal}, deps, emit).catch(sink.fail),
@@ -170,7 +172,7 @@ async function followStats(
       current = await deps.fetchStats(control, {signal, timeoutMs: 5000})
     } catch (error) {
       if (signal.aborted) return 'stopped' // the wait ended while a request was under way
-      if (error instanceof CtlError && error.exitCode === EXIT.noMaster) return undefined // restarting: the control server is down a moment
+      if (hasExitCode(error, EXIT.noMaster)) return undefined // restarting: the control server is down a moment
       throw error
     }
 

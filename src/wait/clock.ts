@@ -10,10 +10,16 @@ export interface Clock {
   setTimeout(callback: () => void, ms: number): Cancel
 }
 
+/**
+ * Node's timers hold at most 2^31-1 ms (24.8 days): a longer one fires after 1 ms, with a warning.
+ * Capped, a wait that asks for more (a huge --timeout) wakes early once in 24.8 days and asks again.
+ */
+export const MAX_TIMER_MS = 2 ** 31 - 1
+
 export const realClock: Clock = {
   now: () => Date.now(),
   setTimeout(callback, ms) {
-    const timer = setTimeout(callback, ms)
+    const timer = setTimeout(callback, Math.min(ms, MAX_TIMER_MS))
     return () => clearTimeout(timer)
   },
 }

@@ -86,6 +86,15 @@ export class RestartWorld {
     await this.clock.advance(ms)
   }
 
+  /** After the run: no timer, no poll, no follower left behind. */
+  assertCleanedUp(): void {
+    assert.equal(this.clock.pending, 0, 'timers left behind')
+    assert.ok(
+      this.followSignals.length > 0 && this.followSignals.every((signal) => signal.aborted),
+      'followers stopped',
+    )
+  }
+
   cleanUp(): void {
     rmSync(this.dir, {recursive: true, force: true})
   }

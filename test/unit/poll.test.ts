@@ -1,6 +1,7 @@
 import {strict as assert} from 'node:assert'
 
 import {waitForExit} from '../../src/target/liveness.js'
+import {realClock} from '../../src/wait/clock.js'
 import {Inbox, WAKE} from '../../src/wait/inbox.js'
 import {type PollResult, pollUntil} from '../../src/wait/poll.js'
 import {FakeClock, settle} from '../helpers/fake-clock.js'
@@ -194,13 +195,39 @@ describe('waiting on a clock the test moves', () => {
       const clock = new FakeClock(0)
       const inbox = new Inbox<string>(clock)
       const iterator = inbox.wakingAt(() => 10)[Symbol.asyncIterator]()
+      const first = iterator.next() // waiting: the wake is armed for 10
       inbox.push('first')
-      assert.deepEqual(await iterator.next(), {done: false, value: 'first'})
-      const next = iterator.next()
+      assert.deepEqual(await first, {done: false, value: 'first'})
+      // Nobody reads when the wake comes: it queues behind 'second', pushed before it.
+      inbox.push('second')
       await clock.advance(11)
-      assert.deepEqual(await next, {done: false, value: WAKE})
+      assert.deepEqual(await iterator.next(), {done: false, value: 'second'})
+      assert.deepEqual(await iterator.next(), {done: false, value: WAKE})
       await iterator.return!()
       assert.equal(clock.pending, 0)
+    })
+  })
+
+  describe('the real clock', () => {
+    it('a timer longer than Node can hold (a huge --timeout) neither fires at once nor warns', async () => {
+      const warnings: Error[] = []
+      const onWarning = (warning: Error) => warnings.push(warning)
+      process.on('warning', onWarning)
+      let fired = false
+      const cancel = realClock.setTimeout(() => {
+        fired = true
+      }, 2 ** 40)
+      try {
+        // An overflowing timer fires after 1 ms and warns on the next tick: give both a chance.
+        await new Promise((resolve) => {
+          setTimeout(resolve, 20)
+        })
+        assert.equal(fired, false)
+        assert.deepEqual(warnings, [])
+      } finally {
+        cancel()
+        process.off('warning', onWarning)
+      }
     })
   })
 })

@@ -16,15 +16,6 @@ const bootFailure = (pid: number, early = true) => [
 
 const append = (path: string, lines: string[]) => appendFileSync(path, lines.map((line) => `${line}\n`).join(''))
 
-/** After the run: no timer, no poll, no follower left behind. */
-function assertCleanedUp(world: RestartWorld): void {
-  assert.equal(world.clock.pending, 0, 'timers left behind')
-  assert.ok(
-    world.followSignals.length > 0 && world.followSignals.every((signal) => signal.aborted),
-    'followers stopped',
-  )
-}
-
 describe('a whole restart through the orchestration, with every side effect faked', () => {
   let world: RestartWorld
 
@@ -59,7 +50,7 @@ describe('a whole restart through the orchestration, with every side effect fake
       [0, 1, 2].map((index) => ({index, oldPid: OLD_PID + index, newPid: NEW_PID + index, bootSeconds: 0.5})),
     )
     assert.equal(world.states.at(-1)?.outcome?.exitCode, 0)
-    assertCleanedUp(world)
+    world.assertCleanedUp()
   })
 
   it('a worker that fails to boot: exit 5 with its error lines (the first failure is only a suspect)', async () => {
@@ -76,7 +67,7 @@ describe('a whole restart through the orchestration, with every side effect fake
     assert.match(error.message, /worker 0 .*failed to boot/i)
     assert.ok(error.details?.includes('[3102] ! Unable to start worker'), String(error.details))
     assert.equal((error.data as {outcome: string}).outcome, 'worker-failed')
-    assertCleanedUp(world)
+    world.assertCleanedUp()
   })
 
   it("a failure whose Early termination never comes: its error lines are read for the machine's grace, then exit 5", async () => {
@@ -91,7 +82,7 @@ describe('a whole restart through the orchestration, with every side effect fake
     await world.advance(2)
     const error = run.error(EXIT.workerFailed)
     assert.ok(error.details?.some((line) => line.includes('new_from_string')))
-    assertCleanedUp(world)
+    world.assertCleanedUp()
   })
 
   it('a worker that hangs while booting (Puma kills it at its boot timeout): exit 5, a hung boot', async () => {
@@ -103,7 +94,7 @@ describe('a whole restart through the orchestration, with every side effect fake
     await world.write(...fromMaster('! Terminating timed out worker (worker failed to boot within 4 seconds): 3100'))
     const error = run.error(EXIT.workerFailed)
     assert.deepEqual((error.data as {failure: unknown}).failure, {cause: 'hung-boot', index: 0, pid: 3100})
-    assertCleanedUp(world)
+    world.assertCleanedUp()
   })
 
   it('nothing more after the first boot: exit 6 at the deadline, not before, listing the pending workers', async () => {
@@ -121,7 +112,7 @@ describe('a whole restart through the orchestration, with every side effect fake
       pending.map(({index}) => index),
       [1, 2],
     )
-    assertCleanedUp(world)
+    world.assertCleanedUp()
   })
 
   it('the master dies mid-restart: exit 7 on the second poll that sees it gone', async () => {
@@ -136,7 +127,7 @@ describe('a whole restart through the orchestration, with every side effect fake
     await world.advance(250)
     const error = run.error(EXIT.masterDied)
     assert.match(error.message, /master .*(exited|died)/i)
-    assertCleanedUp(world)
+    world.assertCleanedUp()
   })
 
   it('a master found dead when the machine wakes (its deadline) ended the restart: exit 7, not 6', async () => {
@@ -285,7 +276,7 @@ describe('a whole restart through the orchestration, with every side effect fake
     const error = run.error(EXIT.interrupted)
     assert.equal(error.message, 'interrupted while waiting: phase 1: 0/2 workers booted; nothing more was sent to Puma')
     assert.equal(world.delivered.length, 1)
-    assertCleanedUp(world)
+    world.assertCleanedUp()
   })
 
   it('--expect-dir and --health-url are checked after the restart', async () => {

@@ -72,6 +72,7 @@ describe('a whole restart with /stats', () => {
       error.message,
       'the log showed the restart done, but /stats shows phase 1, 1/1 booted, 1 old (after 1 s)',
     )
+    world.assertCleanedUp()
   })
 
   it('the log says done and /stats agrees a moment later: exit 0', async () => {
@@ -86,5 +87,24 @@ describe('a whole restart with /stats', () => {
     answer = stats(1, [[3000, 1, true]])
     await world.advance(100)
     assert.equal(run.report().outcome, 'done')
+    world.assertCleanedUp()
+  })
+
+  it('Ctrl-C while /stats still disagrees: exit 130, saying what /stats showed', async () => {
+    let answer = stats(0, [[OLD_PID, 0, true]])
+    world = new RestartWorld({workers: 1, stats: () => answer})
+    const run = world.run({control: CONTROL})
+    await world.sent
+    answer = stats(1, [[3000, 1, true]], 1)
+    await world.write(...fromMaster('- Starting phased worker restart, phase: 1'), ...replaced(0))
+    await world.advance(50)
+    world.controller.abort()
+    await world.advance(0)
+    const error = run.error(EXIT.interrupted)
+    assert.equal(
+      error.message,
+      'interrupted while waiting: the log showed the restart done; /stats shows phase 1, 1/1 booted, 1 old; nothing more was sent to Puma',
+    )
+    world.assertCleanedUp()
   })
 })

@@ -1,5 +1,6 @@
 import {commandRefused, controlRequest} from '../control/client.js'
 import {reach, requireControl} from '../target/index.js'
+import {printable} from '../text/printable.js'
 import {defineCommand} from './command.js'
 import {controlFlags, selectorOf, TARGET_HELP, targetFlags} from './flags.js'
 
@@ -35,7 +36,8 @@ ${TARGET_HELP}`,
         body = JSON.parse(answer.body)
       } catch {}
 
-      log(describe(body))
+      // Puma's answer, printable (a thread's backtrace keeps its lines).
+      log(printable(describe(body), {keepNewlines: true}))
       return body
     },
   })

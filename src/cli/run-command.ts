@@ -1,5 +1,6 @@
 import {EXIT, type ExitCode} from '../errors.js'
 import {renderError} from '../render/error.js'
+import {printableJson} from '../text/printable.js'
 import {type CommandSpec} from './command.js'
 import {fillFromEnvironment, type FlagSpecs, type FlagValues} from './flags.js'
 
@@ -36,7 +37,7 @@ export async function runCommand<F extends FlagSpecs>(
       },
     })
     view?.stop()
-    if (json && result !== undefined) process.stdout.write(`${JSON.stringify(result, null, 2)}\n`)
+    if (json && result !== undefined) process.stdout.write(`${JSON.stringify(result, printableJson, 2)}\n`)
     return EXIT.ok
   } catch (error) {
     view?.stop()

@@ -1,4 +1,5 @@
 import {CtlError, EXIT, type ExitCode} from '../errors.js'
+import {printable, printableJson} from '../text/printable.js'
 import {paintFor} from './colour.js'
 
 export interface ErrorOutput {
@@ -16,14 +17,15 @@ export async function renderError(thrown: unknown, output: ErrorOutput): Promise
   const error = thrown instanceof Error ? thrown : new Error(String(thrown))
   const exitCode = error instanceof CtlError ? error.exitCode : EXIT.unexpected
   if (json) {
-    stdout.write(`${JSON.stringify({error: errorJson(error, exitCode)}, null, 2)}\n`)
+    stdout.write(`${JSON.stringify({error: errorJson(error, exitCode)}, printableJson, 2)}\n`)
     return exitCode
   }
 
   const paint = await paintFor(stderr, env)
-  const lines = [paint.red(`Error: ${firstLine(error.message)}`)]
-  if (error instanceof CtlError) lines.push(...error.details)
-  if (error instanceof CtlError && error.suggestion) lines.push(paint.dim(`Hint: ${error.suggestion}`))
+  // Messages and details quote logs, titles and remote answers: printable before they are painted.
+  const lines = [paint.red(`Error: ${printable(firstLine(error.message))}`)]
+  if (error instanceof CtlError) lines.push(...error.details.map((detail) => printable(detail)))
+  if (error instanceof CtlError && error.suggestion) lines.push(paint.dim(`Hint: ${printable(error.suggestion)}`))
   if (env.DEBUG && error.stack) lines.push(error.stack)
   stderr.write(`${lines.join('\n')}\n`)
   return exitCode

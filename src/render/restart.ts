@@ -1,6 +1,7 @@
 import {type RestartEvent} from '../restart/api.js'
 import {type RestartProgress} from '../restart/machine.js'
 import {type RestartStart} from '../restart/run.js'
+import {printable} from '../text/printable.js'
 import {colourWanted, type Paint, paintFor} from './colour.js'
 
 type RestartUpdate = Extract<RestartEvent, {type: 'update'}>
@@ -41,10 +42,10 @@ export async function restartView(
   if (mode === 'silent') return {started() {}, update() {}, stop() {}}
   const paint = await paintFor(stream, env)
   const colour = {'restart-started': paint.cyan, 'worker-booted': paint.green, warning: paint.yellow, error: paint.red}
-  const line = (kind: keyof typeof SYMBOLS, message: string) => `${colour[kind](SYMBOLS[kind])} ${message}`
+  const line = (kind: keyof typeof SYMBOLS, message: string) => `${colour[kind](SYMBOLS[kind])} ${printable(message)}`
   const startLines = (start: RestartStart) => [
     ...start.preflight.warnings.map((warning) => line('warning', warning)),
-    `Sent ${start.sent} to ${start.via === 'control' ? "Puma's control server" : `Puma master ${start.pid}`}; ${following(start)}`,
+    `Sent ${start.sent} to ${start.via === 'control' ? "Puma's control server" : `Puma master ${start.pid}`}; ${printable(following(start))}`,
   ]
 
   if (mode === 'plain') {

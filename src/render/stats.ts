@@ -1,4 +1,5 @@
 import {type PumaStats} from '../control/stats.js'
+import {printable} from '../text/printable.js'
 import {formatTable} from '../text/table.js'
 import {type Paint} from './colour.js'
 import {formatCheckin} from './format.js'
@@ -8,12 +9,12 @@ const show = (value: number | undefined) => (value === undefined ? '-' : String(
 export function renderStats(stats: PumaStats, paint: Paint): string[] {
   if (stats.mode === 'single') {
     return [
-      `single mode, started ${stats.startedAt ?? '?'}`,
+      `single mode, started ${printable(stats.startedAt ?? '?')}`,
       `threads ${show(stats.running)}/${show(stats.maxThreads)}, backlog ${show(stats.backlog)}, requests ${show(stats.requests)}`,
     ]
   }
 
-  const header = `cluster: phase ${show(stats.phase)}, ${show(stats.bootedWorkers)}/${show(stats.workers)} workers booted, ${show(stats.oldWorkers)} old, started ${stats.startedAt ?? '?'}`
+  const header = `cluster: phase ${show(stats.phase)}, ${show(stats.bootedWorkers)}/${show(stats.workers)} workers booted, ${show(stats.oldWorkers)} old, started ${printable(stats.startedAt ?? '?')}`
   const rows = stats.workerStatus.map((w) => [
     String(w.index),
     String(w.pid),

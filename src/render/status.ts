@@ -1,4 +1,5 @@
 import {type ServerStatus} from '../status.js'
+import {printable} from '../text/printable.js'
 import {formatTable} from '../text/table.js'
 import {type Paint} from './colour.js'
 import {formatBytes, formatCheckin, formatDuration} from './format.js'
@@ -7,14 +8,15 @@ export function renderStatus(status: ServerStatus, paint: Paint): string[] {
   const version = status.version ? `Puma ${status.version}` : 'Puma (before 2.8)'
   const lines = [
     `${paint.green('●')} ${paint.bold(version)} ${status.mode} mode, pid ${status.pid}, up ${formatDuration(status.uptimeSeconds)}`,
-    `  tag       ${status.tag ?? '-'}`,
-    `  binds     ${status.binds.join(', ') || '-'}`,
-    `  folder    ${status.folder ?? '?'}`,
+    // A title's tag and binds, a folder's name and /stats's error are anyone's text.
+    `  tag       ${printable(status.tag ?? '-')}`,
+    `  binds     ${printable(status.binds.join(', ')) || '-'}`,
+    `  folder    ${printable(status.folder ?? '?')}`,
     `  memory    ${formatBytes(status.rssBytes)} (master)`,
-    `  found by  ${status.foundBy}`,
+    `  found by  ${printable(status.foundBy)}`,
   ]
   if (status.phase !== undefined) lines.push(`  phase     ${status.phase}`)
-  if (status.statsError) lines.push(paint.yellow(`  /stats    unavailable: ${status.statsError}`))
+  if (status.statsError) lines.push(paint.yellow(`  /stats    unavailable: ${printable(status.statsError)}`))
   if (status.mode === 'cluster') {
     lines.push(`  workers   ${status.workers.length}`, '')
     const withStats = status.workers.some((w) => w.phase !== undefined)

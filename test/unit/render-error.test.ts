@@ -34,6 +34,25 @@ describe('render/error', () => {
     })
   })
 
+  it('quotes log lines and messages printable: an escape in them cannot erase or redraw the terminal', async () => {
+    const forged = new CtlError('workerFailed', 'Worker 0 failed to boot: \u001B[1A\u001B[2K', {
+      details: ['[4321] boom\u001B[2K\r✔ Phased restart finished'],
+      suggestion: 'see \u009B2J',
+      data: {errorLines: ['[4321] boom\u001B[2K']},
+    })
+    const text = await render(forged)
+    for (const raw of ['\u001B', '\u009B', '\r']) assert.ok(!text.stderr.includes(raw), JSON.stringify(text.stderr))
+    assert.match(
+      text.stderr,
+      /^Error: Worker 0 failed to boot: \\x1b\[1A\\x1b\[2K\n\[4321\] boom\\x1b\[2K\\x0d✔ Phased/,
+    )
+    // Under --json too: a `jq -r` of any field must not bring the escape back.
+    const json = JSON.parse((await render(forged, {json: true})).stdout)
+    assert.equal(json.error.details[0], String.raw`[4321] boom\x1b[2K\x0d✔ Phased restart finished`)
+    assert.equal(json.error.errorLines[0], String.raw`[4321] boom\x1b[2K`)
+    assert.equal(json.error.suggestion, String.raw`see \x9b2J`)
+  })
+
   it('prints one JSON object with the exit code, the hint, the details and the data to stdout under --json', async () => {
     const {exitCode, stdout, stderr} = await render(failed(), {json: true})
     assert.equal(exitCode, EXIT.workerFailed)

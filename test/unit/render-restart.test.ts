@@ -93,6 +93,14 @@ describe('render/restart', () => {
       ])
     })
 
+    it(String.raw`prints the notices printable: an escape in a quoted log line reaches the pipe as \x1b`, async () => {
+      const pipe = new FakeTerminal({isTTY: false})
+      const view = await restartView('plain', pipe.stream, noColour)
+      view.update(update('phase 1', [{kind: 'error', message: 'Worker 0 failed to boot: \u001B[2K\r✔ done'}]))
+      view.stop()
+      assert.equal(pipe.written, `✖ Worker 0 failed to boot: ${String.raw`\x1b[2K\x0d`}✔ done\n`)
+    })
+
     it('prints nothing when silent (--json, --quiet)', async () => {
       const terminal = new FakeTerminal()
       const view = await restartView('silent', terminal.stream, colour)

@@ -50,6 +50,13 @@ const stats = (overrides: Partial<PumaStats> = {}): PumaStats => ({
   ...overrides,
 })
 
+/** No C0 but tab, no DEL, no C1: what must never reach the terminal from a title, a folder or /stats. */
+const isPrintable = (line: string) =>
+  [...line].every((char) => {
+    const code = char.codePointAt(0)!
+    return (code >= 32 || code === 9) && (code < 127 || code > 159)
+  })
+
 describe('render/status and render/stats', () => {
   let plain: Awaited<ReturnType<typeof paintFor>>
 
@@ -58,6 +65,19 @@ describe('render/status and render/stats', () => {
   })
 
   describe('renderStatus', () => {
+    it('shows a title, folder or /stats error printable: a tag cannot drive the terminal', () => {
+      const lines = renderStatus(
+        status({tag: 'app\u001B]0;pwned\u0007', folder: '/srv/\u001B[2Kx', statsError: 'bad\u009B'}),
+        plain,
+      )
+      assert.ok(
+        lines.every((line) => isPrintable(line)),
+        lines.join('\n'),
+      )
+      assert.equal(lines[1], String.raw`  tag       app\x1b]0;pwned\x07`)
+      assert.equal(lines[3], String.raw`  folder    /srv/\x1b[2Kx`)
+    })
+
     it('shows the master, then the workers from the process table in a table', () => {
       assert.deepEqual(renderStatus(status(), plain), [
         '● Puma 5.6.5 cluster mode, pid 4242, up 1h 2m',

@@ -51,7 +51,7 @@ export const realRestartDeps: RestartDeps = {
   fetchStats,
   followLog,
   hasExited,
-  journalUnitOf: (pid) => journalUnitOf(pid),
+  journalUnitOf,
   logEnd,
   probeHealth,
   readEnvironment: environmentOf,

@@ -42,7 +42,7 @@ export async function prepareRestart(request: RestartRequest, deps: RestartDeps)
   const master = masterOf(request.to)
   // What /proc says of the master (its stdout, stderr and folder), read once for the preparations.
   const details = master === undefined ? undefined : deps.readProcessDetails(master.pid)
-  const {logs, journalUnit} = await findLog(request, details, deps)
+  const {logs, journalUnit} = await findLog(request, {details, pid: master?.pid}, deps)
   const hasLog = logs.length > 0 || Boolean(journalUnit)
   const stats = await askStats(request, hasLog, deps)
   const checks = await preflight(
@@ -79,10 +79,9 @@ export async function prepareRestart(request: RestartRequest, deps: RestartDeps)
 /** The log files to follow, or the journal's unit; a usage error when the wait would have nothing to read. */
 async function findLog(
   request: RestartRequest,
-  details: ProcessDetails | undefined,
+  {details, pid}: {details?: ProcessDetails; pid?: number},
   deps: RestartDeps,
 ): Promise<{journalUnit?: JournalUnit | string; logs: LogSource[]}> {
-  const pid = masterOf(request.to)?.pid
   const logs = request.journal ? [] : locateLogs(details, request.logPath, request.cwd)
   // Under systemd the master's stdout is the journal's socket: follow its unit's journal then.
   const journalUnit =

@@ -55,15 +55,27 @@ describe('a whole restart with /stats', () => {
     assert.equal(world.clock.pending, 0, 'no poll left behind')
   })
 
-  it('the log says done but /stats disagrees until the deadline: exit 6, quoting /stats', async () => {
-    const settled = stats(0, [[OLD_PID, 0, true]])
-    let answer = settled
+  /**
+   * A one-worker phased restart whose log says done while /stats still counts the old worker;
+   * `agree()` makes /stats answer that the restart is complete from then on.
+   */
+  async function logDoneStatsBehind(overrides: {timeoutMs?: number} = {}) {
+    let answer = stats(0, [[OLD_PID, 0, true]])
     world = new RestartWorld({workers: 1, stats: () => answer})
-    const run = world.run({control: CONTROL, timeoutMs: 1000})
+    const run = world.run({control: CONTROL, ...overrides})
     const start = await world.sent
-    assert.equal(start.stats, true, '/stats confirms the end')
     answer = stats(1, [[3000, 1, true]], 1) // an old worker still counted
     await world.write(...fromMaster('- Starting phased worker restart, phase: 1'), ...replaced(0))
+    const agree = () => {
+      answer = stats(1, [[3000, 1, true]])
+    }
+
+    return {agree, run, start}
+  }
+
+  it('the log says done but /stats disagrees until the deadline: exit 6, quoting /stats', async () => {
+    const {run, start} = await logDoneStatsBehind({timeoutMs: 1000})
+    assert.equal(start.stats, true, '/stats confirms the end')
     await world.advance(999)
     assert.equal(run.settled.status, 'pending')
     await world.advance(100)
@@ -76,27 +88,17 @@ describe('a whole restart with /stats', () => {
   })
 
   it('the log says done and /stats agrees a moment later: exit 0', async () => {
-    let answer = stats(0, [[OLD_PID, 0, true]])
-    world = new RestartWorld({workers: 1, stats: () => answer})
-    const run = world.run({control: CONTROL})
-    await world.sent
-    answer = stats(1, [[3000, 1, true]], 1)
-    await world.write(...fromMaster('- Starting phased worker restart, phase: 1'), ...replaced(0))
+    const {agree, run} = await logDoneStatsBehind()
     await world.advance(100)
     assert.equal(run.settled.status, 'pending')
-    answer = stats(1, [[3000, 1, true]])
+    agree()
     await world.advance(100)
     assert.equal(run.report().outcome, 'done')
     world.assertCleanedUp()
   })
 
   it('Ctrl-C while /stats still disagrees: exit 130, saying what /stats showed', async () => {
-    let answer = stats(0, [[OLD_PID, 0, true]])
-    world = new RestartWorld({workers: 1, stats: () => answer})
-    const run = world.run({control: CONTROL})
-    await world.sent
-    answer = stats(1, [[3000, 1, true]], 1)
-    await world.write(...fromMaster('- Starting phased worker restart, phase: 1'), ...replaced(0))
+    const {run} = await logDoneStatsBehind()
     await world.advance(50)
     world.controller.abort()
     await world.advance(0)

@@ -5,7 +5,7 @@ import {findTarget} from '../target/index.js'
 
 export default defineCommand({
   summary: 'Make Puma reopen its log files (SIGHUP), after logrotate moved them.',
-  description: `Only with stdout_redirect does Puma treat SIGHUP as "reopen the logs"; without it, SIGHUP stops Puma. So ctl sends it only when the master's stdout is a log file that shows stdout_redirect's "=== puma startup" marker, and refuses otherwise (exit 2) unless --force.
+  description: `Only with stdout_redirect does Puma treat SIGHUP as "reopen the logs"; without it, SIGHUP stops Puma. So ctl sends it only when the master's stdout is a log file and either Puma's config file (config/puma/<env>.rb or config/puma.rb in the master's folder, read, not run) calls stdout_redirect, or the log's first line is the "=== puma startup" marker Puma wrote since the master started; it refuses otherwise (exit 2) unless --force.
 
 ${TARGET_HELP}`,
   examples: ['<%= config.bin %> reopen-logs --pidfile tmp/pids/puma.pid'],
@@ -20,7 +20,8 @@ ${TARGET_HELP}`,
 
   async run(flags, {log}) {
     const result = await reopenLogs(await findTarget(selectorOf(flags)), {force: flags.force})
-    log(`Sent SIGHUP to Puma master ${result.pid}${result.log ? `: it reopens ${result.log}` : ''}`)
+    const shown = result.evidence ? ` (stdout_redirect shown by its ${result.evidence})` : ''
+    log(`Sent SIGHUP to Puma master ${result.pid}${result.log ? `: it reopens ${result.log}${shown}` : ''}`)
     return result
   },
 })

@@ -1,5 +1,5 @@
 import {spawn} from 'node:child_process'
-import {mkdirSync, mkdtempSync, rmSync, writeFileSync} from 'node:fs'
+import {closeSync, mkdirSync, mkdtempSync, openSync, rmSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 
@@ -12,15 +12,21 @@ export interface ClusterOptions {
   app?: string
   control?: 'tcp' | 'unix'
   controlToken?: string
+  /** Writes the config to config/puma.rb and starts Puma without -C: Puma loads it as its default file (not with runIn). */
+  defaultConfig?: boolean
   extraConfig?: string
   pidfile?: string
   /** Prepares the folder before Puma starts (e.g. a releases/ layout). */
   prepare?: (dir: string) => void
   /** Puma's stdout_redirect to log/puma.log (default true). */
   redirect?: boolean
+  /** stdout_redirect's append argument (default true); false is Puma's own default, which truncates the log. */
+  redirectAppend?: boolean
   /** A folder under the cluster's folder to start Puma in (its cwd and PWD), instead of the folder itself. */
   runIn?: string
   state?: string
+  /** With redirect: false, Puma's stdout and stderr go to log/puma.log as a shell's `> log 2>&1` sends them, not to a pipe. */
+  stdoutToLog?: boolean
   tag?: string
   workers?: number
 }
@@ -54,7 +60,9 @@ function pumaConfig(
   return [
     `workers ${at.workers}`,
     `bind 'tcp://127.0.0.1:${at.port}'`,
-    options.redirect === false ? '' : `stdout_redirect '${at.logPath}', '${at.logPath}', true`,
+    options.redirect === false
+      ? ''
+      : `stdout_redirect '${at.logPath}', '${at.logPath}', ${options.redirectAppend ?? true}`,
     `pidfile '${at.pidfile}'`,
     `state_path '${at.statePath}'`,
     options.tag ? `tag '${options.tag}'` : '',
@@ -74,21 +82,26 @@ export async function startPumaCluster(options: ClusterOptions = {}): Promise<Pu
   const statePath = join(dir, options.state ?? 'puma-test.state')
   const logPath = join(dir, 'log', 'puma.log')
   writeFileSync(join(dir, 'config.ru'), options.app ?? OK_APP)
+  const configPath = join(dir, options.defaultConfig ? 'config/puma.rb' : 'puma.rb')
+  if (options.defaultConfig) mkdirSync(join(dir, 'config'))
   writeFileSync(
-    join(dir, 'puma.rb'),
+    configPath,
     pumaConfig(options, {workers, port, logPath, pidfile, statePath, control: controlUrl(options, dir, controlPort)}),
   )
   options.prepare?.(dir)
   const runIn = options.runIn ? join(dir, options.runIn) : dir
-  const child = spawn('puma', ['-C', join(dir, 'puma.rb')], {
+  const logFd = options.stdoutToLog ? openSync(logPath, 'w') : undefined
+  const output = logFd ?? (options.redirect === false ? 'pipe' : 'ignore')
+  const child = spawn('puma', options.defaultConfig ? [] : ['-C', configPath], {
     cwd: runIn,
     env: {...process.env, PWD: runIn},
     detached: true, // its own process group: nothing a test sends to its group reaches Puma, and vice versa
-    stdio: ['ignore', options.redirect === false ? 'pipe' : 'ignore', options.redirect === false ? 'pipe' : 'ignore'],
+    stdio: ['ignore', output, output],
   })
-  const output: string[] = []
-  child.stdout?.on('data', (chunk) => output.push(String(chunk)))
-  child.stderr?.on('data', (chunk) => output.push(String(chunk)))
+  if (logFd !== undefined) closeSync(logFd) // Puma holds its own copy, as after a shell's redirect
+  const piped: string[] = []
+  child.stdout?.on('data', (chunk) => piped.push(String(chunk)))
+  child.stderr?.on('data', (chunk) => piped.push(String(chunk)))
   child.unref()
   const pid = child.pid!
   const seen = new Set<number>([pid])
@@ -117,7 +130,7 @@ export async function startPumaCluster(options: ClusterOptions = {}): Promise<Pu
     },
   }
 
-  const log = () => (options.redirect === false ? output.join('') : readOrEmpty(logPath))
+  const log = () => (options.redirect === false && !options.stdoutToLog ? piped.join('') : readOrEmpty(logPath))
   try {
     // Single mode writes its pidfile once the app is loaded and bound; a cluster is ready at its last boot line.
     const ready = () =>

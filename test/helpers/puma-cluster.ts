@@ -1,8 +1,10 @@
 import {spawn} from 'node:child_process'
 import {closeSync, mkdirSync, mkdtempSync, openSync, rmSync, writeFileSync} from 'node:fs'
+import {request} from 'node:http'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 
+import {type RawStats} from '../../src/control/stats.js'
 import {freePort, killQuietly, readOrEmpty, waitFor, workerPidsOf} from './processes.js'
 
 export const OK_APP = "run ->(env) { [200, {'Content-Type' => 'text/plain'}, ['ok']] }\n"
@@ -143,4 +145,19 @@ export async function startPumaCluster(options: ClusterOptions = {}): Promise<Pu
   }
 
   return cluster
+}
+
+/** Puma's /stats, straight from a `control: 'tcp'` cluster's control server (not through ctl). */
+export async function statsOf(cluster: PumaCluster): Promise<RawStats> {
+  return new Promise((resolve, reject) => {
+    request({host: '127.0.0.1', port: cluster.controlPort, path: '/stats?token=test-token'}, (response) => {
+      let body = ''
+      response.on('data', (chunk) => {
+        body += chunk
+      })
+      response.on('end', () => resolve(JSON.parse(body)))
+    })
+      .on('error', reject)
+      .end()
+  })
 }

@@ -10,8 +10,6 @@ export interface LogPosition {
   /** Device and inode of the file; both 0 when the file did not exist (0 is never a real inode). */
   readonly dev: number
   readonly ino: number
-  /** The file ended inside a line: the rest of that line is old news and is skipped. */
-  readonly midLine: boolean
   /** Byte offset of the end of the file. */
   readonly offset: number
 }
@@ -34,21 +32,23 @@ const NEWLINE = 0x0a
 
 const isMissing = (error: unknown) => (error as NodeJS.ErrnoException).code === 'ENOENT'
 
-/** Notes where the log ends now, in constant time: a stat and a one-byte read, whatever the size. */
+/**
+ * Notes where the log ends now, in constant time: one stat, whatever the size. When the file ends
+ * inside a line (app output without a newline), what follows is read as a line all the same: Puma's
+ * next line may be glued to it, and the parser finds Puma's prefix anywhere in a line.
+ */
 export async function logEnd(path: string): Promise<LogPosition> {
   let file: FileHandle
   try {
     file = await open(path, 'r')
   } catch (error) {
-    if (isMissing(error)) return {offset: 0, dev: 0, ino: 0, midLine: false}
+    if (isMissing(error)) return {offset: 0, dev: 0, ino: 0}
     throw error
   }
 
   try {
     const {size, dev, ino} = await file.stat()
-    const last = Buffer.alloc(1)
-    const midLine = size > 0 && (await file.read(last, 0, 1, size - 1)).bytesRead === 1 && last[0] !== NEWLINE
-    return {offset: size, dev, ino, midLine}
+    return {offset: size, dev, ino}
   } finally {
     await file.close()
   }
@@ -61,8 +61,6 @@ interface TailOptions {
   maxLineBytes: number
   /** Where to start reading. */
   pos: number
-  /** Drop bytes up to the next newline first: the rest of a line that was there before `from`. */
-  skipping: boolean
   watcher: FSWatcher | undefined
 }
 
@@ -75,7 +73,6 @@ class Tail {
   private heldBytes = 0
   private readonly maxLineBytes: number
   private pos: number
-  private skipping: boolean
   private readonly watcher: FSWatcher | undefined
 
   constructor(options: TailOptions) {
@@ -83,7 +80,6 @@ class Tail {
     this.dev = options.dev
     this.ino = options.ino
     this.pos = options.pos
-    this.skipping = options.skipping
     this.watcher = options.watcher
     this.maxLineBytes = options.maxLineBytes
   }
@@ -99,10 +95,7 @@ class Tail {
    */
   async *drain(buffer: Buffer, signal: AbortSignal): AsyncGenerator<string> {
     // Smaller than where we are: truncated in place (copytruncate); the writer starts again at 0.
-    if ((await this.file.stat()).size < this.pos) {
-      this.pos = 0
-      this.skipping = false
-    }
+    if ((await this.file.stat()).size < this.pos) this.pos = 0
 
     for await (const chunk of this.chunks(buffer, signal)) {
       for (const line of this.split(chunk)) {
@@ -152,12 +145,11 @@ class Tail {
     const lines: string[] = []
     let start = 0
     for (let nl = chunk.indexOf(NEWLINE); nl !== -1; nl = chunk.indexOf(NEWLINE, start)) {
-      if (this.skipping) this.skipping = false
-      else lines.push(this.finish(chunk.subarray(start, nl)))
+      lines.push(this.finish(chunk.subarray(start, nl)))
       start = nl + 1
     }
 
-    if (!this.skipping) this.hold(chunk.subarray(start))
+    this.hold(chunk.subarray(start))
     return lines
   }
 }
@@ -215,10 +207,10 @@ export async function* followLog(path: string, options: FollowOptions): AsyncGen
     // The same file as at logEnd, and not truncated since: resume there. Any other file is all new.
     if (start && start.ino !== 0 && start.dev === dev && start.ino === ino && size >= start.offset) {
       const watcher = tryWatch(path, wakeups.wake)
-      return new Tail({file, dev, ino, pos: start.offset, skipping: start.midLine, watcher, maxLineBytes})
+      return new Tail({file, dev, ino, pos: start.offset, watcher, maxLineBytes})
     }
 
-    return new Tail({file, dev, ino, pos: 0, skipping: false, watcher: tryWatch(path, wakeups.wake), maxLineBytes})
+    return new Tail({file, dev, ino, pos: 0, watcher: tryWatch(path, wakeups.wake), maxLineBytes})
   }
 
   let current: Tail | undefined

@@ -3,29 +3,77 @@ import type {LogEvent, PumaEvent} from './events.js'
 import {LINE_PATTERNS, type LinePattern, type PatternKind} from './dialects.js'
 
 // Cluster mode's `[pid] ` prefix (docs/puma-facts.md §1.1). PIDs are small; the bound keeps Number() exact.
-const PREFIX = /^\[(\d{1,10})\] /
+const PREFIX = /\[(\d{1,10})\] /g
 
-/** Splits Puma's cluster-mode `[pid] ` prefix off a line. Single mode and custom formatters have none. */
+/**
+ * How many words a log_formatter may put between the `[pid] ` prefix and Puma's message
+ * (`[pid] [host] 2026-11-29 15:00:00 +0000: - Worker 0 …`), and how many prefixes of one line are
+ * tried: a bound on the work an arbitrary line can cause.
+ */
+const MAX_FORMATTER_WORDS = 8
+const MAX_PREFIXES = 4
+
+/**
+ * Splits the `[pid] ` prefix off a line. Puma writes it at the start, but a log_formatter may put
+ * a timestamp in front, and app output without a newline glues itself in front of Puma's next
+ * line: so the last prefix in the line counts. Single mode and PID-less formatters have none.
+ */
 export function splitPrefix(line: string): {message: string; prefixPid?: number} {
-  const match = PREFIX.exec(line)
-  return match ? {prefixPid: Number(match[1]), message: line.slice(match[0].length)} : {message: line}
+  const last = prefixesOf(line).at(-1)
+  return last ? {prefixPid: last.pid, message: line.slice(last.end)} : {message: line}
+}
+
+function prefixesOf(line: string): Array<{end: number; pid: number}> {
+  if (!line.includes('[')) return []
+  return [...line.matchAll(PREFIX)].slice(-MAX_PREFIXES).map((m) => ({pid: Number(m[1]), end: m.index + m[0].length}))
 }
 
 /**
  * Turns one log line into a typed event; anything Puma did not write in a known format
  * (app output, backtraces, 4-space continuation lines, banner details) is `other`.
- * Never throws: the log is arbitrary bytes from processes we do not control.
+ * `prefixPid` says who wrote it as far as the text goes: whether that is true is for the reader
+ * to check (the master's PID, the kernel). Never throws: the log is arbitrary bytes from
+ * processes we do not control.
  */
 export function parseLine(line: string): LogEvent {
   // A caller reading a file split on "\n" leaves the "\r" of CRLF line ends
   const text = typeof line === 'string' ? line.replace(/\r?\n$|\r$/, '') : ''
   try {
-    const {prefixPid, message} = splitPrefix(text)
-    const event = matchMessage(message) ?? {kind: 'other'}
+    const prefixes = prefixesOf(text)
+    // The last prefix first: the one Puma wrote when text was glued in front of its line.
+    for (const prefix of [...prefixes].reverse()) {
+      const event = matchAfterPrefix(text.slice(prefix.end))
+      if (event) return {...event, prefixPid: prefix.pid, line: text}
+    }
+
+    const event = matchMessage(text) ?? {kind: 'other'}
+    const prefixPid = event.kind === 'other' ? prefixes.at(-1)?.pid : undefined
     return prefixPid === undefined ? {...event, line: text} : {...event, prefixPid, line: text}
   } catch {
     return {kind: 'other', line: text}
   }
+}
+
+/**
+ * Whether a line holds one of Puma's messages after a few words, prefix or not: how a log written
+ * through a log_formatter without the PID shows itself. Such a line is never taken as Puma's.
+ */
+export function holdsPumaMessage(line: string): boolean {
+  return matchAfterPrefix(line) !== undefined
+}
+
+/** Puma's message right after the prefix, or after the words a log_formatter put in between. */
+function matchAfterPrefix(rest: string): PumaEvent | undefined {
+  let start = 0
+  for (let word = 0; word <= MAX_FORMATTER_WORDS; word++) {
+    const event = matchMessage(rest.slice(start))
+    if (event) return event
+    const space = rest.indexOf(' ', start)
+    if (space === -1) return undefined
+    start = space + 1
+  }
+
+  return undefined
 }
 
 const PATTERNS: readonly LinePattern[] = LINE_PATTERNS

@@ -9,11 +9,13 @@ import {
   journalUnitOf,
   startJournal,
 } from '../log/journal.js'
+import {lastAllocatedPid, readFamilyMembers, readProcessFacts} from '../target/family.js'
 import {hasExited} from '../target/liveness.js'
 import {type ProcessDetails, readProcessDetails} from '../target/process-table.js'
 import {type Reach} from '../target/reach.js'
 import {type Clock, realClock} from '../wait/clock.js'
 import {environmentOf, type HealthOptions, type HealthResult, probeHealth} from './checks.js'
+import {type KernelReads} from './witness.js'
 
 /**
  * Everything a restart does to the world or learns from it, passed in as one object: the real
@@ -33,6 +35,8 @@ export interface RestartDeps {
   hasExited(pid: number, identity: number | undefined): boolean
   /** The systemd unit whose journal gets the master's output, if any. */
   journalUnitOf(pid: number): Promise<JournalUnit | undefined>
+  /** The master's family, one process, the last PID handed out: the kernel's word on what the log claims. */
+  kernel: KernelReads
   /** Where a log file ends now. */
   logEnd(path: string): Promise<LogPosition>
   /** After the restart: the URL must answer 2xx. */
@@ -51,6 +55,7 @@ export const realRestartDeps: RestartDeps = {
   fetchStats,
   followLog,
   hasExited,
+  kernel: {family: readFamilyMembers, lastPid: lastAllocatedPid, process: readProcessFacts},
   journalUnitOf,
   logEnd,
   probeHealth,

@@ -1,8 +1,17 @@
 import type {LogEvent} from '../log/events.js'
 
 import {finish} from './outcome.js'
-import {bootedCount, failingIndex, type Failure, neededIndices, oldPids, type RestartState} from './state.js'
-import {bootFailedNotice, earlyTerminationNotice, suspectNotice, withoutPrefix} from './wording.js'
+import {
+  bootedCount,
+  type Collecting,
+  failingIndex,
+  type Failure,
+  neededIndices,
+  oldPids,
+  type RestartState,
+} from './state.js'
+import {type PidWitness, type Standing} from './witness.js'
+import {bootFailedNotice, earlyTerminationNotice, suspectNotice, untrueLineWarning, withoutPrefix} from './wording.js'
 
 /**
  * When a restart has failed, read from lines that rarely say so plainly: boot errors (first only a
@@ -42,6 +51,38 @@ export const SILENT_FAILURE_EXTRA_STARTS = 3
  */
 export const SUSPECT_BOOT_FAILURES = 1
 
+/** A worker the master forked since the signal, alive or not: the only PIDs a failure line may name. */
+const FORKED_SINCE: readonly Standing[] = ['new', 'gone-new']
+
+function denied(state: RestartState, pid: number, witness: PidWitness | undefined) {
+  return contradicted(state, pid, witness, FORKED_SINCE)
+}
+
+/**
+ * Whether the kernel contradicts a line about `pid` (its standing is not one of `allowed`). Such a
+ * line is not Puma's, whatever it says: an app prints what its clients send. One naming a PID the
+ * master never forked is told once.
+ */
+export function contradicted(
+  state: RestartState,
+  pid: number,
+  witness: PidWitness | undefined,
+  allowed: readonly Standing[],
+): {state: RestartState; untrue: boolean} {
+  if (!witness || allowed.includes(witness.standing)) return {state, untrue: false}
+  if (witness.standing !== 'stranger' || state.ignoredPids.includes(pid)) return {state, untrue: true}
+  const warning = untrueLineWarning(pid, state.plan.masterPid)
+  return {
+    untrue: true,
+    state: {
+      ...state,
+      ignoredPids: [...state.ignoredPids, pid],
+      warnings: [...state.warnings, warning],
+      notices: [...state.notices, {kind: 'warning', message: warning}],
+    },
+  }
+}
+
 /** Puma 6+ logs a whole backtrace (hundreds of lines in a Rails app): keep the report readable. */
 export const MAX_ERROR_LINES = 40
 
@@ -65,18 +106,30 @@ export function collectErrorLine(
     // A suspect's lines are kept as evidence for a while, but every other line counts as usual (a boot line
     // right after it is the restart going on). Its own Early termination ends them.
     const within = at - collecting.suspectSince < FAILURE_DETAIL_GRACE_MS
-    if (within && continuesError(state, event)) return {consumed: true, state: appendError(state, event.line)}
+    if (within && continuesError(state, event)) return {consumed: true, state: keepError(state, event)}
     const ended = !within || isEarlyTerminationOf(event, collecting.pid)
-    return {consumed: false, state: ended ? {...state, collecting: undefined} : state}
+    return {consumed: false, state: ended ? {...state, collecting: undefined} : apart(state, collecting)}
   }
 
-  if (continuesError(state, event)) return {consumed: true, state: appendError(state, event.line)}
+  if (continuesError(state, event)) return {consumed: true, state: keepError(state, event)}
   if (collecting.from === 'worker') {
     const ended = isEarlyTerminationOf(event, collecting.pid)
-    return {consumed: true, state: ended ? finish(state, at, 'worker-failed') : state}
+    return {consumed: true, state: ended ? finish(state, at, 'worker-failed') : apart(state, collecting)}
   }
 
   return {consumed: false, state: {...state, collecting: undefined}}
+}
+
+/** Keeps a line of the error; one in the worker's own prefix lets indented lines continue it again. */
+function keepError(state: RestartState, event: LogEvent): RestartState {
+  const next = appendError(state, event.line)
+  const {collecting} = state
+  if (collecting?.from !== 'worker' || !collecting.apart || event.prefixPid !== collecting.pid) return next
+  return {...next, collecting: {...collecting, apart: false}}
+}
+
+function apart(state: RestartState, collecting: Collecting & {from: 'worker'}): RestartState {
+  return collecting.apart ? state : {...state, collecting: {...collecting, apart: true}}
 }
 
 function isEarlyTerminationOf(event: LogEvent, pid: number | undefined): boolean {
@@ -88,7 +141,8 @@ function continuesError(state: RestartState, event: LogEvent): boolean {
   const indented = event.prefixPid === undefined && /^[ \t]/.test(event.line)
   if (collecting?.from === 'master') return indented && event.kind === 'other'
   if (event.kind === 'worker-early-termination') return false
-  return indented || (collecting?.pid !== undefined && event.prefixPid === collecting.pid)
+  // Puma prefixes only the first line of a multi-line message: its indented rest follows at once.
+  return (indented && !collecting?.apart) || (collecting?.pid !== undefined && event.prefixPid === collecting.pid)
 }
 
 export function appendError(state: RestartState, line: string): RestartState {
@@ -124,18 +178,38 @@ export function masterError(state: RestartState, line: string): RestartState {
 export function onRubyException(state: RestartState, event: LogEvent, at: number): RestartState {
   const afterMasterError = state.errorLines.length > 0 && state.suspects.length === 0
   if (afterMasterError || state.mode === 'single') return masterError(state, event.line)
-  if (state.status !== 'restarting') return state
-  return onBootFailure(state, event, at, undefined)
+  // A Puma that names its failing workers (5.3.2+) is not read from an unprefixed dump anyone can print.
+  if (state.status !== 'restarting' || namesFailingWorkers(state.plan.version)) return state
+  return onBootFailure(state, event, at, {})
 }
 
-/** `! Unable to start worker`, in the failing worker's own prefix. */
-export function onWorkerBootError(state: RestartState, event: LogEvent, at: number): RestartState {
-  if (event.prefixPid === state.plan.masterPid) return state
-  return onBootFailure(state, event, at, event.prefixPid)
+/** 5.3.2+ logs `! Unable to start worker` in the failing worker's prefix. */
+function namesFailingWorkers(version: string | undefined): boolean {
+  const [major, minor, patch] = (version ?? '').split('.').map(Number)
+  if (!Number.isInteger(major)) return false
+  return major * 10_000 + (minor || 0) * 100 + (patch || 0) >= 50_302
+}
+
+/** `! Unable to start worker`, in the failing worker's own prefix: a worker the master forked since the signal. */
+export function onWorkerBootError(
+  state: RestartState,
+  event: LogEvent,
+  at: number,
+  witness?: PidWitness,
+): RestartState {
+  const pid = event.prefixPid
+  if (pid === undefined || pid === state.plan.masterPid) return state
+  const checked = denied(state, pid, witness)
+  return checked.untrue ? checked.state : onBootFailure(checked.state, event, at, {pid, index: witness?.index})
 }
 
 /** A worker failed to boot (`pid` undefined: a 2.x–4.1 exception dump): a suspect first, then a failure. */
-function onBootFailure(state: RestartState, event: LogEvent, at: number, pid: number | undefined): RestartState {
+function onBootFailure(
+  state: RestartState,
+  event: LogEvent,
+  at: number,
+  {index, pid}: {index?: number; pid?: number},
+): RestartState {
   // A process fails only once: the same PID again is a repeated line, not another attempt.
   if (pid !== undefined && state.suspects.includes(pid)) return state
   if (state.suspects.length < SUSPECT_BOOT_FAILURES) {
@@ -147,7 +221,7 @@ function onBootFailure(state: RestartState, event: LogEvent, at: number, pid: nu
     }
   }
 
-  const failure: Failure = {cause: 'boot-error', index: failingIndex(state), pid, since: at}
+  const failure: Failure = {cause: 'boot-error', index: failingIndex(state, index), pid, since: at}
   return {
     ...appendError(state, event.line),
     status: 'failing',
@@ -157,9 +231,16 @@ function onBootFailure(state: RestartState, event: LogEvent, at: number, pid: nu
   }
 }
 
-export function onEarlyTermination(state: RestartState, event: LogEvent, at: number): RestartState {
+export function onEarlyTermination(
+  state: RestartState,
+  event: LogEvent,
+  at: number,
+  witness?: PidWitness,
+): RestartState {
   const pid = event.prefixPid
   if (pid === undefined || pid === state.plan.masterPid) return state
+  const checked = denied(state, pid, witness)
+  if (checked.untrue) return checked.state
   const repeated = state.earlyTerminations.some((t) => t.pid === pid)
   // A suspect's own end is no silent failure: its reason was logged.
   if (oldPids(state).includes(pid) || state.bootPids.includes(pid) || repeated || state.suspects.includes(pid))
@@ -171,18 +252,16 @@ export function onEarlyTermination(state: RestartState, event: LogEvent, at: num
     earlyTerminations,
     notices: [{kind: 'error', message: earlyTerminationNotice(pid)}],
   }
+  const index = failingIndex(state, witness?.index)
   if (earlyTerminations.length < SILENT_FAILURE_TERMINATIONS) return next
   const failed = appendErrors(next, earlyTerminations)
-  return finish(
-    {...failed, failure: {cause: 'early-terminations', index: failingIndex(state), since: at}},
-    at,
-    'worker-failed',
-  )
+  return finish({...failed, failure: {cause: 'early-terminations', index, since: at}}, at, 'worker-failed')
 }
 
-export function onWorkerStarting(state: RestartState, event: LogEvent, at: number): RestartState {
+export function onWorkerStarting(state: RestartState, event: LogEvent, at: number, witness?: PidWitness): RestartState {
   const pid = event.prefixPid
   if (pid === undefined || pid === state.plan.masterPid || oldPids(state).includes(pid)) return state
+  if (denied(state, pid, witness).untrue) return state
   if (state.workerStarts.some((s) => s.pid === pid)) return state
   const next: RestartState = {...state, workerStarts: [...state.workerStarts, {pid, line: event.line}]}
   // Every worker still to boot may legitimately be booting right now (a hot restart starts them all at once).
@@ -201,12 +280,16 @@ export function onWorkerTimedOut(
   state: RestartState,
   event: LogEvent & {kind: 'worker-timed-out'},
   at: number,
+  witness?: PidWitness,
 ): RestartState {
   if (event.during === 'check-in') return state
+  // A worker from before the signal (the hung boot of a release being rolled back) is not this restart's.
+  if (oldPids(state).includes(event.workerPid)) return state
   // The pre-5.3 wording does not say boot or check-in: only a PID that never booted is a hung boot.
-  const knownPids = [...oldPids(state), ...state.bootPids]
-  if (event.during === 'unknown' && knownPids.includes(event.workerPid)) return state
-  const index = event.index ?? failingIndex(state)
+  if (event.during === 'unknown' && state.bootPids.includes(event.workerPid)) return state
+  const checked = denied(state, event.workerPid, witness)
+  if (checked.untrue) return checked.state
+  const index = failingIndex(state, event.index ?? witness?.index)
   const failed = {
     ...appendError(state, event.line),
     failure: {cause: 'hung-boot' as const, index, pid: event.workerPid, since: at},

@@ -1,7 +1,9 @@
 import type {LogEvent, PumaEventKind} from '../log/events.js'
+import type {FamilyMember} from '../target/family.js'
 
 import {
   collectErrorLine,
+  contradicted,
   failureGraceEndsAt,
   masterError,
   onEarlyTermination,
@@ -27,6 +29,7 @@ import {
   shapeOf,
   type WorkerRecord,
 } from './state.js'
+import {familyAgrees, type PidWitness} from './witness.js'
 import {
   bootMessage,
   FALLBACK_WARNING,
@@ -37,6 +40,9 @@ import {
   skippedPhaseWarning,
   UNANNOUNCED_HOT_WARNING,
 } from './wording.js'
+
+/** How often the kernel is asked again while it does not yet agree that a restart is done. */
+export const FAMILY_RECHECK_MS = 50
 
 /**
  * The restart wait as a pure state machine: log events, clock ticks and "the master exited" in,
@@ -75,8 +81,12 @@ export function reduce(state: RestartState, input: RestartInput): RestartState {
   if (state.outcome) return state.notices.length === 0 ? state : {...state, notices: []}
   const next: RestartState = {...state, notices: [], now: Math.max(state.now, input.at)}
   switch (input.type) {
+    case 'family': {
+      return onFamily(onTick(next, input.at), input, input.at)
+    }
+
     case 'log': {
-      return onLog(next, input.event, input.at)
+      return onLog(next, input.event, input.at, input.witness)
     }
 
     case 'master-exited': {
@@ -96,13 +106,19 @@ export function reduce(state: RestartState, input: RestartInput): RestartState {
 
 /**
  * When the machine next needs a tick, on the clock of `at`: the deadline, or sooner the end of a
- * failing worker's grace for its error lines. Undefined once there is an outcome. Nothing else in
- * the machine depends on time passing without input.
+ * failing worker's grace for its error lines, or the next look at the kernel while verifying.
+ * Undefined once there is an outcome. Nothing else in the machine depends on time passing without input.
  */
 export function nextWakeAt(state: RestartState): number | undefined {
   if (state.outcome) return undefined
   const deadline = state.plan.startedAt + state.plan.timeoutMs
-  return Math.min(deadline, failureGraceEndsAt(state) ?? deadline)
+  const verifyAt = state.verifying && (state.verifying.askedAt ?? state.now - FAMILY_RECHECK_MS) + FAMILY_RECHECK_MS
+  return Math.min(deadline, failureGraceEndsAt(state) ?? deadline, verifyAt || deadline)
+}
+
+/** The wake the machine asks for is a look at the master's family (else a plain tick). */
+export function wantsFamily(state: RestartState): boolean {
+  return state.verifying !== undefined && !state.outcome
 }
 
 export function progress(state: RestartState): RestartProgress {
@@ -128,12 +144,13 @@ function onTick(state: RestartState, at: number): RestartState {
 type EventOf<K extends PumaEventKind> = Extract<LogEvent, {kind: K}>
 
 /**
- * What a log event does, by kind. `master`: only the master's lines count (its `[pid] ` prefix, or
- * none); `restarting`: only once Puma has begun the restart. Kinds not listed change nothing.
+ * What a log event does, by kind. `master`: only the master's lines count (its `[pid] ` prefix in
+ * cluster mode); `restarting`: only once Puma has begun the restart. Kinds not listed change
+ * nothing. `witness` is the kernel's word on the PID the line names, when there is one.
  */
 type Rule<K extends PumaEventKind> = {
   master?: true
-  on: (state: RestartState, event: EventOf<K>, at: number) => RestartState
+  on: (state: RestartState, event: EventOf<K>, at: number, witness?: PidWitness) => RestartState
   restarting?: true
 }
 
@@ -146,11 +163,7 @@ const RULES: {[K in PumaEventKind]?: Rule<K>} = {
   'hot-restart': {master: true, on: (state, _event, at) => onHotRestart(state, at)},
   'phase-start': {master: true, on: onPhaseStart},
   'phased-fallback': {master: true, on: onFallback},
-  ready: {
-    master: true,
-    restarting: true,
-    on: (state, _event, at) => (state.kind === 'hot' && state.mode === 'single' ? finish(state, at, 'done') : state),
-  },
+  ready: {master: true, restarting: true, on: onReady},
   'ruby-exception': {on: onRubyException},
   'worker-boot-error': {restarting: true, on: onWorkerBootError},
   'worker-booted': {master: true, on: onBoot},
@@ -163,7 +176,7 @@ const RULES: {[K in PumaEventKind]?: Rule<K>} = {
   'worker-timed-out': {master: true, restarting: true, on: onWorkerTimedOut},
 }
 
-function onLog(state: RestartState, event: LogEvent, at: number): RestartState {
+function onLog(state: RestartState, event: LogEvent, at: number, witness?: PidWitness): RestartState {
   // The runner starts reading at the log's end before signalling; this guards against its clock.
   if (at < state.plan.startedAt) return state
   const {consumed, state: next} = collectErrorLine(state, event, at)
@@ -173,12 +186,25 @@ function onLog(state: RestartState, event: LogEvent, at: number): RestartState {
   if (!rule) return next
   if (rule.master && !isFromMaster(next, event)) return next
   if (rule.restarting && next.status !== 'restarting') return next
-  return rule.on(next, event, at)
+  return rule.on(next, event, at, witness)
 }
 
+/**
+ * A line is the master's when it carries the master's `[pid] ` prefix: in cluster mode Puma writes
+ * it on every line, and app output has none (or a forged one, which the kernel then checks). Single
+ * mode has no prefix: its lines are checked against the kernel where they matter (onReady).
+ */
 function isFromMaster(state: RestartState, event: LogEvent): boolean {
-  // masterPid 0: only a control URL is known, so any prefix may be the master's.
-  return event.prefixPid === undefined || state.plan.masterPid === 0 || event.prefixPid === state.plan.masterPid
+  const {masterPid} = state.plan
+  // masterPid 0: only a control URL is known, so any prefix may be the master's; /stats confirms the verdict.
+  if (masterPid === 0) return true
+  if (event.prefixPid === masterPid) return true
+  return state.mode === 'single' && event.prefixPid === undefined
+}
+
+/** Single mode's hot restart is done when it serves again: the kernel must show a server thread started since the signal (onFamily). */
+function onReady(state: RestartState, _event: LogEvent, at: number): RestartState {
+  return state.kind === 'hot' && state.mode === 'single' ? complete(state, at) : state
 }
 
 function whileHot(state: RestartState, change: Pick<RestartState, 'mode'> | Pick<RestartState, 'workers'>) {
@@ -206,7 +232,7 @@ function onPhaseStart(state: RestartState, event: EventOf<'phase-start'>, at: nu
     newWarnings.push(skippedPhaseWarning(event.phase, previousPhase))
   const message = phaseStartedMessage(event.phase, event.refork)
   const started = restartBegan(state, at, {phase: event.phase, refork: event.refork, message, newWarnings})
-  return isComplete(started) ? finish(started, at, 'done') : started
+  return isComplete(started) ? complete(started, at) : started
 }
 
 function onHotRestart(state: RestartState, at: number): RestartState {
@@ -240,9 +266,17 @@ function restartBegan(state: RestartState, at: number, began: Began): RestartSta
   }
 }
 
-function onBoot(state: RestartState, event: EventOf<'worker-booted'>, at: number): RestartState {
-  const seen = {...state, bootPids: addOnce(state.bootPids, event.workerPid)}
+function onBoot(state: RestartState, event: EventOf<'worker-booted'>, at: number, witness?: PidWitness): RestartState {
+  // Booted: a live worker of the master that did not exist at the signal and serves (Puma's server thread).
+  const checked = contradicted(state, event.workerPid, witness, ['new', 'old'])
+  if (checked.untrue) return checked.state
+  const seen = {
+    ...checked.state,
+    bootPids: addOnce(state.bootPids, event.workerPid),
+    workers: clusterSize(state, event),
+  }
   if (state.status !== 'restarting' || state.phase === undefined) return seen
+  if (witness?.standing === 'old') return seen
   // Boot lines of other phases are respawns of old workers; old PIDs cannot be a hot restart's new workers.
   if (event.phase !== state.phase) return seen
   if (state.kind === 'hot' && oldPids(state).includes(event.workerPid)) return seen
@@ -262,7 +296,53 @@ function onBoot(state: RestartState, event: EventOf<'worker-booted'>, at: number
     ...seen,
     booted,
     lastBootAt: at,
-    notices: [{kind: 'worker-booted', message: bootMessage(seen, record), worker: record}],
+    notices: [...seen.notices, {kind: 'worker-booted', message: bootMessage(seen, record), worker: record}],
   }
-  return isComplete(next) ? finish(next, at, 'done') : next
+  return isComplete(next) ? complete(next, at) : next
+}
+
+/** A boot line's index beyond the cluster known so far (a worker dead at the signal) widens it. */
+function clusterSize(state: RestartState, event: EventOf<'worker-booted'>): number {
+  return state.kind === 'phased' && event.index !== undefined ? Math.max(state.workers, event.index + 1) : state.workers
+}
+
+/** The log shows the restart done: with a kernel to ask, it must agree first (onFamily). */
+function complete(state: RestartState, at: number): RestartState {
+  return state.plan.kernel ? {...state, verifying: {since: at}} : finish(state, at, 'done')
+}
+
+/**
+ * The kernel's answer while verifying: a counted worker that is gone is not booted after all (its
+ * respawn will boot); a worker of the master that was not counted (an old one not yet replaced, or
+ * one still booting) means not yet, and a wider cluster when its index is beyond it.
+ */
+function onFamily(
+  state: RestartState,
+  {master, members}: {master?: PidWitness; members?: FamilyMember[]},
+  at: number,
+): RestartState {
+  if (!state.verifying || state.outcome) return state
+  if (state.mode === 'single') {
+    // No workers: the master itself must serve again, with a server thread it did not have at the signal.
+    if (master?.serving === false) return {...state, verifying: {...state.verifying, askedAt: at}}
+    return finish(state, at, 'done')
+  }
+
+  if (!members) return finish(state, at, 'done')
+  const keep = state.refork ? [oldPidFor(state, 0)].filter((pid) => pid !== undefined) : []
+  const {missing, unexpected} = familyAgrees(
+    members.filter((member) => member.worker || (member.zombie && member.ppid === state.plan.masterPid)),
+    state.booted.map((record) => record.newPid),
+    keep,
+  )
+  if (missing.length > 0) {
+    const booted = state.booted.filter((record) => !missing.includes(record.newPid))
+    return {...state, booted, verifying: undefined}
+  }
+
+  if (unexpected.length === 0) return finish(state, at, 'done')
+  const widest = Math.max(state.workers, ...unexpected.map((member) => (member.index ?? -1) + 1))
+  const verifying = {...state.verifying, askedAt: at, unexpected: unexpected.map((member) => member.pid)}
+  const widened: RestartState = {...state, workers: state.kind === 'phased' ? widest : state.workers, verifying}
+  return isComplete(widened) ? widened : {...widened, verifying: undefined}
 }

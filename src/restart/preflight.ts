@@ -2,13 +2,20 @@ import {open, readFile} from 'node:fs/promises'
 import {join} from 'node:path'
 
 import {type PumaStats, unsettled} from '../control/stats.js'
-import {parseLine} from '../log/parse.js'
+import {holdsPumaMessage, parseLine} from '../log/parse.js'
 import {type PumaMaster} from '../target/scan.js'
 
 /** How much of the log's end to read for the last banner: never the whole file. */
 const TAIL_BYTES = 256 * 1024
 
 export interface Preflight {
+  /** The worker count the log's last banner announced (`* Workers: N`), as TTOU and TTIN changed it since. */
+  configuredWorkers?: number
+  /**
+   * false when the log's tail shows Puma's lines but none with the master's `[pid] ` prefix (a
+   * log_formatter without the PID): nothing in it can be told from app output.
+   */
+  logAttributable: boolean
   mode: 'cluster' | 'single'
   /** false when Puma will turn a USR1 into a hot restart; undefined when ctl cannot tell. */
   phasedAvailable?: boolean
@@ -34,7 +41,8 @@ export async function preflight(
   const {master, stats} = sources
   const workers = master?.workers ?? stats?.workerStatus.map(({index, pid}) => ({index, pid})) ?? []
   const mode = master ? (master.workers.length > 0 ? 'cluster' : 'single') : (stats?.mode ?? 'cluster')
-  const phasedAvailable = mode === 'single' ? false : await phasedFromFiles(sources)
+  const banner = master ? await lastBanner(sources.logPaths, master.pid) : {}
+  const phasedAvailable = mode === 'single' ? false : (banner.phased ?? (await phasedFromFiles(sources)))
 
   const warnings: string[] = []
   const inProgress = stats && unsettled(stats, sources.statsLater)
@@ -47,23 +55,28 @@ export async function preflight(
     )
   }
 
-  return {mode, workers, phasedAvailable, warnings}
+  const logAttributable = mode === 'single' || !banner.unprefixed
+  return {mode, workers, phasedAvailable, warnings, configuredWorkers: banner.workers, logAttributable}
 }
 
-/** What the logs' last banners, else the default config files, say of phased restarts: the first that tells. */
-async function phasedFromFiles({
-  folder,
-  logPaths,
-}: {
-  folder?: string
-  logPaths: string[]
-}): Promise<boolean | undefined> {
-  const looks = [
-    ...logPaths.map((path) => () => lastBannerSays(path)),
-    ...(folder ? DEFAULT_CONFIGS.map((config) => () => configSays(join(folder, config))) : []),
-  ]
-  return firstTold(looks)
+/** What the default config files say of phased restarts: the first that tells. */
+async function phasedFromFiles({folder}: {folder?: string}): Promise<boolean | undefined> {
+  return firstTold(folder ? DEFAULT_CONFIGS.map((config) => () => configSays(join(folder, config))) : [])
 }
+
+/** What the master's last banner in the first log that shows one says: phased restarts, the worker count. */
+async function lastBanner(logPaths: string[], masterPid: number): Promise<Banner> {
+  for (const path of logPaths) {
+    // eslint-disable-next-line no-await-in-loop -- one log after the other, and none once one has told
+    const banner = await bannerIn(path, masterPid)
+    if (banner.phased !== undefined || banner.workers !== undefined || banner.unprefixed) return banner
+  }
+
+  return {}
+}
+
+/** `unprefixed`: Puma's lines are there, but none carries the master's prefix. */
+type Banner = {phased?: boolean; unprefixed?: boolean; workers?: number}
 
 /** One look after the other, and none once one has told. */
 async function firstTold(looks: Array<() => Promise<boolean | undefined>>): Promise<boolean | undefined> {
@@ -72,7 +85,7 @@ async function firstTold(looks: Array<() => Promise<boolean | undefined>>): Prom
   return (await look()) ?? firstTold(rest)
 }
 
-async function lastBannerSays(path: string): Promise<boolean | undefined> {
+async function bannerIn(path: string, masterPid: number): Promise<Banner> {
   let text: string
   try {
     const file = await open(path, 'r')
@@ -86,18 +99,30 @@ async function lastBannerSays(path: string): Promise<boolean | undefined> {
       await file.close()
     }
   } catch {
-    return undefined
+    return {}
   }
 
-  let verdict: boolean | undefined
+  // Only the master's own lines: a banner is worth nothing that the app (or an older master) printed.
+  let banner: Banner = {}
+  let pumaLines = 0
+  let masterLines = 0
   for (const line of text.split('\n')) {
     const event = parseLine(line)
-    if (event.kind === 'banner-start') verdict = undefined // a newer banner overrides what an older one said
-    if (event.kind === 'banner-restarts') verdict = event.phased
-    if (event.kind === 'preloading') verdict = false
+    if (event.kind !== 'other' || holdsPumaMessage(line)) pumaLines++
+    // Single mode writes its banner without a prefix; it says nothing of workers.
+    if (event.prefixPid !== masterPid) continue
+    masterLines++
+    if (event.kind === 'banner-start') banner = {} // a newer banner overrides what an older one said
+    if (event.kind === 'banner-restarts') banner.phased = event.phased
+    if (event.kind === 'preloading') banner.phased = false
+    if (event.kind === 'banner-workers') banner.workers = event.workers
+    // TTOU culls the highest worker ("- Worker N (PID: X) terminating"), TTIN boots one more index.
+    if (event.kind === 'worker-terminating' && banner.workers !== undefined) banner.workers = event.index
+    if (event.kind === 'worker-booted' && banner.workers !== undefined && event.index !== undefined)
+      banner.workers = Math.max(banner.workers, event.index + 1)
   }
 
-  return verdict
+  return masterLines === 0 && pumaLines > 0 ? {...banner, unprefixed: true} : banner
 }
 
 /** `preload_app!` (or `preload_app! true`) in a config file means no phased restarts. */

@@ -42,20 +42,22 @@ export async function prepareRestart(request: RestartRequest, deps: RestartDeps)
   const master = masterOf(request.to)
   // What /proc says of the master (its stdout, stderr and folder), read once for the preparations.
   const details = master === undefined ? undefined : deps.readProcessDetails(master.pid)
-  const {logs, journalUnit} = await findLog(request, {details, pid: master?.pid}, deps)
-  const hasLog = logs.length > 0 || Boolean(journalUnit)
-  const stats = await askStats(request, hasLog, deps)
+  const found = await findLog(request, {details, pid: master?.pid}, deps)
+  const {journalUnit} = found
+  const stats = await askStats(request, found.logs.length > 0 || Boolean(journalUnit), deps)
   const checks = await preflight(
     {
       master,
       stats: stats.before,
       statsLater: stats.later,
-      logPaths: logs.map((log) => log.path),
+      logPaths: found.logs.map((log) => log.path),
       folder: details?.cwd,
     },
     kind,
   )
   checks.warnings.push(...stats.warnings)
+  const logs = attributableLogs(request, found.logs, checks, stats.before)
+  const hasLog = logs.length > 0 || Boolean(journalUnit)
   const pitfall =
     kind === 'phased' && details ? releaseFolderWarning(details, request.expectDir, deps.readEnvironment) : undefined
   if (pitfall) checks.warnings.push(pitfall)
@@ -98,6 +100,31 @@ async function findLog(
   }
 
   return {logs, journalUnit}
+}
+
+/**
+ * The logs worth following: none when Puma's lines in them carry no `[pid] ` prefix of the master
+ * (a log_formatter without the PID), which app output could forge. /stats decides then, and
+ * without a control server the wait would have nothing true to read: a usage error, before the signal.
+ */
+function attributableLogs(
+  request: RestartRequest,
+  logs: LogSource[],
+  checks: Preflight,
+  statsBefore: PumaStats | undefined,
+): LogSource[] {
+  if (checks.logAttributable || logs.length === 0 || !request.wait) return logs
+  const paths = logs.map((log) => log.path).join(', ')
+  const why = `Puma's lines in ${paths} carry no [pid] prefix of the master (a log_formatter without the PID?), so they cannot be told from the app's output`
+  if (statsBefore) {
+    checks.warnings.push(`${why}: ctl follows /stats instead`)
+    return []
+  }
+
+  throw usageError(`cannot wait for the restart: ${why}`, {
+    suggestion:
+      'put the PID in the log_formatter ("[#{Process.pid}] #{str}"), pass --state or --control-url so that /stats decides, or --no-wait to only send the signal',
+  })
 }
 
 /**

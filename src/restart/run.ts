@@ -10,6 +10,7 @@ import {type RestartKind, type RestartOutcome, type RestartState} from './machin
 import {type Preflight} from './preflight.js'
 import {type Prepared, prepareRestart} from './prepare.js'
 import {waitForOutcome} from './wait.js'
+import {type BeforeSignal, readBeforeSignal} from './witness.js'
 
 export interface RestartRequest {
   cwd?: string
@@ -60,10 +61,10 @@ export async function runRestart(request: RestartRequest, deps: RestartDeps = re
   if (request.expectDir !== undefined) resolveDir(request.expectDir)
   if (request.healthUrl !== undefined) validateHealthUrl(request.healthUrl)
   const prepared = await prepareRestart(request, deps)
-  const {start, startedAt} = await sendRestart(request, prepared, deps)
+  const {before, start, startedAt} = await sendRestart(request, prepared, deps)
   if (!request.wait) return {waited: false, ...start}
 
-  const state = await waitForOutcome(request, prepared, startedAt, deps)
+  const state = await waitForOutcome(request, prepared, {at: startedAt, before}, deps)
   const verdict = {logs: prepared.logs.map((log) => log.path), ...state.outcome!}
   if (verdict.exitCode !== 0) throw outcomeError(verdict)
   const report = {waited: true as const, ...verdict}
@@ -77,12 +78,16 @@ async function sendRestart(
   request: RestartRequest,
   prepared: Prepared,
   deps: RestartDeps,
-): Promise<{start: RestartStart; startedAt: number}> {
+): Promise<{before?: BeforeSignal; start: RestartStart; startedAt: number}> {
   const startedAt = deps.clock.now()
+  const master = masterOf(request.to)
+  let before: BeforeSignal | undefined
   let delivery: Delivery
   try {
     // Ctrl-C during the preparations: nothing has been sent yet, and nothing will be.
     if (request.signal.aborted) throw new CtlError('interrupted', 'interrupted before anything was sent to Puma')
+    // The kernel's picture just before the signal: what "new since the signal" is measured against.
+    before = master && request.wait ? readBeforeSignal(master.pid, deps.kernel) : undefined
     delivery = await deps.deliver(request.kind === 'phased' ? 'phased-restart' : 'restart', request.to, {
       via: request.via,
       signal: request.signal,
@@ -95,13 +100,13 @@ async function sendRestart(
   const {logs, journalUnit} = prepared
   const start: RestartStart = {
     ...delivery,
-    pid: masterOf(request.to)?.pid,
+    pid: master?.pid,
     logs: journalUnit ? [...logs, {path: `journal of ${describeJournalUnit(journalUnit)}`}] : logs,
     stats: Boolean(prepared.confirmControl),
     preflight: prepared.checks,
   }
   request.onStart?.(start)
-  return {start, startedAt}
+  return {before, start, startedAt}
 }
 
 function outcomeError(report: RestartOutcome & {logs: string[]}): CtlError {

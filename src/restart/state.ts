@@ -1,5 +1,7 @@
 import type {ExitCode} from '../errors.js'
 import type {LogEvent} from '../log/events.js'
+import type {FamilyMember} from '../target/family.js'
+import type {PidWitness} from './witness.js'
 
 /**
  * The restart machine's vocabulary: what ctl knew before the signal (the plan), what the machine has
@@ -21,6 +23,8 @@ export interface OldWorker {
 
 /** What ctl knew before it sent the signal. */
 export interface RestartPlan {
+  /** The kernel can be asked (Linux, a master PID): log lines' PIDs are checked, and the family before "done". */
+  kernel?: boolean
   kind: RestartKind
   masterPid: number
   mode: 'cluster' | 'single'
@@ -28,12 +32,24 @@ export interface RestartPlan {
   previousPhase?: number
   startedAt: number
   timeoutMs: number
+  /** From the master's title; undefined for an untitled master (Puma 2.0–2.7). */
+  version?: string
+  /** The cluster's size: the most of the workers alive or dead at the signal, their indexes, the banner and /stats. */
   workers: number
 }
 
-// /stats arrives as 'log' inputs too: src/control/stats-events.ts tells its changes as log events.
+/**
+ * /stats arrives as 'log' inputs too: src/control/stats-events.ts tells its changes as log events.
+ * `witness`: the kernel's word on the PID a log line names (none for /stats, or without a kernel).
+ * 'family': the master's workers as the kernel sees them, asked for before a restart is called done
+ * (`members` undefined: unreadable), and the master's own standing (single mode: does it serve
+ * again?); it is a tick too.
+ */
 export type RestartInput =
-  {at: number; event: LogEvent; type: 'log'} | {at: number; type: 'master-exited'} | {at: number; type: 'tick'}
+  | {at: number; event: LogEvent; type: 'log'; witness?: PidWitness}
+  | {at: number; master?: PidWitness; members: FamilyMember[] | undefined; type: 'family'}
+  | {at: number; type: 'master-exited'}
+  | {at: number; type: 'tick'}
 
 export interface WorkerRecord {
   /** From the boot line (Puma 5.3+), else how long ctl saw this step take, rounded to 0.01 s. */
@@ -103,8 +119,12 @@ export interface Failure {
   since: number
 }
 
-/** Following lines that continue an error: the failing worker's, or indented ones after a master error. */
-export type Collecting = {from: 'master'} | {from: 'worker'; pid?: number; suspectSince?: number}
+/**
+ * Following lines that continue an error: the failing worker's, or indented ones after a master
+ * error. `apart`: another line came after the worker's own, so an unprefixed indented line no
+ * longer continues its error (app output can be indented too).
+ */
+export type Collecting = {apart?: boolean; from: 'worker'; pid?: number; suspectSince?: number} | {from: 'master'}
 
 export interface RestartState {
   /** Workers booted in the restart's phase (at most one record per index). */
@@ -118,6 +138,8 @@ export interface RestartState {
   readonly errorLinesOmitted: number
   readonly failure?: Failure
   readonly fallbackSeen: boolean
+  /** PIDs named by lines the kernel contradicted: told once each. */
+  readonly ignoredPids: readonly number[]
   /**
    * `kind`, `mode` and `workers` are what Puma is doing as far as its log has shown: the plan's
    * expectation until Puma says otherwise. A phased-restart fallback, or a hot restart where a phased
@@ -138,6 +160,11 @@ export interface RestartState {
   readonly stoppedPids: readonly number[]
   /** PIDs of the suspect boot failures (undefined for a 2.x–4.1 exception dump, which names no worker). */
   readonly suspects: ReadonlyArray<number | undefined>
+  /**
+   * The log shows every worker booted; the kernel must agree (every counted worker alive, no other
+   * worker of the master) before the outcome: asked at `askedAt`, and again until it does.
+   */
+  readonly verifying?: {askedAt?: number; since: number; unexpected?: readonly number[]}
   readonly warnings: readonly string[]
   readonly workers: number
   readonly workerStarts: ReadonlyArray<{line: string; pid: number}>
@@ -157,6 +184,7 @@ export function initialState(plan: RestartPlan): RestartState {
     earlyTerminations: [],
     workerStarts: [],
     fallbackSeen: false,
+    ignoredPids: [],
     suspects: [],
     errorLines: [],
     errorLinesOmitted: 0,
@@ -194,9 +222,23 @@ export function isComplete(state: RestartState): boolean {
   return bootedCount(state) >= Math.max(1, neededIndices(state).length)
 }
 
-/** Puma replaces workers in index order, so the one it keeps retrying is the lowest not yet booted. */
-export function failingIndex(state: RestartState): number | undefined {
-  return pidOnly(state) ? undefined : unbootedIndices(state)[0]
+/**
+ * The worker Puma keeps retrying: the index its own title or line gave (`known`); else the index of
+ * the last old worker Puma stopped that has no new boot yet (Puma replaces a stopped worker at its
+ * index, in the order of its own list, which after a respawn is not index order); else an index
+ * that had no worker at the signal; else the lowest index not booted (a hot restart boots them all
+ * at once).
+ */
+export function failingIndex(state: RestartState, known?: number): number | undefined {
+  if (known !== undefined) return known
+  if (pidOnly(state)) return undefined
+  const unbooted = unbootedIndices(state)
+  const stopped = state.stoppedPids
+    .map((pid) => state.plan.oldWorkers.find((worker) => worker.pid === pid)?.index)
+    .filter((index) => index !== undefined && unbooted.includes(index))
+  // Dead at the signal: Puma respawns it before it replaces anyone, and replaces no one while it fails.
+  const missing = unbooted.find((index) => !state.plan.oldWorkers.some((worker) => worker.index === index))
+  return stopped.at(-1) ?? missing ?? unbooted[0]
 }
 
 export function oldPids(state: RestartState): number[] {

@@ -8,9 +8,19 @@ import {masterOf} from '../target/reach.js'
 import {Inbox, WAKE} from '../wait/inbox.js'
 import {pollUntil} from '../wait/poll.js'
 import {type RestartDeps} from './deps.js'
-import {initialState, nextWakeAt, progress, reduce, type RestartInput, type RestartState} from './machine.js'
+import {
+  initialState,
+  nextWakeAt,
+  progress,
+  reduce,
+  type RestartInput,
+  type RestartState,
+  wantsFamily,
+} from './machine.js'
+import {type Preflight} from './preflight.js'
 import {type Prepared} from './prepare.js'
 import {type RestartRequest} from './run.js'
+import {type BeforeSignal, witness} from './witness.js'
 
 /**
  * How often the wait checks that the master still lives (one read of /proc/PID/stat): no event
@@ -31,19 +41,22 @@ export const STATS_POLL_MS = 100
 export async function waitForOutcome(
   request: RestartRequest,
   prepared: Prepared,
-  startedAt: number,
+  signalled: {at: number; before?: BeforeSignal},
   deps: RestartDeps,
 ): Promise<RestartState> {
   const {checks, statsBefore, stopSources} = prepared
+  const {before} = signalled
   let state = initialState({
     kind: request.kind,
+    kernel: before !== undefined,
     masterPid: masterOf(request.to)?.pid ?? 0,
     mode: checks.mode,
-    workers: checks.workers.length,
+    workers: clusterSize(checks, before, statsBefore?.workers),
     oldWorkers: checks.workers,
-    startedAt,
+    startedAt: signalled.at,
     timeoutMs: request.timeoutMs,
     previousPhase: statsBefore?.phase,
+    version: masterOf(request.to)?.version,
   })
   const inbox = new Inbox<RestartInput>(deps.clock)
   let sourceError: unknown
@@ -60,7 +73,8 @@ export async function waitForOutcome(
     // Inside the try: a source that throws at once must not leave journalctl running.
     sources = startSources(request, prepared, deps, {push: (input) => inbox.push(input), fail})
     for await (const input of inbox.wakingAt(() => nextWakeAt(state))) {
-      state = reduce(state, input === WAKE ? wakeInput(request, deps) : input)
+      const next = input === WAKE ? wakeInput(request, state, before, deps) : withWitness(input, before, deps)
+      state = reduce(state, next)
       request.onUpdate?.(state)
       if (state.outcome) break
     }
@@ -81,14 +95,70 @@ export function interrupted(where: string): CtlError {
 }
 
 /**
- * The machine asked for the time: a tick, unless the master is found dead then, which is what
- * ended it (an app that failed to load takes the master down, and its exception may arrive from
- * stderr before the log's "Unable to load application").
+ * The machine asked for the time: a tick, or the master's family when it verifies a restart the
+ * log shows done; unless the master is found dead then, which is what ended it (an app that failed
+ * to load takes the master down, and its exception may arrive from stderr before the log's
+ * "Unable to load application").
  */
-function wakeInput(request: RestartRequest, deps: RestartDeps): RestartInput {
+function wakeInput(
+  request: RestartRequest,
+  state: RestartState,
+  before: BeforeSignal | undefined,
+  deps: RestartDeps,
+): RestartInput {
   const master = masterOf(request.to)
   const at = deps.clock.now()
-  return master && deps.hasExited(master.pid, master.startTicks) ? {type: 'master-exited', at} : {type: 'tick', at}
+  if (master && deps.hasExited(master.pid, master.startTicks)) return {type: 'master-exited', at}
+  if (!master || !before || !wantsFamily(state)) return {type: 'tick', at}
+  return {type: 'family', at, members: deps.kernel.family(master.pid), master: witness(master.pid, before, deps.kernel)}
+}
+
+/**
+ * The kernel's word on the PID a log line names, read when the line arrives: only for lines with a
+ * prefix (the master's lines, or a worker's). App output costs nothing.
+ */
+function withWitness(input: RestartInput, before: BeforeSignal | undefined, deps: RestartDeps): RestartInput {
+  if (input.type !== 'log' || !before) return input
+  const pid = namedPid(input.event)
+  return pid === undefined ? input : {...input, witness: witness(pid, before, deps.kernel)}
+}
+
+function namedPid(event: LogEvent): number | undefined {
+  if (event.prefixPid === undefined) return undefined
+  switch (event.kind) {
+    case 'worker-boot-error':
+    case 'worker-early-termination':
+    case 'worker-starting': {
+      return event.prefixPid
+    }
+
+    case 'worker-booted':
+    case 'worker-timed-out': {
+      return event.workerPid
+    }
+
+    default: {
+      return undefined
+    }
+  }
+}
+
+/**
+ * How many workers the cluster has: never fewer than the kernel showed at the signal (a worker
+ * killed a moment before is a zombie, or gone with a gap in the indexes), the banner or /stats.
+ */
+function clusterSize(checks: Preflight, before: BeforeSignal | undefined, statsWorkers: number | undefined): number {
+  const workers = before?.family.filter(
+    (member) => member.worker || (member.zombie && member.ppid === before.masterPid),
+  )
+  const indexes = [...checks.workers, ...(workers ?? [])].map((worker) => (worker.index ?? -1) + 1)
+  return Math.max(
+    checks.workers.length,
+    workers?.length ?? 0,
+    ...indexes,
+    checks.configuredWorkers ?? 0,
+    statsWorkers ?? 0,
+  )
 }
 
 interface Sink {

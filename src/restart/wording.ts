@@ -156,6 +156,11 @@ function timeoutSummary(state: RestartState, outcome: RestartOutcome, deadline: 
 
   const where = state.kind === 'hot' ? 'in the hot restart' : `in phase ${state.phase}`
   const parts = [`Timed out after ${deadline} ${where}: ${bootCounts(state)}`]
+  const others = state.verifying?.unexpected
+  if (others?.length) {
+    parts[0] += `, but the kernel does not agree yet: pid ${others.join(', ')} (an old worker still running, or a new one not serving)`
+  }
+
   const stillOld = outcome.pending.filter((p) => !p.stopped)
   const replacing = outcome.pending.filter((p) => p.stopped)
   if (stillOld.length > 0) parts.push(`still on ${oldPhaseLabel(state)}: ${pendingNames(stillOld)}`)
@@ -186,6 +191,11 @@ function neverStartedSummary(state: RestartState, deadline: string): string {
     `Puma never started the restart: no ${line} line within ${deadline}. The ${signal} may not have reached Puma's restart code ` +
     `(a stuck master, ${also}, or Puma logs somewhere else than the log being followed)`
   )
+}
+
+/** A log line named a PID that is no worker the master forked: not Puma's line, whatever it says. */
+export function untrueLineWarning(pid: number, masterPid: number): string {
+  return `ignored a log line naming pid ${pid}, which is not a worker master ${masterPid} forked since the signal: the app's output (or anyone it echoes) can print any text`
 }
 
 /** "2/3 workers booted" */

@@ -14,6 +14,7 @@ import {type RestartReport, type RestartRequest, type RestartStart, runRestart} 
 import {type PumaMaster} from '../../src/target/scan.js'
 import {Inbox} from '../../src/wait/inbox.js'
 import {FakeClock, settle} from './fake-clock.js'
+import {type FakeKernel, NO_KERNEL} from './fake-kernel.js'
 
 export const MASTER = 1234
 /** The old workers' PIDs are 2000, 2001, …; the new ones' 3000, 3001, … */
@@ -23,6 +24,8 @@ export const NEW_PID = 3000
 export const CONTROL: ControlEndpoint = {url: 'tcp://127.0.0.1:9293', token: 'test', origin: '--control-url'}
 
 export interface WorldOptions {
+  /** The process table the kernel shows; none: claims go unchecked, as without /proc. */
+  kernel?: (master: PumaMaster) => FakeKernel
   /** Lines already in the log before the restart, e.g. a banner (preflight reads them). */
   logText?: string
   /** /stats's answer each time it is asked; undefined: nothing listens on the control URL. */
@@ -49,6 +52,7 @@ export class RestartWorld {
   /** The signals the followers were given: aborted once the wait is over. */
   readonly followSignals: AbortSignal[] = []
   readonly health: string[] = []
+  readonly kernel?: FakeKernel
   readonly logPath = join(this.dir, 'puma.log')
   readonly master: PumaMaster
   masterDead = false
@@ -69,6 +73,7 @@ export class RestartWorld {
       startTicks: 4242,
       workers: Array.from({length: workers}, (_, index) => ({index, pid: OLD_PID + index})),
     }
+    this.kernel = options.kernel?.(this.master)
     writeFileSync(this.logPath, options.logText ?? '')
     this.onStart = new Promise((resolve) => {
       this.started = resolve
@@ -149,8 +154,9 @@ export class RestartWorld {
         return this.log
       },
       hasExited: (pid) => pid === MASTER && this.masterDead,
+      kernel: this.kernel ?? NO_KERNEL,
       journalUnitOf: async () => undefined,
-      logEnd: async () => ({dev: 1, ino: 1, offset: 0, midLine: false}),
+      logEnd: async () => ({dev: 1, ino: 1, offset: 0}),
       probeHealth: async (url) => {
         this.health.push(url)
         return {url, status: 200, attempts: 1, durationMs: 0}

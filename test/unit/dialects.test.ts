@@ -164,7 +164,6 @@ describe('dialects', () => {
       '! Unable to start worker: extra',
       'Use Ctrl-C to stop now',
       'Started GET "/" for 127.0.0.1 at 2026-11-24 12:00:00 +0000',
-      'I, [2026-11-24T12:00:00.000000 #7150]  INFO -- : - Worker 0 (PID: 1) booted in 0.01s, phase: 1',
     ]
 
     for (const message of others) {
@@ -173,5 +172,11 @@ describe('dialects', () => {
         assert.equal(parseLine(message).kind, 'other')
       })
     }
+
+    it('a message after other words counts only behind a prefix, where a log_formatter put them', () => {
+      const logger = 'I, [2026-11-24T12:00:00.000000 #7150]  INFO -- : - Worker 0 (PID: 1) booted in 0.01s, phase: 1'
+      assert.equal(parseLine(logger).kind, 'other')
+      assert.equal(parseLine(`[100] ${logger}`).kind, 'worker-booted')
+    })
   })
 })

@@ -576,7 +576,12 @@ describe('log/parse', () => {
       assert.deepEqual(splitPrefix('- Goodbye!'), {message: '- Goodbye!'})
       assert.deepEqual(splitPrefix('[7013]- Goodbye!'), {message: '[7013]- Goodbye!'})
       assert.deepEqual(splitPrefix('[abc] - Goodbye!'), {message: '[abc] - Goodbye!'})
-      assert.deepEqual(splitPrefix(' [7013] - Goodbye!'), {message: ' [7013] - Goodbye!'})
+    })
+
+    it("finds the prefix behind a log_formatter's timestamp, or app text glued in front of it", () => {
+      assert.deepEqual(splitPrefix(' [7013] - Goodbye!'), {prefixPid: 7013, message: '- Goodbye!'})
+      assert.deepEqual(splitPrefix('2026-11-29T15:00:00Z [7013] - Goodbye!'), {prefixPid: 7013, message: '- Goodbye!'})
+      assert.deepEqual(splitPrefix('no newline here[7013] - Goodbye!'), {prefixPid: 7013, message: '- Goodbye!'})
     })
   })
 
@@ -602,8 +607,29 @@ describe('log/parse', () => {
       }
     })
 
-    it('reads only the first prefix', () => {
-      assert.deepEqual(parseLine('[1] [2] - Goodbye!'), {kind: 'other', prefixPid: 1, line: '[1] [2] - Goodbye!'})
+    it('reads the last prefix: the one Puma wrote when text was glued in front of its line', () => {
+      assert.deepEqual(parseLine('[1] [2] - Goodbye!'), {kind: 'shutdown', prefixPid: 2, line: '[1] [2] - Goodbye!'})
+      assert.deepEqual(parseLine('[1] - Goodbye! [2] x'), {kind: 'other', prefixPid: 2, line: '[1] - Goodbye! [2] x'})
+    })
+
+    it("reads a log_formatter's message: words between the prefix and Puma's text", () => {
+      const line = '[7013] [web-1] 2026-11-29 15:00:00 +0000: - Worker 0 (PID: 7150) booted in 0.01s, phase: 1'
+      assert.deepEqual(parseLine(line), {
+        kind: 'worker-booted',
+        index: 0,
+        workerPid: 7150,
+        phase: 1,
+        bootSeconds: 0.01,
+        prefixPid: 7013,
+        line,
+      })
+    })
+
+    it('bounds the work on a line of many prefixes and words', () => {
+      const line = `${'[1] '.repeat(10_000)}${'word '.repeat(10_000)}- Goodbye!`
+      const started = performance.now()
+      assert.equal(parseLine(line).kind, 'other')
+      assert.ok(performance.now() - started < 200, 'bounded')
     })
 
     it('does not take a huge number for a PID', () => {

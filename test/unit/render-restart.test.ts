@@ -14,7 +14,7 @@ const start = (overrides: Partial<Start> = {}): Start => ({
   pid: 4242,
   logs: [{path: '/srv/app/log/puma.log'}],
   stats: false,
-  preflight: {mode: 'cluster', warnings: [], workers: [{index: 0, pid: 4243}]},
+  preflight: {mode: 'cluster', warnings: [], workers: [{index: 0, pid: 4243}], logAttributable: true},
   ...overrides,
 })
 
@@ -55,7 +55,12 @@ describe('render/restart', () => {
     it('prints the pre-flight warnings, what was sent and what is followed, then one line a notice', async () => {
       const pipe = new FakeTerminal({isTTY: false})
       const view = await restartView('plain', pipe.stream, colour)
-      view.started(start({preflight: {mode: 'cluster', warnings: ['preload_app! is on'], workers: []}, stats: true}))
+      view.started(
+        start({
+          preflight: {mode: 'cluster', warnings: ['preload_app! is on'], workers: [], logAttributable: true},
+          stats: true,
+        }),
+      )
       view.update(update('phase 1: 0/2 workers booted', [{kind: 'restart-started', message: 'phase 1 started'}]))
       view.update(update('phase 1: 0/2 workers booted')) // progress alone: nothing to print
       view.update(
@@ -147,7 +152,7 @@ describe('render/restart', () => {
     it('honours NO_COLOR: cursor moves, but no colour codes', async () => {
       const terminal = new FakeTerminal()
       view = await restartView('spinner', terminal.stream, noColour)
-      view.started(start({preflight: {mode: 'cluster', warnings: ['old code'], workers: []}}))
+      view.started(start({preflight: {mode: 'cluster', warnings: ['old code'], workers: [], logAttributable: true}}))
       view.update(update('phase 1', [{kind: 'error', message: 'worker 1 failed'}]))
       view.stop()
       assert.ok(!hasColour(terminal.written), `colour despite NO_COLOR: ${JSON.stringify(terminal.written)}`)

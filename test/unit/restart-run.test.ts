@@ -30,7 +30,7 @@ describe('a whole restart through the orchestration, with every side effect fake
     assert.deepEqual(start.logs, [{path: world.logPath}])
     await world.advance(100)
     await world.write(...fromMaster('- Starting phased worker restart, phase: 1', `+ Changing to ${world.dir}`))
-    assert.deepEqual(world.followed, [{path: world.logPath, from: {dev: 1, ino: 1, offset: 0, midLine: false}}])
+    assert.deepEqual(world.followed, [{path: world.logPath, from: {dev: 1, ino: 1, offset: 0}}])
     await world.advance(400)
     await world.write(...replaced(0))
     await world.advance(500)
@@ -254,7 +254,7 @@ describe('a whole restart through the orchestration, with every side effect fake
     // The last step before the signal: where the log ends.
     world.deps.logEnd = async () => {
       world.controller.abort()
-      return {dev: 1, ino: 1, offset: 0, midLine: false}
+      return {dev: 1, ino: 1, offset: 0}
     }
 
     const run = world.run()

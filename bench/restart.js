@@ -4,8 +4,8 @@
 //  2. CPU ctl uses while it waits for a restart that does not progress (per 10 s);
 //  3. start-up on a 1 GiB log against a small one: time to signal, and peak memory.
 // A tiny Ruby stand-in plays the master (Puma's title, workers with worker titles, stdout to the
-// log, and the phased-restart line on USR1), so that this script writes the boot lines itself and
-// knows to the microsecond when the last one landed. Usage: node bench/restart.js [RUNS]
+// log, and on USR1 new workers and the phased-restart line), so that this script writes the boot
+// lines itself and knows to the microsecond when the last one landed. Usage: node bench/restart.js [RUNS]
 import {execFileSync, spawn} from 'node:child_process'
 import {appendFileSync, closeSync, mkdtempSync, openSync, readFileSync, rmSync, statSync, truncateSync} from 'node:fs'
 import {tmpdir} from 'node:os'
@@ -18,12 +18,35 @@ const ctl = join(root, 'bin', 'run.js')
 const runs = Number(process.argv[2] ?? 20)
 const WORKERS = 3
 
+// On USR1 the stand-in replaces its workers by real new children that run a thread named like
+// Puma's server thread (ctl believes a boot line only for such a worker), and names their PIDs.
 const MASTER = `
 $stdout.sync = true
-workers = (1..${WORKERS}).map { |i| fork { $0 = "puma: cluster worker #{i - 1}: #{Process.ppid} [bench]"; sleep } }
+def spawn_workers
+  r, w = IO.pipe
+  pids = (1..${WORKERS}).map do |i|
+    fork do
+      r.close
+      $0 = "puma: cluster worker #{i - 1}: #{Process.ppid} [bench]"
+      Thread.new { Thread.current.name = "puma srv"; w.write("."); sleep }
+      sleep
+    end
+  end
+  w.close
+  r.read(${WORKERS})
+  pids
+end
+workers = spawn_workers
 $0 = "puma 5.6.5 (tcp://127.0.0.1:9) [bench]"
 phase = 0
-trap("USR1") { phase += 1; puts "[#{$$}] - Starting phased worker restart, phase: #{phase}" }
+trap("USR1") do
+  phase += 1
+  old = workers
+  workers = spawn_workers
+  old.each { |w| Process.kill("KILL", w) rescue nil; Process.wait(w) rescue nil }
+  puts "[#{$$}] - Starting phased worker restart, phase: #{phase}"
+  puts "bench: new workers #{workers.join(' ')}"
+end
 trap("TERM") { workers.each { |w| Process.kill("KILL", w) rescue nil }; exit! 0 }
 sleep
 `
@@ -92,18 +115,15 @@ function startCtl(args) {
 async function detectionLatency({master, logPath}, phase) {
   const before = statSync(logPath).size
   const {exited} = startCtl(['phased-restart', '--pid', String(master.pid), '--timeout', '20', '--quiet'])
-  await until(() => readFileSync(logPath, 'utf8').slice(before).includes(`phase: ${phase}`))
-  for (let index = 0; index < WORKERS - 1; index++)
-    appendFileSync(
-      logPath,
-      `[${master.pid}] - Worker ${index} (PID: ${90_000 + index}) booted in 0.01s, phase: ${phase}\n`,
-    )
+  const newWorkers = () => /bench: new workers ([\d ]+)\n/.exec(readFileSync(logPath, 'utf8').slice(before))
+  await until(() => newWorkers() !== null)
+  const pids = newWorkers()[1].split(' ').map(Number)
+  const bootLine = (index) =>
+    `[${master.pid}] - Worker ${index} (PID: ${pids[index]}) booted in 0.01s, phase: ${phase}\n`
+  for (let index = 0; index < WORKERS - 1; index++) appendFileSync(logPath, bootLine(index))
   await sleep(50) // let ctl read those first: only the last line's latency is measured
   const written = process.hrtime.bigint()
-  appendFileSync(
-    logPath,
-    `[${master.pid}] - Worker ${WORKERS - 1} (PID: ${90_000 + WORKERS}) booted in 0.01s, phase: ${phase}\n`,
-  )
+  appendFileSync(logPath, bootLine(WORKERS - 1))
   const {code, at, output} = await exited
   if (code !== 0) throw new Error(`ctl exited ${code}: ${output}`)
   return Number(at - written) / 1e6

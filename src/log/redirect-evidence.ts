@@ -1,8 +1,8 @@
-import {existsSync, readFileSync} from 'node:fs'
+import {existsSync} from 'node:fs'
 import {open} from 'node:fs/promises'
 import {isAbsolute, join} from 'node:path'
 
-import {isRegularFile, type ProcessDetails, readProcessDetails} from '../target/process-table.js'
+import {isRegularFile, type ProcessDetails, readEnvironment, readProcessDetails} from '../target/process-table.js'
 
 /**
  * Whether a Puma master writes its stdout through stdout_redirect: only then is SIGHUP a log reopen,
@@ -181,19 +181,6 @@ export function markerTime(line: string): number | undefined {
   return Date.UTC(year, month - 1, day, hour, minute, second) - offsetMinutes * 60_000
 }
 
-function readEnviron(pid: number): Record<string, string> | undefined {
-  try {
-    const entries = readFileSync(`/proc/${pid}/environ`, 'utf8').split('\0')
-    return Object.fromEntries(
-      entries
-        .filter((entry) => entry.includes('='))
-        .map((entry) => [entry.slice(0, entry.indexOf('=')), entry.slice(entry.indexOf('=') + 1)]),
-    )
-  } catch {
-    return undefined
-  }
-}
-
 async function readHead(path: string, bytes: number): Promise<Buffer> {
   const file = await open(path, 'r')
   try {
@@ -207,7 +194,7 @@ async function readHead(path: string, bytes: number): Promise<Buffer> {
 
 export const procSources: RedirectSources = {
   details: readProcessDetails,
-  environ: readEnviron,
+  environ: readEnvironment,
   exists: existsSync,
   isRegularFile,
   readHead,

@@ -1,9 +1,9 @@
-import {readFileSync, realpathSync} from 'node:fs'
+import {realpathSync} from 'node:fs'
 import {request as httpRequest} from 'node:http'
 import {request as httpsRequest} from 'node:https'
 
 import {CtlError, usageError} from '../errors.js'
-import {type ProcessDetails, readProcessDetails} from '../target/process-table.js'
+import {type ProcessDetails, readEnvironment, readProcessDetails} from '../target/process-table.js'
 import {excerpt} from '../text/excerpt.js'
 import {type Clock, realClock} from '../wait/clock.js'
 import {pollUntil} from '../wait/poll.js'
@@ -73,14 +73,7 @@ export function releaseFolderWarning(
 
 /** A process's environment variables, from /proc/PID/environ; empty when unreadable. */
 export function environmentOf(pid: number): Record<string, string> {
-  try {
-    const entries = readFileSync(`/proc/${pid}/environ`, 'utf8').split('\0').filter(Boolean)
-    return Object.fromEntries(
-      entries.map((entry) => [entry.slice(0, entry.indexOf('=')), entry.slice(entry.indexOf('=') + 1)]),
-    )
-  } catch {
-    return {} // another user's process
-  }
+  return readEnvironment(pid) ?? {} // another user's process
 }
 
 export function resolveDir(path: string): string {

@@ -73,9 +73,14 @@ export async function waitForOutcome(
     // Inside the try: a source that throws at once must not leave journalctl running.
     sources = startSources(request, prepared, deps, {push: (input) => inbox.push(input), fail})
     for await (const input of inbox.wakingAt(() => nextWakeAt(state))) {
-      const next = input === WAKE ? wakeInput(request, state, before, deps) : withWitness(input, before, deps)
-      state = reduce(state, next)
+      state = reduce(state, input === WAKE ? wakeInput(request, state, before, deps) : withWitness(input, before, deps))
       request.onUpdate?.(state)
+      // The log has just shown the restart done: the kernel is asked now, not one timer later.
+      if (state.verifying && state.verifying.askedAt === undefined) {
+        state = reduce(state, wakeInput(request, state, before, deps))
+        request.onUpdate?.(state)
+      }
+
       if (state.outcome) break
     }
   } finally {

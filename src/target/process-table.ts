@@ -199,6 +199,20 @@ function readLinkOrUndefined(path: string): string | undefined {
   }
 }
 
+/** A process's environment variables, from /proc/PID/environ; undefined when unreadable (another user's process, or gone). */
+export function readEnvironment(pid: number): Record<string, string> | undefined {
+  try {
+    const entries = readFileSync(`/proc/${pid}/environ`, 'utf8').split('\0')
+    return Object.fromEntries(
+      entries
+        .filter((entry) => entry.includes('='))
+        .map((entry) => [entry.slice(0, entry.indexOf('=')), entry.slice(entry.indexOf('=') + 1)]),
+    )
+  } catch {
+    return undefined
+  }
+}
+
 /** Whether a path from /proc/PID/fd/N is a regular file (a log), not a pipe, socket, tty or /dev/null. */
 export function isRegularFile(path: string | undefined): boolean {
   if (!path?.startsWith('/')) return false

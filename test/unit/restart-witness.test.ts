@@ -89,6 +89,25 @@ describe('the kernel as witness: a restart counts only what the kernel agrees wi
     assert.deepEqual((error.data as {failure: unknown}).failure, {cause: 'boot-error', index: 0, pid: 3101})
   })
 
+  it('after a respawn Puma replaces workers in its own order: the failing worker is the one it stopped, not the lowest index', async () => {
+    world = kernelWorld()
+    const run = world.run()
+    await world.sent
+    // Worker 0 was respawned before: Puma's list is now [1, 2, 0], and it stops worker 1 first.
+    await world.write(...PHASE_1, ...fromMaster(`- Stopping ${OLD_PID + 1} for phased upgrade...`))
+    world.kernel!.exit(OLD_PID + 1)
+    for (const pid of [3100, 3101]) {
+      world.kernel!.fork(pid) // its title not read yet: no index from the kernel
+      world.kernel!.exit(pid)
+      // eslint-disable-next-line no-await-in-loop
+      await world.write(`[${pid}] ! Unable to start worker`, `[${pid}] Early termination of worker`)
+    }
+
+    const error = run.error(EXIT.workerFailed)
+    assert.equal((error.data as {failure: {index: number}}).failure.index, 1)
+    assert.match(error.message, /^Worker 1 failed to boot .*Puma keeps retrying worker 1\)$/)
+  })
+
   it("indented lines join a failing worker's error only right after its own lines, not after app output", async () => {
     world = kernelWorld()
     const run = world.run()
@@ -153,7 +172,7 @@ describe('the kernel as witness: a restart counts only what the kernel agrees wi
     const run = world.run()
     await world.sent
     await world.write(...PHASE_1)
-    await replace(world, 0)
+    await replace(world, 0, {serving: false}) // counted, not yet serving: the kernel is asked again
     world.kernel!.exit(NEW_PID)
     await world.advance(100)
     assert.equal(run.settled.status, 'pending')

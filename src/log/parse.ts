@@ -2,16 +2,18 @@ import type {LogEvent, PumaEvent} from './events.js'
 
 import {LINE_PATTERNS, type LinePattern, type PatternKind} from './dialects.js'
 
-// Cluster mode's `[pid] ` prefix (docs/puma-facts.md §1.1). PIDs are small; the bound keeps Number() exact.
-const PREFIX = /\[(\d{1,10})\] /g
+// Cluster mode's `[pid] ` prefix (docs/puma-facts.md §1.1), at a given place. PIDs are small; the bound keeps Number() exact.
+const PREFIX_AT = /^\[(\d{1,10})\] /
 
 /**
  * How many words a log_formatter may put between the `[pid] ` prefix and Puma's message
- * (`[pid] [host] 2026-11-29 15:00:00 +0000: - Worker 0 …`), and how many prefixes of one line are
- * tried: a bound on the work an arbitrary line can cause.
+ * (`[pid] [host] 2026-11-29 15:00:00 +0000: - Worker 0 …`), how many prefixes of one line are
+ * tried, and how many `[` are looked at from each end of it: a bound on the work an arbitrary
+ * line can cause.
  */
 const MAX_FORMATTER_WORDS = 8
 const MAX_PREFIXES = 4
+const MAX_BRACKETS = 32
 
 /**
  * Splits the `[pid] ` prefix off a line. Puma writes it at the start, but a log_formatter may put
@@ -23,9 +25,25 @@ export function splitPrefix(line: string): {message: string; prefixPid?: number}
   return last ? {prefixPid: last.pid, message: line.slice(last.end)} : {message: line}
 }
 
+/** The `[pid] ` prefixes of a line, in order: among its first and last few `[`. */
 function prefixesOf(line: string): Array<{end: number; pid: number}> {
-  if (!line.includes('[')) return []
-  return [...line.matchAll(PREFIX)].slice(-MAX_PREFIXES).map((m) => ({pid: Number(m[1]), end: m.index + m[0].length}))
+  const starts = new Set<number>()
+  for (let at = line.indexOf('['); at !== -1 && starts.size < MAX_BRACKETS; at = line.indexOf('[', at + 1))
+    starts.add(at)
+  let examined = 0
+  for (
+    let at = line.lastIndexOf('[');
+    at > 0 && examined < MAX_BRACKETS;
+    at = line.lastIndexOf('[', at - 1), examined++
+  )
+    starts.add(at)
+  const found: Array<{end: number; pid: number}> = []
+  for (const at of [...starts].sort((a, b) => a - b)) {
+    const match = PREFIX_AT.exec(line.slice(at, at + 13))
+    if (match) found.push({pid: Number(match[1]), end: at + match[0].length})
+  }
+
+  return found.slice(-MAX_PREFIXES)
 }
 
 /**
@@ -55,11 +73,11 @@ export function parseLine(line: string): LogEvent {
 }
 
 /**
- * Whether a line holds one of Puma's messages after a few words, prefix or not: how a log written
- * through a log_formatter without the PID shows itself. Such a line is never taken as Puma's.
+ * One of Puma's messages after a few words of a line, prefix or not: how a log written through a
+ * log_formatter without the PID shows itself. Such a line is never taken as Puma's.
  */
-export function holdsPumaMessage(line: string): boolean {
-  return matchAfterPrefix(line) !== undefined
+export function messageAnywhere(line: string): PumaEvent | undefined {
+  return matchAfterPrefix(line)
 }
 
 /** Puma's message right after the prefix, or after the words a log_formatter put in between. */

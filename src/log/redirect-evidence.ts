@@ -126,7 +126,8 @@ async function hasRedirectCall(path: string, sources: RedirectSources): Promise<
 
 /**
  * A static read of a Ruby config: an uncommented `stdout_redirect` call with a non-nil argument, at
- * the start of a line, outside =begin/=end. Conditions around it are not evaluated.
+ * the start of a line (not indented into a block or condition), outside =begin/=end, without an
+ * `if`/`unless` after it. Conditions are not evaluated: a conditional call is no evidence.
  */
 export function containsRedirectCall(lines: string[]): boolean {
   let inBlockComment = false
@@ -141,9 +142,12 @@ export function containsRedirectCall(lines: string[]): boolean {
       continue
     }
 
-    const call = /^\s*stdout_redirect(?:\s*\(|\s+)(.*)$/.exec(line)
+    const call = /^stdout_redirect(?:\s*\(|\s+)(.*)$/.exec(line)
+    if (!call) continue
+    const args = call[1].replace(/#.*$/, '')
+    if (/\b(?:if|unless)\b/.test(args.replaceAll(/(["'])(?:(?!\1).)*\1/g, ''))) continue
     // `stdout_redirect nil` (or no argument) redirects nothing: HUP would still stop Puma.
-    if (call && /[^\s(),]/.test(call[1].replace(/#.*$/, '').replaceAll(/\b(?:nil|true|false)\b/g, ''))) return true
+    if (/[^\s(),]/.test(args.replaceAll(/\b(?:nil|true|false)\b/g, ''))) return true
   }
 
   return false

@@ -9,7 +9,7 @@ import {
   journalUnitOf,
   startJournal,
 } from '../log/journal.js'
-import {lastAllocatedPid, readFamilyMembers, readProcessFacts} from '../target/family.js'
+import {readFamilyMembers, readProcessFacts, readThreads} from '../target/family.js'
 import {hasExited} from '../target/liveness.js'
 import {type ProcessDetails, readProcessDetails} from '../target/process-table.js'
 import {type Reach} from '../target/reach.js'
@@ -35,7 +35,7 @@ export interface RestartDeps {
   hasExited(pid: number, identity: number | undefined): boolean
   /** The systemd unit whose journal gets the master's output, if any. */
   journalUnitOf(pid: number): Promise<JournalUnit | undefined>
-  /** The master's family, one process, the last PID handed out: the kernel's word on what the log claims. */
+  /** The master's family, one process, its threads: the kernel's word on what the log claims. */
   kernel: KernelReads
   /** Where a log file ends now. */
   logEnd(path: string): Promise<LogPosition>
@@ -55,7 +55,7 @@ export const realRestartDeps: RestartDeps = {
   fetchStats,
   followLog,
   hasExited,
-  kernel: {family: readFamilyMembers, lastPid: lastAllocatedPid, process: readProcessFacts},
+  kernel: {family: readFamilyMembers, process: readProcessFacts, threads: readThreads},
   journalUnitOf,
   logEnd,
   probeHealth,

@@ -51,6 +51,9 @@ export const SILENT_FAILURE_EXTRA_STARTS = 3
  */
 export const SUSPECT_BOOT_FAILURES = 1
 
+/** How many PIDs named by untrue lines are told; one more warning says that more were ignored. */
+const MAX_TOLD_IGNORED = 3
+
 /** A worker the master forked since the signal, alive or not: the only PIDs a failure line may name. */
 const FORKED_SINCE: readonly Standing[] = ['new', 'gone-new']
 
@@ -70,8 +73,11 @@ export function contradicted(
   allowed: readonly Standing[],
 ): {state: RestartState; untrue: boolean} {
   if (!witness || allowed.includes(witness.standing)) return {state, untrue: false}
-  if (witness.standing !== 'stranger' || state.ignoredPids.includes(pid)) return {state, untrue: true}
-  const warning = untrueLineWarning(pid, state.plan.masterPid)
+  // Told for the first few PIDs only: a flood of forged lines must cost neither time nor memory.
+  const told = state.ignoredPids.length
+  if (witness.standing !== 'stranger' || told > MAX_TOLD_IGNORED || state.ignoredPids.includes(pid))
+    return {state, untrue: true}
+  const warning = untrueLineWarning(told === MAX_TOLD_IGNORED ? undefined : pid, state.plan.masterPid)
   return {
     untrue: true,
     state: {
@@ -285,8 +291,8 @@ export function onWorkerTimedOut(
   if (event.during === 'check-in') return state
   // A worker from before the signal (the hung boot of a release being rolled back) is not this restart's.
   if (oldPids(state).includes(event.workerPid)) return state
-  // The pre-5.3 wording does not say boot or check-in: only a PID that never booted is a hung boot.
-  if (event.during === 'unknown' && state.bootPids.includes(event.workerPid)) return state
+  // A worker that booted did not hang while booting, whatever a line says (the pre-5.3 wording names neither).
+  if (state.bootPids.includes(event.workerPid)) return state
   const checked = denied(state, event.workerPid, witness)
   if (checked.untrue) return checked.state
   const index = failingIndex(state, event.index ?? witness?.index)

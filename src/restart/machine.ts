@@ -273,7 +273,7 @@ function onBoot(state: RestartState, event: EventOf<'worker-booted'>, at: number
   const seen = {
     ...checked.state,
     bootPids: addOnce(state.bootPids, event.workerPid),
-    workers: clusterSize(state, event),
+    workers: clusterSize(state, event, witness),
   }
   if (state.status !== 'restarting' || state.phase === undefined) return seen
   if (witness?.standing === 'old') return seen
@@ -301,9 +301,13 @@ function onBoot(state: RestartState, event: EventOf<'worker-booted'>, at: number
   return isComplete(next) ? complete(next, at) : next
 }
 
-/** A boot line's index beyond the cluster known so far (a worker dead at the signal) widens it. */
-function clusterSize(state: RestartState, event: EventOf<'worker-booted'>): number {
-  return state.kind === 'phased' && event.index !== undefined ? Math.max(state.workers, event.index + 1) : state.workers
+/**
+ * A boot line's index beyond the cluster known so far (a worker dead at the signal) widens it, when
+ * the worker's own title says that index: the line alone could be anyone's.
+ */
+function clusterSize(state: RestartState, event: EventOf<'worker-booted'>, witness?: PidWitness): number {
+  const index = witness ? (witness.index === event.index ? witness.index : undefined) : event.index
+  return state.kind === 'phased' && index !== undefined ? Math.max(state.workers, index + 1) : state.workers
 }
 
 /** The log shows the restart done: with a kernel to ask, it must agree first (onFamily). */
@@ -331,7 +335,7 @@ function onFamily(
   if (!members) return finish(state, at, 'done')
   const keep = state.refork ? [oldPidFor(state, 0)].filter((pid) => pid !== undefined) : []
   const {missing, unexpected} = familyAgrees(
-    members.filter((member) => member.worker || (member.zombie && member.ppid === state.plan.masterPid)),
+    members,
     state.booted.map((record) => record.newPid),
     keep,
   )

@@ -2,15 +2,13 @@ import {open, readFile} from 'node:fs/promises'
 import {join} from 'node:path'
 
 import {type PumaStats, unsettled} from '../control/stats.js'
-import {holdsPumaMessage, parseLine} from '../log/parse.js'
+import {messageAnywhere, parseLine} from '../log/parse.js'
 import {type PumaMaster} from '../target/scan.js'
 
 /** How much of the log's end to read for the last banner: never the whole file. */
 const TAIL_BYTES = 256 * 1024
 
 export interface Preflight {
-  /** The worker count the log's last banner announced (`* Workers: N`), as TTOU and TTIN changed it since. */
-  configuredWorkers?: number
   /**
    * false when the log's tail shows Puma's lines but none with the master's `[pid] ` prefix (a
    * log_formatter without the PID): nothing in it can be told from app output.
@@ -41,7 +39,7 @@ export async function preflight(
   const {master, stats} = sources
   const workers = master?.workers ?? stats?.workerStatus.map(({index, pid}) => ({index, pid})) ?? []
   const mode = master ? (master.workers.length > 0 ? 'cluster' : 'single') : (stats?.mode ?? 'cluster')
-  const banner = master ? await lastBanner(sources.logPaths, master.pid) : {}
+  const banner = master ? await lastBanner(sources.logPaths, master) : {}
   const phasedAvailable = mode === 'single' ? false : (banner.phased ?? (await phasedFromFiles(sources)))
 
   const warnings: string[] = []
@@ -56,7 +54,7 @@ export async function preflight(
   }
 
   const logAttributable = mode === 'single' || !banner.unprefixed
-  return {mode, workers, phasedAvailable, warnings, configuredWorkers: banner.workers, logAttributable}
+  return {mode, workers, phasedAvailable, warnings, logAttributable}
 }
 
 /** What the default config files say of phased restarts: the first that tells. */
@@ -64,19 +62,22 @@ async function phasedFromFiles({folder}: {folder?: string}): Promise<boolean | u
   return firstTold(folder ? DEFAULT_CONFIGS.map((config) => () => configSays(join(folder, config))) : [])
 }
 
-/** What the master's last banner in the first log that shows one says: phased restarts, the worker count. */
-async function lastBanner(logPaths: string[], masterPid: number): Promise<Banner> {
+/** What the master's last banner in the first log that shows one says of phased restarts, or that the log has no prefixes. */
+async function lastBanner(logPaths: string[], master: PumaMaster): Promise<Banner> {
   for (const path of logPaths) {
     // eslint-disable-next-line no-await-in-loop -- one log after the other, and none once one has told
-    const banner = await bannerIn(path, masterPid)
-    if (banner.phased !== undefined || banner.workers !== undefined || banner.unprefixed) return banner
+    const banner = await bannerIn(path, master)
+    if (banner.phased !== undefined || banner.unprefixed) return banner
   }
 
   return {}
 }
 
-/** `unprefixed`: Puma's lines are there, but none carries the master's prefix. */
-type Banner = {phased?: boolean; unprefixed?: boolean; workers?: number}
+/**
+ * `unprefixed`: the log holds boot lines of the master's current workers (by their PIDs) without
+ * its prefix, and no line with it: a log_formatter without the PID.
+ */
+type Banner = {phased?: boolean; unprefixed?: boolean}
 
 /** One look after the other, and none once one has told. */
 async function firstTold(looks: Array<() => Promise<boolean | undefined>>): Promise<boolean | undefined> {
@@ -85,7 +86,7 @@ async function firstTold(looks: Array<() => Promise<boolean | undefined>>): Prom
   return (await look()) ?? firstTold(rest)
 }
 
-async function bannerIn(path: string, masterPid: number): Promise<Banner> {
+async function bannerIn(path: string, master: PumaMaster): Promise<Banner> {
   let text: string
   try {
     const file = await open(path, 'r')
@@ -104,25 +105,24 @@ async function bannerIn(path: string, masterPid: number): Promise<Banner> {
 
   // Only the master's own lines: a banner is worth nothing that the app (or an older master) printed.
   let banner: Banner = {}
-  let pumaLines = 0
   let masterLines = 0
+  let unprefixedBoots = 0
+  const workerPids = new Set(master.workers.map((worker) => worker.pid))
   for (const line of text.split('\n')) {
     const event = parseLine(line)
-    if (event.kind !== 'other' || holdsPumaMessage(line)) pumaLines++
-    // Single mode writes its banner without a prefix; it says nothing of workers.
-    if (event.prefixPid !== masterPid) continue
+    if (event.prefixPid !== master.pid) {
+      const message = event.prefixPid === undefined && line.includes(' booted') ? messageAnywhere(line) : undefined
+      if (message?.kind === 'worker-booted' && workerPids.has(message.workerPid)) unprefixedBoots++
+      continue
+    }
+
     masterLines++
     if (event.kind === 'banner-start') banner = {} // a newer banner overrides what an older one said
     if (event.kind === 'banner-restarts') banner.phased = event.phased
     if (event.kind === 'preloading') banner.phased = false
-    if (event.kind === 'banner-workers') banner.workers = event.workers
-    // TTOU culls the highest worker ("- Worker N (PID: X) terminating"), TTIN boots one more index.
-    if (event.kind === 'worker-terminating' && banner.workers !== undefined) banner.workers = event.index
-    if (event.kind === 'worker-booted' && banner.workers !== undefined && event.index !== undefined)
-      banner.workers = Math.max(banner.workers, event.index + 1)
   }
 
-  return masterLines === 0 && pumaLines > 0 ? {...banner, unprefixed: true} : banner
+  return masterLines === 0 && unprefixedBoots > 0 ? {...banner, unprefixed: true} : banner
 }
 
 /** `preload_app!` (or `preload_app! true`) in a config file means no phased restarts. */

@@ -88,6 +88,7 @@ async function sendRestart(
     if (request.signal.aborted) throw new CtlError('interrupted', 'interrupted before anything was sent to Puma')
     // The kernel's picture just before the signal: what "new since the signal" is measured against.
     before = master && request.wait ? readBeforeSignal(master.pid, deps.kernel) : undefined
+    if (master && request.wait && !before) prepared.checks.warnings.push(uncheckedWarning(master.pid))
     delivery = await deps.deliver(request.kind === 'phased' ? 'phased-restart' : 'restart', request.to, {
       via: request.via,
       signal: request.signal,
@@ -107,6 +108,11 @@ async function sendRestart(
   }
   request.onStart?.(start)
   return {before, start, startedAt}
+}
+
+/** Without /proc (another platform, hidepid, a master ctl may not see), the log's claims go unchecked: said once. */
+function uncheckedWarning(pid: number): string {
+  return `the kernel shows nothing of master ${pid} and its workers (no /proc, or hidden from this user): log lines are not checked against it, so app output could pass for Puma's`
 }
 
 function outcomeError(report: RestartOutcome & {logs: string[]}): CtlError {

@@ -20,7 +20,7 @@ import {
 import {type Preflight} from './preflight.js'
 import {type Prepared} from './prepare.js'
 import {type RestartRequest} from './run.js'
-import {type BeforeSignal, witness} from './witness.js'
+import {type BeforeSignal, KernelWitness} from './witness.js'
 
 /**
  * How often the wait checks that the master still lives (one read of /proc/PID/stat): no event
@@ -31,6 +31,13 @@ const LIVENESS_POLL_MS = 250
 
 /** How often /stats is asked when it is the only source (no log to follow), or to confirm the end. */
 export const STATS_POLL_MS = 100
+
+/**
+ * How often the wait looks at the master's family (one read of its children files, and of each
+ * child's stat, comm and title): a worker that fails to boot may be gone before its lines are read,
+ * and only a worker the kernel showed counts. Workers live longer than this while loading an app.
+ */
+const FAMILY_LOOK_MS = 100
 
 /**
  * Feeds the machine until it reaches an outcome: log lines (or /stats changes when there is no
@@ -46,6 +53,7 @@ export async function waitForOutcome(
 ): Promise<RestartState> {
   const {checks, statsBefore, stopSources} = prepared
   const {before} = signalled
+  const kernel = before && new KernelWitness(before, deps.kernel)
   let state = initialState({
     kind: request.kind,
     kernel: before !== undefined,
@@ -72,12 +80,13 @@ export async function waitForOutcome(
   try {
     // Inside the try: a source that throws at once must not leave journalctl running.
     sources = startSources(request, prepared, deps, {push: (input) => inbox.push(input), fail})
+    if (kernel) sources.push(lookAtFamily(kernel, prepared.stopSources.signal, deps))
     for await (const input of inbox.wakingAt(() => nextWakeAt(state))) {
-      state = reduce(state, input === WAKE ? wakeInput(request, state, before, deps) : withWitness(input, before, deps))
+      state = reduce(state, input === WAKE ? wakeInput(request, state, kernel, deps) : withWitness(input, kernel))
       request.onUpdate?.(state)
       // The log has just shown the restart done: the kernel is asked now, not one timer later.
       if (state.verifying && state.verifying.askedAt === undefined) {
-        state = reduce(state, wakeInput(request, state, before, deps))
+        state = reduce(state, wakeInput(request, state, kernel, deps))
         request.onUpdate?.(state)
       }
 
@@ -108,24 +117,35 @@ export function interrupted(where: string): CtlError {
 function wakeInput(
   request: RestartRequest,
   state: RestartState,
-  before: BeforeSignal | undefined,
+  kernel: KernelWitness | undefined,
   deps: RestartDeps,
 ): RestartInput {
   const master = masterOf(request.to)
   const at = deps.clock.now()
   if (master && deps.hasExited(master.pid, master.startTicks)) return {type: 'master-exited', at}
-  if (!master || !before || !wantsFamily(state)) return {type: 'tick', at}
-  return {type: 'family', at, members: deps.kernel.family(master.pid), master: witness(master.pid, before, deps.kernel)}
+  if (!master || !kernel || !wantsFamily(state)) return {type: 'tick', at}
+  return {type: 'family', at, members: kernel.look({serving: true}), master: kernel.of(master.pid)}
+}
+
+/** Looks at the master's family every FAMILY_LOOK_MS until the wait ends (what it sees, the witness keeps). */
+async function lookAtFamily(kernel: KernelWitness, signal: AbortSignal, deps: RestartDeps): Promise<void> {
+  await pollUntil(
+    () => {
+      kernel.look()
+      return undefined
+    },
+    {clock: deps.clock, intervalMs: FAMILY_LOOK_MS, signal, start: 'pause'},
+  )
 }
 
 /**
  * The kernel's word on the PID a log line names, read when the line arrives: only for lines with a
  * prefix (the master's lines, or a worker's). App output costs nothing.
  */
-function withWitness(input: RestartInput, before: BeforeSignal | undefined, deps: RestartDeps): RestartInput {
-  if (input.type !== 'log' || !before) return input
+function withWitness(input: RestartInput, kernel: KernelWitness | undefined): RestartInput {
+  if (input.type !== 'log' || !kernel) return input
   const pid = namedPid(input.event)
-  return pid === undefined ? input : {...input, witness: witness(pid, before, deps.kernel)}
+  return pid === undefined ? input : {...input, witness: kernel.of(pid)}
 }
 
 function namedPid(event: LogEvent): number | undefined {
@@ -150,20 +170,13 @@ function namedPid(event: LogEvent): number | undefined {
 
 /**
  * How many workers the cluster has: never fewer than the kernel showed at the signal (a worker
- * killed a moment before is a zombie, or gone with a gap in the indexes), the banner or /stats.
+ * killed a moment before is a zombie still named like its master), the distinct indexes of the
+ * workers found, or /stats.
  */
 function clusterSize(checks: Preflight, before: BeforeSignal | undefined, statsWorkers: number | undefined): number {
-  const workers = before?.family.filter(
-    (member) => member.worker || (member.zombie && member.ppid === before.masterPid),
-  )
-  const indexes = [...checks.workers, ...(workers ?? [])].map((worker) => (worker.index ?? -1) + 1)
-  return Math.max(
-    checks.workers.length,
-    workers?.length ?? 0,
-    ...indexes,
-    checks.configuredWorkers ?? 0,
-    statsWorkers ?? 0,
-  )
+  const workers = before?.family.filter((member) => member.worker) ?? []
+  const indexes = new Set([...checks.workers, ...workers].map((worker) => worker.index).filter((i) => i !== undefined))
+  return Math.max(checks.workers.length, workers.length, indexes.size, statsWorkers ?? 0)
 }
 
 interface Sink {

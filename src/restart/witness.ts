@@ -1,4 +1,4 @@
-import {type FamilyMember, type ProcessFacts, servingNow} from '../target/family.js'
+import {type FamilyMember, type ProcessFacts, servingNow, type Thread} from '../target/family.js'
 
 /**
  * The kernel as a witness to what the log claims. A log line is text anyone can write (an app
@@ -6,39 +6,41 @@ import {type FamilyMember, type ProcessFacts, servingNow} from '../target/family
  * worker counts only if its PID is a live worker of the master that did not exist at the signal,
  * and before the restart is called done it must run Puma's server thread (Ruby names a thread
  * from inside it, a moment after Puma logs the boot); a failing or timed-out worker counts only if
- * the master forked it since the signal.
+ * the kernel showed it as a new worker of the master: when its line is read, or at one of the
+ * looks the wait takes at the master's family while it waits (a failing worker may be gone by the
+ * time its lines are read; any other PID that is gone proves nothing).
  */
 
 /** The kernel reads a restart needs (src/target/family.ts), injected through RestartDeps. */
 export interface KernelReads {
-  family(masterPid: number): FamilyMember[] | undefined
-  lastPid(): number | undefined
+  family(masterPid: number, options?: {serving?: boolean}): FamilyMember[] | undefined
   process(pid: number): ProcessFacts | undefined
+  threads(pid: number): Thread[]
 }
 
 /** What the kernel showed just before the signal. */
 export interface BeforeSignal {
   /** The master's family then, zombies included (a worker killed a moment before the signal is one). */
   family: FamilyMember[]
-  /** The PID the kernel had handed out last. */
-  lastPid?: number
   masterPid: number
   /** The master's threads then: a server thread not among them started since (single mode's re-exec). */
   masterTids: number[]
   masterUid?: number
+  /** Puma names its threads (5.0+): a master without a `puma srv` thread does not serve yet. */
+  namesThreads: boolean
 }
 
 /**
  * How a PID stands: `master`; a live worker of the master, `new` since the signal or `old`; gone
- * (or a zombie) and forked since the signal (`gone-new`) or in the family before it (`gone-old`);
- * or a `stranger`: anything else, which no line of Puma's can name.
+ * (or a zombie) and seen as a new worker since the signal (`gone-new`) or in the family before it
+ * (`gone-old`); or a `stranger`: anything else, which no line of Puma's can name.
  */
 export type Standing = 'gone-new' | 'gone-old' | 'master' | 'new' | 'old' | 'stranger'
 
 export interface PidWitness {
   /** Its title's worker index, when the title names this master. */
   index?: number
-  /** The master only (single mode): a `puma srv` thread started since the signal; undefined when it names no thread `puma…` (Puma < 5). */
+  /** The master only (single mode): a `puma srv` thread started since the signal. Undefined: Puma names no threads (< 5). */
   serving?: boolean
   standing: Standing
 }
@@ -47,63 +49,86 @@ export function readBeforeSignal(masterPid: number, kernel: KernelReads): Before
   const master = kernel.process(masterPid)
   const family = kernel.family(masterPid)
   if (!master || !family) return undefined
+  const threads = kernel.threads(masterPid)
   return {
     masterPid,
     family,
-    lastPid: kernel.lastPid(),
-    masterTids: master.threads.map((thread) => thread.tid),
+    masterTids: threads.map((thread) => thread.tid),
     masterUid: master.uid,
+    namesThreads: threads.some((thread) => thread.name.startsWith('puma')),
   }
 }
 
-export function witness(pid: number, before: BeforeSignal, kernel: KernelReads): PidWitness {
-  const facts = kernel.process(pid)
-  const index = facts?.masterInTitle === before.masterPid ? facts.index : undefined
-  const wasThere = before.family.some((member) => member.pid === pid)
-  if (pid === before.masterPid) return {standing: 'master', serving: facts && servingSince(facts, before)}
-  if (facts && !facts.zombie) {
-    if (!inFamily(facts, before, kernel)) return {standing: 'stranger'}
-    return {standing: wasThere ? 'old' : 'new', index}
+/** The kernel's word on PIDs, with what it has shown since the signal: the workers the master forked. */
+export class KernelWitness {
+  private readonly seen = new Set<number>()
+
+  constructor(
+    readonly before: BeforeSignal,
+    private readonly kernel: KernelReads,
+  ) {}
+
+  /** The master's family now (noting its new workers); with `serving`, each worker's thread names too. */
+  look(options: {serving?: boolean} = {}): FamilyMember[] | undefined {
+    const members = this.kernel.family(this.before.masterPid, options)
+    const old = new Set(this.before.family.map((member) => member.pid))
+    for (const member of members ?? [])
+      if (member.worker && !member.zombie && !old.has(member.pid)) this.seen.add(member.pid)
+    return members
   }
 
-  if (wasThere) return {standing: 'gone-old', index}
-  return {standing: forkedSince(pid, before.lastPid, kernel.lastPid()) ? 'gone-new' : 'stranger', index}
-}
+  of(pid: number): PidWitness {
+    const {before, kernel} = this
+    if (pid === before.masterPid) return {standing: 'master', serving: this.masterServes()}
+    const facts = kernel.process(pid)
+    const index = facts?.masterInTitle === before.masterPid ? facts.index : undefined
+    const wasThere = before.family.some((member) => member.pid === pid)
+    if (facts && !facts.zombie) {
+      if (!this.inFamily(facts)) return {standing: 'stranger'}
+      if (!wasThere) this.seen.add(pid)
+      return {standing: wasThere ? 'old' : 'new', index}
+    }
 
-/**
- * The master's child; under fork_worker, worker 0's child, or an orphan of it (re-parented when its
- * first parent died) whose title names the master and whose owner is the master's.
- */
-function inFamily(facts: ProcessFacts, before: BeforeSignal, kernel: KernelReads): boolean {
-  if (facts.ppid === before.masterPid) return true
-  if (kernel.process(facts.ppid)?.ppid === before.masterPid) return true
-  return facts.masterInTitle === before.masterPid && facts.uid !== undefined && facts.uid === before.masterUid
-}
+    if (wasThere) return {standing: 'gone-old', index}
+    return {standing: this.seen.has(pid) ? 'gone-new' : 'stranger', index}
+  }
 
-/** A server thread the master did not have at the signal: it re-executed and serves again. */
-function servingSince(facts: ProcessFacts, before: BeforeSignal): boolean | undefined {
-  const old = new Set(before.masterTids)
-  return servingNow(facts.threads.filter((thread) => !old.has(thread.tid) || !thread.name.startsWith('puma srv')))
-}
+  /**
+   * The master's child; under fork_worker, worker 0's child; or an orphan of it (re-parented when
+   * its first parent died) whose title names the master and whose owner is the master's.
+   */
+  private inFamily(facts: ProcessFacts): boolean {
+    const {masterPid, masterUid} = this.before
+    if (facts.ppid === masterPid) return true
+    const parent = this.kernel.process(facts.ppid)
+    // A worker's own fork keeps its title: only worker 0 forks workers (fork_worker).
+    if (parent?.ppid === masterPid) return parent.masterInTitle === masterPid && parent.index === 0 && facts.index !== 0
+    return facts.masterInTitle === masterPid && facts.uid !== undefined && facts.uid === masterUid
+  }
 
-/** Whether `pid` was handed out between two readings of the last PID (PIDs wrap at pid_max). */
-export function forkedSince(pid: number, from: number | undefined, to: number | undefined): boolean {
-  if (from === undefined || to === undefined) return true // cannot tell: the other checks still stand
-  return from <= to ? pid > from && pid <= to : pid > from || pid <= to
+  /** A server thread the master did not have at the signal: it re-executed and serves again. */
+  private masterServes(): boolean | undefined {
+    const old = new Set(this.before.masterTids)
+    const threads = this.kernel
+      .threads(this.before.masterPid)
+      .filter((t) => !old.has(t.tid) || !t.name.startsWith('puma srv'))
+    const serving = servingNow(threads)
+    return this.before.namesThreads ? serving === true : serving
+  }
 }
 
 /**
  * Whether the live family agrees that a restart is done: every worker the log counted is alive
  * (`missing` otherwise) and serves (`unexpected` while it does not yet), and every live worker is
  * one of them (an old one not yet replaced, or one still booting, is `unexpected`). `keep`: an old
- * worker Puma keeps (worker 0 in a refork).
+ * worker Puma keeps (worker 0 in a refork). Processes that are no workers are left out.
  */
 export function familyAgrees(
   members: readonly FamilyMember[],
   counted: readonly number[],
   keep: readonly number[],
 ): {missing: number[]; unexpected: FamilyMember[]} {
-  const live = members.filter((member) => !member.zombie)
+  const live = members.filter((member) => member.worker && !member.zombie)
   const livePids = new Set(live.map((member) => member.pid))
   const settled = (member: FamilyMember) =>
     keep.includes(member.pid) || (counted.includes(member.pid) && member.serving !== false)

@@ -194,7 +194,9 @@ function neverStartedSummary(state: RestartState, deadline: string): string {
 }
 
 /** A log line named a PID that is no worker the master forked: not Puma's line, whatever it says. */
-export function untrueLineWarning(pid: number, masterPid: number): string {
+export function untrueLineWarning(pid: number | undefined, masterPid: number): string {
+  if (pid === undefined)
+    return 'ignored more log lines naming PIDs that are no workers of the master (not told one by one)'
   return `ignored a log line naming pid ${pid}, which is not a worker master ${masterPid} forked since the signal: the app's output (or anyone it echoes) can print any text`
 }
 

@@ -10,27 +10,45 @@ import {parseWorkerTitle} from './titles.js'
  */
 
 export interface ProcessFacts {
-  /** A worker's index, from its title `puma: cluster worker N: MASTERPID`, when the title names `masterPid`. */
+  /** The kernel's name for its program (`/proc/PID/comm`): a forked worker keeps its master's. */
+  comm: string
+  /** A worker's index, from its title `puma: cluster worker N: MASTERPID`. */
   index?: number
   /** The master the title names, if it is a worker's title. */
   masterInTitle?: number
   pid: number
   ppid: number
-  startTicks: number
-  /** Its threads' IDs and names (Ruby names them: Puma 5+ calls its server thread `puma srv`). */
-  threads: Array<{name: string; tid: number}>
   uid?: number
   zombie: boolean
+}
+
+export interface Thread {
+  name: string
+  tid: number
 }
 
 export interface FamilyMember {
   index?: number
   pid: number
   ppid: number
-  /** Puma's server thread (`puma srv`) runs; undefined when it names no thread `puma…` (Puma < 5). */
+  /** Puma's server thread (`puma srv`) runs; undefined when not read, or it names no thread `puma…` (Puma < 5). */
   serving?: boolean
-  /** Titled as a worker of this master (a zombie has lost its title). */
+  /**
+   * A worker of this master: a child titled as one; under fork_worker a child of worker 0 titled as
+   * another index (an app's own fork keeps its worker's title, and is not one); a zombie child
+   * still named like its master (a worker killed a moment ago; a spawned helper has another name).
+   */
   worker: boolean
+  zombie: boolean
+}
+
+/** What classifyFamily needs of each process below the master. */
+export interface FamilyEntry {
+  cmd: string
+  comm: string
+  pid: number
+  ppid: number
+  threads?: readonly Thread[]
   zombie: boolean
 }
 
@@ -39,49 +57,80 @@ export function readProcessFacts(pid: number): ProcessFacts | undefined {
   if (process.platform !== 'linux') return undefined
   const stat = readStat(pid)
   if (!stat) return undefined
-  const title = parseWorkerTitle(readText(`/proc/${pid}/cmdline`).replaceAll('\0', ' '))
+  const title = parseWorkerTitle(readCmd(pid))
   return {
     pid,
     ppid: stat.ppid,
-    startTicks: stat.startTicks,
+    comm: readComm(pid),
     zombie: stat.state === 'Z',
     index: title?.index,
     masterInTitle: title?.masterPid,
-    threads: threadsOf(pid),
     uid: ownerOf(pid),
   }
 }
 
+/** Its threads' IDs and names (Ruby names them: Puma 5+ calls its server thread `puma srv`). */
+export function readThreads(pid: number): Thread[] {
+  let tids: string[]
+  try {
+    tids = readdirSync(`/proc/${pid}/task`)
+  } catch {
+    return []
+  }
+
+  return tids.map((tid) => ({tid: Number(tid), name: readText(`/proc/${pid}/task/${tid}/comm`).trim()}))
+}
+
 /**
- * The master's workers as the kernel sees them now: its children and their children (fork_worker),
- * zombies included and marked. From the children files where they agree with themselves, else the
- * whole process table; undefined when not even that can be read.
+ * The master's family as the kernel sees it now: its children and their children, zombies
+ * included, each marked whether it is a worker (classifyFamily). From the children files where
+ * they agree with themselves, else the whole process table; undefined when not even that can be
+ * read. `serving` is read (each worker's thread names) only when asked.
  */
-export function readFamilyMembers(masterPid: number): FamilyMember[] | undefined {
+export function readFamilyMembers(masterPid: number, {serving = false} = {}): FamilyMember[] | undefined {
   if (process.platform !== 'linux') return undefined
   const entries = readFamily(masterPid) ?? descendantsFromTable(masterPid)
   if (!entries) return undefined
-  return entries
+  const below = entries
     .filter((entry) => entry.pid !== masterPid)
-    .map((entry) => {
-      const stat = readStat(entry.pid)
-      const title = parseWorkerTitle(entry.cmd)
-      const worker = title?.masterPid === masterPid
+    .map((entry): FamilyEntry => {
+      const zombie = readStat(entry.pid)?.state === 'Z'
+      const titled = parseWorkerTitle(entry.cmd)?.masterPid === masterPid
       return {
-        pid: entry.pid,
-        ppid: entry.ppid,
-        worker,
-        zombie: !stat || stat.state === 'Z',
-        index: worker ? title.index : undefined,
+        ...entry,
+        zombie,
+        comm: readComm(entry.pid),
+        threads: serving && titled && !zombie ? readThreads(entry.pid) : undefined,
       }
     })
+  return classifyFamily(below, masterPid, readComm(masterPid))
 }
 
-/** The PID the kernel handed out last (the last field of /proc/loadavg): a PID forked since a moment lies between two readings. */
-export function lastAllocatedPid(): number | undefined {
-  if (process.platform !== 'linux') return undefined
-  const last = /(\d+)\s*$/.exec(readText('/proc/loadavg'))
-  return last ? Number(last[1]) : undefined
+/** Marks which processes below a master are its workers (see FamilyMember.worker). */
+export function classifyFamily(entries: readonly FamilyEntry[], masterPid: number, masterComm: string): FamilyMember[] {
+  const titles = new Map(entries.map((entry) => [entry.pid, parseWorkerTitle(entry.cmd)]))
+  return entries.map((entry) => {
+    const title = titles.get(entry.pid)
+    const parent = titles.get(entry.ppid)
+    const direct = entry.ppid === masterPid
+    const titled = title?.masterPid === masterPid
+    const byWorkerZero = !direct && parent?.masterPid === masterPid && parent.index === 0 && title?.index !== 0
+    const worker = entry.zombie ? direct && entry.comm === masterComm : titled && (direct || byWorkerZero)
+    return {
+      pid: entry.pid,
+      ppid: entry.ppid,
+      zombie: entry.zombie,
+      worker,
+      index: worker ? title?.index : undefined,
+      serving: worker && entry.threads ? servingNow(entry.threads) : undefined,
+    }
+  })
+}
+
+/** Ruby names its threads: a `puma srv…` one is Puma's server, started once the app is loaded. */
+export function servingNow(threads: ReadonlyArray<{name: string}>): boolean | undefined {
+  const named = threads.filter((thread) => thread.name.startsWith('puma'))
+  return named.length === 0 ? undefined : named.some((thread) => thread.name.startsWith('puma srv'))
 }
 
 function descendantsFromTable(masterPid: number): Array<{cmd: string; pid: number; ppid: number}> | undefined {
@@ -100,28 +149,15 @@ function descendantsFromTable(masterPid: number): Array<{cmd: string; pid: numbe
 
   const children = [...parents].filter(([, ppid]) => ppid === masterPid).map(([pid]) => pid)
   const grandchildren = [...parents].filter(([, ppid]) => children.includes(ppid)).map(([pid]) => pid)
-  return [...children, ...grandchildren].map((pid) => ({
-    pid,
-    ppid: parents.get(pid)!,
-    cmd: readText(`/proc/${pid}/cmdline`).replaceAll('\0', ' '),
-  }))
+  return [...children, ...grandchildren].map((pid) => ({pid, ppid: parents.get(pid)!, cmd: readCmd(pid)}))
 }
 
-/** Ruby names its threads: a `puma srv…` one is Puma's server, started once the app is loaded. */
-export function servingNow(threads: ReadonlyArray<{name: string}>): boolean | undefined {
-  const named = threads.filter((thread) => thread.name.startsWith('puma'))
-  return named.length === 0 ? undefined : named.some((thread) => thread.name.startsWith('puma srv'))
+function readCmd(pid: number): string {
+  return readText(`/proc/${pid}/cmdline`).replaceAll('\0', ' ')
 }
 
-function threadsOf(pid: number): Array<{name: string; tid: number}> {
-  let tids: string[]
-  try {
-    tids = readdirSync(`/proc/${pid}/task`)
-  } catch {
-    return []
-  }
-
-  return tids.map((tid) => ({tid: Number(tid), name: readText(`/proc/${pid}/task/${tid}/comm`).trim()}))
+function readComm(pid: number): string {
+  return readText(`/proc/${pid}/comm`).trim()
 }
 
 function ownerOf(pid: number): number | undefined {

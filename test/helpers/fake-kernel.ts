@@ -1,17 +1,27 @@
 import {type KernelReads} from '../../src/restart/witness.js'
-import {type FamilyMember, type ProcessFacts, servingNow} from '../../src/target/family.js'
+import {
+  classifyFamily,
+  type FamilyEntry,
+  type FamilyMember,
+  type ProcessFacts,
+  type Thread,
+} from '../../src/target/family.js'
 
 /** No kernel to ask (another platform, or only a control URL): every claim goes unchecked. */
-export const NO_KERNEL: KernelReads = {family: () => undefined, lastPid: () => undefined, process: () => undefined}
+export const NO_KERNEL: KernelReads = {family: () => undefined, process: () => undefined, threads: () => []}
+
+interface FakeProcess extends FamilyEntry {
+  threads: Thread[]
+  uid: number
+}
 
 /**
  * A process table the test writes: the master, its workers (forked, booted, exited, zombies) and
- * the last PID handed out, as src/target/family.ts would read them from /proc.
+ * other processes, read the way src/target/family.ts reads /proc (the same classification).
  */
 export class FakeKernel implements KernelReads {
-  last = 0
   private nextTid = 900_000
-  private readonly processes = new Map<number, ProcessFacts>()
+  private readonly processes = new Map<number, FakeProcess>()
 
   constructor(
     readonly masterPid: number,
@@ -20,69 +30,85 @@ export class FakeKernel implements KernelReads {
     this.processes.set(masterPid, {
       pid: masterPid,
       ppid: 1,
-      startTicks: 1,
+      cmd: 'puma 5.6.5 (tcp://127.0.0.1:9292) [app]',
+      comm: 'puma',
       zombie: false,
       uid: 1000,
-      threads: this.threads(['puma'], masterPid),
+      threads: this.named(['puma', 'puma srv'], masterPid),
     })
     for (const worker of workers) this.fork(worker.pid, worker.index, {booted: true})
   }
 
+  /** Puma's server thread starts in `pid`. */
   boot(pid: number): void {
-    const facts = this.processes.get(pid)!
-    this.processes.set(pid, {...facts, threads: [...facts.threads, ...this.threads(['puma srv'])]})
+    const entry = this.processes.get(pid)!
+    this.processes.set(pid, {...entry, threads: [...entry.threads, ...this.named(['puma srv'])]})
   }
 
   exit(pid: number, {zombie = false} = {}): void {
-    const facts = this.processes.get(pid)
-    if (zombie && facts) this.processes.set(pid, {...facts, zombie: true, threads: []})
+    const entry = this.processes.get(pid)
+    if (zombie && entry) this.processes.set(pid, {...entry, zombie: true, cmd: '', threads: []})
     else this.processes.delete(pid)
   }
 
-  family(masterPid: number): FamilyMember[] | undefined {
-    return [...this.processes.values()]
-      .filter((facts) => facts.ppid === masterPid)
-      .map((facts) => ({
-        pid: facts.pid,
-        ppid: facts.ppid,
-        zombie: facts.zombie,
-        worker: !facts.zombie,
-        index: facts.zombie ? undefined : facts.index,
-        serving: facts.zombie ? undefined : servingNow(facts.threads),
-      }))
+  family(masterPid: number, {serving = false} = {}): FamilyMember[] | undefined {
+    const children = [...this.processes.values()].filter((entry) => entry.ppid === masterPid)
+    const grandchildren = [...this.processes.values()].filter((entry) => children.some((c) => c.pid === entry.ppid))
+    const entries = [...children, ...grandchildren].map((entry) => ({
+      ...entry,
+      threads: serving ? entry.threads : undefined,
+    }))
+    return classifyFamily(entries, masterPid, this.processes.get(masterPid)!.comm)
   }
 
   /** A worker forked (and, with `booted`, serving: Puma's `puma srv` thread runs). */
   fork(pid: number, index?: number, {booted = false, ppid = this.masterPid} = {}): void {
-    this.last = Math.max(this.last, pid)
-    const names = booted ? ['puma', 'puma srv', 'puma srv tp 001'] : ['puma']
+    const title =
+      index === undefined
+        ? `puma: cluster worker: ${this.masterPid}`
+        : `puma: cluster worker ${index}: ${this.masterPid} [app]`
     this.processes.set(pid, {
       pid,
       ppid,
-      startTicks: 2,
+      cmd: title,
+      comm: 'puma',
       zombie: false,
       uid: 1000,
-      index,
-      masterInTitle: this.masterPid,
-      threads: this.threads(names, pid),
+      threads: this.named(booted ? ['puma', 'puma srv', 'puma srv tp 001'] : ['puma']),
     })
   }
 
-  lastPid(): number | undefined {
-    return this.last
+  process(pid: number): ProcessFacts | undefined {
+    const entry = this.processes.get(pid)
+    if (!entry) return undefined
+    const title = /^puma: cluster worker (?:(\d+): )?(\d+)/.exec(entry.cmd)
+    return {
+      pid,
+      ppid: entry.ppid,
+      comm: entry.comm,
+      zombie: entry.zombie,
+      uid: entry.uid,
+      index: title?.[1] === undefined ? undefined : Number(title[1]),
+      masterInTitle: title ? Number(title[2]) : undefined,
+    }
   }
 
-  process(pid: number): ProcessFacts | undefined {
-    return this.processes.get(pid)
+  /** Re-executes the master (single mode's hot restart): its old threads end, the new ones have new IDs. */
+  reexec(): void {
+    const master = this.processes.get(this.masterPid)!
+    this.processes.set(this.masterPid, {...master, threads: this.named(['ruby'], this.masterPid)})
   }
 
   /** Another process of the machine (another user's app, say), which the master never forked. */
-  stranger(pid: number): void {
-    this.last = Math.max(this.last, pid)
-    this.processes.set(pid, {pid, ppid: 1, startTicks: 3, zombie: false, uid: 0, threads: this.threads(['puma srv'])})
+  stranger(pid: number, {ppid = 1, cmd = 'sleep 60', comm = 'sleep'} = {}): void {
+    this.processes.set(pid, {pid, ppid, cmd, comm, zombie: false, uid: 0, threads: this.named(['sleep'])})
   }
 
-  private threads(names: string[], main?: number): Array<{name: string; tid: number}> {
+  threads(pid: number): Thread[] {
+    return this.processes.get(pid)?.threads ?? []
+  }
+
+  private named(names: string[], main?: number): Thread[] {
     return names.map((name, i) => ({name, tid: i === 0 && main !== undefined ? main : this.nextTid++}))
   }
 }

@@ -173,10 +173,13 @@ describe('redirect evidence: does Puma write its stdout through stdout_redirect?
     it('commented-out, =begin/=end, nil-only and look-alike calls are not a redirect', () => {
       const cases: Array<[string[], boolean]> = [
         [["stdout_redirect 'log/puma.log', 'log/puma.log', true"], true],
-        [["  stdout_redirect('log/out.log')"], true],
+        [["stdout_redirect('log/out.log')"], true],
+        [["  stdout_redirect('log/out.log')"], false], // indented: inside a block or a condition
+        [['if ENV["LOGS"]', "  stdout_redirect 'log/puma.log'", 'end'], false],
         [['stdout_redirect "log/#{ENV.fetch(\'RACK_ENV\')}.log"'], true],
         [['stdout_redirect nil, "log/err.log"'], true],
-        [["stdout_redirect 'log/puma.log' if ENV['LOG_TO_FILE']"], true], // static: the condition is not run
+        [["stdout_redirect 'log/puma.log' if ENV['LOG_TO_FILE']"], false], // a condition ctl cannot evaluate
+        [["stdout_redirect 'log/if-unless.log'"], true],
         [["# stdout_redirect 'log/puma.log'"], false],
         [["  #stdout_redirect 'log/puma.log'"], false],
         [['=begin', "stdout_redirect 'log/puma.log'", '=end'], false],

@@ -2,7 +2,7 @@ import {strict as assert} from 'node:assert'
 
 import {EXIT} from '../../src/errors.js'
 import {FakeKernel} from '../helpers/fake-kernel.js'
-import {fromMaster, NEW_PID, OLD_PID, replaced, RestartWorld} from '../helpers/restart-world.js'
+import {fromMaster, MASTER, NEW_PID, OLD_PID, replaced, RestartWorld} from '../helpers/restart-world.js'
 
 const PHASE_1 = fromMaster('- Starting phased worker restart, phase: 1')
 
@@ -16,6 +16,14 @@ async function replace(world: RestartWorld, index: number, {serving = true} = {}
   world.kernel!.exit(OLD_PID + index)
   world.kernel!.fork(NEW_PID + index, index, {booted: serving})
   await world.write(...replaced(index))
+}
+
+/** A new worker that the wait's look at the family sees alive, then dies before its failure lines are read. */
+async function failsOnceSeen(world: RestartWorld, pid: number, index?: number): Promise<void> {
+  world.kernel!.fork(pid, index)
+  await world.advance(100)
+  world.kernel!.exit(pid)
+  await world.write(`[${pid}] ! Unable to start worker`, `[${pid}] Early termination of worker`)
 }
 
 describe('the kernel as witness: a restart counts only what the kernel agrees with', () => {
@@ -72,18 +80,14 @@ describe('the kernel as witness: a restart counts only what the kernel agrees wi
     assert.equal(run.report().exitCode, EXIT.ok)
   })
 
-  it('a worker forked since the signal that fails is believed, even once it is gone: exit 5', async () => {
+  it('a worker the kernel showed since the signal that fails is believed, even once it is gone: exit 5', async () => {
     world = kernelWorld()
     const run = world.run()
     await world.sent
     await world.write(...PHASE_1, ...fromMaster(`- Stopping ${OLD_PID} for phased upgrade...`))
     world.kernel!.exit(OLD_PID)
-    for (const pid of [3100, 3101]) {
-      world.kernel!.fork(pid, 0)
-      world.kernel!.exit(pid) // died before ctl read its lines
-      // eslint-disable-next-line no-await-in-loop
-      await world.write(`[${pid}] ! Unable to start worker`, `[${pid}] Early termination of worker`)
-    }
+    await failsOnceSeen(world, 3100, 0)
+    await failsOnceSeen(world, 3101, 0)
 
     const error = run.error(EXIT.workerFailed)
     assert.deepEqual((error.data as {failure: unknown}).failure, {cause: 'boot-error', index: 0, pid: 3101})
@@ -96,12 +100,9 @@ describe('the kernel as witness: a restart counts only what the kernel agrees wi
     // Worker 0 was respawned before: Puma's list is now [1, 2, 0], and it stops worker 1 first.
     await world.write(...PHASE_1, ...fromMaster(`- Stopping ${OLD_PID + 1} for phased upgrade...`))
     world.kernel!.exit(OLD_PID + 1)
-    for (const pid of [3100, 3101]) {
-      world.kernel!.fork(pid) // its title not read yet: no index from the kernel
-      world.kernel!.exit(pid)
-      // eslint-disable-next-line no-await-in-loop
-      await world.write(`[${pid}] ! Unable to start worker`, `[${pid}] Early termination of worker`)
-    }
+    // Titles without an index: the kernel tells none.
+    await failsOnceSeen(world, 3100)
+    await failsOnceSeen(world, 3101)
 
     const error = run.error(EXIT.workerFailed)
     assert.equal((error.data as {failure: {index: number}}).failure.index, 1)
@@ -122,6 +123,42 @@ describe('the kernel as witness: a restart counts only what the kernel agrees wi
     const {details} = run.error(EXIT.workerFailed)
     assert.ok(details?.includes('    config.ru:1'), String(details))
     assert.ok(!details?.some((line) => line.includes('forged')), String(details))
+  })
+
+  it('early terminations naming PIDs that are gone and never were workers of the master (short-lived processes) change nothing', async () => {
+    world = kernelWorld()
+    const run = world.run()
+    await world.sent
+    await world.write(...PHASE_1)
+    for (const pid of [5001, 5002, 5003]) {
+      world.kernel!.stranger(pid)
+      world.kernel!.exit(pid)
+    }
+
+    await world.write(...[5001, 5002, 5003].map((pid) => `[${pid}] Early termination of worker`))
+    await world.write('[5004] ! Unable to start worker', '[5005] ! Unable to start worker')
+    await world.advance(300)
+    assert.equal(run.settled.status, 'pending')
+    for (const index of [0, 1, 2]) await replace(world, index) // eslint-disable-line no-await-in-loop
+    assert.equal(run.report().exitCode, EXIT.ok)
+  })
+
+  it('a flood of forged lines naming strangers: told for three PIDs, then once more; the restart goes on', async () => {
+    world = kernelWorld()
+    const run = world.run()
+    await world.sent
+    await world.write(...PHASE_1)
+    const forged = Array.from(
+      {length: 2000},
+      (_, i) => `[${MASTER}] - Worker 0 (PID: ${40_000 + i}) booted in 0.01s, phase: 1`,
+    )
+    for (let i = 0; i < 2000; i++) world.kernel!.stranger(40_000 + i)
+    const started = performance.now()
+    await world.write(...forged)
+    assert.ok(performance.now() - started < 2000, `${performance.now() - started} ms`)
+    for (const index of [0, 1, 2]) await replace(world, index) // eslint-disable-line no-await-in-loop
+    const {warnings} = run.report()
+    assert.equal(warnings.filter((w) => w.startsWith('ignored')).length, 4)
   })
 
   it('not done while another worker of the master still runs: a worker dead at the signal, respawned in the old phase, is waited for', async () => {
@@ -203,9 +240,15 @@ describe('the kernel as witness: a restart counts only what the kernel agrees wi
     assert.match(data.serving.sentence, /^2 of 3 workers still run/)
   })
 
-  it("the cluster's size: the banner's worker count, less the workers TTOU culled since, never less than the kernel shows", async () => {
-    const banner = ['*      Workers: 4', '- Worker 3 (PID: 2003) terminating', '- Worker 2 (PID: 2002) terminating']
-    world = new RestartWorld({workers: 2, logText: fromMaster(...banner).join('\n') + '\n'})
+  it("the cluster's size is the workers the kernel shows, not a banner anyone can print, nor the highest index + 1", async () => {
+    // After kill -9 of worker 0 and a TTOU, Puma keeps workers 1 and 2: two workers.
+    const forgedBanner = fromMaster('*      Workers: 50', '- Worker 7 (PID: 2001) booted in 0.01s, phase: 0')
+    world = new RestartWorld({
+      logText: forgedBanner.join('\n') + '\n',
+      kernel: (master) => new FakeKernel(master.pid, master.workers),
+    })
+    world.master.workers.shift()
+    world.kernel!.exit(OLD_PID)
     world.run()
     await world.sent
     await world.write(...PHASE_1)
@@ -264,6 +307,7 @@ describe('the kernel as witness: a restart counts only what the kernel agrees wi
       world = kernelWorld({workers: 0})
       const run = world.run({kind: 'hot'})
       await world.sent
+      world.kernel!.reexec()
       await world.write('* Restarting...', 'Puma starting in single mode...', 'Use Ctrl-C to stop')
       await world.advance(200)
       assert.equal(run.settled.status, 'pending', 'a forged or early "ready": no new server thread yet')

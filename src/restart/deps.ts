@@ -9,6 +9,7 @@ import {
   journalUnitOf,
   startJournal,
 } from '../log/journal.js'
+import {rereadControl} from '../target/endpoint.js'
 import {lastAllocatedPid, readFamilyMembers, readProcessFacts} from '../target/family.js'
 import {hasExited} from '../target/liveness.js'
 import {type ProcessDetails, readProcessDetails} from '../target/process-table.js'
@@ -45,6 +46,8 @@ export interface RestartDeps {
   readEnvironment(pid: number): Record<string, string>
   /** /proc/PID: the master's stdout, stderr and folder; a new worker's folder. */
   readProcessDetails(pid: number): ProcessDetails | undefined
+  /** The control server as its state file records it now, while that names `masterPid`: Puma's next boot may move it. */
+  rereadControl(stale: ControlEndpoint, masterPid: number): Promise<ControlEndpoint | undefined>
   /** journalctl -f for a unit. */
   startJournal(unit: JournalUnit | string, options: JournalOptions): JournalFollower
 }
@@ -61,5 +64,6 @@ export const realRestartDeps: RestartDeps = {
   probeHealth,
   readEnvironment: environmentOf,
   readProcessDetails,
+  rereadControl,
   startJournal,
 }

@@ -1,4 +1,5 @@
 import {type ControlEndpoint} from '../control/client.js'
+import {LiveEndpoint} from '../control/live-endpoint.js'
 import {statsEvents} from '../control/stats-events.js'
 import {type PumaStats} from '../control/stats.js'
 import {CtlError, EXIT, hasExitCode} from '../errors.js'
@@ -232,19 +233,24 @@ async function watchMaster(
   return polled.status === 'done'
 }
 
-/** Polls /stats and hands what changed to `emit`; refused connections (a hot restart's exec) are skipped. */
+/**
+ * Polls /stats and hands what changed to `emit`; refused connections (a hot restart's exec) are
+ * skipped. The endpoint follows Puma's new token or socket (liveControl): a hot restart is seen
+ * only through an endpoint that answers.
+ */
 async function followStats(
   source: {control: ControlEndpoint; first?: PumaStats; masterPid?: number; signal: AbortSignal},
   deps: RestartDeps,
   emit: (event: LogEvent) => void,
 ): Promise<void> {
-  const {control, masterPid, signal} = source
+  const {masterPid, signal} = source
+  const control = liveControl(source.control, masterPid, deps)
   let previous = source.first
   let origin = source.first
   const look = async () => {
     let current: PumaStats
     try {
-      current = await deps.fetchStats(control, {signal, timeoutMs: 5000})
+      current = await control.stats({signal, timeoutMs: 5000})
     } catch (error) {
       if (signal.aborted) return 'stopped' // the wait ended while a request was under way
       if (hasExitCode(error, EXIT.noMaster)) return undefined // restarting: the control server is down a moment
@@ -259,4 +265,15 @@ async function followStats(
   }
 
   await pollUntil(look, {clock: deps.clock, intervalMs: STATS_POLL_MS, signal, start: 'pause'})
+}
+
+/**
+ * The control server as a restart talks to it: when it refuses the token or does not answer, read
+ * again from its state file, as long as that still names this master (never a --control-url).
+ */
+export function liveControl(control: ControlEndpoint, masterPid: number | undefined, deps: RestartDeps): LiveEndpoint {
+  return new LiveEndpoint(control, {
+    fetchStats: (endpoint, options) => deps.fetchStats(endpoint, options),
+    reread: async (stale) => (masterPid === undefined ? undefined : deps.rereadControl(stale, masterPid)),
+  })
 }

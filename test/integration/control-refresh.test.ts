@@ -4,6 +4,7 @@ import {mkdirSync, readFileSync} from 'node:fs'
 import {join} from 'node:path'
 
 import {parseStateFile, type PumaState} from '../../src/target/state-file.js'
+import {projectRoot} from '../helpers/paths.js'
 import {isAlive, stoppedAfter} from '../helpers/processes.js'
 import {startPumaCluster} from '../helpers/puma-cluster.js'
 import {jsonOf, runCtl} from '../helpers/run-ctl.js'
@@ -95,7 +96,9 @@ describe('the control server after a hot restart (real Puma 5.6.5)', function ()
 
     before(function () {
       this.timeout(120_000)
-      const built = execFileSync('/work/shared/real-puma/build.sh', ['8.0.2'], {encoding: 'utf8'}).trim().split('\n')
+      // The shared real-puma folder sits beside the checkout (issue 11); build.sh prints bin/puma's path last.
+      const buildScript = join(projectRoot, '..', 'shared', 'real-puma', 'build.sh')
+      const built = execFileSync(buildScript, ['8.0.2'], {encoding: 'utf8'}).trim().split('\n')
       bin = built.at(-1)!
     })
 

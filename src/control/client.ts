@@ -7,6 +7,11 @@ import {excerpt} from '../text/excerpt.js'
 export interface ControlEndpoint {
   /** Where the URL came from, for messages: "--control-url", "state file tmp/pids/puma.state". */
   origin: string
+  /**
+   * The state file it was read from, read again when Puma may have booted anew (a new token, a new
+   * `auto` socket). Never set for a --control-url: what the user gave is used as given.
+   */
+  statePath?: string
   token?: string
   url: string
 }
@@ -58,13 +63,19 @@ export async function controlRequest(
   if (answer.status === 403) {
     throw notPermittedError(
       `Puma's control server at ${endpoint.url} refused the token (403 ${answer.body.trim() || 'Forbidden'})`,
-      {
-        suggestion: `${endpoint.origin === '--control-url' ? 'the --control-token' : `the token in ${endpoint.origin}`} is wrong; Puma makes a new one at every (re)start unless the config pins it: read it from the current state file (--state)`,
-      },
+      {suggestion: tokenAdvice(endpoint)},
     )
   }
 
   return answer
+}
+
+/** Why Puma may refuse a token that worked before, and what to do, by where the endpoint came from. */
+function tokenAdvice(endpoint: ControlEndpoint): string {
+  const why = 'Puma writes a new one at each boot unless the config pins it'
+  if (endpoint.origin !== '--control-url')
+    return `${why}, into its state_path: check that ${endpoint.origin} is that file`
+  return `${why}, and ctl never reads a --control-url again: pass --state (the file Puma's state_path names) so that ctl reads the current token, or pin auth_token in activate_control_app`
 }
 
 /** A JSON answer, or a clear error when Puma answers otherwise. */

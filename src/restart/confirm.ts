@@ -7,7 +7,7 @@ import {checkReleaseDir} from './checks.js'
 import {type RestartDeps} from './deps.js'
 import {type RestartOutcome, type RestartState} from './machine.js'
 import {type RestartReport, type RestartRequest} from './run.js'
-import {interrupted, STATS_POLL_MS} from './wait.js'
+import {interrupted, liveControl, STATS_POLL_MS} from './wait.js'
 
 /** The log said done; /stats must agree (every worker booted in the phase, none old) before exit 0. */
 export async function confirmWithStats(
@@ -18,10 +18,13 @@ export async function confirmWithStats(
 ): Promise<void> {
   const outcome = state.outcome!
   const phase = outcome.restart === 'hot' ? 0 : outcome.phase
+  const live = liveControl(control, masterOf(request.to)?.pid, deps)
+  // A hot restart is a new boot: a new token, and a new socket for a bare activate_control_app, unless the config pins them.
+  if (outcome.restart === 'hot') await live.renew()
   let disagreement: string | undefined
   const look = async () => {
     try {
-      disagreement = statsConfirm(await deps.fetchStats(control, {signal: request.signal, timeoutMs: 5000}), phase)
+      disagreement = statsConfirm(await live.stats({signal: request.signal, timeoutMs: 5000}), phase)
     } catch (error) {
       if (!hasExitCode(error, EXIT.noMaster)) throw error
       disagreement = 'the control server did not answer'

@@ -9,9 +9,10 @@ import {
   journalUnitOf,
   startJournal,
 } from '../log/journal.js'
+import {rereadControl} from '../target/endpoint.js'
 import {readFamilyMembers, readProcessFacts, readThreads} from '../target/family.js'
 import {hasExited} from '../target/liveness.js'
-import {type ProcessDetails, readProcessDetails} from '../target/process-table.js'
+import {childrenOf, type ProcessDetails, readProcessDetails} from '../target/process-table.js'
 import {type Reach} from '../target/reach.js'
 import {type Clock, realClock} from '../wait/clock.js'
 import {environmentOf, type HealthOptions, type HealthResult, probeHealth} from './checks.js'
@@ -45,6 +46,8 @@ export interface RestartDeps {
   readEnvironment(pid: number): Record<string, string>
   /** /proc/PID: the master's stdout, stderr and folder; a new worker's folder. */
   readProcessDetails(pid: number): ProcessDetails | undefined
+  /** The control server as its state file records it now, while that names `masterPid`: Puma's next boot may move it. */
+  rereadControl(stale: ControlEndpoint, masterPid: number): Promise<ControlEndpoint | undefined>
   /** journalctl -f for a unit. */
   startJournal(unit: JournalUnit | string, options: JournalOptions): JournalFollower
 }
@@ -55,11 +58,12 @@ export const realRestartDeps: RestartDeps = {
   fetchStats,
   followLog,
   hasExited,
-  kernel: {family: readFamilyMembers, process: readProcessFacts, threads: readThreads},
+  kernel: {children: childrenOf, family: readFamilyMembers, process: readProcessFacts, threads: readThreads},
   journalUnitOf,
   logEnd,
   probeHealth,
   readEnvironment: environmentOf,
   readProcessDetails,
+  rereadControl,
   startJournal,
 }

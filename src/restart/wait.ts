@@ -1,4 +1,5 @@
 import {type ControlEndpoint} from '../control/client.js'
+import {LiveEndpoint} from '../control/live-endpoint.js'
 import {statsEvents} from '../control/stats-events.js'
 import {type PumaStats} from '../control/stats.js'
 import {CtlError, EXIT, hasExitCode} from '../errors.js'
@@ -33,9 +34,9 @@ const LIVENESS_POLL_MS = 250
 export const STATS_POLL_MS = 100
 
 /**
- * How often the wait looks at the master's family (one read of its children files, and of each
- * child's stat, comm and title): a worker that fails to boot may be gone before its lines are read,
- * and only a worker the kernel showed counts. Workers live longer than this while loading an app.
+ * How often the wait looks at the master's children (one read per thread of the master): a worker
+ * that fails to boot may be gone before its lines are read, and only a worker the kernel showed
+ * counts. Workers live longer than this while loading an app.
  */
 const FAMILY_LOOK_MS = 100
 
@@ -124,7 +125,7 @@ function wakeInput(
   const at = deps.clock.now()
   if (master && deps.hasExited(master.pid, master.startTicks)) return {type: 'master-exited', at}
   if (!master || !kernel || !wantsFamily(state)) return {type: 'tick', at}
-  return {type: 'family', at, members: kernel.look({serving: true}), master: kernel.of(master.pid)}
+  return {type: 'family', at, members: kernel.family(), master: kernel.of(master.pid)}
 }
 
 /** Looks at the master's family every FAMILY_LOOK_MS until the wait ends (what it sees, the witness keeps). */
@@ -245,19 +246,24 @@ async function watchMaster(
   return polled.status === 'done'
 }
 
-/** Polls /stats and hands what changed to `emit`; refused connections (a hot restart's exec) are skipped. */
+/**
+ * Polls /stats and hands what changed to `emit`; refused connections (a hot restart's exec) are
+ * skipped. The endpoint follows Puma's new token or socket (liveControl): a hot restart is seen
+ * only through an endpoint that answers.
+ */
 async function followStats(
   source: {control: ControlEndpoint; first?: PumaStats; masterPid?: number; signal: AbortSignal},
   deps: RestartDeps,
   emit: (event: LogEvent) => void,
 ): Promise<void> {
-  const {control, masterPid, signal} = source
+  const {masterPid, signal} = source
+  const control = liveControl(source.control, masterPid, deps)
   let previous = source.first
   let origin = source.first
   const look = async () => {
     let current: PumaStats
     try {
-      current = await deps.fetchStats(control, {signal, timeoutMs: 5000})
+      current = await control.stats({signal, timeoutMs: 5000})
     } catch (error) {
       if (signal.aborted) return 'stopped' // the wait ended while a request was under way
       if (hasExitCode(error, EXIT.noMaster)) return undefined // restarting: the control server is down a moment
@@ -272,4 +278,15 @@ async function followStats(
   }
 
   await pollUntil(look, {clock: deps.clock, intervalMs: STATS_POLL_MS, signal, start: 'pause'})
+}
+
+/**
+ * The control server as a restart talks to it: when it refuses the token or does not answer, read
+ * again from its state file, as long as that still names this master (never a --control-url).
+ */
+export function liveControl(control: ControlEndpoint, masterPid: number | undefined, deps: RestartDeps): LiveEndpoint {
+  return new LiveEndpoint(control, {
+    fetchStats: (endpoint, options) => deps.fetchStats(endpoint, options),
+    reread: async (stale) => (masterPid === undefined ? undefined : deps.rereadControl(stale, masterPid)),
+  })
 }

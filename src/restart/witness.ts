@@ -13,6 +13,8 @@ import {type FamilyMember, type ProcessFacts, servingNow, type Thread} from '../
 
 /** The kernel reads a restart needs (src/target/family.ts), injected through RestartDeps. */
 export interface KernelReads {
+  /** The PIDs of a process's children: the cheap look the wait takes while it waits. */
+  children(pid: number): number[]
   family(masterPid: number, options?: {serving?: boolean}): FamilyMember[] | undefined
   process(pid: number): ProcessFacts | undefined
   threads(pid: number): Thread[]
@@ -68,13 +70,18 @@ export class KernelWitness {
     private readonly kernel: KernelReads,
   ) {}
 
-  /** The master's family now (noting its new workers); with `serving`, each worker's thread names too. */
-  look(options: {serving?: boolean} = {}): FamilyMember[] | undefined {
-    const members = this.kernel.family(this.before.masterPid, options)
+  /** The master's family now, with each worker's thread names: what "done" is checked against. */
+  family(): FamilyMember[] | undefined {
+    return this.kernel.family(this.before.masterPid, {serving: true})
+  }
+
+  /**
+   * Notes the master's children born since the signal: a failing worker may be gone before its
+   * lines are read, and then this look is what showed it (one read per thread of the master).
+   */
+  look(): void {
     const old = new Set(this.before.family.map((member) => member.pid))
-    for (const member of members ?? [])
-      if (member.worker && !member.zombie && !old.has(member.pid)) this.seen.add(member.pid)
-    return members
+    for (const pid of this.kernel.children(this.before.masterPid)) if (!old.has(pid)) this.seen.add(pid)
   }
 
   of(pid: number): PidWitness {

@@ -2,11 +2,12 @@ import {type ControlEndpoint} from '../control/client.js'
 import {usageError} from '../errors.js'
 import {type Target} from './find.js'
 import {namesMaster, type TargetSelector} from './selector.js'
+import {readStateFile} from './state-file.js'
 
 /**
  * Puma's control server for this target: controlUrl (with controlToken), else the control_url and
  * token the state file recorded. The token is read from the state file each time, since Puma makes
- * a new one at every (re)start unless the config pins it.
+ * a new one at every boot unless the config pins it (rereadControl reads it again after one).
  */
 export function findControl(selector: TargetSelector, target?: Target): ControlEndpoint | undefined {
   return givenControl(selector) ?? stateControl(target)
@@ -23,7 +24,22 @@ function givenControl({controlUrl, controlToken}: TargetSelector): ControlEndpoi
 
 function stateControl(target?: Target): ControlEndpoint | undefined {
   if (!target?.state?.controlUrl) return undefined
-  return {url: target.state.controlUrl, token: target.state.controlAuthToken, origin: target.origin}
+  const {controlUrl, controlAuthToken, path} = target.state
+  return {url: controlUrl, token: controlAuthToken, origin: target.origin, ...(path && {statePath: path})}
+}
+
+/**
+ * The control server as its state file records it now, for an endpoint read from one. Puma
+ * rewrites the file at each boot (a hot restart too: same PID) before its control server listens,
+ * with a new token unless the config pins it and a new socket for a bare activate_control_app.
+ * Undefined for a --control-url (used as given), and for a file that cannot be read now (Puma
+ * may be writing it) or that no longer names `masterPid`.
+ */
+export async function rereadControl(stale: ControlEndpoint, masterPid: number): Promise<ControlEndpoint | undefined> {
+  if (!stale.statePath) return undefined
+  const state = await readStateFile(stale.statePath).catch(() => undefined)
+  if (state?.pid !== masterPid || !state.controlUrl) return undefined
+  return {...stale, url: state.controlUrl, token: state.controlAuthToken}
 }
 
 /** For the commands that exist only in the control app: the endpoint, or a clear exit 2. */

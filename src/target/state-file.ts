@@ -6,6 +6,8 @@ import {parsePid} from './pid.js'
 export interface PumaState {
   controlAuthToken?: string
   controlUrl?: string
+  /** The file it was read from (readStateFile): Puma rewrites it at each boot, with a new token unless the config pins it. */
+  path?: string
   pid: number
   runningFrom?: string
 }
@@ -50,7 +52,7 @@ function unquote(value: string): string {
 
 /** `shown` is the path as the user gave it, for messages. */
 export async function readStateFile(path: string, shown = path): Promise<PumaState> {
-  return parseStateFile(await readTargetFile(path, `state file ${shown}`), shown)
+  return {...parseStateFile(await readTargetFile(path, `state file ${shown}`), shown), path}
 }
 
 /** Reads a pidfile or state file (`what` names it as the user gave it), turning "missing" and "unreadable" into clear exit-3/4 errors. */

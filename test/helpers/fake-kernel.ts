@@ -8,7 +8,12 @@ import {
 } from '../../src/target/family.js'
 
 /** No kernel to ask (another platform, or only a control URL): every claim goes unchecked. */
-export const NO_KERNEL: KernelReads = {family: () => undefined, process: () => undefined, threads: () => []}
+export const NO_KERNEL: KernelReads = {
+  children: () => [],
+  family: () => undefined,
+  process: () => undefined,
+  threads: () => [],
+}
 
 interface FakeProcess extends FamilyEntry {
   threads: Thread[]
@@ -43,6 +48,10 @@ export class FakeKernel implements KernelReads {
   boot(pid: number): void {
     const entry = this.processes.get(pid)!
     this.processes.set(pid, {...entry, threads: [...entry.threads, ...this.named(['puma srv'])]})
+  }
+
+  children(pid: number): number[] {
+    return [...this.processes.values()].filter((entry) => entry.ppid === pid).map((entry) => entry.pid)
   }
 
   exit(pid: number, {zombie = false} = {}): void {

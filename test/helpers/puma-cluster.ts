@@ -12,14 +12,18 @@ export const RAISING_APP = "raise 'boom: simulated boot failure'\nrun ->(env) { 
 
 export interface ClusterOptions {
   app?: string
-  control?: 'tcp' | 'unix'
-  controlToken?: string
+  /** 'auto': a bare `activate_control_app`, whose socket Puma puts at a new random path under the tmp dir at each boot. */
+  control?: 'auto' | 'tcp' | 'unix'
+  /** Default 'test-token'; false: no auth_token, so Puma writes a new random token at each boot. */
+  controlToken?: false | string
   /** Writes the config to config/puma.rb and starts Puma without -C: Puma loads it as its default file (not with runIn). */
   defaultConfig?: boolean
   extraConfig?: string
   pidfile?: string
   /** Prepares the folder before Puma starts (e.g. a releases/ layout). */
   prepare?: (dir: string) => void
+  /** The puma executable, by absolute path (default: `puma` on PATH, Debian's 5.6.5). */
+  puma?: string
   /** Puma's stdout_redirect to log/puma.log (default true). */
   redirect?: boolean
   /** stdout_redirect's append argument (default true); false is Puma's own default, which truncates the log. */
@@ -49,6 +53,7 @@ export interface PumaCluster {
 }
 
 function controlUrl(options: ClusterOptions, dir: string, port?: number): string | undefined {
+  if (options.control === 'auto') return 'auto'
   if (options.control === 'tcp') return `tcp://127.0.0.1:${port}`
   if (options.control === 'unix') return `unix://${join(dir, 'control.sock')}`
   return undefined
@@ -68,9 +73,16 @@ function pumaConfig(
     `pidfile '${at.pidfile}'`,
     `state_path '${at.statePath}'`,
     options.tag ? `tag '${options.tag}'` : '',
-    at.control ? `activate_control_app '${at.control}', { auth_token: '${options.controlToken ?? 'test-token'}' }` : '',
+    controlConfig(options, at.control),
     options.extraConfig ?? '',
   ].join('\n')
+}
+
+/** activate_control_app as `options` ask; with control 'auto' and no token, bare (Puma's 'auto' URL, a random token). */
+function controlConfig(options: ClusterOptions, url?: string): string {
+  if (!url) return ''
+  if (options.controlToken === false) return url === 'auto' ? 'activate_control_app' : `activate_control_app '${url}'`
+  return `activate_control_app '${url}', { auth_token: '${options.controlToken ?? 'test-token'}' }`
 }
 
 /** Starts a real Puma (Debian's 5.6.5) on 127.0.0.1 in a temporary folder and waits for every worker's boot line. */
@@ -94,7 +106,7 @@ export async function startPumaCluster(options: ClusterOptions = {}): Promise<Pu
   const runIn = options.runIn ? join(dir, options.runIn) : dir
   const logFd = options.stdoutToLog ? openSync(logPath, 'w') : undefined
   const output = logFd ?? (options.redirect === false ? 'pipe' : 'ignore')
-  const child = spawn('puma', options.defaultConfig ? [] : ['-C', configPath], {
+  const child = spawn(options.puma ?? 'puma', options.defaultConfig ? [] : ['-C', configPath], {
     cwd: runIn,
     env: {...process.env, PWD: runIn},
     detached: true, // its own process group: nothing a test sends to its group reaches Puma, and vice versa

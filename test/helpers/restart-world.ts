@@ -28,8 +28,8 @@ export interface WorldOptions {
   kernel?: (master: PumaMaster) => FakeKernel
   /** Lines already in the log before the restart, e.g. a banner (preflight reads them). */
   logText?: string
-  /** /stats's answer each time it is asked; undefined: nothing listens on the control URL. */
-  stats?: () => PumaStats
+  /** /stats's answer each time it is asked (at `control`; it may throw); undefined: nothing listens on the control URL. */
+  stats?: (control: ControlEndpoint) => PumaStats
   /** false: the master's stdout is a pipe, no log file to follow. */
   withLog?: boolean
   workers?: number
@@ -56,6 +56,8 @@ export class RestartWorld {
   readonly logPath = join(this.dir, 'puma.log')
   readonly master: PumaMaster
   masterDead = false
+  /** The state-file re-reads the restart started (real reads of a real file): see `rereadsDone`. */
+  readonly rereads: Array<Promise<ControlEndpoint | undefined>> = []
   readonly states: RestartState[] = []
   readonly statsAsked: number[] = []
   private readonly log = new Inbox<string>()
@@ -104,6 +106,12 @@ export class RestartWorld {
     rmSync(this.dir, {recursive: true, force: true})
   }
 
+  /** Lets every state-file re-read started so far finish (real file I/O), and what it woke run. */
+  async rereadsDone(): Promise<void> {
+    await Promise.allSettled(this.rereads)
+    await settle()
+  }
+
   /** Starts a restart; its result is watched, not awaited (see `settled`). */
   run({control, ...overrides}: Partial<RestartRequest> & {control?: ControlEndpoint} = {}): RestartRun {
     const request: RestartRequest = {
@@ -142,10 +150,10 @@ export class RestartWorld {
         this.delivered.push({command, via})
         return {via, sent: command === 'restart' ? 'SIGUSR2' : 'SIGUSR1', warnings: []}
       },
-      fetchStats: async () => {
+      fetchStats: async (control) => {
         this.statsAsked.push(this.clock.now())
         if (!answers) throw noMasterError('nothing listens on the control URL (connection refused)')
-        return answers()
+        return answers(control)
       },
       followLog: (path, {from, signal}) => {
         this.followed.push({path, from})
@@ -162,6 +170,11 @@ export class RestartWorld {
         return {url, status: 200, attempts: 1, durationMs: 0}
       },
       readEnvironment: () => ({PWD: this.dir}),
+      rereadControl: (stale, masterPid) => {
+        const read = realRestartDeps.rereadControl(stale, masterPid)
+        this.rereads.push(read)
+        return read
+      },
       readProcessDetails: (pid) => ({
         pid,
         cwd: this.dir,

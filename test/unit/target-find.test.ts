@@ -156,6 +156,7 @@ describe('target: finding the master with an injected process table and kill', (
         url: `unix://${folder}/ctl.sock`,
         token: 'abc123',
         origin: 'state file puma.state',
+        statePath: join(folder, 'puma.state'),
       })
     })
 

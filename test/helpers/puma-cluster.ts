@@ -6,6 +6,7 @@ import {join} from 'node:path'
 
 import {type RawStats} from '../../src/control/stats.js'
 import {freePort, killQuietly, readOrEmpty, waitFor, workerPidsOf} from './processes.js'
+import {DEBIAN_PUMA, type PumaVersion, realPuma} from './real-puma.js'
 
 export const OK_APP = "run ->(env) { [200, {'Content-Type' => 'text/plain'}, ['ok']] }\n"
 export const RAISING_APP = "raise 'boom: simulated boot failure'\nrun ->(env) { [200, {}, ['never']] }\n"
@@ -13,7 +14,8 @@ export const RAISING_APP = "raise 'boom: simulated boot failure'\nrun ->(env) { 
 export interface ClusterOptions {
   app?: string
   control?: 'tcp' | 'unix'
-  controlToken?: string
+  /** The control server's auth_token (default 'test-token'); false leaves it out, so Puma makes up a new one at every boot. */
+  controlToken?: false | string
   /** Writes the config to config/puma.rb and starts Puma without -C: Puma loads it as its default file (not with runIn). */
   defaultConfig?: boolean
   extraConfig?: string
@@ -30,6 +32,11 @@ export interface ClusterOptions {
   /** With redirect: false, Puma's stdout and stderr go to log/puma.log as a shell's `> log 2>&1` sends them, not to a pipe. */
   stdoutToLog?: boolean
   tag?: string
+  /**
+   * Which real Puma runs (default Debian's 5.6.5). Mind each version's defaults: on 7.0+ `workers 2` preloads,
+   * so a phased restart is a hot restart unless extraConfig says `preload_app! false`.
+   */
+  version?: PumaVersion
   workers?: number
 }
 
@@ -54,6 +61,10 @@ function controlUrl(options: ClusterOptions, dir: string, port?: number): string
   return undefined
 }
 
+function controlAuth(token: false | string): string {
+  return token === false ? '' : `, { auth_token: '${token}' }`
+}
+
 /** puma.rb: the options as Puma's config DSL, one line each. */
 function pumaConfig(
   options: ClusterOptions,
@@ -68,13 +79,14 @@ function pumaConfig(
     `pidfile '${at.pidfile}'`,
     `state_path '${at.statePath}'`,
     options.tag ? `tag '${options.tag}'` : '',
-    at.control ? `activate_control_app '${at.control}', { auth_token: '${options.controlToken ?? 'test-token'}' }` : '',
+    at.control ? `activate_control_app '${at.control}'${controlAuth(options.controlToken ?? 'test-token')}` : '',
     options.extraConfig ?? '',
   ].join('\n')
 }
 
-/** Starts a real Puma (Debian's 5.6.5) on 127.0.0.1 in a temporary folder and waits for every worker's boot line. */
+/** Starts a real Puma (Debian's 5.6.5 unless `version` says otherwise) on 127.0.0.1 in a temporary folder and waits for every worker's boot line. */
 export async function startPumaCluster(options: ClusterOptions = {}): Promise<PumaCluster> {
+  const puma = await realPuma(options.version ?? DEBIAN_PUMA)
   const workers = options.workers ?? 2
   const dir = mkdtempSync(join(tmpdir(), 'ctl-puma-'))
   mkdirSync(join(dir, 'log'))
@@ -94,7 +106,7 @@ export async function startPumaCluster(options: ClusterOptions = {}): Promise<Pu
   const runIn = options.runIn ? join(dir, options.runIn) : dir
   const logFd = options.stdoutToLog ? openSync(logPath, 'w') : undefined
   const output = logFd ?? (options.redirect === false ? 'pipe' : 'ignore')
-  const child = spawn('puma', options.defaultConfig ? [] : ['-C', configPath], {
+  const child = spawn(puma, options.defaultConfig ? [] : ['-C', configPath], {
     cwd: runIn,
     env: {...process.env, PWD: runIn},
     detached: true, // its own process group: nothing a test sends to its group reaches Puma, and vice versa

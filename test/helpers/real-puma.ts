@@ -19,7 +19,7 @@ export type PumaVersion = (typeof REAL_PUMA_VERSIONS)[number]
 const DEBIAN_PUMA_PATH = '/usr/bin/puma'
 
 /** shared/real-puma: REAL_PUMA_DIR, else the `shared` folder beside the repository (its parent holds both). */
-export function realPumaDir(env: NodeJS.ProcessEnv = process.env): string {
+function realPumaDir(env: NodeJS.ProcessEnv = process.env): string {
   return env.REAL_PUMA_DIR || join(projectRoot, '..', 'shared', 'real-puma')
 }
 

@@ -53,6 +53,7 @@ export class FakeKernel implements KernelReads {
   children(pid: number): number[] {
     return [...this.processes.values()].filter((entry) => entry.ppid === pid).map((entry) => entry.pid)
   }
+
   exit(pid: number, {zombie = false} = {}): void {
     const entry = this.processes.get(pid)
     if (zombie && entry) this.processes.set(pid, {...entry, zombie: true, cmd: '', threads: []})

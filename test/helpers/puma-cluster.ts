@@ -6,6 +6,7 @@ import {join} from 'node:path'
 
 import {type RawStats} from '../../src/control/stats.js'
 import {freePort, killQuietly, readOrEmpty, waitFor, workerPidsOf} from './processes.js'
+import {DEBIAN_PUMA, type PumaVersion, realPuma} from './real-puma.js'
 
 export const OK_APP = "run ->(env) { [200, {'Content-Type' => 'text/plain'}, ['ok']] }\n"
 export const RAISING_APP = "raise 'boom: simulated boot failure'\nrun ->(env) { [200, {}, ['never']] }\n"
@@ -22,8 +23,6 @@ export interface ClusterOptions {
   pidfile?: string
   /** Prepares the folder before Puma starts (e.g. a releases/ layout). */
   prepare?: (dir: string) => void
-  /** The puma executable, by absolute path (default: `puma` on PATH, Debian's 5.6.5). */
-  puma?: string
   /** Puma's stdout_redirect to log/puma.log (default true). */
   redirect?: boolean
   /** stdout_redirect's append argument (default true); false is Puma's own default, which truncates the log. */
@@ -34,6 +33,11 @@ export interface ClusterOptions {
   /** With redirect: false, Puma's stdout and stderr go to log/puma.log as a shell's `> log 2>&1` sends them, not to a pipe. */
   stdoutToLog?: boolean
   tag?: string
+  /**
+   * Which real Puma runs (default Debian's 5.6.5). Mind each version's defaults: on 7.0+ `workers 2` preloads,
+   * so a phased restart is a hot restart unless extraConfig says `preload_app! false`.
+   */
+  version?: PumaVersion
   workers?: number
 }
 
@@ -58,6 +62,7 @@ function controlUrl(options: ClusterOptions, dir: string, port?: number): string
   if (options.control === 'unix') return `unix://${join(dir, 'control.sock')}`
   return undefined
 }
+
 
 /** puma.rb: the options as Puma's config DSL, one line each. */
 function pumaConfig(
@@ -85,8 +90,9 @@ function controlConfig(options: ClusterOptions, url?: string): string {
   return `activate_control_app '${url}', { auth_token: '${options.controlToken ?? 'test-token'}' }`
 }
 
-/** Starts a real Puma (Debian's 5.6.5) on 127.0.0.1 in a temporary folder and waits for every worker's boot line. */
+/** Starts a real Puma (Debian's 5.6.5 unless `version` says otherwise) on 127.0.0.1 in a temporary folder and waits for every worker's boot line. */
 export async function startPumaCluster(options: ClusterOptions = {}): Promise<PumaCluster> {
+  const puma = await realPuma(options.version ?? DEBIAN_PUMA)
   const workers = options.workers ?? 2
   const dir = mkdtempSync(join(tmpdir(), 'ctl-puma-'))
   mkdirSync(join(dir, 'log'))
@@ -106,7 +112,7 @@ export async function startPumaCluster(options: ClusterOptions = {}): Promise<Pu
   const runIn = options.runIn ? join(dir, options.runIn) : dir
   const logFd = options.stdoutToLog ? openSync(logPath, 'w') : undefined
   const output = logFd ?? (options.redirect === false ? 'pipe' : 'ignore')
-  const child = spawn(options.puma ?? 'puma', options.defaultConfig ? [] : ['-C', configPath], {
+  const child = spawn(puma, options.defaultConfig ? [] : ['-C', configPath], {
     cwd: runIn,
     env: {...process.env, PWD: runIn},
     detached: true, // its own process group: nothing a test sends to its group reaches Puma, and vice versa

@@ -1,10 +1,8 @@
 import {strict as assert} from 'node:assert'
-import {execFileSync} from 'node:child_process'
 import {mkdirSync, readFileSync} from 'node:fs'
 import {join} from 'node:path'
 
 import {parseStateFile, type PumaState} from '../../src/target/state-file.js'
-import {projectRoot} from '../helpers/paths.js'
 import {isAlive, stoppedAfter} from '../helpers/processes.js'
 import {startPumaCluster} from '../helpers/puma-cluster.js'
 import {jsonOf, runCtl} from '../helpers/run-ctl.js'
@@ -92,18 +90,8 @@ describe('the control server after a hot restart (real Puma 5.6.5)', function ()
   })
 
   describe('Puma 8.0.2, where workers 2 preloads by default and USR1 is a hot restart', () => {
-    let bin: string
-
-    before(function () {
-      this.timeout(120_000)
-      // The shared real-puma folder sits beside the checkout (issue 11); build.sh prints bin/puma's path last.
-      const buildScript = join(projectRoot, '..', 'shared', 'real-puma', 'build.sh')
-      const built = execFileSync(buildScript, ['8.0.2'], {encoding: 'utf8'}).trim().split('\n')
-      bin = built.at(-1)!
-    })
-
     it('phased-restart --state of a default config (unpinned token, tcp): exit 0', async () => {
-      const cluster = await start({workers: 2, control: 'tcp', controlToken: false, puma: bin})
+      const cluster = await start({workers: 2, control: 'tcp', controlToken: false, version: '8.0.2'})
       const before = stateOf(cluster.statePath)
       const result = await runCtl(['phased-restart', '--state', cluster.statePath, '--json', '--timeout', '60'])
       assert.equal(result.code, 0, result.stderr + result.stdout)
@@ -112,7 +100,7 @@ describe('the control server after a hot restart (real Puma 5.6.5)', function ()
     })
 
     it('restart --state with a bare activate_control_app and no log: exit 0 in seconds', async () => {
-      const cluster = await start({workers: 2, control: 'auto', controlToken: false, redirect: false, puma: bin})
+      const cluster = await start({workers: 2, control: 'auto', controlToken: false, redirect: false, version: '8.0.2'})
       const before = stateOf(cluster.statePath)
       const result = await runCtl(['restart', '--state', cluster.statePath, '--timeout', '60'])
       assert.equal(result.code, 0, result.stderr + result.stdout)

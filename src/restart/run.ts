@@ -1,4 +1,4 @@
-import {type Delivery, type Via} from '../actions/deliver.js'
+import {type DeliverableCommand, type Delivery, type Via} from '../actions/deliver.js'
 import {CtlError, exitNameOf} from '../errors.js'
 import {describeJournalUnit} from '../log/journal.js'
 import {type LogSource} from '../log/locate.js'
@@ -27,6 +27,8 @@ export interface RestartRequest {
   /** Called once the command is sent, then after every step of the wait. */
   onStart?: (start: RestartStart) => void
   onUpdate?: (state: RestartState) => void
+  /** A refork (SIGURG or /refork, kind 'phased'): worker 0 stays, and workers 1.. are forked from it. */
+  refork?: boolean
   /** Ctrl-C: stop waiting, send nothing more. */
   signal: AbortSignal
   timeoutMs: number
@@ -88,7 +90,7 @@ async function sendRestart(
     if (request.signal.aborted) throw new CtlError('interrupted', 'interrupted before anything was sent to Puma')
     // The kernel's picture just before the signal: what "new since the signal" is measured against.
     before = master && request.wait ? readBeforeSignal(master.pid, deps.kernel) : undefined
-    delivery = await deps.deliver(request.kind === 'phased' ? 'phased-restart' : 'restart', request.to, {
+    delivery = await deps.deliver(commandOf(request), request.to, {
       via: request.via,
       signal: request.signal,
     })
@@ -107,6 +109,11 @@ async function sendRestart(
   }
   request.onStart?.(start)
   return {before, start, startedAt}
+}
+
+function commandOf(request: RestartRequest): DeliverableCommand {
+  if (request.refork) return 'refork'
+  return request.kind === 'phased' ? 'phased-restart' : 'restart'
 }
 
 function outcomeError(report: RestartOutcome & {logs: string[]}): CtlError {

@@ -68,6 +68,7 @@ export function progressLabel(state: RestartState): string {
   if (state.status === 'failing')
     return `${workerName(state.failure?.index, state.failure?.pid)} failed to boot: reading its error`
   if (state.status === 'waiting') {
+    if (state.plan.refork) return 'waiting for Puma to start the refork'
     return state.kind === 'phased' ? 'waiting for Puma to start the phased restart' : 'waiting for Puma to restart'
   }
 
@@ -183,6 +184,7 @@ function neverStartedSummary(state: RestartState, deadline: string): string {
     return `Puma said a phased restart is unavailable and did not restart within ${deadline} (Puma 2.2–2.3 ignores USR1 with preload_app: use a hot restart)`
   }
 
+  if (state.plan.refork) return neverReforkedSummary(deadline)
   const [line, signal, also] =
     state.kind === 'phased'
       ? ['"Starting phased worker restart"', 'USR1', 'USR1 not trapped (JRuby)']
@@ -190,6 +192,13 @@ function neverStartedSummary(state: RestartState, deadline: string): string {
   return (
     `Puma never started the restart: no ${line} line within ${deadline}. The ${signal} may not have reached Puma's restart code ` +
     `(a stuck master, ${also}, or Puma logs somewhere else than the log being followed)`
+  )
+}
+
+function neverReforkedSummary(deadline: string): string {
+  return (
+    `Puma never started the refork: no "Starting worker refork" (6.6.1+) or "Starting phased worker restart" line within ${deadline}. ` +
+    'Puma ignores SIGURG without fork_worker in its config (and, before 6.6.1, with preload_app): add fork_worker and restart Puma (hot restart)'
   )
 }
 

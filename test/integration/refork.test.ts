@@ -33,6 +33,14 @@ describe('refork against real Puma 5.6.5', function () {
     }
   })
 
+  it("through the control server's /refork, /stats confirming the end: exit 0", async () => {
+    const cluster = await start({workers: 2, control: 'tcp', extraConfig: 'fork_worker 0'})
+    const result = await runCtl(['refork', '--state', cluster.statePath, '--via', 'control', '--timeout', '30'])
+    assert.equal(result.code, 0, result.stderr + result.stdout)
+    assert.match(result.stdout, /^Refork finished in .*: phase 1, 1\/1 workers booted/)
+    assert.match(result.stderr, /^Sent GET \/refork/m)
+  })
+
   it('without fork_worker: Puma ignores SIGURG; exit 6 at --timeout, saying so', async () => {
     const cluster = await start({workers: 2})
     const before = cluster.workerPids()

@@ -1,11 +1,19 @@
 import {defineCommand} from '../cli/command.js'
 import {controlFlags, selectorOf, TARGET_HELP, targetFlags, viaFlag} from '../cli/flags.js'
 import {restartView, viewMode} from '../render/restart.js'
-import {phasedRestart, restart, type RestartOptions} from '../restart/api.js'
-import {type RestartKind} from '../restart/machine.js'
+import {phasedRestart, refork, restart, type RestartOptions, type RestartRun} from '../restart/api.js'
 
-/** phased-restart and restart differ only in the kind of restart (and their help). */
-export const restartCommand = (kind: RestartKind, help: {description: string; examples: string[]; summary: string}) =>
+const STARTS: Record<'hot' | 'phased' | 'refork', (options: RestartOptions) => RestartRun> = {
+  hot: restart,
+  phased: phasedRestart,
+  refork,
+}
+
+/** phased-restart, restart and refork differ only in what they send (and their help). */
+export const restartCommand = (
+  kind: keyof typeof STARTS,
+  help: {description: string; examples: string[]; summary: string},
+) =>
   defineCommand({
     ...help,
     flags: {
@@ -70,7 +78,7 @@ export const restartCommand = (kind: RestartKind, help: {description: string; ex
         healthTimeoutMs: flags['health-timeout'] * 1000,
         signal,
       }
-      const run = kind === 'phased' ? phasedRestart(options) : restart(options)
+      const run = STARTS[kind](options)
       for await (const event of run) {
         if (event.type === 'sent') view.started(event.start)
         else view.update(event)

@@ -1,26 +1,17 @@
-import {refork} from '../actions/refork.js'
-import {defineCommand} from '../cli/command.js'
-import {controlFlags, selectorOf, TARGET_HELP, targetFlags, viaFlag} from '../cli/flags.js'
-import {masterOf, reach, viaFor} from '../target/index.js'
+import {TARGET_HELP} from '../cli/flags.js'
+import {restartCommand} from './phased-restart.js'
 
-export default defineCommand({
-  summary: "Refork workers from worker 0 (SIGURG, or the control server's /refork). Needs fork_worker.",
-  description: `With fork_worker (Puma 5+), workers 1.. are replaced by forks of worker 0, sharing its warmed-up memory. Without fork_worker Puma ignores SIGURG (and its control app answers 404, exit 2).
+export default restartCommand('refork', {
+  summary:
+    "Refork (SIGURG, or the control server's /refork): replace workers 1.. by forks of worker 0, and wait until they have booted. Needs fork_worker.",
+  description: `With fork_worker (Puma 5+), workers 1.. are replaced by forks of worker 0, sharing its warmed-up memory; worker 0 keeps running. ctl follows Puma's log as for a phased restart and exits 0 once every reforked worker has booted. Exits 5 when a worker fails to boot, 6 when --timeout passes, 7 when the master dies, 130 on Ctrl-C.
+
+Before signalling, ctl refuses (exit 2) a Puma that cannot refork: single mode, Puma before 5.0, or a last banner that says "(✖) refork" (6.6.1+ without fork_worker). Older Pumas do not say: then Puma ignores SIGURG without fork_worker, and ctl times out saying so (through the control server, /refork answers 404 at once: exit 2).
 
 ${TARGET_HELP}`,
   examples: [
     '<%= config.bin %> refork --pidfile tmp/pids/puma.pid',
+    '<%= config.bin %> refork --timeout 120 --json',
     '<%= config.bin %> refork --via control --state tmp/pids/puma.state',
   ],
-  flags: {...targetFlags, ...controlFlags, ...viaFlag},
-
-  async run(flags, {log, note, signal}) {
-    const reached = await reach(selectorOf(flags))
-    const delivery = await refork(reached, viaFor(reached, flags.via), signal)
-    for (const warning of delivery.warnings) note(`Warning: ${warning}`)
-    const master = masterOf(reached)
-    const to = delivery.via === 'signal' && master ? `Puma master ${master.pid}` : "Puma's control server"
-    log(`Sent ${delivery.sent} to ${to}`)
-    return delivery
-  },
 })

@@ -3,23 +3,33 @@ import {type ControlEndpoint, controlJson, type RequestOptions} from './client.j
 /** Puma's default worker_timeout: a worker that has not checked in for longer is about to be killed. */
 export const WORKER_TIMEOUT_SECONDS = 60
 
-/** Puma's /stats as JSON (docs/puma-facts.md §4): cluster keys since 2.3–4.1, single-mode keys otherwise. */
+/**
+ * Puma's /stats as JSON (docs/puma-facts.md §4): cluster keys since 2.3–4.1, single-mode keys
+ * otherwise; `versions` and `busy_threads` since 6.x, `backlog_max` and `reactor_max` since 7.0
+ * (every /stats call resets them), `io_threads` since 8.0. Keys a later Puma adds pass through too.
+ */
 export interface RawStats {
+  [key: string]: unknown
   backlog?: number
+  backlog_max?: number
   booted_workers?: number
   busy_threads?: number
+  io_threads?: number
   max_threads?: number
   old_workers?: number
   phase?: number
   pool_capacity?: number
+  reactor_max?: number
   requests_count?: number
   running?: number
   started_at?: string
+  versions?: Record<string, unknown>
   worker_status?: RawWorkerStatus[]
   workers?: number
 }
 
 export interface RawWorkerStatus {
+  [key: string]: unknown
   booted: boolean
   index: number
   last_checkin?: string
@@ -101,6 +111,14 @@ export function normalizeStats(raw: RawStats, now = Date.now()): PumaStats {
 
 export async function fetchStats(endpoint: ControlEndpoint, options?: RequestOptions): Promise<PumaStats> {
   return normalizeStats(await controlJson<RawStats>(endpoint, 'stats', options))
+}
+
+/** What `ctl stats` reports: ctl's reading of /stats, and `puma`, Puma's answer as it came, under Puma's own names. */
+export type StatsReport = PumaStats & {puma: RawStats}
+
+export async function fetchStatsReport(endpoint: ControlEndpoint, options?: RequestOptions): Promise<StatsReport> {
+  const raw = await controlJson<RawStats>(endpoint, 'stats', options)
+  return {...normalizeStats(raw), puma: raw}
 }
 
 /**

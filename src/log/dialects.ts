@@ -4,7 +4,7 @@ import type {PumaEventKind} from './events.js'
  * Puma's log messages from 2.0 to 8.x, as data (docs/puma-facts.md §1). Each regex matches the message
  * after the `[pid] ` prefix has been split off, and its named groups carry the event's fields:
  * `pid` (a worker's PID), `index`, `phase`, `secs` (boot time), `timeout`, `during`, `mode`,
- * `version`, `workers`, `phased` (✔ or ✖), `address`, `message`. parse.ts turns them into events.
+ * `version`, `workers`, `phased` and `refork` (✔ or ✖), `address`, `message`. parse.ts turns them into events.
  *
  * Patterns are tried in order and the first match wins; every regex is anchored, so app output
  * that merely mentions a Puma message stays `other`. `since`/`until` are the first and last
@@ -92,7 +92,7 @@ export const LINE_PATTERNS = [
     id: 'banner-restarts',
     kind: 'banner-restarts',
     since: '5.1.0',
-    re: /^\* +Restarts: \([✔✖]\) hot \((?<phased>[✔✖])\) phased(?: \([✔✖]\) refork)?$/,
+    re: /^\* +Restarts: \([✔✖]\) hot \((?<phased>[✔✖])\) phased(?: \((?<refork>[✔✖])\) refork)?$/,
     example: '*     Restarts: (✔) hot (✖) phased (✖) refork',
   },
   {

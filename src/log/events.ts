@@ -16,7 +16,7 @@ export type PumaEvent =
     } // "! Terminating timed out worker..."
   | {index: number; kind: 'worker-terminating'; workerPid: number} // culled after TTOU
   | {kind: 'app-load-error'; message: string} // "! Unable to load application: RuntimeError: boom"
-  | {kind: 'banner-restarts'; phased: boolean} // "Restarts: (✔) hot (✖) phased", "* Phased restart available"
+  | {kind: 'banner-restarts'; phased: boolean; refork?: boolean} // "Restarts: (✔) hot (✖) phased (✔) refork" (refork mark 6.6.1+), "* Phased restart available"
   | {kind: 'banner-start'; mode: 'cluster' | 'single'} // "Puma starting in cluster mode..."
   | {kind: 'banner-version'; version: string} // "* Version 4.3.12 ..." / "* Puma version: 5.6.5 ..."
   | {kind: 'banner-workers'; workers: number} // "* Process workers: 2" / "*      Workers: 2"

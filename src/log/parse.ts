@@ -111,7 +111,10 @@ type Fields<K extends PatternKind> = Omit<Extract<PumaEvent, {kind: K}>, 'kind'>
 /** The fields of each kind of event, from a pattern's named groups and what its format implies. */
 const FIELDS: {[K in PatternKind]: (g: Groups, fixed: LinePattern['fixed']) => Fields<K>} = {
   'app-load-error': (g) => ({message: g.message ?? ''}),
-  'banner-restarts': (g, fixed) => ({phased: fixed?.phased ?? g.phased === '✔'}),
+  'banner-restarts': (g, fixed) => ({
+    phased: fixed?.phased ?? g.phased === '✔',
+    ...(g.refork === undefined ? {} : {refork: g.refork === '✔'}),
+  }),
   'banner-start': (g, fixed) => ({mode: fixed?.mode ?? (g.mode === 'single' ? 'single' : 'cluster')}),
   'banner-version': (g) => ({version: g.version ?? ''}),
   'banner-workers': (g) => ({workers: Number(g.workers)}),

@@ -15,16 +15,19 @@ export function renderStats(stats: PumaStats, paint: Paint): string[] {
   }
 
   const header = `cluster: phase ${show(stats.phase)}, ${show(stats.bootedWorkers)}/${show(stats.workers)} workers booted, ${show(stats.oldWorkers)} old, started ${printable(stats.startedAt ?? '?')}`
-  const rows = stats.workerStatus.map((w) => [
-    String(w.index),
-    String(w.pid),
-    String(w.phase),
-    w.booted ? 'yes' : paint.red('no'),
-    formatCheckin(w.checkinAgeSeconds),
-    `${show(w.running)}/${show(w.maxThreads)}`,
-    show(w.backlog),
-    show(w.requests),
-  ])
+  // Puma lists workers in its own order (after a respawn, not by index).
+  const rows = [...stats.workerStatus]
+    .sort((a, b) => a.index - b.index)
+    .map((w) => [
+      String(w.index),
+      String(w.pid),
+      String(w.phase),
+      w.booted ? 'yes' : paint.red('no'),
+      formatCheckin(w.checkinAgeSeconds),
+      `${show(w.running)}/${show(w.maxThreads)}`,
+      show(w.backlog),
+      show(w.requests),
+    ])
   return [
     header,
     '',

@@ -39,13 +39,19 @@ export function restart(options: RestartOptions = {}): RestartRun {
   return startRestart('hot', options)
 }
 
-function startRestart(kind: RestartKind, options: RestartOptions): RestartRun {
+/** A refork (fork_worker): followed like a phased restart that leaves worker 0 alone; refused first when Puma says it cannot. */
+export function refork(options: RestartOptions = {}): RestartRun {
+  return startRestart('phased', options, true)
+}
+
+function startRestart(kind: RestartKind, options: RestartOptions, isRefork = false): RestartRun {
   const events = new Inbox<RestartEvent>()
   const onUpdate = updatesWorthTelling((event) => events.push(event))
   const result = (async () => {
     const reached = await reach(options)
     return runRestart({
       kind,
+      refork: isRefork,
       to: reached,
       via: viaFor(reached, options.via),
       timeoutMs: options.timeoutMs ?? 300_000,

@@ -1,5 +1,6 @@
 import type {LogEvent} from '../log/events.js'
 
+import {parseLine, splitPrefix} from '../log/parse.js'
 import {finish} from './outcome.js'
 import {
   bootedCount,
@@ -7,11 +8,19 @@ import {
   failingIndex,
   type Failure,
   neededIndices,
+  type Notice,
   oldPids,
   type RestartState,
 } from './state.js'
 import {type PidWitness, type Standing} from './witness.js'
-import {bootFailedNotice, earlyTerminationNotice, suspectNotice, untrueLineWarning, withoutPrefix} from './wording.js'
+import {
+  bootFailedNotice,
+  earlyTerminationNotice,
+  exceptionMessage,
+  suspectNotice,
+  untrueLineWarning,
+  withoutPrefix,
+} from './wording.js'
 
 /**
  * When a restart has failed, read from lines that rarely say so plainly: boot errors (first only a
@@ -128,7 +137,8 @@ export function collectErrorLine(
 
 /** Keeps a line of the error; one in the worker's own prefix lets indented lines continue it again. */
 function keepError(state: RestartState, event: LogEvent): RestartState {
-  const next = appendError(state, event.line)
+  const told = messageNotice(state, event)
+  const next = told.length > 0 ? {...appendError(state, event.line), notices: told} : appendError(state, event.line)
   const {collecting} = state
   if (collecting?.from !== 'worker' || !collecting.apart || event.prefixPid !== collecting.pid) return next
   return {...next, collecting: {...collecting, apart: false}}
@@ -151,9 +161,47 @@ function continuesError(state: RestartState, event: LogEvent): boolean {
   return (indented && !collecting?.apart) || (collecting?.pid !== undefined && event.prefixPid === collecting.pid)
 }
 
+/**
+ * Puma 6.0+ logs the exception's message on the line after `! Unable to start worker`: the failing
+ * worker's notice waits for it (onBootFailure), and quotes it, or the boot error line when the next
+ * line is a backtrace frame.
+ */
+function messageNotice(state: RestartState, event: LogEvent): Notice[] {
+  const {failure} = state
+  if (state.status !== 'failing' || failure?.cause !== 'boot-error' || !logsMessage(state.plan.version)) return []
+  if (failure.pid === undefined || event.prefixPid !== failure.pid) return []
+  const owners = ownersOf(state.errorLines)
+  const own = state.errorLines[owners.lastIndexOf(failure.pid)]
+  if (own === undefined || parseLine(own).kind !== 'worker-boot-error') return []
+  const quoted = exceptionMessage(event.line) === undefined ? own : event.line
+  return [{kind: 'error', message: bootFailedNotice(failure.index, failure.pid, quoted)}]
+}
+
+/** 6.0+ logs the exception's message after `! Unable to start worker` (5.3.2–5.6 a backtrace frame). */
+function logsMessage(version: string | undefined): boolean {
+  return Number((version ?? '').split('.')[0]) >= 6
+}
+
+/**
+ * Keeps an error line next to the earlier lines of the process that wrote it (its `[pid] ` prefix;
+ * an unprefixed line continues the worker being read), so that two workers' errors that
+ * interleave in the log read one after the other.
+ */
 export function appendError(state: RestartState, line: string): RestartState {
   if (state.errorLines.length >= MAX_ERROR_LINES) return {...state, errorLinesOmitted: state.errorLinesOmitted + 1}
-  return {...state, errorLines: [...state.errorLines, line]}
+  const {collecting} = state
+  const owner = splitPrefix(line).prefixPid ?? (collecting?.from === 'worker' ? collecting.pid : undefined)
+  const owners = ownersOf(state.errorLines)
+  const last = owner === undefined ? -1 : owners.lastIndexOf(owner)
+  if (last === -1 || last === owners.length - 1) return {...state, errorLines: [...state.errorLines, line]}
+  return {...state, errorLines: [...state.errorLines.slice(0, last + 1), line, ...state.errorLines.slice(last + 1)]}
+}
+
+/** Who wrote each error line: its prefix's PID, or, unprefixed, whoever wrote the line before. */
+function ownersOf(lines: readonly string[]): Array<number | undefined> {
+  const owners: Array<number | undefined> = []
+  for (const line of lines) owners.push(splitPrefix(line).prefixPid ?? owners.at(-1))
+  return owners
 }
 
 function appendErrors(state: RestartState, lines: ReadonlyArray<{line: string}>): RestartState {
@@ -228,12 +276,14 @@ function onBootFailure(
   }
 
   const failure: Failure = {cause: 'boot-error', index: failingIndex(state, index), pid, since: at}
+  // 6.0+: the notice quotes the exception's message, on the next line (messageNotice).
+  const waitForMessage = pid !== undefined && logsMessage(state.plan.version)
   return {
     ...appendError(state, event.line),
     status: 'failing',
     failure,
     collecting: {from: 'worker', pid},
-    notices: [{kind: 'error', message: bootFailedNotice(failure.index, failure.pid, event.line)}],
+    notices: waitForMessage ? [] : [{kind: 'error', message: bootFailedNotice(failure.index, failure.pid, event.line)}],
   }
 }
 
@@ -256,7 +306,7 @@ export function onEarlyTermination(
   const next: RestartState = {
     ...state,
     earlyTerminations,
-    notices: [{kind: 'error', message: earlyTerminationNotice(pid)}],
+    notices: [{kind: 'error', message: earlyTerminationNotice(pid, event.line)}],
   }
   const index = failingIndex(state, witness?.index)
   if (earlyTerminations.length < SILENT_FAILURE_TERMINATIONS) return next

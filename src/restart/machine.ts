@@ -230,8 +230,9 @@ function onPhaseStart(state: RestartState, event: EventOf<'phase-start'>, at: nu
   if (state.phase !== undefined) newWarnings.push(overlappingPhaseWarning(event.phase, state.phase))
   else if (previousPhase !== undefined && event.phase > previousPhase + 1)
     newWarnings.push(skippedPhaseWarning(event.phase, previousPhase))
-  const message = phaseStartedMessage(event.phase, event.refork)
-  const started = restartBegan(state, at, {phase: event.phase, refork: event.refork, message, newWarnings})
+  const refork = event.refork || state.plan.refork === true
+  const message = phaseStartedMessage(event.phase, refork)
+  const started = restartBegan(state, at, {phase: event.phase, refork, message, newWarnings})
   return isComplete(started) ? complete(started, at) : started
 }
 

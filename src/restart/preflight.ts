@@ -2,6 +2,7 @@ import {open, readFile} from 'node:fs/promises'
 import {join} from 'node:path'
 
 import {type PumaStats, unsettled} from '../control/stats.js'
+import {usageError} from '../errors.js'
 import {messageAnywhere, parseLine} from '../log/parse.js'
 import {type PumaMaster} from '../target/scan.js'
 
@@ -17,6 +18,8 @@ export interface Preflight {
   mode: 'cluster' | 'single'
   /** false when Puma will turn a USR1 into a hot restart; undefined when ctl cannot tell. */
   phasedAvailable?: boolean
+  /** The last banner's refork mark (Puma 6.6.1+): false without fork_worker; undefined when ctl cannot tell. */
+  reforkAvailable?: boolean
   warnings: string[]
   /** The workers before the signal: index and PID. */
   workers: Array<{index?: number; pid: number}>
@@ -34,13 +37,14 @@ const DEFAULT_CONFIGS = ['config/puma.rb', 'config/puma/production.rb']
  */
 export async function preflight(
   sources: {folder?: string; logPaths: string[]; master?: PumaMaster; stats?: PumaStats; statsLater?: PumaStats},
-  kind: 'hot' | 'phased',
+  kind: 'hot' | 'phased' | 'refork',
 ): Promise<Preflight> {
   const {master, stats} = sources
   const workers = master?.workers ?? stats?.workerStatus.map(({index, pid}) => ({index, pid})) ?? []
   const mode = master ? (master.workers.length > 0 ? 'cluster' : 'single') : (stats?.mode ?? 'cluster')
   const banner = master ? await lastBanner(sources.logPaths, master) : {}
   const phasedAvailable = mode === 'single' ? false : (banner.phased ?? (await phasedFromFiles(sources)))
+  if (kind === 'refork') refuseImpossibleRefork(mode, banner.refork, master)
 
   const warnings: string[] = []
   const inProgress = stats && unsettled(stats, sources.statsLater)
@@ -54,7 +58,37 @@ export async function preflight(
   }
 
   const logAttributable = mode === 'single' || !banner.unprefixed
-  return {mode, workers, phasedAvailable, warnings, logAttributable}
+  return {mode, workers, phasedAvailable, reforkAvailable: banner.refork, warnings, logAttributable}
+}
+
+/**
+ * A refork Puma says it cannot do is refused before anything is sent: single mode, a Puma older
+ * than fork_worker (5.0), or a banner whose refork mark is ✖ (6.6.1+, no fork_worker). Without
+ * such evidence ctl signals and waits (Puma before 6.6.1 does not say).
+ */
+function refuseImpossibleRefork(mode: 'cluster' | 'single', refork: boolean | undefined, master?: PumaMaster): void {
+  const who = master === undefined ? 'Puma' : `pid ${master.pid}`
+  const version = master?.version
+  if (mode === 'single') {
+    throw usageError(`refusing: ${who} runs in single mode (no workers), where refork does not exist`, {
+      suggestion: 'refork needs cluster mode (workers 2 or more) and fork_worker in the config',
+    })
+  }
+
+  if (version && Number(version.split('.')[0]) < 5) {
+    throw usageError(`refusing: ${who} runs Puma ${version}, which has no refork (fork_worker came in Puma 5.0)`, {
+      suggestion: 'upgrade Puma to 5.0 or later and set fork_worker in the config, or use phased-restart',
+    })
+  }
+
+  if (refork === false) {
+    throw usageError(
+      `refusing: Puma's last banner says "(✖) refork": fork_worker is not configured, so Puma would ignore the refork`,
+      {
+        suggestion: 'add fork_worker to the config and restart Puma (hot restart), or use phased-restart',
+      },
+    )
+  }
 }
 
 /** What the default config files say of phased restarts: the first that tells. */
@@ -77,7 +111,7 @@ async function lastBanner(logPaths: string[], master: PumaMaster): Promise<Banne
  * `unprefixed`: the log holds boot lines of the master's current workers (by their PIDs) without
  * its prefix, and no line with it: a log_formatter without the PID.
  */
-type Banner = {phased?: boolean; unprefixed?: boolean}
+type Banner = {phased?: boolean; refork?: boolean; unprefixed?: boolean}
 
 /** One look after the other, and none once one has told. */
 async function firstTold(looks: Array<() => Promise<boolean | undefined>>): Promise<boolean | undefined> {
@@ -118,7 +152,11 @@ async function bannerIn(path: string, master: PumaMaster): Promise<Banner> {
 
     masterLines++
     if (event.kind === 'banner-start') banner = {} // a newer banner overrides what an older one said
-    if (event.kind === 'banner-restarts') banner.phased = event.phased
+    if (event.kind === 'banner-restarts') {
+      banner.phased = event.phased
+      banner.refork = event.refork
+    }
+
     if (event.kind === 'preloading') banner.phased = false
   }
 

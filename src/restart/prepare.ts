@@ -53,7 +53,7 @@ export async function prepareRestart(request: RestartRequest, deps: RestartDeps)
       logPaths: found.logs.map((log) => log.path),
       folder: details?.cwd,
     },
-    kind,
+    request.refork ? 'refork' : kind,
   )
   checks.warnings.push(...stats.warnings)
   const logs = attributableLogs(request, found.logs, checks, stats.before)

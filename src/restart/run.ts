@@ -1,4 +1,4 @@
-import {type Delivery, type Via} from '../actions/deliver.js'
+import {type DeliverableCommand, type Delivery, type Via} from '../actions/deliver.js'
 import {CtlError, exitNameOf} from '../errors.js'
 import {describeJournalUnit} from '../log/journal.js'
 import {type LogSource} from '../log/locate.js'
@@ -27,6 +27,8 @@ export interface RestartRequest {
   /** Called once the command is sent, then after every step of the wait. */
   onStart?: (start: RestartStart) => void
   onUpdate?: (state: RestartState) => void
+  /** A refork (SIGURG or /refork, kind 'phased'): worker 0 stays, and workers 1.. are forked from it. */
+  refork?: boolean
   /** Ctrl-C: stop waiting, send nothing more. */
   signal: AbortSignal
   timeoutMs: number
@@ -89,7 +91,7 @@ async function sendRestart(
     // The kernel's picture just before the signal: what "new since the signal" is measured against.
     before = master && request.wait ? readBeforeSignal(master.pid, deps.kernel) : undefined
     if (master && request.wait && !before) prepared.checks.warnings.push(uncheckedWarning(master.pid))
-    delivery = await deps.deliver(request.kind === 'phased' ? 'phased-restart' : 'restart', request.to, {
+    delivery = await deps.deliver(commandOf(request), request.to, {
       via: request.via,
       signal: request.signal,
     })
@@ -113,6 +115,11 @@ async function sendRestart(
 /** Without /proc (another platform, hidepid, a master ctl may not see), the log's claims go unchecked: said once. */
 function uncheckedWarning(pid: number): string {
   return `the kernel shows nothing of master ${pid} and its workers (no /proc, or hidden from this user): log lines are not checked against it, so app output could pass for Puma's`
+}
+
+function commandOf(request: RestartRequest): DeliverableCommand {
+  if (request.refork) return 'refork'
+  return request.kind === 'phased' ? 'phased-restart' : 'restart'
 }
 
 function outcomeError(report: RestartOutcome & {logs: string[]}): CtlError {

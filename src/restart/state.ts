@@ -30,6 +30,8 @@ export interface RestartPlan {
   mode: 'cluster' | 'single'
   oldWorkers: OldWorker[]
   previousPhase?: number
+  /** ctl asked for a refork: Puma before 6.6.1 logs it as a phased restart, which leaves worker 0 alone all the same. */
+  refork?: boolean
   startedAt: number
   timeoutMs: number
   /** From the master's title; undefined for an untitled master (Puma 2.0–2.7). */
@@ -254,7 +256,7 @@ export function oldPidFor(state: RestartState, index: number | undefined): numbe
 
 export function shapeOf(state: RestartState): RestartShape {
   if (state.kind === 'hot') return 'hot'
-  return state.refork ? 'refork' : 'phased'
+  return state.refork || state.plan.refork ? 'refork' : 'phased'
 }
 
 export function addOnce(list: readonly number[], value: number): readonly number[] {

@@ -66,6 +66,7 @@ export async function waitForOutcome(
     timeoutMs: request.timeoutMs,
     previousPhase: statsBefore?.phase,
     version: masterOf(request.to)?.version,
+    refork: request.refork,
   })
   const inbox = new Inbox<RestartInput>(deps.clock)
   let sourceError: unknown

@@ -1,4 +1,4 @@
-import {splitPrefix} from '../log/parse.js'
+import {parseLine, splitPrefix} from '../log/parse.js'
 import {
   bootedCount,
   neededIndices,
@@ -45,8 +45,40 @@ export function bootFailedNotice(index: number | undefined, pid: number | undefi
   return `${workerName(index, pid)} failed to boot: ${withoutPrefix(line)}`
 }
 
-export function earlyTerminationNotice(pid: number): string {
+export function earlyTerminationNotice(pid: number, line: string): string {
+  if (fromStats(line)) return `a new worker (pid ${pid}) ended before it booted (as /stats shows)`
   return `a new worker (pid ${pid}) ended while booting ("Early termination of worker")`
+}
+
+/** How stats-events.ts marks what it read from /stats: no log line was read then. */
+function fromStats(line: string): boolean {
+  return line.startsWith('(/stats) ')
+}
+
+/** Puma's messages are one line, but an exception's message can be a page: the headline keeps its start. */
+const MAX_MESSAGE_CHARS = 200
+
+/**
+ * What Puma 6.0+ logs right after a worker's `! Unable to start worker`, in its prefix: the
+ * exception's message (5.3.2–5.6 log a backtrace frame there instead, which is no message).
+ * Undefined when the error lines hold no such line.
+ */
+export function bootErrorMessage(errorLines: readonly string[], pid: number | undefined): string | undefined {
+  if (pid === undefined) return undefined
+  const at = errorLines.findIndex((line) => {
+    const event = parseLine(line)
+    return event.kind === 'worker-boot-error' && event.prefixPid === pid
+  })
+  if (at === -1) return undefined
+  const next = errorLines.slice(at + 1).find((line) => splitPrefix(line).prefixPid === pid)
+  return next === undefined ? undefined : exceptionMessage(next)
+}
+
+/** The message of a worker's line after `! Unable to start worker`, unless it is a backtrace frame. */
+export function exceptionMessage(line: string): string | undefined {
+  const message = withoutPrefix(line).trim()
+  if (message === '' || /^\S+:\d+:in [`']/.test(message)) return undefined
+  return message.length > MAX_MESSAGE_CHARS ? `${message.slice(0, MAX_MESSAGE_CHARS)}…` : message
 }
 
 /** A master's error line, as the user reads it. */
@@ -68,6 +100,7 @@ export function progressLabel(state: RestartState): string {
   if (state.status === 'failing')
     return `${workerName(state.failure?.index, state.failure?.pid)} failed to boot: reading its error`
   if (state.status === 'waiting') {
+    if (state.plan.refork) return 'waiting for Puma to start the refork'
     return state.kind === 'phased' ? 'waiting for Puma to start the phased restart' : 'waiting for Puma to restart'
   }
 
@@ -139,13 +172,34 @@ function failureSummary(state: RestartState, outcome: RestartOutcome): string {
   const failure = outcome.failure!
   const where = state.kind === 'hot' ? 'after the hot restart' : `in phase ${state.phase}`
   const who = workerName(failure.index, failure.pid)
+  const message = failure.cause === 'boot-error' ? bootErrorMessage(state.errorLines, failure.pid) : undefined
   const what = {
-    'boot-error': `${who} failed to boot ${where}`,
+    'boot-error': `${who} failed to boot ${where}${message === undefined ? '' : `: ${message}`}`,
     'hung-boot': `${who} hung while booting ${where}; Puma killed it at its boot timeout`,
-    'early-terminations': `New workers keep ending while booting ${where}, with no reason logged: ${state.earlyTerminations.length} early terminations`,
+    'early-terminations': earlyTerminationsSummary(state, where),
     'repeated-starts': `New workers keep starting but never boot ${where}, with no reason logged: ${state.workerStarts.length} starts, ${bootedCount(state)} boots`,
   }[failure.cause]
   return `${what} (${outcome.serving!.sentence})`
+}
+
+/** Silent early terminations: "no reason logged" from the log; from /stats, what /stats showed of each worker. */
+function earlyTerminationsSummary(state: RestartState, where: string): string {
+  const ended = state.earlyTerminations
+  if (!ended.every(({line}) => fromStats(line))) {
+    return `New workers keep ending while booting ${where}, with no reason logged: ${ended.length} early terminations`
+  }
+
+  const byWorker = new Map<string, number[]>()
+  for (const {line, pid} of ended) {
+    const who = /^\(\/stats\) (worker \d+)/.exec(line)?.[1] ?? 'a worker'
+    byWorker.set(who, [...(byWorker.get(who) ?? []), pid])
+  }
+
+  const workers = [...byWorker].map(
+    ([who, pids]) =>
+      `${who} (pid ${pids.join(', ')}) ended before it booted${pids.length > 1 ? `, ${pids.length} times` : ''}`,
+  )
+  return `New workers keep ending before they boot ${where}, as /stats shows (no log was read): ${workers.join('; ')}`
 }
 
 function timeoutSummary(state: RestartState, outcome: RestartOutcome, deadline: string): string {
@@ -169,7 +223,9 @@ function timeoutSummary(state: RestartState, outcome: RestartOutcome, deadline: 
   }
 
   const ended = state.earlyTerminations.length
-  if (ended > 0) {
+  if (ended > 0 && state.earlyTerminations.every(({line}) => fromStats(line))) {
+    parts.push(`${ended} new ${plural(ended, 'worker')} ended before booting, as /stats showed (no log was read)`)
+  } else if (ended > 0) {
     parts.push(
       `${ended} new ${ended === 1 ? 'worker' : 'workers'} ended while booting ("Early termination of worker"; Puma before 5.3.2 logs no reason)`,
     )
@@ -183,6 +239,7 @@ function neverStartedSummary(state: RestartState, deadline: string): string {
     return `Puma said a phased restart is unavailable and did not restart within ${deadline} (Puma 2.2–2.3 ignores USR1 with preload_app: use a hot restart)`
   }
 
+  if (state.plan.refork) return neverReforkedSummary(deadline)
   const [line, signal, also] =
     state.kind === 'phased'
       ? ['"Starting phased worker restart"', 'USR1', 'USR1 not trapped (JRuby)']
@@ -190,6 +247,13 @@ function neverStartedSummary(state: RestartState, deadline: string): string {
   return (
     `Puma never started the restart: no ${line} line within ${deadline}. The ${signal} may not have reached Puma's restart code ` +
     `(a stuck master, ${also}, or Puma logs somewhere else than the log being followed)`
+  )
+}
+
+function neverReforkedSummary(deadline: string): string {
+  return (
+    `Puma never started the refork: no "Starting worker refork" (6.6.1+) or "Starting phased worker restart" line within ${deadline}. ` +
+    'Puma ignores SIGURG without fork_worker in its config (and, before 6.6.1, with preload_app): add fork_worker and restart Puma (hot restart)'
   )
 }
 

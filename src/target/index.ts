@@ -29,8 +29,8 @@
  *     PID now names another process; EPERM becomes exit 4, ESRCH exit 3.
  *
  * Some commands then refuse signals Puma would not take as meant (actions/): SIGPWR before Puma 8
- * (info.ts), SIGHUP without stdout_redirect (reopen-logs.ts), SIGTTIN/SIGTTOU and SIGURG in single
- * mode (worker-count.ts, refork.ts).
+ * (info.ts), SIGHUP without stdout_redirect (reopen-logs.ts), SIGTTIN/SIGTTOU in single mode
+ * (worker-count.ts); a refork Puma says it cannot do (restart/preflight.ts).
  */
 export {controlOnly, findControl, requireControl} from './endpoint.js'
 export {DEFAULT_TARGET_FILES, type FindDeps, findTarget, type Target} from './find.js'

@@ -63,7 +63,6 @@ function controlUrl(options: ClusterOptions, dir: string, port?: number): string
   return undefined
 }
 
-
 /** puma.rb: the options as Puma's config DSL, one line each. */
 function pumaConfig(
   options: ClusterOptions,

@@ -148,7 +148,14 @@ export class RestartWorld {
       clock: this.clock,
       deliver: async (command, _to, {via}) => {
         this.delivered.push({command, via})
-        return {via, sent: command === 'restart' ? 'SIGUSR2' : 'SIGUSR1', warnings: []}
+        const signals: Record<DeliverableCommand, string> = {
+          restart: 'SIGUSR2',
+          'phased-restart': 'SIGUSR1',
+          refork: 'SIGURG',
+          stop: 'SIGTERM',
+          halt: 'SIGQUIT',
+        }
+        return {via, sent: signals[command], warnings: []}
       },
       fetchStats: async (control) => {
         this.statsAsked.push(this.clock.now())
@@ -252,10 +259,13 @@ export const realLog: Pick<RestartDeps, 'followLog' | 'logEnd'> = {
 /** Puma's lines with the master's prefix. */
 export const fromMaster = (...lines: string[]) => lines.map((line) => `[${MASTER}] ${line}`)
 
-/** The lines Puma 5.6 writes for worker `index` in a phased restart to `phase`: the old one stopped, the new one booted. */
-export function replaced(index: number, phase = 1): string[] {
+/**
+ * The lines Puma 5.6 writes for worker `index` in a phased restart to `phase`: the old one stopped,
+ * the new one booted (6.6.1+ says "for refork" in a refork).
+ */
+export function replaced(index: number, phase = 1, why: 'phased upgrade' | 'refork' = 'phased upgrade'): string[] {
   return fromMaster(
-    `- Stopping ${OLD_PID + index} for phased upgrade...`,
+    `- Stopping ${OLD_PID + index} for ${why}...`,
     `- TERM sent to ${OLD_PID + index}...`,
     `- Worker ${index} (PID: ${NEW_PID + index}) booted in 0.5s, phase: ${phase}`,
   )

@@ -101,8 +101,8 @@ describe('dialects', () => {
       ['*      Workers: 16', {kind: 'banner-workers', workers: 16}],
       ['*     Restarts: (✔) hot (✔) phased', {kind: 'banner-restarts', phased: true}],
       ['*     Restarts: (✔) hot (✖) phased', {kind: 'banner-restarts', phased: false}],
-      ['*     Restarts: (✔) hot (✔) phased (✖) refork', {kind: 'banner-restarts', phased: true}],
-      ['*     Restarts: (✔) hot (✖) phased (✔) refork', {kind: 'banner-restarts', phased: false}],
+      ['*     Restarts: (✔) hot (✔) phased (✖) refork', {kind: 'banner-restarts', phased: true, refork: false}],
+      ['*     Restarts: (✔) hot (✖) phased (✔) refork', {kind: 'banner-restarts', phased: false, refork: true}],
       ['* Phased restart available', {kind: 'banner-restarts', phased: true}],
       ['* Listening on unix:///srv/app/tmp/puma.sock', {kind: 'listening', address: 'unix:///srv/app/tmp/puma.sock'}],
       [

@@ -549,7 +549,7 @@ describe('restart machine', () => {
       ])
       assert.equal(
         outcome.summary,
-        'Worker 0 failed to boot in phase 5 (2 of 3 workers still run phase 4; Puma keeps retrying worker 0)',
+        'Worker 0 failed to boot in phase 5: boom: simulated boot failure (2 of 3 workers still run phase 4; Puma keeps retrying worker 0)',
       )
     })
 
@@ -587,7 +587,7 @@ describe('restart machine', () => {
       assert.equal(outcome.serving?.sentence, 'no worker serves: Puma keeps retrying')
       assert.equal(
         outcome.summary,
-        'Worker 0 failed to boot after the hot restart (no worker serves: Puma keeps retrying)',
+        'Worker 0 failed to boot after the hot restart: boom (no worker serves: Puma keeps retrying)',
       )
       assert.deepEqual(outcome.errorLines, [
         ...suspectLines(30_999),

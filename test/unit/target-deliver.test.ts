@@ -4,7 +4,6 @@ import {once} from 'node:events'
 import {type AddressInfo, createServer, type Server} from 'node:net'
 
 import {deliver} from '../../src/actions/deliver.js'
-import {refork} from '../../src/actions/refork.js'
 import {stopServer} from '../../src/actions/stop.js'
 import {type ControlEndpoint} from '../../src/control/client.js'
 import {CtlError, EXIT} from '../../src/errors.js'
@@ -132,14 +131,5 @@ describe('target: delivering to a Reach', () => {
           error.message,
         ),
     )
-  })
-
-  it('refork by signal to a master in single mode: exit 2 before anything is sent', async () => {
-    const {control, requests} = await served()
-    await assert.rejects(
-      refork({kind: 'master', target: {master, origin: 'test'}, control}, 'signal'),
-      isUsageError(/runs in single mode \(no workers\), where refork does not exist/),
-    )
-    assert.deepEqual(requests, [])
   })
 })

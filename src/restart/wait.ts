@@ -34,13 +34,6 @@ const LIVENESS_POLL_MS = 250
 export const STATS_POLL_MS = 100
 
 /**
- * How often the wait looks at the master's children (one read per thread of the master): a worker
- * that fails to boot may be gone before its lines are read, and only a worker the kernel showed
- * counts. Workers live longer than this while loading an app.
- */
-const FAMILY_LOOK_MS = 100
-
-/**
  * Feeds the machine until it reaches an outcome: log lines (or /stats changes when there is no
  * log) and the master's death as they come, and a tick when the machine asks for one (its
  * deadline, a failing worker's grace). Returns the state with its outcome; throws what a source
@@ -81,8 +74,7 @@ export async function waitForOutcome(
   let sources: Array<Promise<void>> = []
   try {
     // Inside the try: a source that throws at once must not leave journalctl running.
-    sources = startSources(request, prepared, deps, {push: (input) => inbox.push(input), fail})
-    if (kernel) sources.push(lookAtFamily(kernel, prepared.stopSources.signal, deps))
+    sources = startSources(request, prepared, deps, {push: (input) => inbox.push(input), fail, kernel})
     for await (const input of inbox.wakingAt(() => nextWakeAt(state))) {
       state = reduce(state, input === WAKE ? wakeInput(request, state, kernel, deps) : withWitness(input, kernel))
       request.onUpdate?.(state)
@@ -129,17 +121,6 @@ function wakeInput(
   return {type: 'family', at, members: kernel.family(), master: kernel.of(master.pid)}
 }
 
-/** Looks at the master's family every FAMILY_LOOK_MS until the wait ends (what it sees, the witness keeps). */
-async function lookAtFamily(kernel: KernelWitness, signal: AbortSignal, deps: RestartDeps): Promise<void> {
-  await pollUntil(
-    () => {
-      kernel.look()
-      return undefined
-    },
-    {clock: deps.clock, intervalMs: FAMILY_LOOK_MS, signal, start: 'pause'},
-  )
-}
-
 /**
  * The kernel's word on the PID a log line names, read when the line arrives: only for lines with a
  * prefix (the master's lines, or a worker's). App output costs nothing.
@@ -181,8 +162,10 @@ function clusterSize(checks: Preflight, before: BeforeSignal | undefined, statsW
   return Math.max(checks.workers.length, workers.length, indexes.size, statsWorkers ?? 0)
 }
 
+/** Where the sources' inputs go; `kernel` also looks at the master's children at each liveness poll. */
 interface Sink {
   fail(error: unknown): void
+  kernel?: KernelWitness
   push(input: RestartInput): void
 }
 
@@ -212,7 +195,9 @@ function startSources(request: RestartRequest, prepared: Prepared, deps: Restart
   }
 
   if (master) {
-    const died = watchMaster(master.pid, master.startTicks, signal, deps)
+    // The same look notes the master's new children: a worker that fails to boot may be gone before
+    // its lines are read, and only a worker the kernel showed counts (one read per thread of the master).
+    const died = watchMaster(master, signal, deps, () => sink.kernel?.look())
     sources.push(
       died.then((dead) => {
         if (dead) sink.push({type: 'master-exited', at: deps.clock.now()})
@@ -229,14 +214,15 @@ function startSources(request: RestartRequest, prepared: Prepared, deps: Restart
  * `signal` aborts.
  */
 async function watchMaster(
-  pid: number,
-  identity: number | undefined,
+  {pid, startTicks: identity}: {pid: number; startTicks?: number},
   signal: AbortSignal,
   deps: RestartDeps,
+  alsoEachLook: () => void,
 ): Promise<boolean> {
   let goneSeen = false
   const polled = await pollUntil(
     () => {
+      alsoEachLook()
       const gone = deps.hasExited(pid, identity)
       if (gone && goneSeen) return true
       goneSeen = gone

@@ -7,7 +7,7 @@ import {type FamilyMember, type ProcessFacts, servingNow, type Thread} from '../
  * and before the restart is called done it must run Puma's server thread (Ruby names a thread
  * from inside it, a moment after Puma logs the boot); a failing or timed-out worker counts only if
  * the kernel showed it as a new worker of the master: when its line is read, or at one of the
- * looks the wait takes at the master's family while it waits (a failing worker may be gone by the
+ * looks the wait takes at the master's children while it waits (a failing worker may be gone by the
  * time its lines are read; any other PID that is gone proves nothing).
  */
 

@@ -21,7 +21,7 @@ async function replace(world: RestartWorld, index: number, {serving = true} = {}
 /** A new worker that the wait's look at the family sees alive, then dies before its failure lines are read. */
 async function failsOnceSeen(world: RestartWorld, pid: number, index?: number): Promise<void> {
   world.kernel!.fork(pid, index)
-  await world.advance(100)
+  await world.advance(250) // the wait looks at the master's children at each liveness poll
   world.kernel!.exit(pid)
   await world.write(`[${pid}] ! Unable to start worker`, `[${pid}] Early termination of worker`)
 }

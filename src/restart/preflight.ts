@@ -49,16 +49,40 @@ export async function preflight(
   const warnings: string[] = []
   const inProgress = stats && unsettled(stats, sources.statsLater)
   if (inProgress) warnings.push(inProgress)
-  if (kind === 'phased' && phasedAvailable === false) {
-    warnings.push(
+  warnings.push(...preloadWarnings(kind, mode, phasedAvailable, master))
+  const logAttributable = mode === 'single' || !banner.unprefixed
+  return {mode, workers, phasedAvailable, reforkAvailable: banner.refork, warnings, logAttributable}
+}
+
+/** What a USR1 will really do, when it is not a phased restart (or may not be). */
+function preloadWarnings(
+  kind: 'hot' | 'phased' | 'refork',
+  mode: 'cluster' | 'single',
+  phasedAvailable: boolean | undefined,
+  master: PumaMaster | undefined,
+): string[] {
+  if (kind !== 'phased') return []
+  if (phasedAvailable === false) {
+    return [
       mode === 'single'
         ? 'Puma runs in single mode, where a phased restart is not available: it will do a hot restart (the server is briefly unavailable)'
         : 'Puma preloads the app (preload_app!, the default with several workers since Puma 7), so a phased restart is not available: it will do a hot restart, replacing all workers at once. For phased restarts set `preload_app! false`',
-    )
+    ]
   }
 
-  const logAttributable = mode === 'single' || !banner.unprefixed
-  return {mode, workers, phasedAvailable, reforkAvailable: banner.refork, warnings, logAttributable}
+  if (phasedAvailable === undefined && preloadsByDefault(master)) {
+    return [
+      `Puma ${master!.version} preloads the app by default with several workers (since Puma 7), and neither its banner nor its config says otherwise: unless the config says \`preload_app! false\`, this is a hot restart (all workers at once; a release that fails to load takes the master down)`,
+    ]
+  }
+
+  return []
+}
+
+/** Puma 7.0+ turns on preload_app! whenever there are 2+ workers, unless the config turns it off. */
+function preloadsByDefault(master: PumaMaster | undefined): boolean {
+  const major = Number(master?.version?.split('.')[0])
+  return Number.isInteger(major) && major >= 7 && (master?.workers.length ?? 0) >= 2
 }
 
 /**

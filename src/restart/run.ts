@@ -67,7 +67,9 @@ export async function runRestart(request: RestartRequest, deps: RestartDeps = re
   if (!request.wait) return {waited: false, ...start}
 
   const state = await waitForOutcome(request, prepared, {at: startedAt, before}, deps)
-  const verdict = {logs: prepared.logs.map((log) => log.path), ...state.outcome!}
+  // What was said before the signal belongs to the record too (--json prints no progress lines).
+  const warnings = [...prepared.checks.warnings, ...state.outcome!.warnings]
+  const verdict = {logs: prepared.logs.map((log) => log.path), ...state.outcome!, warnings}
   if (verdict.exitCode !== 0) throw outcomeError(verdict)
   const report = {waited: true as const, ...verdict}
   if (prepared.confirmControl && prepared.hasLog) await confirmWithStats(prepared.confirmControl, state, request, deps)

@@ -6,8 +6,8 @@ import {promisify} from 'node:util'
 import {projectRoot} from './paths.js'
 
 /**
- * The real Pumas the suite runs: Debian's 5.6.5 and the newer releases that `shared/real-puma/build.sh`
- * builds offline (beside the repository, or where REAL_PUMA_DIR points). A finished build is cached in
+ * The real Pumas the suite runs: Debian's 5.6.5 and the newer releases that `vendor/real-puma/build.sh`
+ * (a copy of the team's shared/real-puma) builds offline, or the one where REAL_PUMA_DIR points. A finished build is cached in
  * build.sh's default folder, `${XDG_CACHE_HOME:-$HOME/.cache}/real-puma/VERSION`, so runs share it.
  */
 
@@ -18,9 +18,9 @@ export type PumaVersion = (typeof REAL_PUMA_VERSIONS)[number]
 /** Debian's package puts its puma here; .ci/run installs it. */
 const DEBIAN_PUMA_PATH = '/usr/bin/puma'
 
-/** shared/real-puma: REAL_PUMA_DIR, else the `shared` folder beside the repository (its parent holds both). */
+/** REAL_PUMA_DIR, else vendor/real-puma: in the repository, so that a clone anywhere has it. */
 function realPumaDir(env: NodeJS.ProcessEnv = process.env): string {
-  return env.REAL_PUMA_DIR || join(projectRoot, '..', 'shared', 'real-puma')
+  return env.REAL_PUMA_DIR || join(projectRoot, 'vendor', 'real-puma')
 }
 
 const built = new Map<PumaVersion, Promise<string>>()
@@ -43,7 +43,7 @@ export async function realPuma(version: PumaVersion): Promise<string> {
 async function buildPuma(version: PumaVersion): Promise<string> {
   const script = join(realPumaDir(), 'build.sh')
   if (!existsSync(script)) {
-    throw new Error(`no ${script} to build Puma ${version}: set REAL_PUMA_DIR to the folder of shared/real-puma`)
+    throw new Error(`no ${script} to build Puma ${version}: set REAL_PUMA_DIR to a folder like vendor/real-puma`)
   }
 
   try {

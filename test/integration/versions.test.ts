@@ -101,6 +101,12 @@ function versionScenarios(version: PumaVersion): void {
           report.warnings.some((warning: string) => /hot restart/.test(warning)),
           report.warnings,
         )
+        // 7+ by default: said before the signal, from the version alone (the banner went to the console).
+        if (preload.label === 'defaults')
+          assert.ok(
+            report.warnings.some((warning: string) => /preloads the app by default/.test(warning)),
+            report.warnings,
+          )
       })
 
       for (const [command, kind] of [

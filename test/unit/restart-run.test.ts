@@ -226,6 +226,24 @@ describe('a whole restart through the orchestration, with every side effect fake
     assert.ok(report.warnings.some((warning) => /hot restart instead/.test(warning)))
   })
 
+  it('Puma 7+ with nothing telling whether it preloads: warned before the signal that this may be a hot restart', async () => {
+    const warned = async (version: string, workers: number) => {
+      world = new RestartWorld({workers})
+      world.master.version = version
+      world.run()
+      const start = await world.sent
+      world.controller.abort()
+      world.cleanUp()
+      return start.preflight.warnings.some((warning) => /preloads the app by default/.test(warning))
+    }
+
+    assert.equal(await warned('8.0.2', 2), true)
+    assert.equal(await warned('7.2.1', 3), true)
+    assert.equal(await warned('7.2.1', 1), false, 'one worker: no preload by default')
+    assert.equal(await warned('6.6.1', 2), false)
+    world = new RestartWorld()
+  })
+
   it('the log renamed and a new one opened mid-restart (logrotate create): the lines of both files are read', async () => {
     world = new RestartWorld({workers: 2})
     Object.assign(world.deps, realLog) // the real follower, on the real file

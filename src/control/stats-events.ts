@@ -12,11 +12,13 @@ export function statsEvents(
   before: PumaStats | undefined,
   now: PumaStats,
   masterPid?: number,
-  origin: PumaStats | undefined = before,
+  told?: {origin?: PumaStats; reexecuted?: boolean},
 ): LogEvent[] {
+  const {origin, reexecuted = false} = told ?? {origin: before}
   // `origin` (the answer from before the signal) is what a hot restart is told from: samples in
-  // between may show a master that has already stopped its old workers.
-  const restarted = origin !== undefined && hotRestarted(origin, now)
+  // between may show a master that has already stopped its old workers. `reexecuted`: the kernel
+  // saw the master re-execute, which single mode's second-resolution started_at may not show.
+  const restarted = origin !== undefined && (reexecuted || hotRestarted(origin, now))
   return [...restartEvents(before, now, masterPid, restarted), ...workerEvents(before, now, masterPid, restarted)]
 }
 

@@ -190,7 +190,17 @@ function startSources(request: RestartRequest, prepared: Prepared, deps: Restart
   if (!prepared.hasLog && control) {
     const emit = (event: LogEvent) => sink.push(toInput(event))
     sources.push(
-      followStats({control, first: statsBefore, masterPid: master?.pid, signal}, deps, emit).catch(sink.fail),
+      followStats(
+        {
+          control,
+          first: statsBefore,
+          masterPid: master?.pid,
+          signal,
+          reexecuted: () => sink.kernel?.masterReexecuted(),
+        },
+        deps,
+        emit,
+      ).catch(sink.fail),
     )
   }
 
@@ -239,7 +249,14 @@ async function watchMaster(
  * only through an endpoint that answers.
  */
 async function followStats(
-  source: {control: ControlEndpoint; first?: PumaStats; masterPid?: number; signal: AbortSignal},
+  source: {
+    control: ControlEndpoint
+    first?: PumaStats
+    masterPid?: number
+    /** The kernel shows the master re-executed and serving since the signal (single mode's hot restart). */
+    reexecuted: () => boolean | undefined
+    signal: AbortSignal
+  },
   deps: RestartDeps,
   emit: (event: LogEvent) => void,
 ): Promise<void> {
@@ -257,7 +274,9 @@ async function followStats(
       throw error
     }
 
-    const events = statsEvents(previous, current, masterPid, origin)
+    // Single mode's /stats tells a restart only by started_at, to the second: the kernel tells a re-exec.
+    const reexecuted = current.mode === 'single' && origin !== undefined && source.reexecuted() === true
+    const events = statsEvents(previous, current, masterPid, {origin, reexecuted})
     if (events.some((event) => event.kind === 'hot-restart')) origin = undefined
     for (const event of events) emit(event)
     previous = current

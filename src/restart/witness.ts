@@ -84,6 +84,11 @@ export class KernelWitness {
     for (const pid of this.kernel.children(this.before.masterPid)) if (!old.has(pid)) this.seen.add(pid)
   }
 
+  /** The master re-executed since the signal and serves (a server thread it did not have); undefined: cannot tell. */
+  masterReexecuted(): boolean | undefined {
+    return this.masterServes()
+  }
+
   of(pid: number): PidWitness {
     const {before, kernel} = this
     if (pid === before.masterPid) return {standing: 'master', serving: this.masterServes()}

@@ -276,6 +276,17 @@ describe('restarts', () => {
       assert.match(sizeless, /Phased restart finished in .*: phase 3, 2\/2 workers booted/)
     })
 
+    it('single mode through /stats alone: three hot restarts in a row each exit 0 in seconds (started_at has one-second resolution; the kernel tells the re-exec)', async () => {
+      const cluster = await start({workers: 0, control: 'tcp', redirect: false})
+      for (let round = 0; round < 3; round++) {
+        // eslint-disable-next-line no-await-in-loop -- one restart after the other, each right after the last
+        const result = await runCtl(['restart', '--state', cluster.statePath, '--json', '--timeout', '20'])
+        assert.equal(result.code, 0, result.stderr + result.stdout)
+        assert.equal(jsonOf(result).restart, 'hot')
+        assert.ok(result.durationMs < 10_000, `round ${round}: ${result.durationMs} ms`)
+      }
+    })
+
     it('--no-wait sends and returns at once (pumactl behaviour)', async () => {
       const cluster = await start({workers: 2})
       const result = await runCtl(['phased-restart', '--pidfile', cluster.pidfile, '--no-wait'])

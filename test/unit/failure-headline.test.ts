@@ -90,7 +90,7 @@ function pollStats(samples: PumaStats[]): {notices: Notice[]; state: RestartStat
   }
   let previous: PumaStats = first
   for (const [i, now] of samples.entries()) {
-    for (const event of statsEvents(previous, now, STATS_MASTER, first)) {
+    for (const event of statsEvents(previous, now, STATS_MASTER, {origin: first})) {
       state = reduce(state, {type: 'log', at: T0 + (i + 1) * 100, event})
       notices.push(...state.notices)
     }

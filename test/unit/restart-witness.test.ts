@@ -303,6 +303,24 @@ describe('the kernel as witness: a restart counts only what the kernel agrees wi
       world.controller.abort()
     })
 
+    it('single mode through /stats alone, restarted within the second: the kernel tells the re-exec that started_at cannot', async () => {
+      const single = {mode: 'single' as const, startedAt: '2026-11-29T16:00:00Z', workerStatus: []}
+      world = new RestartWorld({
+        workers: 0,
+        withLog: false,
+        stats: () => single,
+        kernel: (master) => new FakeKernel(master.pid, master.workers),
+      })
+      const run = world.run({kind: 'hot', control: {url: 'tcp://127.0.0.1:9293', token: 't', origin: '--control-url'}})
+      await world.sent
+      world.kernel!.reexec()
+      await world.advance(300)
+      assert.equal(run.settled.status, 'pending', 'still loading the app: no new server thread')
+      world.kernel!.boot(world.master.pid)
+      await world.advance(101)
+      assert.equal(run.report().restart, 'hot')
+    })
+
     it('single mode: "Use Ctrl-C to stop" is believed once the re-executed master runs a server thread it did not have', async () => {
       world = kernelWorld({workers: 0})
       const run = world.run({kind: 'hot'})

@@ -70,8 +70,8 @@ describe('/stats changes as restart events', () => {
       [1, 201, 1, true],
     ])
     assert.deepEqual(kinds(statsEvents(before, starting, MASTER)), ['phase-start:1'])
-    assert.deepEqual(kinds(statsEvents(starting, halfway, MASTER, before)), ['worker-booted:1:200'])
-    assert.deepEqual(kinds(statsEvents(halfway, done, MASTER, before)), ['worker-booted:1:201'])
+    assert.deepEqual(kinds(statsEvents(starting, halfway, MASTER, {origin: before})), ['worker-booted:1:200'])
+    assert.deepEqual(kinds(statsEvents(halfway, done, MASTER, {origin: before})), ['worker-booted:1:201'])
     assert.equal(statsConfirm(done, 1), undefined)
     assert.match(statsConfirm(halfway, 1)!, /phase 1, 2\/2 booted, 1 old/)
   })
@@ -95,7 +95,7 @@ describe('/stats changes as restart events', () => {
       undefined,
       1,
     )
-    const events = statsEvents(a, b, MASTER, undefined)
+    const events = statsEvents(a, b, MASTER, {origin: undefined})
     assert.deepEqual(kinds(events), ['worker-early-termination'])
     assert.equal(events[0].prefixPid, 300)
     assert.match(
@@ -131,7 +131,7 @@ describe('/stats changes as restart events', () => {
       [1, 401, 0, true],
     ])
     assert.deepEqual(kinds(statsEvents(before, draining, MASTER)), [])
-    assert.deepEqual(kinds(statsEvents(draining, after, MASTER, before)), [
+    assert.deepEqual(kinds(statsEvents(draining, after, MASTER, {origin: before})), [
       'hot-restart',
       'worker-booted:0:400',
       'worker-booted:0:401',

@@ -1,4 +1,5 @@
 import {usageError} from '../errors.js'
+import {pumaAtLeast} from '../log/dialects.js'
 import {sendSignal} from '../signals.js'
 import {type Target} from '../target/find.js'
 
@@ -14,7 +15,7 @@ export interface InfoResult {
  */
 export function info(target: Target): InfoResult {
   const {pid, version} = target.master
-  if (process.platform === 'linux' && !atLeast(version, 8)) {
+  if (process.platform === 'linux' && !pumaAtLeast(version, '8.0.0')) {
     throw usageError(
       `refusing to send SIGPWR to Puma ${version ?? '(before 2.8)'}: before Puma 8.0 SIGPWR kills the server`,
       {
@@ -24,8 +25,4 @@ export function info(target: Target): InfoResult {
   }
 
   return {pid, signal: sendSignal(target.master, 'info')}
-}
-
-function atLeast(version: string | undefined, major: number): boolean {
-  return version !== undefined && Number.parseInt(version, 10) >= major
 }

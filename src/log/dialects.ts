@@ -364,3 +364,19 @@ export type PatternKind = (typeof LINE_PATTERNS)[number]['kind']
 // Compile-time check: every event kind except `other` has at least one pattern.
 type Uncovered = Exclude<PumaEventKind, 'other' | PatternKind>
 export const ALL_KINDS_COVERED: [Uncovered] extends [never] ? true : Uncovered = true
+
+/**
+ * Whether a Puma version (from the master's title, e.g. `5.6.5`) is `wanted` or later. False when
+ * the version is unknown (an untitled 2.0–2.7 master): callers decide what that means.
+ */
+export function pumaAtLeast(version: string | undefined, wanted: string): boolean {
+  if (version === undefined || !/^\d/.test(version)) return false
+  const have = parts(version)
+  const want = parts(wanted)
+  for (let i = 0; i < want.length; i++) if ((have[i] ?? 0) !== want[i]) return (have[i] ?? 0) > want[i]
+  return true
+}
+
+function parts(version: string): number[] {
+  return version.split('.').map((part) => Number.parseInt(part, 10) || 0)
+}

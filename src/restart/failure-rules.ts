@@ -1,5 +1,6 @@
 import type {LogEvent} from '../log/events.js'
 
+import {pumaAtLeast} from '../log/dialects.js'
 import {parseLine, splitPrefix} from '../log/parse.js'
 import {finish} from './outcome.js'
 import {
@@ -179,7 +180,7 @@ function messageNotice(state: RestartState, event: LogEvent): Notice[] {
 
 /** 6.0+ logs the exception's message after `! Unable to start worker` (5.3.2–5.6 a backtrace frame). */
 function logsMessage(version: string | undefined): boolean {
-  return Number((version ?? '').split('.')[0]) >= 6
+  return pumaAtLeast(version, '6.0.0')
 }
 
 /**
@@ -239,9 +240,7 @@ export function onRubyException(state: RestartState, event: LogEvent, at: number
 
 /** 5.3.2+ logs `! Unable to start worker` in the failing worker's prefix. */
 function namesFailingWorkers(version: string | undefined): boolean {
-  const [major, minor, patch] = (version ?? '').split('.').map(Number)
-  if (!Number.isInteger(major)) return false
-  return major * 10_000 + (minor || 0) * 100 + (patch || 0) >= 50_302
+  return pumaAtLeast(version, '5.3.2')
 }
 
 /** `! Unable to start worker`, in the failing worker's own prefix: a worker the master forked since the signal. */
@@ -317,7 +316,8 @@ export function onEarlyTermination(
 export function onWorkerStarting(state: RestartState, event: LogEvent, at: number, witness?: PidWitness): RestartState {
   const pid = event.prefixPid
   if (pid === undefined || pid === state.plan.masterPid || oldPids(state).includes(pid)) return state
-  if (denied(state, pid, witness).untrue) return state
+  const checked = denied(state, pid, witness)
+  if (checked.untrue) return checked.state
   if (state.workerStarts.some((s) => s.pid === pid)) return state
   const next: RestartState = {...state, workerStarts: [...state.workerStarts, {pid, line: event.line}]}
   // Every worker still to boot may legitimately be booting right now (a hot restart starts them all at once).

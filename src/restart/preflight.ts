@@ -3,6 +3,7 @@ import {join} from 'node:path'
 
 import {type PumaStats, unsettled} from '../control/stats.js'
 import {usageError} from '../errors.js'
+import {pumaAtLeast} from '../log/dialects.js'
 import {messageAnywhere, parseLine} from '../log/parse.js'
 import {type PumaMaster} from '../target/scan.js'
 
@@ -81,8 +82,7 @@ function preloadWarnings(
 
 /** Puma 7.0+ turns on preload_app! whenever there are 2+ workers, unless the config turns it off. */
 function preloadsByDefault(master: PumaMaster | undefined): boolean {
-  const major = Number(master?.version?.split('.')[0])
-  return Number.isInteger(major) && major >= 7 && (master?.workers.length ?? 0) >= 2
+  return pumaAtLeast(master?.version, '7.0.0') && (master?.workers.length ?? 0) >= 2
 }
 
 /**
@@ -99,7 +99,7 @@ function refuseImpossibleRefork(mode: 'cluster' | 'single', refork: boolean | un
     })
   }
 
-  if (version && Number(version.split('.')[0]) < 5) {
+  if (version && !pumaAtLeast(version, '5.0.0')) {
     throw usageError(`refusing: ${who} runs Puma ${version}, which has no refork (fork_worker came in Puma 5.0)`, {
       suggestion: 'upgrade Puma to 5.0 or later and set fork_worker in the config, or use phased-restart',
     })

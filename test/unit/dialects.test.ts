@@ -1,6 +1,6 @@
 import {strict as assert} from 'node:assert'
 
-import {LINE_PATTERNS, type LinePattern} from '../../src/log/dialects.js'
+import {LINE_PATTERNS, type LinePattern, pumaAtLeast} from '../../src/log/dialects.js'
 import {parseLine} from '../../src/log/parse.js'
 
 const patterns: readonly LinePattern[] = LINE_PATTERNS
@@ -177,6 +177,19 @@ describe('dialects', () => {
       const logger = 'I, [2026-11-24T12:00:00.000000 #7150]  INFO -- : - Worker 0 (PID: 1) booted in 0.01s, phase: 1'
       assert.equal(parseLine(logger).kind, 'other')
       assert.equal(parseLine(`[100] ${logger}`).kind, 'worker-booted')
+    })
+  })
+
+  describe('pumaAtLeast', () => {
+    it('compares versions part by part, and an unknown version is never at least anything', () => {
+      assert.ok(pumaAtLeast('5.6.5', '5.3.2'))
+      assert.ok(pumaAtLeast('5.3.2', '5.3.2'))
+      assert.ok(!pumaAtLeast('5.3.1', '5.3.2'))
+      assert.ok(pumaAtLeast('10.0.0', '7.0.0'), 'numbers, not strings')
+      assert.ok(pumaAtLeast('7.0.0.pre1', '7.0.0'))
+      assert.ok(!pumaAtLeast('6.6.1', '7.0.0'))
+      assert.ok(!pumaAtLeast(undefined, '2.0.0'))
+      assert.ok(!pumaAtLeast('', '2.0.0'))
     })
   })
 })

@@ -268,7 +268,7 @@ function restartBegan(state: RestartState, at: number, began: Began): RestartSta
 }
 
 function onBoot(state: RestartState, event: EventOf<'worker-booted'>, at: number, witness?: PidWitness): RestartState {
-  // Booted: a live worker of the master that did not exist at the signal and serves (Puma's server thread).
+  // Booted: a live worker of the master that did not exist at the signal (that it serves is checked before done).
   const checked = contradicted(state, event.workerPid, witness, ['new', 'old'])
   if (checked.untrue) return checked.state
   const seen = {

@@ -16,13 +16,15 @@ import {killQuietly} from '../helpers/processes.js'
 const FAKE_MASTER = `
 master = Process.pid
 $0 = "puma 5.6.5 (tcp://127.0.0.1:1) [family]"
-puts(fork { $0 = "puma: cluster worker 0: #{master} [family]"; sleep })
+titled_r, titled_w = IO.pipe # each worker says when its title is set: "ready" means titled
+puts(fork { $0 = "puma: cluster worker 0: #{master} [family]"; titled_w.write("."); sleep })
 if ARGV[0] == "orphan"
-  middle = fork { puts(fork { $0 = "puma: cluster worker 1: #{master} [family]"; sleep }); $stdout.flush; exit! }
+  middle = fork { puts(fork { $0 = "puma: cluster worker 1: #{master} [family]"; titled_w.write("."); sleep }); $stdout.flush; exit! }
   Process.wait(middle)
 else
-  puts(fork { $0 = "puma: cluster worker 1: #{master} [family]"; sleep })
+  puts(fork { $0 = "puma: cluster worker 1: #{master} [family]"; titled_w.write("."); sleep })
 end
+titled_r.read(2)
 Thread.new { sleep }
 puts "ready"
 $stdout.flush

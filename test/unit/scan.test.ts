@@ -113,6 +113,12 @@ describe('process scan over recorded process tables', () => {
       tag: '20261123',
     })
     assert.deepEqual(parseMasterTitle('puma 5.0.0.beta1 () '), {version: '5.0.0.beta1', binds: [], tag: undefined})
+    // 8.0 binds to IPv6 by default: brackets inside the binds are not the tag's
+    assert.deepEqual(parseMasterTitle('puma 8.0.2 (tcp://[::]:9292) [app]'), {
+      version: '8.0.2',
+      binds: ['tcp://[::]:9292'],
+      tag: 'app',
+    })
     assert.equal(parseMasterTitle('puma: cluster worker 0: 12 [x]'), undefined)
     assert.equal(parseMasterTitle('vim puma 5.6.5 (x)'), undefined)
   })

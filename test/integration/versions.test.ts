@@ -210,6 +210,29 @@ describe('real Pumas: versions × scenarios', function () {
       assert.equal(isAlive(each.pid), false)
     })
 
+    it('fork_worker with preload_app! false: a phased restart replaces worker 0 first, then forks the others from it; exit 0', async () => {
+      const each = await start({version: NEWEST, workers: 2, extraConfig: 'fork_worker\npreload_app! false'})
+      const before = each.workerPids()
+      const result = await restart(NEWEST, 'phased, fork_worker', 'phased-restart', byPidfile(each))
+      assert.equal(result.code, 0, result.stderr + result.stdout)
+      const report = jsonOf(result)
+      assert.equal(report.restart, 'phased')
+      assert.deepEqual(report.workers.map((w: {index: number}) => w.index).sort(), [0, 1])
+      assert.ok(
+        report.workers.every((w: {newPid: number}) => !before.includes(w.newPid)),
+        'every worker new',
+      )
+    })
+
+    it('fork_worker: refork replaces workers 1.. by forks of worker 0 (which stays); exit 0', async () => {
+      const each = await start({version: NEWEST, workers: 3, extraConfig: 'fork_worker'})
+      const result = await ctl(NEWEST, 'refork', ['refork', ...byPidfile(each), '--timeout', '20', '--json'])
+      assert.equal(result.code, 0, result.stderr + result.stdout)
+      const report = jsonOf(result)
+      assert.equal(report.restart, 'refork')
+      assert.deepEqual(report.workers.map((w: {index: number}) => w.index).sort(), [1, 2])
+    })
+
     // A bare activate_control_app opens a new unix socket at every boot: ctl reads the state file again.
     it('hot restart with --state and a bare activate_control_app: exit 0', async () => {
       const each = await start({version: NEWEST, workers: 2, extraConfig: 'activate_control_app'})

@@ -250,10 +250,24 @@ export function onWorkerBootError(
   at: number,
   witness?: PidWitness,
 ): RestartState {
+  const own = ownLineOfNewWorker(state, event, witness)
+  return own.pid === undefined ? own.state : onBootFailure(state, event, at, {pid: own.pid, index: witness?.index})
+}
+
+/**
+ * The PID of a line a worker writes in its own prefix (never the master's), unless the kernel
+ * denies that the master forked it since the signal: then undefined, and `state` carries the
+ * warning for a stranger.
+ */
+function ownLineOfNewWorker(
+  state: RestartState,
+  event: LogEvent,
+  witness: PidWitness | undefined,
+): {pid?: number; state: RestartState} {
   const pid = event.prefixPid
-  if (pid === undefined || pid === state.plan.masterPid) return state
+  if (pid === undefined || pid === state.plan.masterPid) return {state}
   const checked = denied(state, pid, witness)
-  return checked.untrue ? checked.state : onBootFailure(checked.state, event, at, {pid, index: witness?.index})
+  return checked.untrue ? {state: checked.state} : {pid, state}
 }
 
 /** A worker failed to boot (`pid` undefined: a 2.x–4.1 exception dump): a suspect first, then a failure. */
@@ -292,10 +306,8 @@ export function onEarlyTermination(
   at: number,
   witness?: PidWitness,
 ): RestartState {
-  const pid = event.prefixPid
-  if (pid === undefined || pid === state.plan.masterPid) return state
-  const checked = denied(state, pid, witness)
-  if (checked.untrue) return checked.state
+  const {pid, state: told} = ownLineOfNewWorker(state, event, witness)
+  if (pid === undefined) return told
   const repeated = state.earlyTerminations.some((t) => t.pid === pid)
   // A suspect's own end is no silent failure: its reason was logged.
   if (oldPids(state).includes(pid) || state.bootPids.includes(pid) || repeated || state.suspects.includes(pid))
@@ -314,11 +326,9 @@ export function onEarlyTermination(
 }
 
 export function onWorkerStarting(state: RestartState, event: LogEvent, at: number, witness?: PidWitness): RestartState {
-  const pid = event.prefixPid
-  if (pid === undefined || pid === state.plan.masterPid || oldPids(state).includes(pid)) return state
-  const checked = denied(state, pid, witness)
-  if (checked.untrue) return checked.state
-  if (state.workerStarts.some((s) => s.pid === pid)) return state
+  const {pid, state: told} = ownLineOfNewWorker(state, event, witness)
+  if (pid === undefined) return told
+  if (oldPids(state).includes(pid) || state.workerStarts.some((s) => s.pid === pid)) return state
   const next: RestartState = {...state, workerStarts: [...state.workerStarts, {pid, line: event.line}]}
   // Every worker still to boot may legitimately be booting right now (a hot restart starts them all at once).
   const unbooted = next.workerStarts.filter((s) => !next.bootPids.includes(s.pid))

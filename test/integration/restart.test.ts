@@ -1,32 +1,15 @@
 import {strict as assert} from 'node:assert'
 import {spawn} from 'node:child_process'
 import {mkdtempSync, renameSync, rmSync, truncateSync, writeFileSync} from 'node:fs'
-import {request} from 'node:http'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 
-import {type RawStats} from '../../src/control/stats.js'
 import {binRun} from '../helpers/paths.js'
 import {isAlive, killQuietly, readOrEmpty, stoppedAfter, waitFor} from '../helpers/processes.js'
-import {OK_APP, type PumaCluster, RAISING_APP, startPumaCluster} from '../helpers/puma-cluster.js'
+import {OK_APP, type PumaCluster, RAISING_APP, startPumaCluster, statsOf} from '../helpers/puma-cluster.js'
 import {jsonOf, runCtl, startCtl} from '../helpers/run-ctl.js'
 
 const SLOW_BOOT_APP = "sleep 30\nrun ->(env) { [200, {}, ['slow']] }\n"
-
-/** Puma's /stats, straight from its control server (not through ctl). */
-async function stats(cluster: PumaCluster): Promise<RawStats> {
-  return new Promise((resolve, reject) => {
-    request({host: '127.0.0.1', port: cluster.controlPort, path: '/stats?token=test-token'}, (response) => {
-      let body = ''
-      response.on('data', (chunk) => {
-        body += chunk
-      })
-      response.on('end', () => resolve(JSON.parse(body)))
-    })
-      .on('error', reject)
-      .end()
-  })
-}
 
 const readLog = (cluster: PumaCluster) => readOrEmpty(cluster.logPath)
 
@@ -63,7 +46,7 @@ describe('restarts', () => {
 
       const after = cluster.workerPids()
       assert.equal(after.filter((pid) => before.includes(pid)).length, 0, 'every worker PID changed')
-      const now = await stats(cluster)
+      const now = await statsOf(cluster)
       assert.equal(now.phase, 1)
       assert.equal(now.old_workers, 0)
       assert.equal(now.booted_workers, 3)

@@ -11,6 +11,14 @@ function kernelWorld(options: {workers?: number} = {}): RestartWorld {
   return new RestartWorld({...options, kernel: (master) => new FakeKernel(master.pid, master.workers)})
 }
 
+/** Worker 2 was killed a moment before the signal: a zombie the master has not reaped, and not in the scan's list. */
+function workerDeadAtSignal(): RestartWorld {
+  const world = kernelWorld()
+  world.kernel!.exit(OLD_PID + 2, {zombie: true})
+  world.master.workers.pop()
+  return world
+}
+
 /** Puma replaces worker `index`: the old process exits, the new one is forked and serves, then the lines. */
 async function replace(world: RestartWorld, index: number, {serving = true} = {}): Promise<void> {
   world.kernel!.exit(OLD_PID + index)
@@ -162,10 +170,7 @@ describe('the kernel as witness: a restart counts only what the kernel agrees wi
   })
 
   it('not done while another worker of the master still runs: a worker dead at the signal, respawned in the old phase, is waited for', async () => {
-    world = kernelWorld()
-    // Worker 2 was killed a moment before the signal: a zombie the master has not reaped.
-    world.kernel!.exit(OLD_PID + 2, {zombie: true})
-    world.master.workers.pop()
+    world = workerDeadAtSignal()
     const run = world.run()
     await world.sent
     await world.write(...PHASE_1)
@@ -223,9 +228,7 @@ describe('the kernel as witness: a restart counts only what the kernel agrees wi
   })
 
   it('a worker dead at the signal widens the cluster: a broken release names it and counts all 3', async () => {
-    world = kernelWorld()
-    world.kernel!.exit(OLD_PID + 2, {zombie: true})
-    world.master.workers.pop()
+    world = workerDeadAtSignal()
     const run = world.run()
     await world.sent
     await world.write(...PHASE_1)

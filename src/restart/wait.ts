@@ -53,7 +53,7 @@ export async function waitForOutcome(
     kernel: before !== undefined,
     masterPid: masterOf(request.to)?.pid ?? 0,
     mode: checks.mode,
-    workers: clusterSize(checks, before, statsBefore?.workers),
+    workers: clusterSizeAtSignal(checks, before, statsBefore?.workers),
     oldWorkers: checks.workers,
     startedAt: signalled.at,
     timeoutMs: request.timeoutMs,
@@ -156,7 +156,11 @@ function namedPid(event: LogEvent): number | undefined {
  * killed a moment before is a zombie still named like its master), the distinct indexes of the
  * workers found, or /stats.
  */
-function clusterSize(checks: Preflight, before: BeforeSignal | undefined, statsWorkers: number | undefined): number {
+function clusterSizeAtSignal(
+  checks: Preflight,
+  before: BeforeSignal | undefined,
+  statsWorkers: number | undefined,
+): number {
   const workers = before?.family.filter((member) => member.worker) ?? []
   const indexes = new Set([...checks.workers, ...workers].map((worker) => worker.index).filter((i) => i !== undefined))
   return Math.max(checks.workers.length, workers.length, indexes.size, statsWorkers ?? 0)
@@ -196,7 +200,7 @@ function startSources(request: RestartRequest, prepared: Prepared, deps: Restart
           first: statsBefore,
           masterPid: master?.pid,
           signal,
-          reexecuted: () => sink.kernel?.masterReexecuted(),
+          reexecuted: () => sink.kernel?.masterServesAnew(),
         },
         deps,
         emit,

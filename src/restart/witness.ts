@@ -84,14 +84,22 @@ export class KernelWitness {
     for (const pid of this.kernel.children(this.before.masterPid)) if (!old.has(pid)) this.seen.add(pid)
   }
 
-  /** The master re-executed since the signal and serves (a server thread it did not have); undefined: cannot tell. */
-  masterReexecuted(): boolean | undefined {
-    return this.masterServes()
+  /**
+   * A server thread the master did not have at the signal: it re-executed and serves again.
+   * Undefined when Puma names no threads (< 5) and the kernel cannot tell.
+   */
+  masterServesAnew(): boolean | undefined {
+    const old = new Set(this.before.masterTids)
+    const threads = this.kernel
+      .threads(this.before.masterPid)
+      .filter((t) => !old.has(t.tid) || !t.name.startsWith('puma srv'))
+    const serving = servingNow(threads)
+    return this.before.namesThreads ? serving === true : serving
   }
 
   of(pid: number): PidWitness {
     const {before, kernel} = this
-    if (pid === before.masterPid) return {standing: 'master', serving: this.masterServes()}
+    if (pid === before.masterPid) return {standing: 'master', serving: this.masterServesAnew()}
     const facts = kernel.process(pid)
     const index = facts?.masterInTitle === before.masterPid ? facts.index : undefined
     const wasThere = before.family.some((member) => member.pid === pid)
@@ -116,16 +124,6 @@ export class KernelWitness {
     // A worker's own fork keeps its title: only worker 0 forks workers (fork_worker).
     if (parent?.ppid === masterPid) return parent.masterInTitle === masterPid && parent.index === 0 && facts.index !== 0
     return facts.masterInTitle === masterPid && facts.uid !== undefined && facts.uid === masterUid
-  }
-
-  /** A server thread the master did not have at the signal: it re-executed and serves again. */
-  private masterServes(): boolean | undefined {
-    const old = new Set(this.before.masterTids)
-    const threads = this.kernel
-      .threads(this.before.masterPid)
-      .filter((t) => !old.has(t.tid) || !t.name.startsWith('puma srv'))
-    const serving = servingNow(threads)
-    return this.before.namesThreads ? serving === true : serving
   }
 }
 

@@ -30,7 +30,6 @@ export interface Thread {
 export interface FamilyMember {
   index?: number
   pid: number
-  ppid: number
   /** Puma's server thread (`puma srv`) runs; undefined when not read, or it names no thread `puma…` (Puma < 5). */
   serving?: boolean
   /**
@@ -94,7 +93,7 @@ export function readFamilyMembers(masterPid: number, {serving = false} = {}): Fa
   const below = entries
     .filter((entry) => entry.pid !== masterPid)
     .map((entry): FamilyEntry => {
-      const zombie = readStat(entry.pid)?.state === 'Z'
+      const zombie = entry.zombie === true
       const titled = parseWorkerTitle(entry.cmd)?.masterPid === masterPid
       return {
         ...entry,
@@ -118,7 +117,6 @@ export function classifyFamily(entries: readonly FamilyEntry[], masterPid: numbe
     const worker = entry.zombie ? direct && entry.comm === masterComm : titled && (direct || byWorkerZero)
     return {
       pid: entry.pid,
-      ppid: entry.ppid,
       zombie: entry.zombie,
       worker,
       index: worker ? title?.index : undefined,
@@ -133,7 +131,9 @@ export function servingNow(threads: ReadonlyArray<{name: string}>): boolean | un
   return named.length === 0 ? undefined : named.some((thread) => thread.name.startsWith('puma srv'))
 }
 
-function descendantsFromTable(masterPid: number): Array<{cmd: string; pid: number; ppid: number}> | undefined {
+function descendantsFromTable(
+  masterPid: number,
+): Array<{cmd: string; pid: number; ppid: number; zombie: boolean}> | undefined {
   let names: string[]
   try {
     names = readdirSync('/proc').filter((name) => /^\d+$/.test(name))
@@ -142,14 +142,21 @@ function descendantsFromTable(masterPid: number): Array<{cmd: string; pid: numbe
   }
 
   const parents = new Map<number, number>()
+  const zombies = new Set<number>()
   for (const name of names) {
     const stat = readStat(Number(name))
     if (stat) parents.set(Number(name), stat.ppid)
+    if (stat?.state === 'Z') zombies.add(Number(name))
   }
 
   const children = [...parents].filter(([, ppid]) => ppid === masterPid).map(([pid]) => pid)
   const grandchildren = [...parents].filter(([, ppid]) => children.includes(ppid)).map(([pid]) => pid)
-  return [...children, ...grandchildren].map((pid) => ({pid, ppid: parents.get(pid)!, cmd: readCmd(pid)}))
+  return [...children, ...grandchildren].map((pid) => ({
+    pid,
+    ppid: parents.get(pid)!,
+    cmd: readCmd(pid),
+    zombie: zombies.has(pid),
+  }))
 }
 
 function readCmd(pid: number): string {

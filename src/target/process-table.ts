@@ -7,6 +7,8 @@ export interface ProcessEntry {
   cmd: string
   pid: number
   ppid: number
+  /** Set where /proc was read: dead, not yet reaped by its parent. */
+  zombie?: boolean
 }
 
 /**
@@ -91,7 +93,7 @@ function readEntry(pid: number): ProcessEntry | undefined {
   try {
     const argv = splitCmdline(readFileSync(`/proc/${pid}/cmdline`))
     const stat = readStat(pid)
-    return stat && {pid, ppid: stat.ppid, cmd: argv.join(' '), argv}
+    return stat && {pid, ppid: stat.ppid, cmd: argv.join(' '), argv, zombie: stat.state === 'Z'}
   } catch {
     return undefined // gone between readdir and read, or a kernel thread we may not read
   }

@@ -8,7 +8,6 @@ const MASTER = 10
 
 const member = (pid: number, serving = true): FamilyMember => ({
   pid,
-  ppid: MASTER,
   worker: true,
   zombie: false,
   serving,

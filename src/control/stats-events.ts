@@ -19,9 +19,14 @@ export function statsEvents(
   // between may show a master that has already stopped its old workers. `reexecuted`: the kernel
   // saw the master re-execute, which single mode's second-resolution started_at may not show.
   const restarted = origin !== undefined && (reexecuted || hotRestarted(origin, now))
-  return [...restartEvents(before, now, masterPid, restarted), ...workerEvents(before, now, masterPid, restarted)]
+  const events = [
+    ...restartEvents(before, now, masterPid, restarted),
+    ...workerEvents(before, now, masterPid, restarted),
+  ]
+  return events.map((event) => ({...event, source: 'stats'}))
 }
 
+// Where a line of the log would be, what /stats showed: for messages and excerpts.
 const note = (text: string) => `(/stats) ${text}`
 
 function restartEvents(
@@ -61,6 +66,7 @@ function workerEvents(
     if (!worker.booted && !present.has(worker.pid)) {
       events.push({
         kind: 'worker-early-termination',
+        index: worker.index,
         prefixPid: worker.pid,
         line: note(`worker ${worker.index} (pid ${worker.pid}) ended before it booted`),
       })

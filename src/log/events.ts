@@ -15,6 +15,7 @@ export type PumaEvent =
       workerPid: number
     } // "! Terminating timed out worker..."
   | {index: number; kind: 'worker-terminating'; workerPid: number} // culled after TTOU
+  | {index?: number; kind: 'worker-early-termination'} // "Early termination of worker" (worker's prefix; no index: only /stats knows it)
   | {kind: 'app-load-error'; message: string} // "! Unable to load application: RuntimeError: boom"
   | {kind: 'banner-restarts'; phased: boolean; refork?: boolean} // "Restarts: (✔) hot (✖) phased (✔) refork" (refork mark 6.6.1+), "* Phased restart available"
   | {kind: 'banner-start'; mode: 'cluster' | 'single'} // "Puma starting in cluster mode..."
@@ -30,10 +31,10 @@ export type PumaEvent =
   | {kind: 'ruby-exception'; message: string} // Ruby's dump of an uncaught exception, on stderr: "config.ru:3:in 'block in <main>': boom (RuntimeError)"
   | {kind: 'shutdown'} // "- Gracefully shutting down workers...", "=== puma shutdown", "- Goodbye!", "- Gracefully stopping..."
   | {kind: 'worker-boot-error'} // "! Unable to start worker" (worker's prefix)
-  | {kind: 'worker-early-termination'} // "Early termination of worker" (worker's prefix)
   | {kind: 'worker-starting'} // "+ Gemfile in context: PATH" (worker's prefix): a worker began booting; the only line in some silent failure loops
   | {kind: 'worker-stopping'; workerPid: number} // "- Stopping PID for phased upgrade..." / "for refork..."
 
 export type PumaEventKind = PumaEvent['kind']
 
-export type LogEvent = PumaEvent & {line: string; prefixPid?: number}
+/** `source` 'stats': told from two /stats answers (stats-events.ts), not read from a log; `line` then describes it. */
+export type LogEvent = PumaEvent & {line: string; prefixPid?: number; source?: 'stats'}

@@ -7,7 +7,7 @@ import {checkReleaseDir} from './checks.js'
 import {type RestartDeps} from './deps.js'
 import {type RestartOutcome, type RestartState} from './machine.js'
 import {type RestartReport, type RestartRequest} from './run.js'
-import {interrupted, liveControl, STATS_POLL_MS} from './wait.js'
+import {interrupted, liveControl, statsCadence} from './wait.js'
 
 /** The log said done; /stats must agree (every worker booted in the phase, none old) before exit 0. */
 export async function confirmWithStats(
@@ -22,6 +22,7 @@ export async function confirmWithStats(
   // A hot restart is a new boot: a new token, and a new socket for a bare activate_control_app, unless the config pins them.
   if (outcome.restart === 'hot') await live.renew()
   let disagreement: string | undefined
+  const cadence = statsCadence()
   const look = async () => {
     try {
       disagreement = statsConfirm(await live.stats({signal: request.signal, timeoutMs: 5000}), phase)
@@ -36,7 +37,7 @@ export async function confirmWithStats(
   const polled = await pollUntil(look, {
     clock: deps.clock,
     deadline: state.plan.startedAt + request.timeoutMs,
-    intervalMs: STATS_POLL_MS,
+    intervalMs: () => cadence.next(),
     signal: request.signal,
     lookOnceIfAborted: true,
   })

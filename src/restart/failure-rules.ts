@@ -313,13 +313,19 @@ export function onEarlyTermination(
   if (oldPids(state).includes(pid) || state.bootPids.includes(pid) || repeated || state.suspects.includes(pid))
     return state
 
-  const earlyTerminations = [...state.earlyTerminations, {pid, line: event.line}]
+  const ended = {
+    pid,
+    line: event.line,
+    index: witness?.index ?? (event.kind === 'worker-early-termination' ? event.index : undefined),
+    source: event.source,
+  }
+  const earlyTerminations = [...state.earlyTerminations, ended]
   const next: RestartState = {
     ...state,
     earlyTerminations,
-    notices: [{kind: 'error', message: earlyTerminationNotice(pid, event.line)}],
+    notices: [{kind: 'error', message: earlyTerminationNotice(ended)}],
   }
-  const index = failingIndex(state, witness?.index)
+  const index = failingIndex(state, ended.index)
   if (earlyTerminations.length < SILENT_FAILURE_TERMINATIONS) return next
   const failed = appendErrors(next, earlyTerminations)
   return finish({...failed, failure: {cause: 'early-terminations', index, since: at}}, at, 'worker-failed')

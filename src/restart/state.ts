@@ -128,6 +128,14 @@ export interface Failure {
  */
 export type Collecting = {apart?: boolean; from: 'worker'; pid?: number; suspectSince?: number} | {from: 'master'}
 
+/** A new worker that ended before it booted: from its log line, or from /stats (which also knows its index). */
+export interface EarlyTermination {
+  index?: number
+  line: string
+  pid: number
+  source?: 'stats'
+}
+
 export interface RestartState {
   /** Workers booted in the restart's phase (at most one record per index). */
   readonly booted: readonly WorkerRecord[]
@@ -135,7 +143,7 @@ export interface RestartState {
   readonly bootPids: readonly number[]
   /** `suspectSince`: the worker's failure is a suspect (SUSPECT_BOOT_FAILURES), whose lines are only evidence. */
   readonly collecting?: Collecting
-  readonly earlyTerminations: ReadonlyArray<{line: string; pid: number}>
+  readonly earlyTerminations: readonly EarlyTermination[]
   readonly errorLines: readonly string[]
   readonly errorLinesOmitted: number
   readonly failure?: Failure

@@ -6,6 +6,7 @@ import {CtlError, EXIT, hasExitCode} from '../errors.js'
 import {type LogEvent} from '../log/events.js'
 import {parseLine} from '../log/parse.js'
 import {masterOf} from '../target/reach.js'
+import {Cadence} from '../wait/cadence.js'
 import {Inbox, WAKE} from '../wait/inbox.js'
 import {pollUntil} from '../wait/poll.js'
 import {type RestartDeps} from './deps.js'
@@ -30,8 +31,12 @@ import {type BeforeSignal, KernelWitness} from './witness.js'
  */
 const LIVENESS_POLL_MS = 250
 
-/** How often /stats is asked when it is the only source (no log to follow), or to confirm the end. */
-export const STATS_POLL_MS = 100
+/**
+ * How often /stats is asked when it is the only source (no log to follow), or to confirm the end:
+ * every 100 ms after a change, slowing to once a second while nothing changes (each call resets
+ * Puma 7's backlog_max and reactor_max; Puma's own systemd plugin asks once a second).
+ */
+export const statsCadence = () => new Cadence(100, 1000)
 
 /**
  * Feeds the machine until it reaches an outcome: log lines (or /stats changes when there is no
@@ -268,6 +273,7 @@ async function followStats(
   const control = liveControl(source.control, masterPid, deps)
   let previous = source.first
   let origin = source.first
+  const cadence = statsCadence()
   const look = async () => {
     let current: PumaStats
     try {
@@ -282,12 +288,13 @@ async function followStats(
     const reexecuted = current.mode === 'single' && origin !== undefined && source.reexecuted() === true
     const events = statsEvents(previous, current, masterPid, {origin, reexecuted})
     if (events.some((event) => event.kind === 'hot-restart')) origin = undefined
+    if (events.length > 0) cadence.quicken()
     for (const event of events) emit(event)
     previous = current
     return undefined
   }
 
-  await pollUntil(look, {clock: deps.clock, intervalMs: STATS_POLL_MS, signal, start: 'pause'})
+  await pollUntil(look, {clock: deps.clock, intervalMs: () => cadence.next(), signal, start: 'pause'})
 }
 
 /**

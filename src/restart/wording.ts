@@ -1,6 +1,7 @@
 import {parseLine, splitPrefix} from '../log/parse.js'
 import {
   bootedCount,
+  type EarlyTermination,
   neededIndices,
   type PendingWorker,
   type RestartOutcome,
@@ -45,14 +46,10 @@ export function bootFailedNotice(index: number | undefined, pid: number | undefi
   return `${workerName(index, pid)} failed to boot: ${withoutPrefix(line)}`
 }
 
-export function earlyTerminationNotice(pid: number, line: string): string {
-  if (fromStats(line)) return `a new worker (pid ${pid}) ended before it booted (as /stats shows)`
+export function earlyTerminationNotice({index, pid, source}: EarlyTermination): string {
+  const who = index === undefined ? 'a new worker' : `new worker ${index}`
+  if (source === 'stats') return `${who} (pid ${pid}) ended before it booted (as /stats shows)`
   return `a new worker (pid ${pid}) ended while booting ("Early termination of worker")`
-}
-
-/** How stats-events.ts marks what it read from /stats: no log line was read then. */
-function fromStats(line: string): boolean {
-  return line.startsWith('(/stats) ')
 }
 
 /** Puma's messages are one line, but an exception's message can be a page: the headline keeps its start. */
@@ -185,13 +182,13 @@ function failureSummary(state: RestartState, outcome: RestartOutcome): string {
 /** Silent early terminations: "no reason logged" from the log; from /stats, what /stats showed of each worker. */
 function earlyTerminationsSummary(state: RestartState, where: string): string {
   const ended = state.earlyTerminations
-  if (!ended.every(({line}) => fromStats(line))) {
+  if (!ended.every(({source}) => source === 'stats')) {
     return `New workers keep ending while booting ${where}, with no reason logged: ${ended.length} early terminations`
   }
 
   const byWorker = new Map<string, number[]>()
-  for (const {line, pid} of ended) {
-    const who = /^\(\/stats\) (worker \d+)/.exec(line)?.[1] ?? 'a worker'
+  for (const {index, pid} of ended) {
+    const who = index === undefined ? 'a worker' : `worker ${index}`
     byWorker.set(who, [...(byWorker.get(who) ?? []), pid])
   }
 
@@ -223,7 +220,7 @@ function timeoutSummary(state: RestartState, outcome: RestartOutcome, deadline: 
   }
 
   const ended = state.earlyTerminations.length
-  if (ended > 0 && state.earlyTerminations.every(({line}) => fromStats(line))) {
+  if (ended > 0 && state.earlyTerminations.every(({source}) => source === 'stats')) {
     parts.push(`${ended} new ${plural(ended, 'worker')} ended before booting, as /stats showed (no log was read)`)
   } else if (ended > 0) {
     parts.push(

@@ -52,7 +52,7 @@ export async function waitForExit(
     clock,
     signal,
     deadline,
-    intervalMs: () => Math.min(EXIT_POLL_MS, Math.max(1, deadline - clock.now())),
+    intervalMs: EXIT_POLL_MS,
     lookOnceIfAborted: true,
   })
   return polled.status === 'done'

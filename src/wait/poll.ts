@@ -5,7 +5,8 @@ export interface PollOptions {
   clock?: Clock
   /**
    * Give up with 'timed-out' when a look that found nothing ends at or after this time (on the
-   * clock's time). Loops with another end condition leave it out and let `look` say so.
+   * clock's time); the pause before it is cut short so that the last look is at the deadline.
+   * Loops with another end condition leave it out and let `look` say so.
    */
   deadline?: number
   /** The pause after a look that found nothing; a function is asked before each pause. */
@@ -58,10 +59,12 @@ export async function pollUntil<T>(
 
     const pause = () => {
       if (signal?.aborted) return end({status: 'aborted'})
+      // The last pause ends at the deadline: a look there, rather than a verdict a whole pause late.
+      const pauseMs = deadline === undefined ? interval() : Math.min(interval(), Math.max(0, deadline - clock.now()))
       cancelPause = clock.setTimeout(() => {
         cancelPause = undefined
         lookNow()
-      }, interval())
+      }, pauseMs)
     }
 
     const judge = (value: T | undefined) => {

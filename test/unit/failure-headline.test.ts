@@ -184,10 +184,30 @@ describe('the failure headline and excerpt', () => {
       )
       assert.doesNotMatch(summary, /no reason logged|Early termination of worker/)
       assert.deepEqual(errorNotices(notices), [
-        'a new worker (pid 6001) ended before it booted (as /stats shows)',
-        'a new worker (pid 6002) ended before it booted (as /stats shows)',
-        'a new worker (pid 6003) ended before it booted (as /stats shows)',
+        'new worker 0 (pid 6001) ended before it booted (as /stats shows)',
+        'new worker 0 (pid 6002) ended before it booted (as /stats shows)',
+        'new worker 0 (pid 6003) ended before it booted (as /stats shows)',
       ])
+    })
+
+    it('names the worker /stats shows ending, not the lowest index still to boot', () => {
+      // Worker 0 boots slowly (unbooted, same PID) while worker 1's new processes keep ending.
+      const slowZero = (pid: number): PumaStats => ({
+        mode: 'cluster',
+        phase: 1,
+        workers: 2,
+        workerStatus: [
+          {index: 0, pid: 7000, phase: 1, booted: false},
+          {index: 1, pid, phase: 1, booted: false},
+        ],
+      })
+      const {state} = pollStats([slowZero(6001), slowZero(6002), slowZero(6003), slowZero(6004)])
+      assert.equal(state.outcome?.outcome, 'worker-failed')
+      assert.equal(state.outcome?.failure?.index, 1)
+      assert.match(
+        state.outcome!.summary,
+        /: worker 1 \(pid 6001, 6002, 6003\) ended before it booted, 3 times \(.*Puma keeps retrying worker 1\)$/,
+      )
     })
 
     it('at the deadline: the early terminations are what /stats showed', () => {

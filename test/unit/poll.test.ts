@@ -51,24 +51,24 @@ describe('waiting on a clock the test moves', () => {
       assert.deepEqual(poll.result(), {status: 'done', value: true})
     })
 
-    it("a look that ends at or after the deadline without an answer ends in 'timed-out'", async () => {
+    it("a look that ends at or after the deadline without an answer ends in 'timed-out'; the last pause ends at the deadline", async () => {
       const clock = new FakeClock(0)
       const poll = polling(clock, Array.from({length: 10}), {intervalMs: 100, deadline: 250})
       await clock.advance(1000)
-      // The look at 300 is the first to end after the deadline; no pause is cut short.
-      assert.deepEqual(poll.looks, [0, 100, 200, 300])
+      // Not a verdict a whole pause late: the look at 250 is the last one.
+      assert.deepEqual(poll.looks, [0, 100, 200, 250])
       assert.deepEqual(poll.result(), {status: 'timed-out'})
     })
 
-    it('an interval function can shorten the last pause, for a last look at the deadline itself', async () => {
+    it('a growing interval is cut short at the deadline too', async () => {
       const clock = new FakeClock(0)
-      const deadline = 120
+      let pause = 50
       const poll = polling(clock, Array.from({length: 10}), {
-        intervalMs: () => Math.min(50, Math.max(1, deadline - clock.now())),
-        deadline,
+        intervalMs: () => (pause *= 2),
+        deadline: 500,
       })
       await clock.advance(1000)
-      assert.deepEqual(poll.looks, [0, 50, 100, 120])
+      assert.deepEqual(poll.looks, [0, 100, 300, 500])
       assert.deepEqual(poll.result(), {status: 'timed-out'})
     })
 

@@ -22,7 +22,7 @@ describe('a whole restart with /stats', () => {
 
   afterEach(() => world.cleanUp())
 
-  it('no log to follow: /stats changes are the events, polled every 100 ms', async () => {
+  it('no log to follow: /stats changes are the events, asked again 100 ms after each change', async () => {
     let answer = stats(0, [
       [OLD_PID, 0, true],
       [OLD_PID + 1, 0, true],
@@ -53,6 +53,25 @@ describe('a whole restart with /stats', () => {
       world.clock.now(),
     ])
     assert.equal(world.clock.pending, 0, 'no poll left behind')
+  })
+
+  it('while /stats does not change it is asked less often, down to once a second (Puma 7 resets backlog_max at each call)', async () => {
+    let answer = stats(0, [[OLD_PID, 0, true]])
+    world = new RestartWorld({workers: 1, withLog: false, stats: () => answer})
+    const run = world.run({control: CONTROL, timeoutMs: 60_000})
+    await world.sent
+    const askedBefore = world.statsAsked.length
+    await world.advance(10_000)
+    const quiet = world.statsAsked.slice(askedBefore)
+    assert.equal(quiet.length, 13, 'not 100 as at a fixed 100 ms')
+    assert.equal(quiet.at(-1)! - quiet.at(-2)!, 1000)
+    answer = stats(1, [[3000, 1, false]])
+    await world.advance(1000)
+    const [changeSeen, next] = world.statsAsked.slice(askedBefore + quiet.length)
+    assert.equal(next - changeSeen, 100, 'quick again once something changed')
+    answer = stats(1, [[3000, 1, true]])
+    await world.advance(1000)
+    assert.equal(run.report().phase, 1)
   })
 
   /**
@@ -92,7 +111,7 @@ describe('a whole restart with /stats', () => {
     await world.advance(100)
     assert.equal(run.settled.status, 'pending')
     agree()
-    await world.advance(100)
+    await world.advance(150) // /stats is asked less often while it does not change
     assert.equal(run.report().outcome, 'done')
     world.assertCleanedUp()
   })

@@ -67,6 +67,17 @@ const sample = (pid: number): PumaStats => ({
   ],
 })
 
+/** Worker 0 boots slowly (unbooted, same PID) while worker 1 is a new process with `pid`. */
+const slowZero = (pid: number): PumaStats => ({
+  mode: 'cluster',
+  phase: 1,
+  workers: 2,
+  workerStatus: [
+    {index: 0, pid: 7000, phase: 1, booted: false},
+    {index: 1, pid, phase: 1, booted: false},
+  ],
+})
+
 /** /stats answers in a row, told to the machine as stats-events.ts tells them. */
 function pollStats(samples: PumaStats[]): {notices: Notice[]; state: RestartState} {
   let state = initialState(
@@ -192,15 +203,6 @@ describe('the failure headline and excerpt', () => {
 
     it('names the worker /stats shows ending, not the lowest index still to boot', () => {
       // Worker 0 boots slowly (unbooted, same PID) while worker 1's new processes keep ending.
-      const slowZero = (pid: number): PumaStats => ({
-        mode: 'cluster',
-        phase: 1,
-        workers: 2,
-        workerStatus: [
-          {index: 0, pid: 7000, phase: 1, booted: false},
-          {index: 1, pid, phase: 1, booted: false},
-        ],
-      })
       const {state} = pollStats([slowZero(6001), slowZero(6002), slowZero(6003), slowZero(6004)])
       assert.equal(state.outcome?.outcome, 'worker-failed')
       assert.equal(state.outcome?.failure?.index, 1)

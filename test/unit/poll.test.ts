@@ -62,9 +62,9 @@ describe('waiting on a clock the test moves', () => {
 
     it('a growing interval is cut short at the deadline too', async () => {
       const clock = new FakeClock(0)
-      let pause = 50
+      const pauses = [100, 200, 400, 800]
       const poll = polling(clock, Array.from({length: 10}), {
-        intervalMs: () => (pause *= 2),
+        intervalMs: () => pauses.shift()!,
         deadline: 500,
       })
       await clock.advance(1000)

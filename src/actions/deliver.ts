@@ -73,5 +73,5 @@ async function byControl(
     }
   }
 
-  throw commandRefused(path, answer)
+  throw commandRefused(path, answer, {signalToo: true})
 }

@@ -94,18 +94,35 @@ export async function controlJson<T>(endpoint: ControlEndpoint, command: string,
   }
 }
 
-/** 404 and other non-200 answers: Puma's reason, e.g. `{ "error": "refork not available" }`. */
-export function commandRefused(command: string, answer: ControlAnswer): CtlError {
+/**
+ * 404 and other non-200 answers: Puma's reason, e.g. `{ "error": "refork not available" }`.
+ * `signalToo`: a signal can carry the command as well (a restart, stop, halt, refork).
+ */
+export function commandRefused(command: string, answer: ControlAnswer, options: {signalToo?: boolean} = {}): CtlError {
   let reason = answer.body.trim()
   try {
     reason = (JSON.parse(reason) as {error?: string}).error ?? reason
   } catch {}
+
+  if (answer.status === 404 && DATA_ONLY.test(reason)) {
+    return usageError(
+      `Puma's control server is data-only (activate_control_app with data_only: true, Puma 7.2+): it answers /stats and /gc-stats, not /${command}`,
+      {
+        suggestion: options.signalToo
+          ? `send ${command} by signal: --via signal, with --pid, --pidfile or --state naming the master`
+          : `/${command} needs a control server without data_only`,
+      },
+    )
+  }
 
   return usageError(`Puma's control server refused /${command}: ${answer.status} ${excerpt(reason, 80)}`, {
     suggestion:
       answer.status === 404 ? `this Puma cannot do ${command} here (its version or configuration)` : undefined,
   })
 }
+
+/** Puma 7.2+'s answer to a command its data_only control server does not serve (puma-facts §4). */
+const DATA_ONLY = /^Command ".*" unavailable$/
 
 /** Whatever answers may echo the request line (a proxy, not Puma): the token must not reach any message. */
 function redactToken(text: string, token: string | undefined): string {

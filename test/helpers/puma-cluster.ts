@@ -15,6 +15,8 @@ export interface ClusterOptions {
   app?: string
   /** 'auto': a bare `activate_control_app`, whose socket Puma puts at a new random path under the tmp dir at each boot. */
   control?: 'auto' | 'tcp' | 'unix'
+  /** Puma 7.2+'s `data_only: true`: the control server answers /stats and /gc-stats only. */
+  controlDataOnly?: boolean
   /** Default 'test-token'; false: no auth_token, so Puma writes a new random token at each boot. */
   controlToken?: false | string
   /** Writes the config to config/puma.rb and starts Puma without -C: Puma loads it as its default file (not with runIn). */
@@ -85,8 +87,13 @@ function pumaConfig(
 /** activate_control_app as `options` ask; with control 'auto' and no token, bare (Puma's 'auto' URL, a random token). */
 function controlConfig(options: ClusterOptions, url?: string): string {
   if (!url) return ''
-  if (options.controlToken === false) return url === 'auto' ? 'activate_control_app' : `activate_control_app '${url}'`
-  return `activate_control_app '${url}', { auth_token: '${options.controlToken ?? 'test-token'}' }`
+  const settings = [
+    options.controlToken === false ? '' : `auth_token: '${options.controlToken ?? 'test-token'}'`,
+    options.controlDataOnly ? 'data_only: true' : '',
+  ].filter(Boolean)
+  const where = url === 'auto' ? '' : ` '${url}'`
+  if (settings.length === 0) return `activate_control_app${where}`
+  return `activate_control_app${url === 'auto' ? " 'auto'" : where}, { ${settings.join(', ')} }`
 }
 
 /** Starts a real Puma (Debian's 5.6.5 unless `version` says otherwise) on 127.0.0.1 in a temporary folder and waits for every worker's boot line. */

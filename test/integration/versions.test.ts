@@ -1,6 +1,7 @@
 import {strict as assert} from 'node:assert'
 import {appendFileSync} from 'node:fs'
 
+import {pumaAtLeast} from '../../src/log/dialects.js'
 import {isAlive, stoppedAfter} from '../helpers/processes.js'
 import {type ClusterOptions, type PumaCluster, RAISING_APP, startPumaCluster} from '../helpers/puma-cluster.js'
 import {type PumaVersion, REAL_PUMA_VERSIONS} from '../helpers/real-puma.js'
@@ -195,6 +196,41 @@ describe('real Pumas: versions × scenarios', function () {
   for (const version of REAL_PUMA_VERSIONS) {
     describe(`Puma ${version}${preloadsByDefault(version) ? ' (preload_app! by default)' : ''}`, () => {
       versionScenarios(version)
+    })
+  }
+
+  // 7.2+: a data_only control server serves /stats (the wait) but no command: restarts go by signal.
+  for (const version of REAL_PUMA_VERSIONS.filter((v) => pumaAtLeast(v, '7.2.0'))) {
+    describe(`Puma ${version}: a data_only control server`, () => {
+      const start = stoppedAfter('afterEach', startPumaCluster)
+      const dataOnly = async () => start({version, workers: 2, control: 'tcp', controlDataOnly: true, redirect: false})
+
+      it('a restart by signal, waited through /stats alone: exit 0', async () => {
+        const each = await dataOnly()
+        const result = await restart(version, 'data_only: restart, /stats only', 'phased-restart', byState(each))
+        assert.equal(result.code, 0, result.stderr + result.stdout)
+        assert.deepEqual(jsonOf(result).logs, [], 'no log was followed')
+      })
+
+      it('stop --via control: exit 2, saying the server is data-only and how to send it by signal; Puma untouched', async () => {
+        const each = await dataOnly()
+        const refused = await ctl(version, 'data_only: stop --via control', [
+          'stop',
+          ...byState(each),
+          '--via',
+          'control',
+        ])
+        assert.equal(refused.code, 2, refused.stderr)
+        assert.match(refused.stderr, /control server is data-only .*not \/stop/)
+        assert.match(refused.stderr, /send stop by signal: --via signal/)
+        assert.equal(isAlive(each.pid), true)
+        const gc = await ctl(version, 'data_only: gc', ['gc', ...byState(each)])
+        assert.equal(gc.code, 2, gc.stderr)
+        assert.match(gc.stderr, /data-only .*not \/gc\b[^]*needs a control server without data_only/)
+        const stats = await ctl(version, 'data_only: stats', ['stats', ...byState(each), '--json'])
+        assert.equal(stats.code, 0, stats.stderr)
+        assert.equal(jsonOf(stats).bootedWorkers, 2)
+      })
     })
   }
 

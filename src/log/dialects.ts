@@ -324,12 +324,20 @@ export const LINE_PATTERNS = [
     re: /^\* Stopping immediately!$/,
     example: '* Stopping immediately!',
   },
+  // idle_timeout: the master stops on its own, as if told to (a stop, not a crash)
   {
     id: 'idle-timeout',
-    kind: 'shutdown',
+    kind: 'idle-stop',
     since: '6.4.0',
     re: /^- All workers reached idle timeout$/,
     example: '- All workers reached idle timeout',
+  },
+  {
+    id: 'idle-timeout-single',
+    kind: 'idle-stop',
+    since: '6.4.0',
+    re: /^- Idle timeout reached$/,
+    example: '- Idle timeout reached',
   },
 
   // The master is exiting

@@ -23,6 +23,7 @@ export type PumaEvent =
   | {kind: 'banner-workers'; workers: number} // "* Process workers: 2" / "*      Workers: 2"
   | {kind: 'fatal'; message: string} // "ERROR: ...", "! Seppuku is the only choice."
   | {kind: 'hot-restart'} // "* Restarting..."
+  | {kind: 'idle-stop'} // 6.4+ idle_timeout: "- All workers reached idle timeout" (cluster), "- Idle timeout reached" (single); the master then stops
   | {kind: 'other'} // anything else: continuation lines, app output, backtraces
   | {kind: 'phase-start'; phase: number; refork: boolean} // "- Starting phased worker restart, phase: N" / "- Starting worker refork, phase: N"
   | {kind: 'phased-fallback'} // "* phased-restart called but not available, restarting normally." or 2.2-2.3 "App preloaded, phased restart unavailable"

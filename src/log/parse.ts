@@ -120,6 +120,7 @@ const FIELDS: {[K in PatternKind]: (g: Groups, fixed: LinePattern['fixed']) => F
   'banner-workers': (g) => ({workers: Number(g.workers)}),
   fatal: (g) => ({message: g.message ?? ''}),
   'hot-restart': none,
+  'idle-stop': none,
   listening: (g) => ({address: g.address ?? ''}),
   'phase-start': (g, fixed) => ({phase: Number(g.phase), refork: fixed?.refork ?? false}),
   'phased-fallback': none,

@@ -161,6 +161,8 @@ const RULES: {[K in PumaEventKind]?: Rule<K>} = {
   'banner-start': {master: true, restarting: true, on: (state, event) => whileHot(state, {mode: event.mode})},
   'banner-workers': {master: true, restarting: true, on: (state, event) => whileHot(state, {workers: event.workers})},
   'hot-restart': {master: true, on: (state, _event, at) => onHotRestart(state, at)},
+  // The master is about to stop on its own: if it exits now, that is why (the verdict stays exit 7: nothing serves).
+  'idle-stop': {master: true, on: (state, event) => ({...state, idleStop: event.line})},
   'phase-start': {master: true, on: onPhaseStart},
   'phased-fallback': {master: true, on: onFallback},
   ready: {master: true, restarting: true, on: onReady},

@@ -148,6 +148,8 @@ export interface RestartState {
   readonly errorLinesOmitted: number
   readonly failure?: Failure
   readonly fallbackSeen: boolean
+  /** The master's line saying its idle_timeout stops it (6.4+). */
+  readonly idleStop?: string
   /** PIDs named by lines the kernel contradicted: told once each. */
   readonly ignoredPids: readonly number[]
   /**

@@ -138,6 +138,10 @@ export function summarize(state: RestartState, outcome: RestartOutcome): string 
     }
 
     case 'master-died': {
+      if (state.idleStop !== undefined) {
+        return `The master (pid ${state.plan.masterPid}) stopped on its own after "${withoutPrefix(state.idleStop)}": Puma's idle_timeout, a stop, not a crash; the server is down until something starts it`
+      }
+
       const cause =
         state.errorLines.length > 0 ? ` after "${withoutPrefix(state.errorLines[0])}"` : ' during the restart'
       const stale = state.kind === 'hot' && state.status !== 'waiting' ? ', and its pidfile may be stale' : ''

@@ -127,7 +127,8 @@ describe('dialects', () => {
       ['+ Gemfile in context: /srv/app/gems.rb', {kind: 'worker-starting'}],
       // Stopping; ≤2.2 wrote the single-mode line with a leading space
       [' - Gracefully stopping, waiting for requests to finish', {kind: 'shutdown'}],
-      ['- All workers reached idle timeout', {kind: 'shutdown'}],
+      ['- All workers reached idle timeout', {kind: 'idle-stop'}],
+      ['- Idle timeout reached', {kind: 'idle-stop'}],
     ]
 
     for (const [message, expected] of cases) {

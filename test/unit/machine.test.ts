@@ -810,6 +810,46 @@ describe('restart machine', () => {
   })
 
   describe('master exit', () => {
+    it("Puma 6.4+'s idle_timeout: the master's own line says why it stopped (a stop, not a crash); exit 7 all the same", () => {
+      const idle: LogEvent = {
+        kind: 'idle-stop',
+        prefixPid: MASTER,
+        line: `[${MASTER}] - All workers reached idle timeout`,
+      }
+      const state = play(plan(), [
+        [100, log.phaseStart(2)],
+        [500, idle],
+        [600, 'master-exited'],
+      ])
+      const outcome = outcomeOf(state)
+      assert.equal(outcome.exitCode, EXIT.masterDied)
+      assert.equal(
+        outcome.summary,
+        `The master (pid ${MASTER}) stopped on its own after "- All workers reached idle timeout": Puma's idle_timeout, a stop, not a crash; the server is down until something starts it`,
+      )
+    })
+
+    it("an idle line without the master's prefix (app output) does not explain the master's exit", () => {
+      const forged: LogEvent = {kind: 'idle-stop', line: '- All workers reached idle timeout'}
+      const state = play(plan(), [
+        [100, log.phaseStart(2)],
+        [500, forged],
+        [600, 'master-exited'],
+      ])
+      assert.match(outcomeOf(state).summary, /^The master \(pid 7013\) exited during the restart/)
+    })
+
+    it("Puma 6.4.1 as PID 1 reaping another process's child is no worker failure", () => {
+      const reaped = log.other('! reaped unknown child process pid=4242 status=pid 4242 exit 1', MASTER)
+      const state = play(plan(), [
+        [100, log.phaseStart(2)],
+        [200, reaped],
+      ])
+      assert.equal(state.status, 'restarting')
+      assert.deepEqual(state.errorLines, [])
+      assert.deepEqual(state.notices, [])
+    })
+
     it('ends as master-died with the app-load-error lines (preload hot restart)', () => {
       const state = play(plan(), [
         [50, log.fallback()],

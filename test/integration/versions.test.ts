@@ -269,6 +269,19 @@ describe('real Pumas: versions × scenarios', function () {
       assert.deepEqual(report.workers.map((w: {index: number}) => w.index).sort(), [1, 2])
     })
 
+    // 8.0 binds Puma's default host as IPv6's [::]: in the master's title, its binds and the log.
+    it('default host [::] and a control server on [::1]: status shows the bind, stats and a restart work; exit 0', async () => {
+      const each = await start({version: NEWEST, workers: 2, defaultHost: true, control: 'tcp6'})
+      const status = await ctl(NEWEST, 'status, default host [::]', ['status', ...byPidfile(each), '--json'])
+      assert.equal(status.code, 0, status.stderr)
+      assert.deepEqual(jsonOf(status).binds, [`tcp://[::]:${each.port}`])
+      const stats = await ctl(NEWEST, 'stats, control on [::1]', ['stats', ...byState(each), '--json'])
+      assert.equal(stats.code, 0, stats.stderr)
+      assert.equal(jsonOf(stats).bootedWorkers, 2)
+      const result = await restart(NEWEST, 'restart, default host [::]', 'restart', byState(each))
+      assert.equal(result.code, 0, result.stderr + result.stdout)
+    })
+
     // A bare activate_control_app opens a new unix socket at every boot: ctl reads the state file again.
     it('hot restart with --state and a bare activate_control_app: exit 0', async () => {
       const each = await start({version: NEWEST, workers: 2, extraConfig: 'activate_control_app'})

@@ -37,7 +37,15 @@ const DEFAULT_CONFIGS = ['config/puma.rb', 'config/puma/production.rb']
  * follows what Puma does.
  */
 export async function preflight(
-  sources: {folder?: string; logPaths: string[]; master?: PumaMaster; stats?: PumaStats; statsLater?: PumaStats},
+  sources: {
+    folder?: string
+    logPaths: string[]
+    master?: PumaMaster
+    /** The master's children now, from /proc: fork_worker's workers 1.. are worker 0's children instead. */
+    masterChildren?: number[]
+    stats?: PumaStats
+    statsLater?: PumaStats
+  },
   kind: 'hot' | 'phased' | 'refork',
 ): Promise<Preflight> {
   const {master, stats} = sources
@@ -45,7 +53,7 @@ export async function preflight(
   const mode = master ? (master.workers.length > 0 ? 'cluster' : 'single') : (stats?.mode ?? 'cluster')
   const banner = master ? await lastBanner(sources.logPaths, master) : {}
   const phasedAvailable = mode === 'single' ? false : (banner.phased ?? (await phasedFromFiles(sources)))
-  if (kind === 'refork') refuseImpossibleRefork(mode, banner.refork, master)
+  if (kind === 'refork') refuseImpossibleRefork(mode, noForkWorker(banner, master, sources.masterChildren), master)
 
   const warnings: string[] = []
   const inProgress = stats && unsettled(stats, sources.statsLater)
@@ -86,11 +94,32 @@ function preloadsByDefault(master: PumaMaster | undefined): boolean {
 }
 
 /**
- * A refork Puma says it cannot do is refused before anything is sent: single mode, a Puma older
- * than fork_worker (5.0), or a banner whose refork mark is ✖ (6.6.1+, no fork_worker). Without
- * such evidence ctl signals and waits (Puma before 6.6.1 does not say).
+ * Why ctl knows fork_worker is off, if it does: the 6.6.1+ banner's "(✖) refork", or the process
+ * tree. With fork_worker Puma forks workers 1.. from worker 0 (at boot and at each refork), so two
+ * or more workers that are all the master's own children mean it is off. One worker, or no /proc: no telling.
  */
-function refuseImpossibleRefork(mode: 'cluster' | 'single', refork: boolean | undefined, master?: PumaMaster): void {
+function noForkWorker(
+  banner: Banner,
+  master: PumaMaster | undefined,
+  children: number[] | undefined,
+): string | undefined {
+  if (banner.refork === false) return `Puma's last banner says "(✖) refork"`
+  if (banner.refork || !master || !children || master.workers.length < 2) return undefined
+  if (master.workers.every((worker) => children.includes(worker.pid)))
+    return "every worker is the master's own child, none forked from worker 0"
+  return undefined
+}
+
+/**
+ * A refork Puma says it cannot do is refused before anything is sent: single mode, a Puma older
+ * than fork_worker (5.0), or no fork_worker (the 6.6.1+ banner's "(✖) refork", or the process
+ * tree). Without such evidence ctl signals and waits.
+ */
+function refuseImpossibleRefork(
+  mode: 'cluster' | 'single',
+  noForkWorker: string | undefined,
+  master?: PumaMaster,
+): void {
   const who = master === undefined ? 'Puma' : `pid ${master.pid}`
   const version = master?.version
   if (mode === 'single') {
@@ -105,13 +134,10 @@ function refuseImpossibleRefork(mode: 'cluster' | 'single', refork: boolean | un
     })
   }
 
-  if (refork === false) {
-    throw usageError(
-      `refusing: Puma's last banner says "(✖) refork": fork_worker is not configured, so Puma would ignore the refork`,
-      {
-        suggestion: 'add fork_worker to the config and restart Puma (hot restart), or use phased-restart',
-      },
-    )
+  if (noForkWorker !== undefined) {
+    throw usageError(`refusing: fork_worker is not configured (${noForkWorker}), so Puma would ignore the refork`, {
+      suggestion: 'add fork_worker to the config and restart Puma (hot restart), or use phased-restart',
+    })
   }
 }
 

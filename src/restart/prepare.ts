@@ -52,6 +52,7 @@ export async function prepareRestart(request: RestartRequest, deps: RestartDeps)
       statsLater: stats.later,
       logPaths: found.logs.map((log) => log.path),
       folder: details?.cwd,
+      masterChildren: master === undefined ? undefined : deps.kernel.children(master.pid),
     },
     request.refork ? 'refork' : kind,
   )

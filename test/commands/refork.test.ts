@@ -28,7 +28,7 @@ describe('refork (in-process): refused before signalling', function () {
     // The first banner goes to the console (before stdout_redirect): that is the log passed here.
     const result = await runCtl(['refork', '--pidfile', fake.pidfile, '--log', fake.stdoutPath])
     assert.equal(result.code, EXIT.usage, result.stderr)
-    assert.match(result.stderr, /refusing: Puma's last banner says "\(✖\) refork": fork_worker is not configured/)
+    assert.match(result.stderr, /refusing: fork_worker is not configured \(Puma's last banner says "\(✖\) refork"\)/)
     assert.match(result.stderr, /add fork_worker to the config/)
     assert.equal(result.stdout, '')
     assert.equal(fake.log().slice(from), '', 'Puma got nothing')

@@ -5,8 +5,8 @@ import {startPumaCluster} from '../helpers/puma-cluster.js'
 import {jsonOf, runCtl} from '../helpers/run-ctl.js'
 
 /**
- * `ctl refork` against real Puma 5.6.5, whose banner has no refork mark (6.6.1+ has it): ctl
- * cannot tell fork_worker from outside, so it signals and waits, and Puma's answer decides.
+ * `ctl refork` against real Puma 5.6.5, whose banner has no refork mark (6.6.1+ has it): the process
+ * tree tells fork_worker (workers 1.. are worker 0's children), and Puma's answer decides the rest.
  */
 describe('refork against real Puma 5.6.5', function () {
   this.timeout(90_000)
@@ -41,13 +41,16 @@ describe('refork against real Puma 5.6.5', function () {
     assert.match(result.stderr, /^Sent GET \/refork/m)
   })
 
-  it('without fork_worker: Puma ignores SIGURG; exit 6 at --timeout, saying so', async () => {
+  it("without fork_worker: refused before anything is sent (every worker is the master's own child); exit 2", async () => {
     const cluster = await start({workers: 2})
     const before = cluster.workerPids()
     const result = await runCtl(['refork', '--pidfile', cluster.pidfile, '--timeout', '2'])
-    assert.equal(result.code, 6, result.stderr)
-    assert.match(result.stderr, /Puma never started the refork/)
-    assert.match(result.stderr, /Puma ignores SIGURG without fork_worker/)
+    assert.equal(result.code, 2, result.stderr)
+    assert.match(
+      result.stderr,
+      /refusing: fork_worker is not configured \(every worker is the master's own child, none forked from worker 0\)/,
+    )
+    assert.doesNotMatch(result.stderr, /Sent /)
     assert.deepEqual(cluster.workerPids(), before, 'nothing happened to the workers')
   })
 })

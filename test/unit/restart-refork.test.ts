@@ -1,6 +1,7 @@
 import {strict as assert} from 'node:assert'
 
 import {EXIT} from '../../src/errors.js'
+import {FakeKernel} from '../helpers/fake-kernel.js'
 import {fromMaster, NEW_PID, OLD_PID, replaced, RestartWorld} from '../helpers/restart-world.js'
 
 async function refusedBeforeSending(world: RestartWorld, message: RegExp): Promise<void> {
@@ -42,6 +43,19 @@ describe('ctl refork: a refork followed like a phased restart that leaves worker
       [1, 2].map((index) => ({index, oldPid: OLD_PID + index, newPid: NEW_PID + index})),
     )
     world.assertCleanedUp()
+  })
+
+  it("fork_worker seen in the process tree (workers 1.. are worker 0's children): SIGURG", async () => {
+    world = new RestartWorld({
+      kernel(master) {
+        const [zero, ...others] = master.workers
+        const kernel = new FakeKernel(master.pid, [zero])
+        for (const worker of others) kernel.fork(worker.pid, worker.index, {booted: true, ppid: zero.pid})
+        return kernel
+      },
+    })
+    world.run({refork: true, wait: false})
+    assert.equal((await world.sent).sent, 'SIGURG')
   })
 
   it('Puma 6.6.1+ (refork lines, a banner that says "(✔) refork"): exit 0', async () => {
@@ -99,7 +113,7 @@ describe('ctl refork: a refork followed like a phased restart that leaves worker
       world = new RestartWorld({logText: banner('✖')})
       await refusedBeforeSending(
         world,
-        /^refusing: Puma's last banner says "\(✖\) refork": fork_worker is not configured/,
+        /^refusing: fork_worker is not configured \(Puma's last banner says "\(✖\) refork"\)/,
       )
     })
 
@@ -107,6 +121,14 @@ describe('ctl refork: a refork followed like a phased restart that leaves worker
       world = new RestartWorld({logText: banner('✖') + '[1234] Puma starting in cluster mode...\n' + banner('✔')})
       world.run({refork: true, wait: false})
       assert.equal((await world.sent).sent, 'SIGURG')
+    })
+
+    it("Puma before 6.6.1 (no banner mark): every worker is the master's own child, so fork_worker is off", async () => {
+      world = new RestartWorld({kernel: (master) => new FakeKernel(master.pid, master.workers)})
+      await refusedBeforeSending(
+        world,
+        /^refusing: fork_worker is not configured \(every worker is the master's own child, none forked from worker 0\)/,
+      )
     })
 
     it('single mode (no workers)', async () => {

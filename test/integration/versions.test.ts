@@ -171,6 +171,24 @@ function versionScenarios(version: PumaVersion): void {
     assert.equal(isAlive(each.pid), false, 'the master is gone when ctl returns')
   })
 
+  it('fork_worker: refork replaces workers 1.. by forks of worker 0 (which stays); exit 0', async () => {
+    const each = await cluster({workers: 3, extraConfig: 'fork_worker'})
+    const result = await ctl(version, 'refork', ['refork', ...byPidfile(each), '--timeout', '20', '--json'])
+    assert.equal(result.code, 0, result.stderr + result.stdout)
+    const report = jsonOf(result)
+    assert.equal(report.restart, 'refork')
+    assert.deepEqual(report.workers.map((w: {index: number}) => w.index).sort(), [1, 2])
+  })
+
+  it('refork without fork_worker: refused before anything is sent; exit 2', async () => {
+    const each = await cluster()
+    const before = each.workerPids()
+    const result = await ctl(version, 'refork, no fork_worker', ['refork', ...byPidfile(each), '--timeout', '20'])
+    assert.equal(result.code, 2, result.stderr)
+    assert.match(result.stderr, /refusing: fork_worker is not configured/)
+    assert.deepEqual(each.workerPids(), before)
+  })
+
   // Puma writes a new token at every boot unless the config pins one: ctl reads the state file again.
   it("hot restart with --state and Puma's own token: exit 0", async () => {
     const each = await cluster({control: 'tcp', controlToken: false})
@@ -258,15 +276,6 @@ describe('real Pumas: versions × scenarios', function () {
         report.workers.every((w: {newPid: number}) => !before.includes(w.newPid)),
         'every worker new',
       )
-    })
-
-    it('fork_worker: refork replaces workers 1.. by forks of worker 0 (which stays); exit 0', async () => {
-      const each = await start({version: NEWEST, workers: 3, extraConfig: 'fork_worker'})
-      const result = await ctl(NEWEST, 'refork', ['refork', ...byPidfile(each), '--timeout', '20', '--json'])
-      assert.equal(result.code, 0, result.stderr + result.stdout)
-      const report = jsonOf(result)
-      assert.equal(report.restart, 'refork')
-      assert.deepEqual(report.workers.map((w: {index: number}) => w.index).sort(), [1, 2])
     })
 
     // 8.0 binds Puma's default host as IPv6's [::]: in the master's title, its binds and the log.

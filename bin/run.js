@@ -3,10 +3,10 @@
 // and anything it does not parse go to oclif.
 import {createRequire} from 'node:module'
 
-let done
+let left
 try {
   const {runFast} = createRequire(import.meta.url)('../dist/fast.cjs')
-  done = await runFast(process.argv.slice(2))
+  left = await runFast(process.argv.slice(2))
 } catch (error) {
   // Commands render their own errors; this is ctl itself failing (a bug, or dist/ not built).
   const text = error instanceof Error ? (process.env.DEBUG ? error.stack : error.message) : String(error)
@@ -15,7 +15,8 @@ try {
   process.exit(1)
 }
 
-if (!done) {
+// What the fast path left to oclif, in ctl's grammar (pumactl's options before the command moved after it).
+if (left !== true) {
   const {execute} = await import('../dist/ctl.js')
-  await execute({dir: import.meta.url})
+  await execute({args: left, dir: import.meta.url})
 }

@@ -1,26 +1,36 @@
 import {EXIT} from '../errors.js'
+import {renderError} from '../render/error.js'
 import {COMMAND_LOADERS} from './commands.js'
+import {normalizeArgv} from './grammar.js'
 import {parseArgv} from './parse-argv.js'
 import {runCommand} from './run-command.js'
 
 /**
- * bin/run.js's first step: runs the command without loading oclif, whose start-up costs more than
- * pumactl's whole run. Returns false (nothing done) for whatever it leaves to oclif: no command,
- * --help, completion, argv it does not parse, PUMA_CTL_FAST_PATH=0, or CTL_CONTENT_TYPE.
+ * bin/run.js's first step: puts argv in ctl's grammar (pumactl's is accepted too), then runs the
+ * command without loading oclif, whose start-up costs more than pumactl's whole run. Returns the
+ * argv it leaves to oclif (no command, --help, completion, argv it does not parse,
+ * PUMA_CTL_FAST_PATH=0, or CTL_CONTENT_TYPE), or true when it has run the command.
  */
-export async function runFast(argv: string[], env: NodeJS.ProcessEnv = process.env): Promise<boolean> {
-  const [id, ...rest] = argv
-  if (!Object.hasOwn(COMMAND_LOADERS, id) || env.PUMA_CTL_FAST_PATH === '0' || env.CTL_CONTENT_TYPE) return false
+export async function runFast(argv: string[], env: NodeJS.ProcessEnv = process.env): Promise<string[] | true> {
+  const invocation = normalizeArgv(argv, Object.keys(COMMAND_LOADERS))
+  if (invocation.kind === 'refused') exitWith(await renderError(invocation.error, {json: invocation.json, env}))
+  const [id, ...rest] = invocation.argv
+  if (!Object.hasOwn(COMMAND_LOADERS, id) || env.PUMA_CTL_FAST_PATH === '0' || env.CTL_CONTENT_TYPE)
+    return invocation.argv
   const spec = (await COMMAND_LOADERS[id]()).default
   const flags = parseArgv(rest, spec.flags)
-  if (!flags) return false
+  if (!flags) return invocation.argv
   // As oclif does: a reader that went away (`ctl status | head -1`) is not an error.
   process.stdout.on('error', (error: NodeJS.ErrnoException) => {
     if (error.code !== 'EPIPE') throw error
   })
   const exitCode = await runCommand(spec, flags, env)
-  // As oclif does: a failed command ends now, whatever it left open.
-  // eslint-disable-next-line n/no-process-exit, unicorn/no-process-exit -- the exit code is the command's result
-  if (exitCode !== EXIT.ok) process.exit(exitCode)
+  if (exitCode !== EXIT.ok) exitWith(exitCode)
   return true
+}
+
+/** As oclif does: a failed command ends now, whatever it left open. */
+function exitWith(code: number): never {
+  // eslint-disable-next-line n/no-process-exit, unicorn/no-process-exit -- the exit code is the command's result
+  process.exit(code)
 }

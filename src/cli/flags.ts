@@ -53,7 +53,7 @@ export type FlagValues<F extends FlagSpecs> = {
       : F[K] extends OptionFlag<infer T>
         ? T | undefined
         : string | undefined
-} & {json: boolean}
+} & {json: boolean; quiet: boolean}
 
 export const JSON_FLAG: BooleanFlag = {
   kind: 'boolean',
@@ -61,6 +61,18 @@ export const JSON_FLAG: BooleanFlag = {
   helpGroup: 'GLOBAL',
   default: false,
 }
+
+/** Every command's --quiet (pumactl's -Q): no progress or notes, only the result and errors. */
+export const QUIET_FLAG: BooleanFlag = {
+  kind: 'boolean',
+  char: 'q',
+  summary: 'Print nothing but the result and errors (pumactl: -Q).',
+  helpGroup: 'GLOBAL',
+  default: false,
+}
+
+/** The flags every command has besides its own. */
+export const GLOBAL_FLAGS = {json: JSON_FLAG, quiet: QUIET_FLAG} as const satisfies FlagSpecs
 
 const exclusiveOf = (name: string, ...alsoAllowed: string[]) =>
   MASTER_KEYS.filter((flag) => flag !== name && !alsoAllowed.includes(flag))

@@ -3,7 +3,7 @@ import {Command, Flags, Interfaces} from '@oclif/core'
 import {EXIT, usageError} from '../errors.js'
 import {firstLine, renderError} from '../render/error.js'
 import {type CommandSpec} from './command.js'
-import {type FlagSpec, type FlagSpecs, type FlagValues} from './flags.js'
+import {type FlagSpec, type FlagSpecs, type FlagValues, QUIET_FLAG} from './flags.js'
 import {runCommand} from './run-command.js'
 
 type Char = Interfaces.AlphabetLowercase | Interfaces.AlphabetUppercase
@@ -42,7 +42,9 @@ export function oclifCommand<F extends FlagSpecs>(id: string, spec: CommandSpec<
     static description = spec.description
     static enableJsonFlag = true
     static examples = spec.examples
-    static flags = Object.fromEntries(Object.entries(spec.flags).map(([name, flag]) => [name, oclifFlag(flag)]))
+    static flags = Object.fromEntries(
+      Object.entries({...spec.flags, quiet: QUIET_FLAG}).map(([name, flag]) => [name, oclifFlag(flag)]),
+    )
     static summary = spec.summary
 
     /** What reaches here is oclif's parser's (runCommand renders the command's own errors): a usage error. */

@@ -1,4 +1,4 @@
-import {type FlagSpec, type FlagSpecs, type FlagValues, JSON_FLAG} from './flags.js'
+import {type FlagSpec, type FlagSpecs, type FlagValues, GLOBAL_FLAGS} from './flags.js'
 
 /**
  * Parses a command's argv as oclif would, for the forms scripts and people type: `--name value`,
@@ -8,7 +8,7 @@ import {type FlagSpec, type FlagSpecs, type FlagValues, JSON_FLAG} from './flags
  * results.
  */
 export function parseArgv<F extends FlagSpecs>(argv: string[], specs: F): FlagValues<F> | undefined {
-  const all: FlagSpecs = {...specs, json: JSON_FLAG}
+  const all: FlagSpecs = {...specs, ...GLOBAL_FLAGS}
   const given = readGiven(argv, all)
   const values = given && valuesOf(all, given)
   if (!values || conflicts(all, given, values)) return undefined

@@ -30,7 +30,7 @@ export async function runCommand<F extends FlagSpecs>(
         if (!json) process.stdout.write(`${text}\n`)
       },
       note(text) {
-        if (!json) process.stderr.write(`${text}\n`)
+        if (!json && !flags.quiet) process.stderr.write(`${text}\n`)
       },
       showing(shown) {
         view = shown

@@ -38,7 +38,6 @@ export const restartCommand = (
           "Follow this systemd unit's journal (journalctl -u UNIT); found on its own when the master logs to the journal.",
         exclusive: ['log'],
       },
-      quiet: {kind: 'boolean', char: 'q', summary: 'Print nothing but the result and errors.', default: false},
       'expect-dir': {
         kind: 'string',
         summary:

@@ -135,8 +135,15 @@ describe('command-line flags without oclif', () => {
         timeout: 60,
         wait: false,
         json: true,
+        quiet: false,
       })
-      assert.deepEqual(parseArgv(['-p', '12'], restart), {pid: '12', timeout: 300, wait: true, json: false})
+      assert.deepEqual(parseArgv(['-p', '12'], restart), {
+        pid: '12',
+        timeout: 300,
+        wait: true,
+        json: false,
+        quiet: false,
+      })
     })
 
     it('leaves help, unknown flags, bad values and conflicts to oclif', () => {
@@ -172,25 +179,32 @@ describe('command-line flags without oclif', () => {
 
     it('fills a flag not given from its variable; a given flag or an empty variable leaves it', () => {
       assert.equal(
-        fillFromEnvironment(flags, {'control-token': undefined, pid: undefined, json: false}, {TOKEN: 'env'})[
-          'control-token'
-        ],
+        fillFromEnvironment(
+          flags,
+          {'control-token': undefined, pid: undefined, json: false, quiet: false},
+          {TOKEN: 'env'},
+        )['control-token'],
         'env',
       )
       assert.equal(
-        fillFromEnvironment(flags, {'control-token': 'argv', pid: undefined, json: false}, {TOKEN: 'env'})[
-          'control-token'
-        ],
+        fillFromEnvironment(
+          flags,
+          {'control-token': 'argv', pid: undefined, json: false, quiet: false},
+          {TOKEN: 'env'},
+        )['control-token'],
         'argv',
       )
       assert.equal(
-        fillFromEnvironment(flags, {'control-token': undefined, pid: undefined, json: false}, {TOKEN: ''})[
-          'control-token'
-        ],
+        fillFromEnvironment(
+          flags,
+          {'control-token': undefined, pid: undefined, json: false, quiet: false},
+          {TOKEN: ''},
+        )['control-token'],
         undefined,
       )
       assert.equal(
-        fillFromEnvironment(flags, {'control-token': undefined, pid: undefined, json: false}, {pid: '12'}).pid,
+        fillFromEnvironment(flags, {'control-token': undefined, pid: undefined, json: false, quiet: false}, {pid: '12'})
+          .pid,
         undefined,
       )
     })

@@ -1,0 +1,88 @@
+import {strict as assert} from 'node:assert'
+
+import {normalizeArgv} from '../../src/cli/grammar.js'
+
+const COMMANDS = ['phased-restart', 'restart', 'reopen-logs', 'stats', 'status', 'stop']
+
+const argvOf = (...argv: string[]) => {
+  const invocation = normalizeArgv(argv, COMMANDS)
+  assert.equal(invocation.kind, 'run', JSON.stringify(invocation))
+  return invocation.kind === 'run' ? invocation.argv : []
+}
+
+const refusal = (...argv: string[]) => {
+  const invocation = normalizeArgv(argv, COMMANDS)
+  assert.equal(invocation.kind, 'refused')
+  return invocation.kind === 'refused' ? invocation : assert.fail()
+}
+
+describe("the command line's grammar: ctl's and pumactl's", () => {
+  it("ctl's own form is left as it is", () => {
+    assert.deepEqual(argvOf('status', '--pidfile', 'tmp/pids/puma.pid', '--json'), [
+      'status',
+      '--pidfile',
+      'tmp/pids/puma.pid',
+      '--json',
+    ])
+  })
+
+  it("pumactl's options before the command move after it, values and all", () => {
+    assert.deepEqual(argvOf('-S', 'tmp/pids/puma.state', 'phased-restart'), [
+      'phased-restart',
+      '-S',
+      'tmp/pids/puma.state',
+    ])
+    assert.deepEqual(argvOf('-P', 'tmp/pids/puma.pid', '-Q', 'restart'), [
+      'restart',
+      '-P',
+      'tmp/pids/puma.pid',
+      '--quiet',
+    ])
+    assert.deepEqual(argvOf('-C', 'tcp://127.0.0.1:9293', '-T', 'secret', 'stats', '--json'), [
+      'stats',
+      '-C',
+      'tcp://127.0.0.1:9293',
+      '-T',
+      'secret',
+      '--json',
+    ])
+  })
+
+  it("an option's value that happens to be a command's name is not the command", () => {
+    assert.deepEqual(argvOf('-S', 'stop', 'status'), ['status', '-S', 'stop'])
+    assert.deepEqual(argvOf('--pidfile', 'restart', 'stop'), ['stop', '--pidfile', 'restart'])
+  })
+
+  it("pumactl's names and short options: reopen-log, -Q, -H, -h, -V, help [COMMAND]", () => {
+    assert.deepEqual(argvOf('reopen-log', '-P', 'p'), ['reopen-logs', '-P', 'p'])
+    assert.deepEqual(argvOf('status', '-Q'), ['status', '--quiet'])
+    assert.deepEqual(argvOf('-h'), ['--help'])
+    assert.deepEqual(argvOf('-H'), ['--help'])
+    assert.deepEqual(argvOf('status', '-h'), ['status', '--help'])
+    assert.deepEqual(argvOf('-V'), ['--version'])
+    assert.deepEqual(argvOf('help'), ['--help'])
+    assert.deepEqual(argvOf('help', 'reopen-log'), ['reopen-logs', '--help'])
+  })
+
+  it('no command at all is left to oclif (its overview, --version)', () => {
+    assert.deepEqual(argvOf(), [])
+    assert.deepEqual(argvOf('--version'), ['--version'])
+  })
+
+  it('a typo is refused with the nearest commands; a word far from any, with none', () => {
+    assert.equal(
+      refusal('phased-restrat').error.message,
+      '"phased-restrat" is not a ctl command: did you mean phased-restart?',
+    )
+    assert.equal(refusal('stauts').error.message, '"stauts" is not a ctl command: did you mean stats or status?')
+    assert.equal(refusal('reopen-lg').error.message, '"reopen-lg" is not a ctl command: did you mean reopen-logs?')
+    assert.equal(refusal('deploy').error.message, '"deploy" is not a ctl command')
+    assert.equal(refusal('help', 'stp').error.message, '"stp" is not a ctl command: did you mean stop?')
+    assert.equal(refusal('-S', 'x', 'stauts', '--json').json, true)
+    assert.equal(refusal('stauts').error.exitCode, 2)
+  })
+
+  it('a long word is quoted short', () => {
+    assert.match(refusal('x'.repeat(500)).error.message, /^"x{40}…" is not a ctl command$/)
+  })
+})

@@ -14,15 +14,15 @@ export const RAISING_APP = "raise 'boom: simulated boot failure'\nrun ->(env) { 
 export interface ClusterOptions {
   app?: string
   /** 'auto': a bare `activate_control_app`, whose socket Puma puts at a new random path under the tmp dir at each boot. */
-  control?: 'auto' | 'tcp' | 'tcp6' | 'unix'
+  control?: 'auto' | 'tcp6' | 'tcp' | 'unix'
   /** Puma 7.2+'s `data_only: true`: the control server answers /stats and /gc-stats only. */
   controlDataOnly?: boolean
   /** Default 'test-token'; false: no auth_token, so Puma writes a new random token at each boot. */
   controlToken?: false | string
-  /** `port N` instead of a bind on 127.0.0.1: Puma's default host (8.0+: `[::]`, before: 0.0.0.0). */
-  defaultHost?: boolean
   /** Writes the config to config/puma.rb and starts Puma without -C: Puma loads it as its default file (not with runIn). */
   defaultConfig?: boolean
+  /** `port N` instead of a bind on 127.0.0.1: Puma's default host (8.0+: `[::]`, before: 0.0.0.0). */
+  defaultHost?: boolean
   extraConfig?: string
   pidfile?: string
   /** Prepares the folder before Puma starts (e.g. a releases/ layout). */
@@ -106,7 +106,7 @@ export async function startPumaCluster(options: ClusterOptions = {}): Promise<Pu
   const dir = mkdtempSync(join(tmpdir(), 'ctl-puma-'))
   mkdirSync(join(dir, 'log'))
   const port = await freePort()
-  const controlPort = options.control === 'tcp' || options.control === 'tcp6' ? await freePort() : undefined
+  const controlPort = ['tcp', 'tcp6'].includes(options.control ?? '') ? await freePort() : undefined
   const pidfile = join(dir, options.pidfile ?? 'puma-test.pid')
   const statePath = join(dir, options.state ?? 'puma-test.state')
   const logPath = join(dir, 'log', 'puma.log')

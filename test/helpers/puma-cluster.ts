@@ -68,6 +68,11 @@ function controlUrl(options: ClusterOptions, dir: string, port?: number): string
   return undefined
 }
 
+/** A free port for a TCP control server, when `options` ask for one. */
+async function controlPortFor({control}: ClusterOptions): Promise<number | undefined> {
+  return control === 'tcp' || control === 'tcp6' ? freePort() : undefined
+}
+
 /** puma.rb: the options as Puma's config DSL, one line each. */
 function pumaConfig(
   options: ClusterOptions,
@@ -106,7 +111,7 @@ export async function startPumaCluster(options: ClusterOptions = {}): Promise<Pu
   const dir = mkdtempSync(join(tmpdir(), 'ctl-puma-'))
   mkdirSync(join(dir, 'log'))
   const port = await freePort()
-  const controlPort = ['tcp', 'tcp6'].includes(options.control ?? '') ? await freePort() : undefined
+  const controlPort = await controlPortFor(options)
   const pidfile = join(dir, options.pidfile ?? 'puma-test.pid')
   const statePath = join(dir, options.state ?? 'puma-test.state')
   const logPath = join(dir, 'log', 'puma.log')

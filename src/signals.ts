@@ -1,6 +1,8 @@
 import {noMasterError, notPermittedError} from './errors.js'
 import {hasExited, type Kill} from './target/liveness.js'
 
+const RUN_AS = 'run ctl as the user that runs Puma (or with sudo -u)'
+
 /** Which signal each command sends to the Puma master (docs/puma-facts.md §2). */
 export const COMMAND_SIGNALS = {
   'phased-restart': 'SIGUSR1',
@@ -42,13 +44,25 @@ export function sendSignal(
     kill(pid, signal)
   } catch (error) {
     const {code} = error as NodeJS.ErrnoException
-    if (code === 'EPERM')
-      throw notPermittedError(`not permitted to send ${signal} to pid ${pid}`, {
-        suggestion: 'run ctl as the user that runs Puma (or with sudo -u)',
-      })
+    if (code === 'EPERM') throw notPermittedError(`not permitted to send ${signal} to pid ${pid}`, {suggestion: RUN_AS})
     if (code === 'ESRCH') throw noMasterError(`pid ${pid} exited before ${signal} could be sent`)
     throw error
   }
 
   return signal
+}
+
+/**
+ * Whether ctl may signal the master at all (kill(pid, 0): another user's process is EPERM). Asked
+ * before anything else about a command that signals, so that the wrong user hears the true reason
+ * first, not advice about logs that would end in exit 4 anyway. A gone process is left to the checks
+ * that say so.
+ */
+export function assertMaySignal({pid}: Signallable, kill: Kill = process.kill.bind(process)): void {
+  try {
+    kill(pid, 0)
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'EPERM')
+      throw notPermittedError(`not permitted to signal pid ${pid}: it runs as another user`, {suggestion: RUN_AS})
+  }
 }

@@ -87,8 +87,10 @@ export async function serverStatus(target: Target, stats?: Error | PumaStats, no
  * known. A status needs the master itself: a control URL alone does not do (unlike reach()).
  */
 export async function status(options: TargetSelector & {signal?: AbortSignal} = {}): Promise<ServerStatus> {
+  // A --control-url is checked before the lookup: a malformed one is a usage error, not "no master".
+  const given = findControl(options)
   const target = await findTarget(options)
-  const control = findControl(options, target)
+  const control = given ?? findControl(options, target)
   const stats = control
     ? await fetchStats(control, {timeoutMs: 3000, signal: options.signal}).catch((error: Error) => error)
     : undefined

@@ -1,7 +1,8 @@
 import {usageError} from '../errors.js'
 import {checkRedirect, procSources, type RedirectSources} from '../log/redirect-evidence.js'
-import {sendSignal} from '../signals.js'
+import {assertMaySignal, sendSignal} from '../signals.js'
 import {type Target} from '../target/find.js'
+import {type Kill} from '../target/liveness.js'
 import {readProcessDetails} from '../target/process-table.js'
 
 export interface ReopenResult {
@@ -16,6 +17,8 @@ export interface ReopenOptions {
   /** Config files the master runs with, when the caller knows them (see checkRedirect). */
   configs?: string[]
   force: boolean
+  /** Default process.kill: asks whether the master may be signalled at all. */
+  kill?: Kill
 }
 
 /**
@@ -29,6 +32,8 @@ export async function reopenLogs(
   sources: RedirectSources = procSources,
 ): Promise<ReopenResult> {
   const {pid} = target.master
+  // Permission first: another user's master shows ctl nothing of its stdout, and the refusal would mislead.
+  assertMaySignal(target.master, options.kill)
   if (options.force) {
     const log = readProcessDetails(pid)?.stdout
     return {pid, signal: sendSignal(target.master, 'reopen-logs'), log}

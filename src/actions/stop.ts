@@ -1,4 +1,4 @@
-import {type ControlEndpoint, controlRequest} from '../control/client.js'
+import {type ControlEndpoint, controlRequest, shownEndpoint} from '../control/client.js'
 import {CtlError, EXIT, hasExitCode} from '../errors.js'
 import {waitForExit} from '../target/liveness.js'
 import {masterOf, type Reach} from '../target/reach.js'
@@ -30,7 +30,7 @@ export async function stopServer(to: Reach, options: StopOptions): Promise<StopR
     to.kind === 'master'
       ? await waitForExit(to.target.master.pid, {timeoutMs: options.timeoutMs, signal: options.signal})
       : await waitForControlToClose(to.control, options.timeoutMs, options.signal)
-  const who = to.kind === 'master' ? `pid ${to.target.master.pid}` : `the Puma at ${to.control.url}`
+  const who = to.kind === 'master' ? `pid ${to.target.master.pid}` : `the Puma at ${shownEndpoint(to.control)}`
   if (!exited) {
     if (options.signal?.aborted)
       throw new CtlError('interrupted', `stopped waiting: ${who} had been sent ${sent} and was still running`)

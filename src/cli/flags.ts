@@ -26,8 +26,12 @@ export interface StringFlag extends FlagCommon {
 export interface IntegerFlag extends FlagCommon {
   default: number
   kind: 'integer'
+  max?: number
   min?: number
 }
+
+/** The longest wait a timer can hold (2^31 - 1 ms): Node turns a longer one into 1 ms, with a warning. */
+export const MAX_WAIT_SECONDS = 2_147_483
 
 export interface BooleanFlag extends FlagCommon {
   /** Also accept --no-NAME. */

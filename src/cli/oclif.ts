@@ -22,7 +22,7 @@ function oclifFlag(flag: FlagSpec) {
     }
 
     case 'integer': {
-      return Flags.integer({...common, default: flag.default, min: flag.min})
+      return Flags.integer({...common, default: flag.default, min: flag.min, max: flag.max})
     }
 
     case 'option': {

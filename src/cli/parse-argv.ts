@@ -60,7 +60,8 @@ function valueOf(spec: FlagSpec, raw: boolean | string | undefined): typeof INVA
 
     case 'integer': {
       if (raw === undefined) return spec.default
-      return /^\d+$/.test(String(raw)) && Number(raw) >= (spec.min ?? 0) ? Number(raw) : INVALID
+      const value = Number(raw)
+      return /^\d+$/.test(String(raw)) && value >= (spec.min ?? 0) && value <= (spec.max ?? Infinity) ? value : INVALID
     }
 
     case 'option': {

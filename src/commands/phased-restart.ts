@@ -1,5 +1,5 @@
 import {defineCommand} from '../cli/command.js'
-import {controlFlags, selectorOf, TARGET_HELP, targetFlags, viaFlag} from '../cli/flags.js'
+import {controlFlags, MAX_WAIT_SECONDS, selectorOf, TARGET_HELP, targetFlags, viaFlag} from '../cli/flags.js'
 import {restartView, viewMode} from '../render/restart.js'
 import {phasedRestart, refork, restart, type RestartOptions, type RestartRun} from '../restart/api.js'
 
@@ -20,7 +20,13 @@ export const restartCommand = (
       ...targetFlags,
       ...controlFlags,
       ...viaFlag,
-      timeout: {kind: 'integer', summary: 'Seconds to wait for the restart to finish.', default: 300, min: 1},
+      timeout: {
+        kind: 'integer',
+        summary: 'Seconds to wait for the restart to finish.',
+        default: 300,
+        min: 1,
+        max: MAX_WAIT_SECONDS,
+      },
       wait: {
         kind: 'boolean',
         summary: 'Wait for the restart to finish (--no-wait: send the signal and return, like pumactl).',
@@ -54,6 +60,7 @@ export const restartCommand = (
         summary: 'Seconds --health-url may take to answer 2xx.',
         default: 10,
         min: 1,
+        max: MAX_WAIT_SECONDS,
         helpGroup: 'CHECKS',
       },
     },

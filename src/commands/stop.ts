@@ -1,6 +1,6 @@
 import {stopServer} from '../actions/stop.js'
 import {defineCommand} from '../cli/command.js'
-import {controlFlags, selectorOf, TARGET_HELP, targetFlags, viaFlag} from '../cli/flags.js'
+import {controlFlags, MAX_WAIT_SECONDS, selectorOf, TARGET_HELP, targetFlags, viaFlag} from '../cli/flags.js'
 import {masterOf, reach, viaFor} from '../target/index.js'
 
 /** stop and halt differ only in the signal (and their help). */
@@ -11,7 +11,13 @@ export const stopCommand = (kind: 'halt' | 'stop', help: {description: string; e
       ...targetFlags,
       ...controlFlags,
       ...viaFlag,
-      timeout: {kind: 'integer', summary: 'Seconds to wait for the master to exit.', default: 60, min: 1},
+      timeout: {
+        kind: 'integer',
+        summary: 'Seconds to wait for the master to exit.',
+        default: 60,
+        min: 1,
+        max: MAX_WAIT_SECONDS,
+      },
     },
 
     async run(flags, {note, log, signal}) {

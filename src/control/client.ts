@@ -2,6 +2,7 @@ import {connect, type Socket} from 'node:net'
 
 import {CtlError, noMasterError, notPermittedError, usageError} from '../errors.js'
 import {excerpt} from '../text/excerpt.js'
+import {redactToken, shownUrl} from '../text/untrusted.js'
 
 /** Where Puma's control app listens, and the token it wants (`none`/empty: no auth). */
 export interface ControlEndpoint {
@@ -18,17 +19,39 @@ export interface ControlEndpoint {
 
 export type ControlAddress = {host: string; kind: 'tcp'; port: number} | {kind: 'unix'; path: string}
 
+/**
+ * Where a control URL points; a usage error (exit 2) for anything else, the URL shown with its
+ * secrets out. A token belongs in --control-token or the state file: a URL with a userinfo part or
+ * a query is refused (Puma would drop the query anyway), so no URL ctl uses carries one.
+ */
 export function parseControlUrl(url: string): ControlAddress {
+  const shown = shownUrl(url)
+  if (/^[a-z]+:\/\/[^/@]+@/i.test(url) || /[?#]/.test(url))
+    throw usageError(`control URL ${shown}: a user, password or query is not part of a control URL`, {
+      suggestion: 'pass the token with --control-token (or PUMA_CTL_CONTROL_TOKEN)',
+    })
   const tcp = /^tcp:\/\/(\[[^\]]+\]|[^:/]+):(\d+)\/?$/.exec(url)
-  if (tcp) return {kind: 'tcp', host: tcp[1].replaceAll(/^\[|\]$/g, ''), port: Number(tcp[2])}
+  if (tcp) return {kind: 'tcp', host: tcp[1].replaceAll(/^\[|\]$/g, ''), port: portOf(tcp[2], shown)}
   const unix = /^unix:\/\/(.+)$/.exec(url)
   // unix://@name is Linux's abstract namespace (Puma 5.3+): a leading NUL byte, no file.
   if (unix) return {kind: 'unix', path: unix[1].startsWith('@') ? `\0${unix[1].slice(1)}` : unix[1]}
   if (url.startsWith('ssl://'))
-    throw usageError(`control URL ${url}: ssl:// control servers are not supported`, {
+    throw usageError(`control URL ${shown}: ssl:// control servers are not supported`, {
       suggestion: 'bind the control app to tcp://127.0.0.1 or a unix socket',
     })
-  throw usageError(`control URL ${JSON.stringify(url)} is not tcp://HOST:PORT or unix:///PATH`)
+  throw usageError(`control URL ${shown} is not tcp://HOST:PORT or unix:///PATH`)
+}
+
+function portOf(digits: string, shown: string): number {
+  const port = Number(digits)
+  if (port < 1 || port > 65_535)
+    throw usageError(`control URL ${shown}: port ${digits.length > 6 ? 'number' : digits} is out of range (1-65535)`)
+  return port
+}
+
+/** The endpoint's URL as messages show it (text/untrusted.ts shownUrl). */
+export function shownEndpoint(endpoint: ControlEndpoint): string {
+  return shownUrl(endpoint.url, endpoint.token)
 }
 
 export interface ControlAnswer {
@@ -62,7 +85,7 @@ export async function controlRequest(
   const answer = parseResponse(raw, endpoint)
   if (answer.status === 403) {
     throw notPermittedError(
-      `Puma's control server at ${endpoint.url} refused the token (403 ${answer.body.trim() || 'Forbidden'})`,
+      `Puma's control server at ${shownEndpoint(endpoint)} refused the token (403 ${answer.body.trim() || 'Forbidden'})`,
       {suggestion: tokenAdvice(endpoint)},
     )
   }
@@ -86,7 +109,7 @@ export async function controlJson<T>(endpoint: ControlEndpoint, command: string,
     return JSON.parse(answer.body) as T
   } catch {
     throw noMasterError(
-      `the control server at ${endpoint.url} answered /${command} with something that is not JSON: ${excerpt(answer.body, 80)}`,
+      `the control server at ${shownEndpoint(endpoint)} answered /${command} with something that is not JSON: ${excerpt(answer.body, 80)}`,
       {
         suggestion: "is this URL Puma's control app? check control_url in the state file, or --control-url",
       },
@@ -123,12 +146,6 @@ export function commandRefused(command: string, answer: ControlAnswer, options: 
 
 /** Puma 7.2+'s answer to a command its data_only control server does not serve (puma-facts §4). */
 const DATA_ONLY = /^Command ".*" unavailable$/
-
-/** Whatever answers may echo the request line (a proxy, not Puma): the token must not reach any message. */
-function redactToken(text: string, token: string | undefined): string {
-  if (!token || token === 'none') return text
-  return text.replaceAll(token, '***').replaceAll(encodeURIComponent(token), '***')
-}
 
 function exchange(
   address: ControlAddress,
@@ -189,7 +206,7 @@ function connectionError(error: NodeJS.ErrnoException, endpoint: ControlEndpoint
     : ''
   switch (error.code) {
     case 'EACCES': {
-      return notPermittedError(`not permitted to connect to ${endpoint.url}`, {
+      return notPermittedError(`not permitted to connect to ${shownEndpoint(endpoint)}`, {
         suggestion: "run ctl as the server's user",
       })
     }
@@ -197,7 +214,7 @@ function connectionError(error: NodeJS.ErrnoException, endpoint: ControlEndpoint
     case 'ECONNREFUSED':
     case 'ENOENT': {
       return noMasterError(
-        `nothing listens on Puma's control URL ${endpoint.url} (${error.code === 'ENOENT' ? 'no such socket' : 'connection refused'})${stale}`,
+        `nothing listens on Puma's control URL ${shownEndpoint(endpoint)} (${error.code === 'ENOENT' ? 'no such socket' : 'connection refused'})${stale}`,
         {
           suggestion: fromState
             ? '`ctl status` without --state scans for running masters'
@@ -208,7 +225,7 @@ function connectionError(error: NodeJS.ErrnoException, endpoint: ControlEndpoint
 
     default: {
       return noMasterError(
-        `cannot reach Puma's control server at ${endpoint.url}: ${error.code ?? error.message}${stale}`,
+        `cannot reach Puma's control server at ${shownEndpoint(endpoint)}: ${error.code ?? error.message}${stale}`,
       )
     }
   }
@@ -218,7 +235,7 @@ function parseResponse(raw: string, endpoint: ControlEndpoint): ControlAnswer {
   const match = /^HTTP\/1\.[01] (\d{3})[^\r\n]*\r?\n/.exec(raw)
   if (!match)
     throw noMasterError(
-      `the control URL ${endpoint.url} did not answer like Puma's control server: ${excerpt(raw, 80)}`,
+      `the control URL ${shownEndpoint(endpoint)} did not answer like Puma's control server: ${excerpt(raw, 80)}`,
     )
   const bodyStart = raw.search(/\r?\n\r?\n/)
   return {status: Number(match[1]), body: bodyStart === -1 ? '' : raw.slice(bodyStart).replace(/^\r?\n\r?\n/, '')}

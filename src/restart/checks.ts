@@ -5,6 +5,7 @@ import {request as httpsRequest} from 'node:https'
 import {CtlError, usageError} from '../errors.js'
 import {type ProcessDetails, readEnvironment, readProcessDetails} from '../target/process-table.js'
 import {excerpt} from '../text/excerpt.js'
+import {shownUrl} from '../text/untrusted.js'
 import {type Clock, realClock} from '../wait/clock.js'
 import {pollUntil} from '../wait/poll.js'
 
@@ -116,7 +117,7 @@ export function validateHealthUrl(url: string): void {
   }
 
   if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:')
-    throw usageError(`--health-url ${url}: only http:// and https:// are probed`)
+    throw usageError(`--health-url ${shownUrl(url)}: only http:// and https:// are probed`)
 }
 
 /** The restarted app must answer 2xx at `url` within the bound; retried until then (workers may still warm up). */

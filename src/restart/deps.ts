@@ -9,6 +9,7 @@ import {
   journalUnitOf,
   startJournal,
 } from '../log/journal.js'
+import {assertMaySignal, type Signallable} from '../signals.js'
 import {rereadControl} from '../target/endpoint.js'
 import {readFamilyMembers, readProcessFacts, readThreads} from '../target/family.js'
 import {hasExited} from '../target/liveness.js'
@@ -24,6 +25,8 @@ import {type KernelReads} from './witness.js'
  * a scripted log and process table, a deliver that only records).
  */
 export interface RestartDeps {
+  /** Refuses (exit 4) a master ctl may not signal: checked before anything else. */
+  assertMaySignal(master: Signallable): void
   /** The machine's time, the wake-ups it asks for, and every pause of the wait. */
   clock: Clock
   /** Sends the command: by signal to the master, or through the control server. */
@@ -53,6 +56,7 @@ export interface RestartDeps {
 }
 
 export const realRestartDeps: RestartDeps = {
+  assertMaySignal,
   clock: realClock,
   deliver,
   fetchStats,

@@ -3,7 +3,7 @@ import {hasUnbooted, type PumaStats} from '../control/stats.js'
 import {usageError} from '../errors.js'
 import {type LogPosition} from '../log/follow.js'
 import {type JournalFollower, type JournalUnit} from '../log/journal.js'
-import {locateLogs, type LogSource} from '../log/locate.js'
+import {checkFollowable, locateLogs, type LogSource} from '../log/locate.js'
 import {type ProcessDetails} from '../target/process-table.js'
 import {masterOf} from '../target/reach.js'
 import {sleep} from '../wait/clock.js'
@@ -86,6 +86,9 @@ async function findLog(
   deps: RestartDeps,
 ): Promise<{journalUnit?: JournalUnit | string; logs: LogSource[]}> {
   const logs = request.journal ? [] : locateLogs(details, request.logPath, request.cwd)
+  if (request.wait)
+    for (const log of logs)
+      checkFollowable(log.path, request.logPath ? `--log ${request.logPath}` : `Puma's log ${log.path}`)
   // Under systemd the master's stdout is the journal's socket: follow its unit's journal then.
   const journalUnit =
     request.journal ??

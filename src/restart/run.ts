@@ -59,7 +59,10 @@ export type RestartReport =
  * effect goes through `deps`.
  */
 export async function runRestart(request: RestartRequest, deps: RestartDeps = realRestartDeps): Promise<RestartReport> {
-  // The post-restart checks' own input is checked first: a typo must not surface after the restart.
+  // Permission first: the wrong user hears that, not advice about logs that would end in exit 4 anyway.
+  const master = masterOf(request.to)
+  if (master && request.via === 'signal') deps.assertMaySignal(master)
+  // The post-restart checks' own input is checked next: a typo must not surface after the restart.
   if (request.expectDir !== undefined) resolveDir(request.expectDir)
   if (request.healthUrl !== undefined) validateHealthUrl(request.healthUrl)
   const prepared = await prepareRestart(request, deps)

@@ -1,4 +1,4 @@
-import {type ControlEndpoint} from '../control/client.js'
+import {type ControlEndpoint, parseControlUrl} from '../control/client.js'
 import {usageError} from '../errors.js'
 import {type Target} from './find.js'
 import {namesMaster, type TargetSelector} from './selector.js'
@@ -15,11 +15,16 @@ export function findControl(selector: TargetSelector, target?: Target): ControlE
 
 /** The given control server, when nothing names the master itself: the master is then reached through it alone. */
 export function controlOnly(selector: TargetSelector): ControlEndpoint | undefined {
-  return namesMaster(selector) ? undefined : givenControl(selector)
+  // Checked first, whatever names the master: a mistyped --control-url is a usage error before any lookup.
+  const given = givenControl(selector)
+  return namesMaster(selector) ? undefined : given
 }
 
+/** The --control-url, checked (a usage error when malformed or out of range, its secrets not shown). */
 function givenControl({controlUrl, controlToken}: TargetSelector): ControlEndpoint | undefined {
-  return controlUrl ? {url: controlUrl, token: controlToken, origin: '--control-url'} : undefined
+  if (!controlUrl) return undefined
+  parseControlUrl(controlUrl)
+  return {url: controlUrl, token: controlToken, origin: '--control-url'}
 }
 
 function stateControl(target?: Target): ControlEndpoint | undefined {

@@ -139,12 +139,8 @@ async function realpathOrFail(path: string): Promise<string> {
 }
 
 function candidatesTable(candidates: Array<PumaMaster & {folder?: string}>): string[] {
-  const rows = candidates.map((c) => [
-    String(c.pid),
-    c.version ?? '<2.8',
-    c.tag ?? '',
-    c.folder ?? '?',
-    c.binds.join(','),
-  ])
+  const rows = [...candidates]
+    .sort((a, b) => a.pid - b.pid)
+    .map((c) => [String(c.pid), c.version ?? '<2.8', c.tag ?? '', c.folder ?? '?', c.binds.join(',')])
   return formatTable(['PID', 'VERSION', 'TAG', 'FOLDER', 'BINDS'], rows)
 }

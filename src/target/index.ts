@@ -10,8 +10,9 @@
  *     and 4 194 304; 0 (our process group), -1 (every process) and 1 (init) are refused before any
  *     kill(), even kill(pid, 0).
  *  2. pidfile.ts readPidfile, state-file.ts readStateFile (both through readTargetFile): a missing,
- *     unreadable or directory file is a clear exit 3; the content goes through parsePid; a state file
- *     is read as text, never as YAML (parseStateFile), and its first pid wins.
+ *     unreadable, non-regular, binary or oversized file is a clear exit 3; the content goes through
+ *     parsePid, which quotes back only a short number (text/untrusted.ts); a state file is read as
+ *     text, never as YAML (parseStateFile), and its first pid wins.
  *  3. scan.ts findMasters (only without --pid, --pidfile, --state or a default file): masters by
  *     title (titles.ts parseMasterTitle); an untitled 2.0–2.7 master only if one of the workers
  *     naming it is really its child (an orphan's title may name a reused PID), or if its program is

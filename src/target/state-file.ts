@@ -1,6 +1,7 @@
-import {readFile} from 'node:fs/promises'
+import {constants} from 'node:fs'
+import {type FileHandle, open} from 'node:fs/promises'
 
-import {noMasterError} from '../errors.js'
+import {type CtlError, noMasterError} from '../errors.js'
 import {parsePid} from './pid.js'
 
 export interface PumaState {
@@ -55,19 +56,53 @@ export async function readStateFile(path: string, shown = path): Promise<PumaSta
   return {...parseStateFile(await readTargetFile(path, `state file ${shown}`), shown), path}
 }
 
-/** Reads a pidfile or state file (`what` names it as the user gave it), turning "missing" and "unreadable" into clear exit-3/4 errors. */
+const UTF8 = new TextDecoder('utf8', {fatal: true})
+
+/** A state file is a few hundred bytes, a pidfile a few: anything larger is some other file. */
+const MAX_TARGET_FILE_BYTES = 64 * 1024
+
+/**
+ * Reads a pidfile or state file (`what` names it as the user gave it), turning "missing" and
+ * "unreadable" into clear exit-3/4 errors. Only a regular file of a sane size is read: a symlink
+ * to /dev/zero would never end, and opening a FIFO would wait for a writer (O_NONBLOCK opens it at once).
+ */
 export async function readTargetFile(path: string, what: string): Promise<string> {
+  let file: FileHandle
   try {
-    return await readFile(path, 'utf8')
+    // eslint-disable-next-line no-bitwise -- open(2)'s flags are a bit set
+    file = await open(path, constants.O_RDONLY | constants.O_NONBLOCK)
   } catch (error) {
-    const {code} = error as NodeJS.ErrnoException
-    if (code === 'ENOENT')
-      throw noMasterError(`${what} does not exist`, {
-        suggestion: 'is Puma running, and from this folder? pass --pidfile, --state or --pid',
-      })
-    if (code === 'EISDIR') throw noMasterError(`${what} is a directory`)
-    if (code === 'EACCES')
-      throw noMasterError(`cannot read ${what}: permission denied`, {suggestion: "run as the server's user"})
-    throw error
+    throw unreadable(error as NodeJS.ErrnoException, what)
   }
+
+  try {
+    const stats = await file.stat()
+    if (stats.isDirectory()) throw noMasterError(`${what} is a directory`)
+    if (!stats.isFile()) throw noMasterError(`${what} is not a regular file`)
+    if (stats.size > MAX_TARGET_FILE_BYTES)
+      throw noMasterError(`${what} is not one: it holds ${stats.size} bytes (not shown)`, {
+        suggestion: 'check which file you passed',
+      })
+    const buffer = Buffer.alloc(MAX_TARGET_FILE_BYTES)
+    const {bytesRead} = await file.read(buffer, 0, MAX_TARGET_FILE_BYTES, 0)
+    try {
+      return UTF8.decode(buffer.subarray(0, bytesRead))
+    } catch {
+      throw noMasterError(`${what} is not one: it is a binary file (${bytesRead} bytes, not shown)`, {
+        suggestion: 'check which file you passed',
+      })
+    }
+  } finally {
+    await file.close()
+  }
+}
+
+function unreadable(error: NodeJS.ErrnoException, what: string): CtlError {
+  if (error.code === 'ENOENT' || error.code === 'ENOTDIR')
+    return noMasterError(`${what} does not exist`, {
+      suggestion: 'is Puma running, and from this folder? pass --pidfile, --state or --pid',
+    })
+  if (error.code === 'EACCES')
+    return noMasterError(`cannot read ${what}: permission denied`, {suggestion: "run as the server's user"})
+  return noMasterError(`cannot read ${what}: ${error.code ?? error.message}`)
 }

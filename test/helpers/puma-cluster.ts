@@ -1,4 +1,4 @@
-import {spawn} from 'node:child_process'
+import {execFileSync, spawn} from 'node:child_process'
 import {closeSync, mkdirSync, mkdtempSync, openSync, rmSync, writeFileSync} from 'node:fs'
 import {request} from 'node:http'
 import {tmpdir} from 'node:os'
@@ -37,6 +37,8 @@ export interface ClusterOptions {
   /** With redirect: false, Puma's stdout and stderr go to log/puma.log as a shell's `> log 2>&1` sends them, not to a pipe. */
   stdoutToLog?: boolean
   tag?: string
+  /** Runs Puma as this user (its folder chowned to it), e.g. nobody: a master ctl may signal only as that user. */
+  user?: {gid: number; uid: number}
   /**
    * Which real Puma runs (default Debian's 5.6.5). Mind each version's defaults: on 7.0+ `workers 2` preloads,
    * so a phased restart is a hot restart unless extraConfig says `preload_app! false`.
@@ -104,6 +106,12 @@ function controlConfig(options: ClusterOptions, url?: string): string {
   return `activate_control_app${url === 'auto' ? " 'auto'" : where}, { ${settings.join(', ')} }`
 }
 
+/** The folder as `options` want it before Puma starts: prepared, and owned by Puma's user. */
+function prepareFolder(options: ClusterOptions, dir: string): void {
+  options.prepare?.(dir)
+  if (options.user) execFileSync('chown', ['-R', `${options.user.uid}:${options.user.gid}`, dir])
+}
+
 /** Starts a real Puma (Debian's 5.6.5 unless `version` says otherwise) on 127.0.0.1 in a temporary folder and waits for every worker's boot line. */
 export async function startPumaCluster(options: ClusterOptions = {}): Promise<PumaCluster> {
   const puma = await realPuma(options.version ?? DEBIAN_PUMA)
@@ -122,13 +130,14 @@ export async function startPumaCluster(options: ClusterOptions = {}): Promise<Pu
     configPath,
     pumaConfig(options, {workers, port, logPath, pidfile, statePath, control: controlUrl(options, dir, controlPort)}),
   )
-  options.prepare?.(dir)
+  prepareFolder(options, dir)
   const runIn = options.runIn ? join(dir, options.runIn) : dir
   const logFd = options.stdoutToLog ? openSync(logPath, 'w') : undefined
   const output = logFd ?? (options.redirect === false ? 'pipe' : 'ignore')
   const child = spawn(puma, options.defaultConfig ? [] : ['-C', configPath], {
     cwd: runIn,
     env: {...process.env, PWD: runIn},
+    ...options.user,
     detached: true, // its own process group: nothing a test sends to its group reaches Puma, and vice versa
     stdio: ['ignore', output, output],
   })

@@ -145,6 +145,7 @@ export class RestartWorld {
   private fakeDeps(): RestartDeps {
     const answers = this.options.stats
     return {
+      assertMaySignal() {}, // the fake master is always ours to signal
       clock: this.clock,
       deliver: async (command, _to, {via}) => {
         this.delivered.push({command, via})

@@ -38,7 +38,20 @@ function corpus(flags: FlagSpecs): string[][] {
       }
 
       case 'integer': {
-        for (const value of ['5', '0', '1', '007', '-3', 'abc', '1e3', '2.5', '99999999'])
+        for (const value of [
+          '5',
+          '0',
+          '1',
+          '007',
+          '-3',
+          'abc',
+          '1e3',
+          '2.5',
+          '99999999',
+          '2147483',
+          '2147484',
+          '99999999999',
+        ])
           cases.push([`--${name}`, value], [`--${name}=${value}`])
         break
       }

@@ -1,8 +1,9 @@
 import {strict as assert} from 'node:assert'
 import {appendFileSync, renameSync, writeFileSync} from 'node:fs'
+import {join} from 'node:path'
 
-import {EXIT} from '../../src/errors.js'
-import {fromMaster, NEW_PID, OLD_PID, realLog, replaced, RestartWorld} from '../helpers/restart-world.js'
+import {EXIT, notPermittedError} from '../../src/errors.js'
+import {CONTROL, fromMaster, NEW_PID, OLD_PID, realLog, replaced, RestartWorld} from '../helpers/restart-world.js'
 
 const TIMEOUT_MS = 60_000
 const BOOTED_RESTARTS_BANNER = '[1234] *     Restarts: (✔) hot (✔) phased\n'
@@ -306,5 +307,56 @@ describe('a whole restart through the orchestration, with every side effect fake
     const report = run.report()
     assert.deepEqual(world.health, ['http://127.0.0.1:9292/up'])
     assert.equal(report.health?.status, 200)
+  })
+
+  describe('checks in the order that gives the true reason, all before anything is sent', () => {
+    it('the wrong user: exit 4 first, before the log is looked at (a mistyped --log too)', async () => {
+      world = new RestartWorld()
+      const asked: number[] = []
+      world.deps.assertMaySignal = ({pid}) => {
+        asked.push(pid)
+        throw notPermittedError(`not permitted to signal pid ${pid}: it runs as another user`)
+      }
+
+      const run = world.run({logPath: join(world.dir, 'nope.log')})
+      await run.finished()
+      assert.match(run.error(EXIT.notPermitted).message, /^not permitted to signal pid 1234/)
+      assert.deepEqual(asked, [1234])
+      assert.deepEqual(world.delivered, [])
+      assert.deepEqual(world.followed, [])
+    })
+
+    it('only through the control server: no signal, so no question of permission', async () => {
+      world = new RestartWorld()
+      world.deps.assertMaySignal = () => assert.fail('asked about signalling a restart sent by control')
+      const run = world.run({via: 'control', logPath: join(world.dir, 'nope.log'), control: CONTROL})
+      await run.finished()
+      run.error(EXIT.usage)
+    })
+
+    for (const [what, path, message] of [
+      ['a --log that does not exist', 'nope.log', /^--log \S+nope\.log does not exist$/],
+      ['a --log that is a folder', '.', /^--log \S+ is a folder, not a log file$/],
+    ] as const) {
+      it(`${what}: exit 2, nothing sent, no wait for --timeout`, async () => {
+        world = new RestartWorld()
+        const started = world.clock.now()
+        const run = world.run({logPath: join(world.dir, path)})
+        await run.finished()
+        const error = run.error(EXIT.usage)
+        assert.match(error.message, message)
+        assert.match(error.suggestion ?? '', /--no-wait/)
+        assert.deepEqual(world.delivered, [])
+        assert.equal(world.clock.now(), started, 'no time waited')
+      })
+    }
+
+    it('--no-wait with a --log that does not exist: the log is not followed, so it does not matter', async () => {
+      world = new RestartWorld()
+      const run = world.run({wait: false, logPath: join(world.dir, 'nope.log')})
+      await run.finished()
+      assert.equal(run.settled.status, 'fulfilled')
+      assert.deepEqual(world.delivered, [{command: 'phased-restart', via: 'signal'}])
+    })
   })
 })

@@ -2,7 +2,7 @@ import {strict as assert} from 'node:assert'
 import {constants} from 'node:os'
 
 import {CtlError, EXIT} from '../../src/errors.js'
-import {COMMAND_SIGNALS, sendSignal} from '../../src/signals.js'
+import {assertMaySignal, COMMAND_SIGNALS, sendSignal} from '../../src/signals.js'
 
 /** A kill that records instead of signalling, and can fail like the real one. */
 function recordingKill(failWith?: string) {
@@ -17,6 +17,12 @@ function recordingKill(failWith?: string) {
 
 const isCtlError = (exit: number, message?: RegExp) => (error: unknown) =>
   error instanceof CtlError && error.exitCode === exit && (!message || message.test(error.message))
+
+/** A kill whose null signal fails with `code`. */
+const failing = (code: string) => (_pid: number, signal: 0 | NodeJS.Signals) => {
+  assert.equal(signal, 0, 'only the null signal is sent')
+  throw Object.assign(new Error(code), {code})
+}
 
 describe('signals', () => {
   const expected: Record<string, string> = {
@@ -76,5 +82,23 @@ describe('signals', () => {
       () => sendSignal({pid: 4321}, 'phased-restart', kill),
       isCtlError(EXIT.noMaster, /exited before SIGUSR1/),
     )
+  })
+
+  describe('assertMaySignal: asked before anything else about a command that signals', () => {
+    it("another user's master (EPERM on kill(pid, 0)) is exit 4, with the way out", () => {
+      assert.throws(
+        () => assertMaySignal({pid: 4321}, failing('EPERM')),
+        (error: unknown) =>
+          isCtlError(EXIT.notPermitted, /^not permitted to signal pid 4321: it runs as another user$/)(error) &&
+          (error as CtlError).suggestion === 'run ctl as the user that runs Puma (or with sudo -u)',
+      )
+    })
+
+    it('a permitted or gone process passes: the checks after it say what is wrong', () => {
+      const {calls, kill} = recordingKill()
+      assertMaySignal({pid: 4321}, kill)
+      assert.deepEqual(calls, [[4321, 0]])
+      assertMaySignal({pid: 4321}, failing('ESRCH'))
+    })
   })
 })

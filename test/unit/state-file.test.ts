@@ -53,7 +53,7 @@ describe('parseStateFile', () => {
     ['pid 0', '---\npid: 0\n', /0 is not a PID ctl will signal/],
     ['pid 1', '---\npid: 1\n', /1 is not a PID ctl will signal/],
     ['negative pid', '---\npid: -5\n', /"-5" is not a process id/],
-    ['garbage pid', '---\npid: abc\n', /"abc" is not a process id/],
+    ['garbage pid', '---\npid: abc\n', /not a process id \(not a number: 3 bytes, not shown\)/],
     ['binary', '\u0000\u00FF\u0001pid', /has no pid/],
   ]
   for (const [name, text, message] of refused) {

@@ -5,6 +5,9 @@ import {normalizeArgv} from './grammar.js'
 import {parseArgv} from './parse-argv.js'
 import {runCommand} from './run-command.js'
 
+/** Commands of oclif's plugins (package.json oclif.plugins): oclif runs them. */
+const PLUGIN_COMMANDS = ['autocomplete']
+
 /**
  * bin/run.js's first step: puts argv in ctl's grammar (pumactl's is accepted too), then runs the
  * command without loading oclif, whose start-up costs more than pumactl's whole run. Returns the
@@ -12,7 +15,7 @@ import {runCommand} from './run-command.js'
  * PUMA_CTL_FAST_PATH=0, or CTL_CONTENT_TYPE), or true when it has run the command.
  */
 export async function runFast(argv: string[], env: NodeJS.ProcessEnv = process.env): Promise<string[] | true> {
-  const invocation = normalizeArgv(argv, Object.keys(COMMAND_LOADERS))
+  const invocation = normalizeArgv(argv, [...Object.keys(COMMAND_LOADERS), ...PLUGIN_COMMANDS])
   if (invocation.kind === 'refused') exitWith(await renderError(invocation.error, {json: invocation.json, env}))
   const [id, ...rest] = invocation.argv
   if (!Object.hasOwn(COMMAND_LOADERS, id) || env.PUMA_CTL_FAST_PATH === '0' || env.CTL_CONTENT_TYPE)

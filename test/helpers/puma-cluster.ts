@@ -1,4 +1,4 @@
-import {spawn} from 'node:child_process'
+import {execFileSync, spawn} from 'node:child_process'
 import {closeSync, mkdirSync, mkdtempSync, openSync, rmSync, writeFileSync} from 'node:fs'
 import {request} from 'node:http'
 import {tmpdir} from 'node:os'
@@ -27,6 +27,8 @@ export interface ClusterOptions {
   redirect?: boolean
   /** stdout_redirect's append argument (default true); false is Puma's own default, which truncates the log. */
   redirectAppend?: boolean
+  /** Run Puma as this local user (the test runs as root): the folder becomes theirs, and Puma starts with their uid and gid. */
+  runAs?: string
   /** A folder under the cluster's folder to start Puma in (its cwd and PWD), instead of the folder itself. */
   runIn?: string
   state?: string
@@ -108,12 +110,15 @@ export async function startPumaCluster(options: ClusterOptions = {}): Promise<Pu
     pumaConfig(options, {workers, port, logPath, pidfile, statePath, control: controlUrl(options, dir, controlPort)}),
   )
   options.prepare?.(dir)
+  const user = asUser(dir, options.runAs)
   const runIn = options.runIn ? join(dir, options.runIn) : dir
   const logFd = options.stdoutToLog ? openSync(logPath, 'w') : undefined
   const output = logFd ?? (options.redirect === false ? 'pipe' : 'ignore')
   const child = spawn(puma, options.defaultConfig ? [] : ['-C', configPath], {
     cwd: runIn,
-    env: {...process.env, PWD: runIn},
+    env: {...process.env, PWD: runIn, ...user.env},
+    uid: user.uid,
+    gid: user.gid,
     detached: true, // its own process group: nothing a test sends to its group reaches Puma, and vice versa
     stdio: ['ignore', output, output],
   })
@@ -162,6 +167,15 @@ export async function startPumaCluster(options: ClusterOptions = {}): Promise<Pu
   }
 
   return cluster
+}
+
+/** With runAs: the folder becomes that user's, and Puma starts with their uid, gid and HOME. */
+function asUser(dir: string, name?: string): {env?: {HOME: string}; gid?: number; uid?: number} {
+  if (name === undefined) return {}
+  const id = (flag: string) => Number(execFileSync('id', [flag, name], {encoding: 'utf8'}).trim())
+  const [uid, gid] = [id('-u'), id('-g')]
+  execFileSync('chown', ['-R', `${uid}:${gid}`, dir])
+  return {uid, gid, env: {HOME: dir}}
 }
 
 /** Puma's /stats, straight from a `control: 'tcp'` cluster's control server (not through ctl). */

@@ -2,7 +2,7 @@ import {lstatSync, readFileSync, realpathSync, statSync} from 'node:fs'
 import {basename, dirname, join} from 'node:path'
 
 import {noMasterError} from '../errors.js'
-import {appFolderOf, appFolderOfFile, isWithin} from './app-folder.js'
+import {appFolderOf, appFolderOfFile, isWithin, physicalFolder} from './app-folder.js'
 import {readCwd} from './process-table.js'
 import {type PumaMaster} from './scan.js'
 
@@ -38,8 +38,8 @@ export interface NamingFile {
  *      that app: the master's folder must be APP (or, in a deploy, any release of DEPLOY).
  *    - A file in no app's tmp but inside the master's app (APP/puma.pid) is the master's.
  *    - Elsewhere (a systemd unit's /run/puma/app.pid, /tmp/…/app.pid) the file's place says
- *      nothing: the master's app must be the folder ctl runs from (or --dir). Deploy hooks and
- *      ExecReload run from the app (or a release of it); from anywhere else, --pid names it.
+ *      nothing: ctl must run from the master's app (or --dir), a release of it or a folder inside
+ *      it. Deploy hooks and ExecReload run from the app; from anywhere else, --pid names it.
  *    The master's folder is /proc/PID/cwd; when ctl cannot read it (another user's process, which
  *    the kernel will not let ctl signal either: exit 4 then), the state file's running_from, else
  *    nothing is checked.
@@ -64,7 +64,7 @@ export async function assertFileNamesIt(
     })
   }
 
-  if (isWithin(file.path, app) || isWithin(physicalPath(file.path), app) || appFolderOf(here) === app) return
+  if (isWithin(file.path, app) || isWithin(physicalPath(file.path), app) || runsFrom(here, app)) return
   throw noMasterError(
     `${file.origin} is in no app's folder, and pid ${master.pid} runs from ${folder}, not from ${here}`,
     {suggestion: `run ctl from the app's folder, or ${knowingly}`},
@@ -91,7 +91,8 @@ function ownersOf(path: string): number[] {
 
 /**
  * A master found only by a process scan may be shown (`ctl status`) but not acted on unless
- * something names it: a file, --pid, --dir, or a scan from its own app's folder. `cd ~ && ctl stop`
+ * something names it: a file, --pid, --dir, or a scan from its own app (its folder, a release of
+ * it, or a folder inside it). `cd ~ && ctl stop`
  * must not stop whichever Puma happens to run.
  *
  * --tag names a master only as far as its title can be trusted, and a title is set by the process
@@ -106,7 +107,7 @@ export function assertScanMayAct(
 ): void {
   if (asked.dir) return // the master was matched by the folder asked for
   const app = master.folder === undefined ? undefined : appFolderOf(master.folder)
-  if (app !== undefined && app === appFolderOf(asked.here)) return
+  if (app !== undefined && runsFrom(asked.here, app)) return
   const runs = `it runs from ${master.folder ?? 'a folder ctl cannot read'}, not from ${asked.here}`
   const dirHint = master.folder === undefined ? '--dir' : `--dir ${master.folder}`
   if (asked.tag !== undefined) {
@@ -121,6 +122,11 @@ export function assertScanMayAct(
   throw noMasterError(`refusing to act on pid ${master.pid}, found only by a process scan: ${runs}`, {
     suggestion: `name it: ${dirHint}, --tag, --pidfile, --state or --pid ${master.pid} (\`ctl status\` shows it)`,
   })
+}
+
+/** Whether ctl, running from `here`, runs from the app `app`: its folder, a release of it, or a folder inside it. */
+function runsFrom(here: string, app: string): boolean {
+  return appFolderOf(here) === app || isWithin(physicalFolder(here), app)
 }
 
 async function readCwdAsync(pid: number): Promise<string | undefined> {

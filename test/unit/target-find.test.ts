@@ -415,6 +415,10 @@ describe('target: finding the master with an injected process table and kill', (
         assert.equal((await findTarget({cwd: at('home'), intent: 'look'}, injected)).master.pid, livePid)
         assert.equal((await findTarget({cwd: at('home'), dir: at('b')}, injected)).master.pid, livePid)
         assert.equal((await findTarget({cwd: at('b')}, injected)).master.pid, livePid)
+        // from inside its app, yes; from the folder above it, no
+        mkdirSync(at('b', 'config'))
+        assert.equal((await findTarget({cwd: at('b', 'config')}, injected)).master.pid, livePid)
+        await assert.rejects(findTarget({cwd: root}, injected), isCtlError(EXIT.noMaster, /^refusing to act/))
       })
 
       it("--tag: another user's master only with --dir; the caller's own user's master as it is", async () => {

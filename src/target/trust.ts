@@ -92,8 +92,7 @@ function ownersOf(path: string): number[] {
 /**
  * A master found only by a process scan may be shown (`ctl status`) but not acted on unless
  * something names it: a file, --pid, --dir, or a scan from its own app (its folder, a release of
- * it, or a folder inside it). `cd ~ && ctl stop`
- * must not stop whichever Puma happens to run.
+ * it, or a folder inside it). `cd ~ && ctl stop` must not stop whichever Puma happens to run.
  *
  * --tag names a master only as far as its title can be trusted, and a title is set by the process
  * itself: any user can start a Puma tagged like someone else's app. So --tag acts on a master of

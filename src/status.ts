@@ -36,6 +36,8 @@ export interface ServerStatus {
   tag?: string
   uptimeSeconds?: number
   version?: string
+  /** How the master was found, when the user should know (a stale default file passed over). */
+  warnings?: string[]
   workers: WorkerStatus[]
 }
 
@@ -60,6 +62,7 @@ export async function serverStatus(target: Target, stats?: Error | PumaStats, no
     foundBy: target.origin,
     phase: stats instanceof Error ? undefined : stats?.phase,
     statsError: stats instanceof Error ? stats.message : undefined,
+    warnings: target.warnings,
     workers: master.workers.map((worker, i) => {
       const details = workerDetails[i]
       const seen = stats instanceof Error ? undefined : stats?.workerStatus.find((w) => w.pid === worker.pid)
@@ -89,7 +92,8 @@ export async function serverStatus(target: Target, stats?: Error | PumaStats, no
 export async function status(options: TargetSelector & {signal?: AbortSignal} = {}): Promise<ServerStatus> {
   // A --control-url is checked before the lookup: a malformed one is a usage error, not "no master".
   const given = findControl(options)
-  const target = await findTarget(options)
+  // Looking only: a master found by a scan from anywhere may be shown.
+  const target = await findTarget({...options, intent: 'look'})
   const control = given ?? findControl(options, target)
   const stats = control
     ? await fetchStats(control, {timeoutMs: 3000, signal: options.signal}).catch((error: Error) => error)

@@ -28,7 +28,11 @@ export async function stopServer(to: Reach, options: StopOptions): Promise<StopR
   const {sent} = await deliver(options.command, to, options)
   const exited =
     to.kind === 'master'
-      ? await waitForExit(to.target.master.pid, {timeoutMs: options.timeoutMs, signal: options.signal})
+      ? await waitForExit(to.target.master.pid, {
+          identity: to.target.master.startTicks,
+          timeoutMs: options.timeoutMs,
+          signal: options.signal,
+        })
       : await waitForControlToClose(to.control, options.timeoutMs, options.signal)
   const who = to.kind === 'master' ? `pid ${to.target.master.pid}` : `the Puma at ${shownEndpoint(to.control)}`
   if (!exited) {

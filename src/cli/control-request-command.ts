@@ -1,5 +1,5 @@
 import {commandRefused, controlRequest} from '../control/client.js'
-import {reach, requireControl} from '../target/index.js'
+import {controlFor, requireControl} from '../target/index.js'
 import {printable} from '../text/printable.js'
 import {defineCommand} from './command.js'
 import {controlFlags, selectorOf, TARGET_HELP, targetFlags} from './flags.js'
@@ -28,7 +28,7 @@ ${TARGET_HELP}`,
     flags: {...targetFlags, ...controlFlags},
 
     async run(flags, {log, signal}) {
-      const control = requireControl((await reach(selectorOf(flags))).control, `/${path}`)
+      const control = requireControl(await controlFor(selectorOf(flags)), `/${path}`)
       const answer = await controlRequest(control, path, {signal})
       if (answer.status !== 200) throw commandRefused(path, answer)
       let {body} = answer

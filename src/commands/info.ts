@@ -11,8 +11,10 @@ ${TARGET_HELP}`,
   examples: ['<%= config.bin %> info --pidfile tmp/pids/puma.pid', '<%= config.bin %> info --tag myapp'],
   flags: {...targetFlags},
 
-  async run(flags, {log}) {
-    const result = info(await findTarget(selectorOf(flags)))
+  async run(flags, {log, note}) {
+    const target = await findTarget(selectorOf(flags))
+    for (const warning of target.warnings ?? []) note(`Warning: ${warning}`)
+    const result = info(target)
     log(`Sent ${result.signal} to Puma master ${result.pid}: the backtraces are in its log`)
     return result
   },

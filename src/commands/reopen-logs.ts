@@ -18,8 +18,10 @@ ${TARGET_HELP}`,
     },
   },
 
-  async run(flags, {log}) {
-    const result = await reopenLogs(await findTarget(selectorOf(flags)), {force: flags.force})
+  async run(flags, {log, note}) {
+    const target = await findTarget(selectorOf(flags))
+    for (const warning of target.warnings ?? []) note(`Warning: ${warning}`)
+    const result = await reopenLogs(target, {force: flags.force})
     const shown = result.evidence ? ` (stdout_redirect shown by its ${result.evidence})` : ''
     log(`Sent SIGHUP to Puma master ${result.pid}${result.log ? `: it reopens ${result.log}${shown}` : ''}`)
     return result

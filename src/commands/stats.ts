@@ -3,7 +3,7 @@ import {controlFlags, selectorOf, TARGET_HELP, targetFlags} from '../cli/flags.j
 import {fetchStatsReport} from '../control/stats.js'
 import {paintFor} from '../render/colour.js'
 import {renderStats} from '../render/stats.js'
-import {reach, requireControl} from '../target/index.js'
+import {controlFor, requireControl} from '../target/index.js'
 
 export default defineCommand({
   summary: "Show Puma's /stats: per worker index, pid, phase, booted, last check-in, threads, backlog, requests.",
@@ -21,7 +21,7 @@ ${TARGET_HELP}`,
   flags: {...targetFlags, ...controlFlags},
 
   async run(flags, {json, log, signal, terminal}) {
-    const control = requireControl((await reach(selectorOf(flags))).control, '/stats')
+    const control = requireControl(await controlFor(selectorOf(flags)), '/stats')
     const stats = await fetchStatsReport(control, {signal})
     if (!json) log(renderStats(stats, await paintFor(terminal.stdout, terminal.env)).join('\n'))
     return stats

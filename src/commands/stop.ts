@@ -23,6 +23,7 @@ export const stopCommand = (kind: 'halt' | 'stop', help: {description: string; e
     async run(flags, {note, log, signal}) {
       const reached = await reach(selectorOf(flags))
       const master = masterOf(reached)
+      if (reached.kind === 'master') for (const warning of reached.target.warnings ?? []) note(`Warning: ${warning}`)
       const via = viaFor(reached, flags.via)
       note(
         `Stopping Puma${master ? ` master ${master.pid}` : ''} (${kind}, by ${via}); waiting up to ${flags.timeout} s for it to exit...`,

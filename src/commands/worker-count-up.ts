@@ -12,8 +12,10 @@ export const workerCountCommand = (direction: 'down' | 'up', help: {examples: st
 ${TARGET_HELP}`,
     flags: {...targetFlags},
 
-    async run(flags, {log}) {
-      const result = changeWorkerCount(await findTarget(selectorOf(flags)), direction)
+    async run(flags, {log, note}) {
+      const target = await findTarget(selectorOf(flags))
+      for (const warning of target.warnings ?? []) note(`Warning: ${warning}`)
+      const result = changeWorkerCount(target, direction)
       log(
         `Sent ${result.signal} to Puma master ${result.pid}: workers ${result.workersBefore} → ${result.workersBefore + (direction === 'up' ? 1 : -1)}`,
       )

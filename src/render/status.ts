@@ -15,6 +15,7 @@ export function renderStatus(status: ServerStatus, paint: Paint): string[] {
     `  memory    ${formatBytes(status.rssBytes)} (master)`,
     `  found by  ${printable(status.foundBy)}`,
   ]
+  for (const warning of status.warnings ?? []) lines.push(paint.yellow(`  warning   ${printable(warning)}`))
   if (status.phase !== undefined) lines.push(`  phase     ${status.phase}`)
   if (status.statsError) lines.push(paint.yellow(`  /stats    unavailable: ${printable(status.statsError)}`))
   if (status.mode === 'cluster') {

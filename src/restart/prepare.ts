@@ -56,6 +56,8 @@ export async function prepareRestart(request: RestartRequest, deps: RestartDeps)
     },
     request.refork ? 'refork' : kind,
   )
+  // How the master was found (a stale default file passed over) comes first.
+  if (request.to.kind === 'master') checks.warnings.unshift(...(request.to.target.warnings ?? []))
   checks.warnings.push(...stats.warnings)
   const logs = attributableLogs(request, found.logs, checks, stats.before)
   const hasLog = logs.length > 0 || Boolean(journalUnit)

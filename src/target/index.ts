@@ -16,15 +16,23 @@
  *  3. scan.ts findMasters (only without --pid, --pidfile, --state or a default file): masters by
  *     title (titles.ts parseMasterTitle); an untitled 2.0–2.7 master only if one of the workers
  *     naming it is really its child (an orphan's title may name a reused PID), or if its program is
- *     puma itself (titles.ts isUntitledPumaCommand). find.ts fromScan then narrows by --dir and
- *     --tag and refuses to guess between several, unless exactly one runs from the current folder.
+ *     puma itself (titles.ts isUntitledPumaCommand). find.ts fromScan then narrows by --dir (both
+ *     sides resolved now; another release of the same deploy, app-folder.ts) and --tag and
+ *     refuses to guess between several, unless exactly one runs from the current folder. A scan
+ *     is for looking: unless the selector's intent is 'look' (status), trust.ts assertScanMayAct
+ *     refuses a master not running from the current folder's app and named by no --dir (--tag:
+ *     only the caller's own user's master).
  *  4. verify.ts verifyMaster, for every source: liveness.ts liveness (kill(pid, 0), then a zombie
  *     counts as gone); the PID must be a process, not a thread (process-table.ts threadGroupOf); it
  *     must be a Puma master by title or by family in the process table around it (processesAround,
  *     read from process-table.ts readFamily), not a worker and not another program. Its start time
- *     (liveness.ts startTicks) is recorded: with the PID it names one process.
+ *     (liveness.ts startTicks), read before these checks and compared after them, is recorded: with
+ *     the PID it names one process.
  *  5. find.ts assertWrittenByIt: a pidfile or state file written before that process started (2 s
- *     slack) is stale, its PID reused by another process, maybe another app's Puma.
+ *     slack) is stale, its PID reused by another process, maybe another app's Puma. Of the default
+ *     files, a stale one is passed over (with a warning on the Target) for the next.
+ *     trust.ts assertFileNamesIt: the file must be owned by the master's user or root, and belong
+ *     to the master's app (app-folder.ts); see there for a file in no app's folder.
  *  6. signals.ts sendSignal, at the moment of sending: the PID is checked again (a safe integer
  *     above 1), and liveness.ts hasExited(pid, startTicks) refuses a master that has exited or whose
  *     PID now names another process; EPERM becomes exit 4, ESRCH exit 3.
@@ -35,5 +43,5 @@
  */
 export {controlOnly, findControl, requireControl} from './endpoint.js'
 export {DEFAULT_TARGET_FILES, type FindDeps, findTarget, type Target} from './find.js'
-export {masterOf, type Reach, reach, viaFor} from './reach.js'
+export {controlFor, masterOf, type Reach, reach, viaFor} from './reach.js'
 export {MASTER_KEYS, namesMaster, type TargetSelector} from './selector.js'

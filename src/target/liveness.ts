@@ -43,10 +43,16 @@ export function hasExited(pid: number, identity: number | undefined): boolean {
  */
 export async function waitForExit(
   pid: number,
-  options: {clock?: Clock; signal?: AbortSignal; timeoutMs: number},
+  options: {
+    clock?: Clock
+    /** The start time ctl verified: read now instead, a PID reused since the signal would be waited for. */
+    identity?: number
+    signal?: AbortSignal
+    timeoutMs: number
+  },
 ): Promise<boolean> {
   const {clock = realClock, signal} = options
-  const identity = startTicks(pid)
+  const identity = options.identity ?? startTicks(pid)
   const deadline = clock.now() + options.timeoutMs
   const polled = await pollUntil(() => (hasExited(pid, identity) ? true : undefined), {
     clock,

@@ -17,6 +17,15 @@ export async function reach(selector: TargetSelector, deps?: FindDeps): Promise<
   return {kind: 'master', target, control: findControl(selector, target)}
 }
 
+/**
+ * The control server the selector leads to, for the requests that go to it alone (stats, gc, …).
+ * Looking is enough: a master found by a process scan brings no control server, so nothing a scan
+ * found is ever acted on through this.
+ */
+export async function controlFor(selector: TargetSelector, deps?: FindDeps): Promise<ControlEndpoint | undefined> {
+  return (await reach({...selector, intent: 'look'}, deps)).control
+}
+
 /** By signal when the master is known, else through the control server, unless the caller chose. */
 export function viaFor(reached: Reach, chosen?: Via): Via {
   return chosen ?? (reached.kind === 'master' ? 'signal' : 'control')

@@ -11,6 +11,11 @@ export interface TargetSelector {
   cwd?: string
   /** Scan for the master running in this folder. */
   dir?: string
+  /**
+   * What the caller does with the master: 'act' (the default: signal it, restart it) refuses a
+   * master found only by a process scan from a folder that is not its app; 'look' (status) takes it.
+   */
+  intent?: 'act' | 'look'
   pid?: number | string
   pidfile?: string
   state?: string

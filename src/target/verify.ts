@@ -15,6 +15,8 @@ export interface VerifyDeps {
  * `origin` says where the PID came from, for the error message ("pidfile tmp/pids/puma.pid").
  */
 export async function verifyMaster(pid: number, origin: string, deps: VerifyDeps = {}): Promise<PumaMaster> {
+  // Read first: should the PID be reused while it is checked, sendSignal's comparison with this start time refuses it.
+  const identity = startTicks(pid)
   if (liveness(pid, deps.kill) === 'gone') {
     throw noMasterError(`${origin}: process ${pid} is not running`, {
       suggestion: origin.startsWith('--pid')
@@ -35,7 +37,11 @@ export async function verifyMaster(pid: number, origin: string, deps: VerifyDeps
   }
 
   const master = findMasters(processes, -1).find((candidate) => candidate.pid === pid)
-  if (master) return {...master, startTicks: startTicks(pid)}
+  if (master) {
+    // The table may describe a process that took over the PID while it was read.
+    if (startTicks(pid) !== identity) throw noMasterError(`${origin}: process ${pid} exited while ctl checked it`)
+    return {...master, startTicks: identity}
+  }
 
   const worker = parseWorkerTitle(entry.cmd)
   if (worker) {

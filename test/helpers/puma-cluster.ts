@@ -31,14 +31,14 @@ export interface ClusterOptions {
   redirect?: boolean
   /** stdout_redirect's append argument (default true); false is Puma's own default, which truncates the log. */
   redirectAppend?: boolean
+  /** Run Puma as this local user (the test runs as root): the folder becomes theirs, and Puma starts with their uid and gid. */
+  runAs?: string
   /** A folder under the cluster's folder to start Puma in (its cwd and PWD), instead of the folder itself. */
   runIn?: string
   state?: string
   /** With redirect: false, Puma's stdout and stderr go to log/puma.log as a shell's `> log 2>&1` sends them, not to a pipe. */
   stdoutToLog?: boolean
   tag?: string
-  /** Runs Puma as this user (its folder chowned to it), e.g. nobody: a master ctl may signal only as that user. */
-  user?: {gid: number; uid: number}
   /**
    * Which real Puma runs (default Debian's 5.6.5). Mind each version's defaults: on 7.0+ `workers 2` preloads,
    * so a phased restart is a hot restart unless extraConfig says `preload_app! false`.
@@ -106,12 +106,6 @@ function controlConfig(options: ClusterOptions, url?: string): string {
   return `activate_control_app${url === 'auto' ? " 'auto'" : where}, { ${settings.join(', ')} }`
 }
 
-/** The folder as `options` want it before Puma starts: prepared, and owned by Puma's user. */
-function prepareFolder(options: ClusterOptions, dir: string): void {
-  options.prepare?.(dir)
-  if (options.user) execFileSync('chown', ['-R', `${options.user.uid}:${options.user.gid}`, dir])
-}
-
 /** Starts a real Puma (Debian's 5.6.5 unless `version` says otherwise) on 127.0.0.1 in a temporary folder and waits for every worker's boot line. */
 export async function startPumaCluster(options: ClusterOptions = {}): Promise<PumaCluster> {
   const puma = await realPuma(options.version ?? DEBIAN_PUMA)
@@ -130,14 +124,16 @@ export async function startPumaCluster(options: ClusterOptions = {}): Promise<Pu
     configPath,
     pumaConfig(options, {workers, port, logPath, pidfile, statePath, control: controlUrl(options, dir, controlPort)}),
   )
-  prepareFolder(options, dir)
+  options.prepare?.(dir)
+  const user = asUser(dir, options.runAs)
   const runIn = options.runIn ? join(dir, options.runIn) : dir
   const logFd = options.stdoutToLog ? openSync(logPath, 'w') : undefined
   const output = logFd ?? (options.redirect === false ? 'pipe' : 'ignore')
   const child = spawn(puma, options.defaultConfig ? [] : ['-C', configPath], {
     cwd: runIn,
-    env: {...process.env, PWD: runIn},
-    ...options.user,
+    env: {...process.env, PWD: runIn, ...user.env},
+    uid: user.uid,
+    gid: user.gid,
     detached: true, // its own process group: nothing a test sends to its group reaches Puma, and vice versa
     stdio: ['ignore', output, output],
   })
@@ -186,6 +182,15 @@ export async function startPumaCluster(options: ClusterOptions = {}): Promise<Pu
   }
 
   return cluster
+}
+
+/** With runAs: the folder becomes that user's, and Puma starts with their uid, gid and HOME. */
+function asUser(dir: string, name?: string): {env?: {HOME: string}; gid?: number; uid?: number} {
+  if (name === undefined) return {}
+  const id = (flag: string) => Number(execFileSync('id', [flag, name], {encoding: 'utf8'}).trim())
+  const [uid, gid] = [id('-u'), id('-g')]
+  execFileSync('chown', ['-R', `${uid}:${gid}`, dir])
+  return {uid, gid, env: {HOME: dir}}
 }
 
 /** Puma's /stats, straight from a `control: 'tcp'` cluster's control server (not through ctl). */

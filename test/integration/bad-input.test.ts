@@ -9,7 +9,6 @@ import {isAlive, killQuietly, readOrEmpty, stoppedAfter, titleOf, waitFor} from 
 import {type PumaCluster, startPumaCluster} from '../helpers/puma-cluster.js'
 import {type CtlResult, jsonOf, runCtl} from '../helpers/run-ctl.js'
 
-const NOBODY = {uid: 65_534, gid: 65_534}
 const SHADOW = 'root:$6$saltsalt$hashhashhashhashhashhashhashhash:19000:0:99999:7:::\n'
 /** Any of these in ctl's output would be the secret leaking. */
 const SECRET_PARTS = ['root:', '$6$', 'saltsalt', 'hashhash', '19000']
@@ -123,7 +122,7 @@ describe('bad input', () => {
     })
 
     it('a log ctl cannot read (a master ctl may signal): exit 4 with a one-line hint, never a raw EACCES', async () => {
-      const cluster = await start({workers: 1, user: NOBODY})
+      const cluster = await start({workers: 1, runAs: 'nobody'})
       const workers = cluster.workerPids()
       const secretLog = join(tmpdir(), `ctl-root-only-${process.pid}.log`)
       writeFileSync(secretLog, '', {mode: 0o600})

@@ -144,6 +144,13 @@ describe('waiting on a clock the test moves', () => {
       const clock = new FakeClock(0)
       assert.equal(await waitForExit(2 ** 22 + 1, {clock, timeoutMs: 1000, signal: AbortSignal.abort()}), true)
     })
+
+    it('given the start time ctl verified, a PID now naming another process has exited at the first look', async () => {
+      const clock = new FakeClock(0)
+      // this process runs, but did not start at tick 1: the master verified then is gone, its PID reused
+      assert.equal(await waitForExit(process.pid, {clock, identity: 1, timeoutMs: 1000}), true)
+      assert.equal(clock.now(), 0)
+    })
   })
 
   describe('Inbox: pushed items in order, plus a wake at the time the reader asks for', () => {

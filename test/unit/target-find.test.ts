@@ -1,10 +1,11 @@
 import {strict as assert} from 'node:assert'
 import {type ChildProcess, spawn} from 'node:child_process'
-import {mkdtempSync, rmSync, writeFileSync} from 'node:fs'
+import {chownSync, lchownSync, mkdirSync, mkdtempSync, rmSync, statSync, symlinkSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
-import {join} from 'node:path'
+import {dirname, join} from 'node:path'
 
 import {CtlError, EXIT} from '../../src/errors.js'
+import {appFolderOf, appFolderOfFile, isWithin} from '../../src/target/app-folder.js'
 import {findTarget, masterOf, reach, viaFor} from '../../src/target/index.js'
 import {type ProcessEntry} from '../../src/target/process-table.js'
 
@@ -37,6 +38,45 @@ function deps(processes: ProcessEntry[], folders: Record<number, string> = {}) {
   }
 
   return {calls, deps: {kill, listProcesses: async () => processes, cwdOf: async (pid: number) => folders[pid]}}
+}
+
+function write(path: string, text: string): void {
+  mkdirSync(dirname(path), {recursive: true})
+  writeFileSync(path, text)
+}
+
+/** The injected world: process table, working folders, users (root unless said), and the calling user (root). */
+function world(processes: ProcessEntry[], folders: Record<number, string>, uids: Record<number, number> = {}) {
+  const {calls, deps: base} = deps(processes, folders)
+  return {calls, deps: {...base, uidOf: (pid: number) => uids[pid] ?? 0, ownUid: 0}}
+}
+
+/** A user other than root owns `path` (a symlink there itself): chown as root, else it is ours already. */
+function ownedByAUser(path: string): number {
+  if (process.getuid?.() !== 0) return statSync(path).uid
+  lchownSync(path, 12_345, 12_345)
+  return 12_345
+}
+
+/** A Capistrano deploy in `base`: releases r1 and r2, `current` -> r2, shared/tmp/pids, each release's tmp/pids -> shared's. */
+function deploy(base: string): string {
+  mkdirSync(join(base, 'shared', 'tmp', 'pids'), {recursive: true})
+  for (const release of ['r1', 'r2']) {
+    mkdirSync(join(base, 'releases', release, 'tmp'), {recursive: true})
+    symlinkSync(join(base, 'shared', 'tmp', 'pids'), join(base, 'releases', release, 'tmp', 'pids'))
+  }
+
+  symlinkSync(join(base, 'releases', 'r2'), join(base, 'current'))
+  return base
+}
+
+/** A PID no process has: a child that has exited and been reaped. */
+async function deadPid(): Promise<number> {
+  const child = spawn('true')
+  await new Promise((resolve) => {
+    child.on('close', resolve)
+  })
+  return child.pid!
 }
 
 describe('target: finding the master with an injected process table and kill', () => {
@@ -178,6 +218,273 @@ describe('target: finding the master with an injected process table and kill', (
 
     it('an empty master key names nothing: the control server alone', async () => {
       assert.equal((await reach({pidfile: '', controlUrl: 'tcp://127.0.0.1:9293'})).kind, 'control')
+    })
+  })
+
+  describe('who may name a master (trust.ts, app-folder.ts)', () => {
+    let root: string
+    /** Files and folders under the test's folder. */
+    const at = (...parts: string[]) => join(root, ...parts)
+
+    beforeEach(() => {
+      root = mkdtempSync(join(tmpdir(), 'ctl-trust-'))
+    })
+
+    afterEach(() => rmSync(root, {recursive: true, force: true}))
+
+    describe('the app a folder or file belongs to', () => {
+      it("a file in an app's tmp belongs to the folder above tmp; the system's tmp is no app's", () => {
+        assert.equal(appFolderOfFile('/srv/app/tmp/pids/puma.pid'), '/srv/app')
+        assert.equal(appFolderOfFile('/srv/app/tmp/puma.state'), '/srv/app')
+        assert.equal(appFolderOfFile('/srv/tmp-app/tmp/cache/tmp/pids/x.pid'), '/srv/tmp-app/tmp/cache')
+        for (const outside of ['/tmp/puma.pid', '/var/tmp/puma.pid', '/run/puma/app.pid', '/srv/app/puma.pid'])
+          assert.equal(appFolderOfFile(outside), undefined, outside)
+      })
+
+      it('a release, current and shared belong to the deploy; a folder merely named releases does not', () => {
+        const base = deploy(at('app'))
+        for (const folder of ['releases/r1', 'releases/r2', 'current', 'shared', '.'])
+          assert.equal(appFolderOf(join(base, folder)), base, folder)
+        // a release removed since the master started from it, as /proc/PID/cwd shows it
+        assert.equal(appFolderOf(`${join(base, 'releases', 'r0')} (deleted)`), base)
+        assert.equal(appFolderOfFile(join(base, 'shared', 'tmp', 'pids', 'puma.pid')), base)
+        assert.equal(appFolderOfFile(join(base, 'current', 'tmp', 'pids', 'puma.pid')), base)
+        mkdirSync(at('plain', 'releases', 'one'), {recursive: true})
+        assert.equal(appFolderOf(at('plain', 'releases', 'one')), at('plain', 'releases', 'one'))
+      })
+
+      it('nothing is within the root folder', () => {
+        assert.ok(isWithin('/srv/app/x', '/srv/app'))
+        assert.ok(!isWithin('/srv/application', '/srv/app'))
+        assert.ok(!isWithin('/srv/app', '/'))
+      })
+    })
+
+    describe('a pidfile or state file', () => {
+      it("owned by a user who is not the master's: exit 3 naming both users, --pid suggested, nothing sent", async () => {
+        const pidfile = at('app', 'tmp', 'pids', 'puma.pid')
+        write(pidfile, `${livePid}\n`)
+        const owner = ownedByAUser(pidfile)
+        const {calls, deps: injected} = world(master(livePid, 'a'), {[livePid]: at('app')}, {[livePid]: owner + 1})
+        await assert.rejects(findTarget({pidfile}, injected), (error: unknown) => {
+          assert.ok(
+            isCtlError(
+              EXIT.noMaster,
+              new RegExp(`is owned by .*uid ${owner}\\b.*, but pid ${livePid} runs as .*uid ${owner + 1}\\b`),
+            )(error),
+            String(error),
+          )
+          assert.match((error as CtlError).suggestion!, new RegExp(`pass --pid ${livePid}`))
+          return true
+        })
+        assert.ok(calls.every(([, signal]) => signal === 0))
+        // the master's own user's file, and root's, are trusted
+        const mastersOwn = world(master(livePid, 'a'), {[livePid]: at('app')}, {[livePid]: owner}).deps
+        assert.equal((await findTarget({pidfile}, mastersOwn)).master.pid, livePid)
+        chownSync(pidfile, 0, 0)
+        assert.equal(
+          (await findTarget({pidfile}, deps(master(livePid, 'a'), {[livePid]: at('app')}).deps)).master.pid,
+          livePid,
+        )
+      })
+
+      it("a symlink another user put in the pidfile's place: the link's owner counts too", async function () {
+        if (process.getuid?.() !== 0) this.skip() // only root can give a file to another user
+        write(at('b', 'tmp', 'pids', 'puma.pid'), `${livePid}\n`)
+        mkdirSync(at('a', 'tmp', 'pids'), {recursive: true})
+        symlinkSync(at('b', 'tmp', 'pids', 'puma.pid'), at('a', 'tmp', 'pids', 'puma.pid'))
+        lchownSync(at('a', 'tmp', 'pids', 'puma.pid'), 12_345, 12_345)
+        const {deps: injected} = world(master(livePid, 'b'), {[livePid]: at('a')})
+        await assert.rejects(
+          findTarget({pidfile: 'tmp/pids/puma.pid', cwd: at('a')}, injected),
+          isCtlError(EXIT.noMaster, /is owned by .*uid 12345/),
+        )
+      })
+
+      it("in app A's tmp, naming app B's master (a reused PID, a copy): exit 3 naming both folders", async () => {
+        write(at('a', 'tmp', 'pids', 'puma.pid'), `${livePid}\n`)
+        write(at('a', 'tmp', 'pids', 'puma.state'), `---\npid: ${livePid}\nrunning_from: "${at('a')}"\n`)
+        mkdirSync(at('b'))
+        const {calls, deps: injected} = world(master(livePid, 'b'), {[livePid]: at('b')})
+        for (const selector of [
+          {cwd: at('a')},
+          {pidfile: at('a', 'tmp', 'pids', 'puma.pid')},
+          {state: at('a', 'tmp', 'pids', 'puma.state')},
+        ]) {
+          // eslint-disable-next-line no-await-in-loop -- one after the other, each on its own
+          await assert.rejects(
+            findTarget(selector, injected),
+            isCtlError(
+              EXIT.noMaster,
+              new RegExp(`belongs to the app in ${at('a')}, but pid ${livePid} runs from ${at('b')}$`),
+            ),
+            JSON.stringify(selector),
+          )
+        }
+
+        assert.ok(calls.every(([, signal]) => signal === 0))
+        // the same files name the master of app A
+        assert.equal(
+          (await findTarget({cwd: at('a')}, world(master(livePid, 'a'), {[livePid]: at('a')}).deps)).master.pid,
+          livePid,
+        )
+      })
+
+      it('a Capistrano deploy: shared/tmp/pids names the master of any release, found from current or by path', async () => {
+        const base = deploy(at('app'))
+        write(join(base, 'shared', 'tmp', 'pids', 'puma.pid'), `${livePid}\n`)
+        const releases = [
+          join(base, 'releases', 'r1'),
+          `${join(base, 'releases', 'r0')} (deleted)`,
+          join(base, 'releases', 'r2'),
+        ]
+        const found = await Promise.all(
+          releases.map(async (folder) => {
+            const {deps: injected} = world(master(livePid, 'app'), {[livePid]: folder})
+            const fromCurrent = await findTarget({cwd: join(base, 'releases', 'r2')}, injected)
+            const byPath = await findTarget({pidfile: join(base, 'shared', 'tmp', 'pids', 'puma.pid')}, injected)
+            return [fromCurrent.origin, byPath.master.pid]
+          }),
+        )
+        assert.deepEqual(
+          found,
+          releases.map(() => ['pidfile tmp/pids/puma.pid', livePid]),
+        )
+
+        // another deploy's master is not named by it
+        const other = deploy(at('other'))
+        await assert.rejects(
+          findTarget(
+            {cwd: join(base, 'current')},
+            world(master(livePid, 'x'), {[livePid]: join(other, 'releases', 'r1')}).deps,
+          ),
+          isCtlError(
+            EXIT.noMaster,
+            new RegExp(`belongs to the app in ${base}, but pid ${livePid} runs from ${join(other, 'releases', 'r1')}`),
+          ),
+        )
+      })
+
+      it("in no app's folder (a systemd unit's /run/puma/app.pid): trusted when ctl runs from the master's app", async () => {
+        const pidfile = at('run', 'puma', 'app.pid')
+        write(pidfile, `${livePid}\n`)
+        assert.equal(appFolderOfFile(pidfile), undefined, `this test needs ${tmpdir()} to be the system's tmp`)
+        mkdirSync(at('app'))
+        mkdirSync(at('elsewhere'))
+        const {deps: injected} = world(master(livePid, 'app'), {[livePid]: at('app')})
+        assert.equal((await findTarget({pidfile, cwd: at('app')}, injected)).master.pid, livePid)
+        await assert.rejects(
+          findTarget({pidfile, cwd: at('elsewhere')}, injected),
+          isCtlError(
+            EXIT.noMaster,
+            new RegExp(
+              `is in no app's folder, and pid ${livePid} runs from ${at('app')}, not from ${at('elsewhere')}$`,
+            ),
+          ),
+        )
+        // inside the master's folder, though not in its tmp: the master's (the test clusters' layout)
+        write(at('app', 'puma.pid'), `${livePid}\n`)
+        assert.equal(
+          (await findTarget({pidfile: at('app', 'puma.pid'), cwd: at('elsewhere')}, injected)).master.pid,
+          livePid,
+        )
+        // --pid is never subject to it
+        assert.equal((await findTarget({pid: livePid, cwd: at('elsewhere')}, injected)).master.pid, livePid)
+      })
+    })
+
+    describe('a scan is for looking, not for acting', () => {
+      it('from a folder that is not its app: status shows it, acting is refused; --dir names it', async () => {
+        mkdirSync(at('b'))
+        mkdirSync(at('home'))
+        const {calls, deps: injected} = world(master(livePid, 'b'), {[livePid]: at('b')})
+        await assert.rejects(findTarget({cwd: at('home')}, injected), (error: unknown) => {
+          assert.ok(
+            isCtlError(
+              EXIT.noMaster,
+              new RegExp(
+                `^refusing to act on pid ${livePid}, found only by a process scan: it runs from ${at('b')}, not from ${at('home')}$`,
+              ),
+            )(error),
+            String(error),
+          )
+          assert.match((error as CtlError).suggestion!, /--dir .*--pid \d+ .*ctl status/)
+          return true
+        })
+        assert.ok(calls.every(([, signal]) => signal === 0))
+        assert.equal((await findTarget({cwd: at('home'), intent: 'look'}, injected)).master.pid, livePid)
+        assert.equal((await findTarget({cwd: at('home'), dir: at('b')}, injected)).master.pid, livePid)
+        assert.equal((await findTarget({cwd: at('b')}, injected)).master.pid, livePid)
+        // from inside its app, yes; from the folder above it, no
+        mkdirSync(at('b', 'config'))
+        assert.equal((await findTarget({cwd: at('b', 'config')}, injected)).master.pid, livePid)
+        await assert.rejects(findTarget({cwd: root}, injected), isCtlError(EXIT.noMaster, /^refusing to act/))
+      })
+
+      it("--tag: another user's master only with --dir; the caller's own user's master as it is", async () => {
+        mkdirSync(at('b'))
+        mkdirSync(at('home'))
+        const others = world(master(livePid, 'app2'), {[livePid]: at('b')}, {[livePid]: 12_345}).deps
+        await assert.rejects(
+          findTarget({cwd: at('home'), tag: 'app2'}, others),
+          isCtlError(
+            EXIT.noMaster,
+            /^refusing to act on pid \d+, tagged app2: it runs from .*, as uid 12345, and any user can give a Puma that tag$/,
+          ),
+        )
+        assert.equal((await findTarget({cwd: at('home'), tag: 'app2', dir: at('b')}, others)).master.pid, livePid)
+        assert.equal((await findTarget({cwd: at('home'), tag: 'app2', intent: 'look'}, others)).master.pid, livePid)
+        assert.equal((await findTarget({cwd: at('b'), tag: 'app2'}, others)).master.pid, livePid)
+        const own = {...others, ownUid: 12_345}
+        assert.equal((await findTarget({cwd: at('home'), tag: 'app2'}, own)).master.pid, livePid)
+      })
+
+      it('--dir resolves current now, and finds the master still running from the release it pointed to before', async () => {
+        const base = deploy(at('app'))
+        const folders = {[livePid]: join(base, 'releases', 'r1')}
+        const {deps: injected} = world(master(livePid, 'app'), folders)
+        assert.equal((await findTarget({dir: join(base, 'current'), cwd: '/'}, injected)).master.pid, livePid)
+        assert.equal((await findTarget({dir: base, cwd: '/'}, injected)).master.pid, livePid)
+        // its release since removed
+        const removed = world(master(livePid, 'app'), {[livePid]: `${join(base, 'releases', 'r0')} (deleted)`}).deps
+        assert.equal((await findTarget({dir: join(base, 'current'), cwd: '/'}, removed)).master.pid, livePid)
+        // a master in each release: current's own is meant
+        const both = world([...master(livePid, 'app'), ...master(otherLivePid, 'app')], {
+          [livePid]: join(base, 'releases', 'r1'),
+          [otherLivePid]: join(base, 'releases', 'r2'),
+        }).deps
+        assert.equal((await findTarget({dir: join(base, 'current'), cwd: '/'}, both)).master.pid, otherLivePid)
+        // another deploy's master is not found
+        await assert.rejects(
+          findTarget({dir: deploy(at('other')), cwd: '/'}, injected),
+          isCtlError(EXIT.noMaster, /no Puma master is running in /),
+        )
+      })
+    })
+
+    describe('a stale default file', () => {
+      it('falls through to the next default file, with a warning; all stale: the first one says so', async () => {
+        const dead = await deadPid()
+        write(at('app', 'tmp', 'pids', 'puma.state'), `---\npid: ${dead}\n`)
+        write(at('app', 'tmp', 'pids', 'puma.pid'), `${livePid}\n`)
+        const {deps: injected} = world(master(livePid, 'app'), {[livePid]: at('app')})
+        const target = await findTarget({cwd: at('app')}, injected)
+        assert.equal(target.master.pid, livePid)
+        assert.equal(target.origin, 'pidfile tmp/pids/puma.pid')
+        assert.deepEqual(target.warnings, [
+          `tmp/pids/puma.state names pid ${dead}, which is not running: used tmp/pids/puma.pid`,
+        ])
+        // explicit files are taken as given
+        await assert.rejects(
+          findTarget({cwd: at('app'), state: 'tmp/pids/puma.state'}, injected),
+          isCtlError(EXIT.noMaster, new RegExp(`state file tmp/pids/puma.state: process ${dead} is not running`)),
+        )
+        write(at('app', 'tmp', 'pids', 'puma.pid'), `${dead}\n`)
+        await assert.rejects(
+          findTarget({cwd: at('app')}, injected),
+          isCtlError(EXIT.noMaster, new RegExp(`^state file tmp/pids/puma.state: process ${dead} is not running$`)),
+        )
+      })
     })
   })
 })

@@ -1,4 +1,4 @@
-import {usageError} from '../errors.js'
+import {refuseIfInterrupted, usageError} from '../errors.js'
 import {checkRedirect, procSources, type RedirectSources} from '../log/redirect-evidence.js'
 import {sendSignal} from '../signals.js'
 import {type Target} from '../target/find.js'
@@ -16,6 +16,8 @@ export interface ReopenOptions {
   /** Config files the master runs with, when the caller knows them (see checkRedirect). */
   configs?: string[]
   force: boolean
+  /** Aborted (ctl got SIGINT, SIGTERM or SIGHUP) while the redirect was checked: nothing is sent. */
+  signal?: AbortSignal
 }
 
 /**
@@ -53,5 +55,6 @@ export async function reopenLogs(
     )
   }
 
+  refuseIfInterrupted(options.signal)
   return {pid, signal: sendSignal(target.master, 'reopen-logs'), log: check.log, evidence: check.evidence}
 }

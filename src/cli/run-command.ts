@@ -39,7 +39,7 @@ export async function runCommand<F extends FlagSpecs>(
     return EXIT.ok
   } catch (error) {
     view?.stop()
-    return renderError(stoppedBy(error, interrupts.received()), {json, env})
+    return await renderError(stoppedBy(error, interrupts.received()), {json, env})
   } finally {
     interrupts.dispose()
   }

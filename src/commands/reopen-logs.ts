@@ -18,8 +18,8 @@ ${TARGET_HELP}`,
     },
   },
 
-  async run(flags, {log}) {
-    const result = await reopenLogs(await findTarget(selectorOf(flags)), {force: flags.force})
+  async run(flags, {log, signal}) {
+    const result = await reopenLogs(await findTarget(selectorOf(flags)), {force: flags.force, signal})
     const shown = result.evidence ? ` (stdout_redirect shown by its ${result.evidence})` : ''
     log(`Sent SIGHUP to Puma master ${result.pid}${result.log ? `: it reopens ${result.log}${shown}` : ''}`)
     return result

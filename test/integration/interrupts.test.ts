@@ -8,7 +8,7 @@ import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 
 import {binRun} from '../helpers/paths.js'
-import {isAlive, readOrEmpty, stoppedAfter, waitFor} from '../helpers/processes.js'
+import {isAlive, killQuietly, readOrEmpty, stoppedAfter, waitFor} from '../helpers/processes.js'
 import {type PumaCluster, startPumaCluster} from '../helpers/puma-cluster.js'
 import {type CtlResult, jsonOf, runCtl, startCtl} from '../helpers/run-ctl.js'
 
@@ -255,7 +255,8 @@ describe('interrupts and remote answers (end to end)', function () {
 
       afterEach(() => {
         // A ctl that never ends must fail the test, not outlive it: script and ctl, by PID.
-        if (terminal?.exitCode === null && terminal.pid) process.kill(-terminal.pid, 'SIGKILL')
+        if (terminal?.exitCode === null && terminal.signalCode === null && terminal.pid)
+          process.kill(-terminal.pid, 'SIGKILL')
         terminal = undefined
       })
 
@@ -282,6 +283,61 @@ describe('interrupts and remote answers (end to end)', function () {
         assertReaped(children)
         await assertUntouched(cluster)
       })
+
+      for (const forwarded of [false, true]) {
+        const how = forwarded
+          ? 'stderr to a file, and the shell forwards the SIGHUP (as a login shell does): the line in the file'
+          : 'the spinner on it finds it gone (EIO)'
+        it(`the terminal hangs up (an SSH session closing), ${how}: ends by SIGHUP (129), no crash, children reaped`, async () => {
+          const cluster = await slowCluster()
+          const env = standInJournal(cluster)
+          const [stderrFile, codeFile] = [join(bin!, 'stderr'), join(bin!, 'code')]
+          // The shell ignores the hangup, to report ctl's status.
+          const command = `trap '' HUP; stty cols 100 rows 30; "${process.execPath}" "${binRun}" phased-restart --pidfile "${cluster.pidfile}" --timeout 60 --journal puma.service ${forwarded ? `2>"${stderrFile}"` : ''}; echo $? > "${codeFile}"`
+          const script = spawn('script', ['-qfec', command, '/dev/null'], {
+            stdio: ['ignore', 'pipe', 'ignore'],
+            detached: true,
+            env: {...process.env, ...env},
+          })
+          started(script)
+          let output = ''
+          script.stdout!.on('data', (chunk) => {
+            output += chunk
+          })
+          const waiting = forwarded
+            ? () => /started the phased restart: phase 1/.test(readOrEmpty(stderrFile))
+            : () => /phase 1: 0\/2 workers booted/.test(output)
+          await waitFor(waiting, 20_000, () => output)
+          const [shell] = readOrEmpty(`/proc/${script.pid}/task/${script.pid}/children`).trim().split(' ').map(Number)
+          const [ctl] = readOrEmpty(`/proc/${shell}/task/${shell}/children`).trim().split(' ').map(Number)
+          try {
+            assert.match(readOrEmpty(`/proc/${ctl}/cmdline`), /run\.js/)
+            const children = descendantsOf(ctl)
+            script.kill('SIGKILL') // the terminal's other end closes: the kernel hangs the terminal up
+            if (forwarded) {
+              await waitFor(() => readOrEmpty(`/proc/${ctl}/stat`).split(' ')[6] === '0', 5000) // no terminal any more
+              killQuietly(ctl, 'SIGHUP')
+            }
+
+            await waitFor(
+              () => readOrEmpty(codeFile) !== '',
+              10_000,
+              () => readOrEmpty(stderrFile),
+            )
+            assert.equal(readOrEmpty(codeFile).trim(), '129', readOrEmpty(stderrFile))
+            if (forwarded) {
+              const stderr = readOrEmpty(stderrFile)
+              assert.match(stderr, new RegExp(`^Error: SIGHUP received: ${INTERRUPTED_LINE.source}$`, 'm'))
+              assert.doesNotMatch(stderr, /Assertion failed|stack trace/i)
+            }
+
+            assertReaped(children)
+            await assertUntouched(cluster)
+          } finally {
+            killQuietly(ctl, 'SIGKILL')
+          }
+        })
+      }
 
       it('SIGTERM under --json on a terminal: one JSON object, exit 143', async () => {
         const cluster = await slowCluster()

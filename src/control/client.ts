@@ -117,8 +117,8 @@ function redactToken(text: string, token: string | undefined): string {
 
 /**
  * Sends `request` and reads the answer until Puma closes: within one deadline for the whole
- * exchange (an answer trickling in byte by byte ends there too), and no more than MAX_ANSWER_BYTES of it
- * (the socket is destroyed at once beyond).
+ * exchange (an answer trickling in byte by byte ends there too), and no more than
+ * MAX_ANSWER_BYTES of it (beyond, the socket is destroyed at once).
  */
 function exchange(
   address: ControlAddress,

@@ -23,9 +23,10 @@ export async function runFast(argv: string[], env: NodeJS.ProcessEnv = process.e
   const spec = (await COMMAND_LOADERS[id]()).default
   const flags = parseArgv(rest, spec.flags)
   if (!flags) return invocation.argv
-  // As oclif does: a reader that went away (`ctl status | head -1`) is not an error.
+  // As oclif does: a reader that went away (`ctl status | head -1`) is not an error; nor is a
+  // terminal that hung up (EIO), which runCommand takes for SIGHUP.
   process.stdout.on('error', (error: NodeJS.ErrnoException) => {
-    if (error.code !== 'EPIPE') throw error
+    if (error.code !== 'EPIPE' && error.code !== 'EIO') throw error
   })
   const exitCode = await runCommand(spec, flags, env)
   if (exitCode !== EXIT.ok) exitWith(exitCode)

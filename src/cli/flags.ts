@@ -177,4 +177,4 @@ export function fillFromEnvironment<F extends FlagSpecs>(
   return filled as FlagValues<F>
 }
 
-export const TARGET_HELP = `Finding the master: --pid, --pidfile or --state; otherwise the first of ${DEFAULT_TARGET_FILES.join(', ')} under the current folder; otherwise a scan of the process table for Puma masters (narrowed by --dir and --tag). Before anything is sent, the PID must be alive and a Puma master.`
+export const TARGET_HELP = `Finding the master: --pid, --pidfile or --state; otherwise the first of ${DEFAULT_TARGET_FILES.join(', ')} under the current folder; otherwise a scan of the process table for Puma masters (narrowed by --dir and --tag). Before anything is sent, the PID must be alive and a Puma master; a pidfile or state file must be owned by the master's user (or root) and belong to the app the master runs from (a stale default file gives way to the next one, with a warning); and a master found only by a scan must run from this folder's app (or --dir, or --tag of a master of the calling user), else only status shows it. --pid is taken as typed.`

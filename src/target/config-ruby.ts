@@ -1,7 +1,7 @@
 import {spawn} from 'node:child_process'
 
+import {type ControlSetting} from './config-dsl.js'
 import {type RunAs} from './config-safety.js'
-import {type ControlSetting} from './config-static.js'
 
 /**
  * Puma's own reading of a config file: a short Ruby script loads it with Puma's DSL as pumactl does
@@ -121,18 +121,21 @@ export function parseRubyOutput(result: RunResult, timeoutMs: number): RubyFacts
   }
 
   const {error, line, ok} = (parsed ?? {}) as {error?: unknown; line?: unknown; ok?: Record<string, unknown>}
-  if (typeof error === 'string') return {failure: `Puma's reading raised ${error}${typeof line === 'number' ? ` at line ${line}` : ''}`}
+  if (typeof error === 'string')
+    return {failure: `Puma's reading raised ${error}${typeof line === 'number' ? ` at line ${line}` : ''}`}
   if (!ok || typeof ok !== 'object') return {failure: 'Ruby printed something other than a reading'}
   return rubyFacts(ok)
 }
 
 function rubyFacts(ok: Record<string, unknown>): RubyFacts {
   const text = (key: string) => (typeof ok[key] === 'string' ? (ok[key] as string) : undefined)
-  const int = (key: string) => (typeof ok[key] === 'number' && Number.isInteger(ok[key]) ? (ok[key] as number) : undefined)
+  const int = (key: string) =>
+    typeof ok[key] === 'number' && Number.isInteger(ok[key]) ? (ok[key] as number) : undefined
   const url = text('control_url')
   return {
     binds: Array.isArray(ok.binds) ? ok.binds.filter((b): b is string => typeof b === 'string') : undefined,
-    control: url === undefined ? undefined : {dataOnly: ok.control_data_only === true, token: text('control_auth_token'), url},
+    control:
+      url === undefined ? undefined : {dataOnly: ok.control_data_only === true, token: text('control_auth_token'), url},
     directory: text('directory'),
     environment: text('environment'),
     forkWorker: int('fork_worker'),
@@ -151,7 +154,12 @@ function rubyFacts(ok: Record<string, unknown>): RubyFacts {
  */
 export const runProcess: RunProcess = (command, args, options) =>
   new Promise((resolve) => {
-    const child = spawn(command, args, {cwd: options.cwd, detached: true, env: options.env, stdio: ['ignore', 'pipe', 'pipe']})
+    const child = spawn(command, args, {
+      cwd: options.cwd,
+      detached: true,
+      env: options.env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    })
     const chunks: Buffer[] = []
     let size = 0
     let overflow = false

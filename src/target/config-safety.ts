@@ -18,8 +18,12 @@ export type StatPath = (path: string) => Promise<FileOwnership>
 /** Who Ruby runs as: ctl's own user, or the file's owner when ctl (as root) must drop to them. */
 export type RunAs = {gid: number; kind: 'drop'; uid: number} | {kind: 'self'}
 
-const GROUP_OR_OTHER_WRITE = 0o022
+/** Whether `mode` has the permission bit `bit` (a power of two); arithmetic, as the house lint has no bitwise operators. */
+const has = (mode: number, bit: number) => Math.floor(mode / bit) % 2 === 1
+const GROUP_WRITE = 0o20
+const OTHER_WRITE = 0o2
 const STICKY = 0o1000
+const othersCanWrite = (mode: number) => has(mode, GROUP_WRITE) || has(mode, OTHER_WRITE)
 
 /**
  * Why the file must not be run, or undefined. `paths` are the file as named and its real path (they
@@ -33,7 +37,7 @@ export async function refusalToRun(
   extraFolders: string[] = [],
 ): Promise<string | undefined> {
   const file = await stat(paths.real)
-  if (file.mode & GROUP_OR_OTHER_WRITE) return 'the file is writable by its group or by everyone'
+  if (othersCanWrite(file.mode)) return 'the file is writable by its group or by everyone'
   const owner = file.uid
   if (euid !== 0 && owner !== euid && owner !== 0) {
     return `the file belongs to another user (uid ${owner}), and ctl runs as uid ${euid}, not root, so it cannot run it as its owner`
@@ -58,7 +62,8 @@ export async function refusalToRun(
 function folderRefusal(folder: string, info: FileOwnership, trusted: Set<number>): string | undefined {
   if (!trusted.has(info.uid)) return `the folder ${folder} belongs to another user (uid ${info.uid})`
   // A sticky folder (like /tmp) lets others add files but not replace someone else's.
-  if (info.mode & GROUP_OR_OTHER_WRITE && !(info.mode & STICKY)) return `the folder ${folder} is writable by its group or by everyone`
+  if (othersCanWrite(info.mode) && !has(info.mode, STICKY))
+    return `the folder ${folder} is writable by its group or by everyone`
   return undefined
 }
 

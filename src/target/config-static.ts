@@ -1,4 +1,5 @@
-import {type EvalContext, evaluate, hashGet, isHash, isUnknown, rubyInteger, rubyString, truthy, Unknown, type Value} from './ruby-eval.js'
+import {CONFIG_SETTINGS, type ConfigSetting, type ControlSetting, settingValue, type Slot, SLOT} from './config-dsl.js'
+import {type EvalContext, evaluate, isHash, isUnknown, truthy, Unknown} from './ruby-eval.js'
 import {LexError, type Token} from './ruby-lexer.js'
 import {type Expr, ParseError, parseRuby, type Stmt} from './ruby-parse.js'
 
@@ -8,34 +9,21 @@ import {type Expr, ParseError, parseRuby, type Stmt} from './ruby-parse.js'
  * `unresolved`, every setting it saw but could not evaluate. It never runs anything.
  */
 
-/** The DSL settings ctl cares about. `set_default_host` and `ssl_bind` only matter through `binds`. */
-export const CONFIG_SETTINGS = [
-  'activate_control_app',
-  'bind',
-  'directory',
-  'environment',
-  'fork_worker',
-  'pidfile',
-  'port',
-  'preload_app!',
-  'set_default_host',
-  'ssl_bind',
-  'state_path',
-  'tag',
-  'workers',
-] as const
-export type ConfigSetting = (typeof CONFIG_SETTINGS)[number]
 const SETTINGS = new Set<string>(CONFIG_SETTINGS)
 
-/** Calls that can run any code in the DSL's context: after one, nothing the file sets is certain. */
-const EVALUATING = new Set(['_load_from', 'class_eval', 'eval', 'instance_eval', 'instance_exec', 'public_send', 'send'])
+/** Puma's hooks: their blocks run later, in the server, not while the config is read. */
+const HOOK = /^(after|before|on)_|^(app|lowlevel_error_handler|out_of_band)$/
 
-export interface ControlSetting {
-  dataOnly: boolean
-  /** Undefined when Puma makes a random one at each boot (`activate_control_app` without `auth_token:`). */
-  token?: string
-  url: string
-}
+/** Calls that can run any code in the DSL's context: after one, nothing the file sets is certain. */
+const EVALUATING = new Set([
+  '_load_from',
+  'class_eval',
+  'eval',
+  'instance_eval',
+  'instance_exec',
+  'public_send',
+  'send',
+])
 
 export interface StaticSettings {
   binds?: string[]
@@ -63,23 +51,6 @@ export interface StaticOptions {
   defaultHost?: string
 }
 
-type Slot = Exclude<keyof StaticSettings, 'reasons'>
-const SLOT: Record<ConfigSetting, Slot> = {
-  activate_control_app: 'control',
-  bind: 'binds',
-  directory: 'directory',
-  environment: 'environment',
-  fork_worker: 'forkWorker',
-  pidfile: 'pidfile',
-  port: 'binds',
-  'preload_app!': 'preloadApp',
-  set_default_host: 'binds',
-  ssl_bind: 'binds',
-  state_path: 'state',
-  tag: 'tag',
-  workers: 'workers',
-}
-
 export function readStaticConfig(source: string, ctx: EvalContext, options: StaticOptions = {}): StaticSettings {
   let program: Stmt[]
   try {
@@ -100,7 +71,11 @@ function unreadable(source: string): StaticSettings {
   for (const [index, text] of source.split('\n').entries()) {
     const match = /^\s*([a-z_]+!?)/.exec(text)
     if (match && SETTINGS.has(match[1])) {
-      reasons.push({line: index + 1, setting: match[1] as ConfigSetting, why: 'the file has Ruby the static reader cannot parse'})
+      reasons.push({
+        line: index + 1,
+        setting: match[1] as ConfigSetting,
+        why: 'the file has Ruby the static reader cannot parse',
+      })
     }
   }
 
@@ -133,9 +108,13 @@ class Walker {
 
   private apply(expr: Extract<Expr, {kind: 'call'}>, setting: ConfigSetting): void {
     const args = expr.args.map((arg) => evaluate(arg, this.ctx))
-    const unknown = args.find((arg) => isUnknown(arg)) ?? (args.some((arg) => isHash(arg) && arg.pairs.some(([, v]) => isUnknown(v))) ? new Unknown('passes an option it cannot read') : undefined)
+    const unknown =
+      args.find((arg) => isUnknown(arg)) ??
+      (args.some((arg) => isHash(arg) && arg.pairs.some(([, v]) => isUnknown(v)))
+        ? new Unknown('passes an option it cannot read')
+        : undefined)
     if (unknown) return this.unresolved(setting, expr.line, (unknown as Unknown).why)
-    const slot = SLOT[setting]
+    const slot = SLOT.get(setting)!
     const value = settingValue(setting, args, this.defaultHost)
     if (value instanceof Unknown) return this.unresolved(setting, expr.line, value.why)
     if (setting === 'set_default_host') {
@@ -156,25 +135,31 @@ class Walker {
     const value = evaluate(stmt.expr, this.ctx)
     const current = this.ctx.scope.get(stmt.name)
     if (stmt.op === '=') this.ctx.scope.set(stmt.name, value)
-    else if (stmt.op === '||=') this.ctx.scope.set(stmt.name, current !== undefined && !isUnknown(current) && truthy(current) ? current : value)
+    else if (stmt.op === '||=')
+      this.ctx.scope.set(stmt.name, current !== undefined && !isUnknown(current) && truthy(current) ? current : value)
     else this.ctx.scope.set(stmt.name, new Unknown(`changes ${stmt.name} with ${stmt.op}`))
   }
 
   private expression(parsed: Expr, line: number): void {
     // A bare name not assigned before is a call without arguments (`preload_app!`, `fork_worker`).
-    const expr: Expr = parsed.kind === 'var' && !this.ctx.scope.has(parsed.name) ? {args: [], kind: 'call', line: parsed.line, name: parsed.name} : parsed
-    if (expr.kind !== 'call' || expr.recv) return this.uncertain(callsIn(expr), line, 'is set inside an expression it cannot follow')
+    const expr: Expr =
+      parsed.kind === 'var' && !this.ctx.scope.has(parsed.name)
+        ? {args: [], kind: 'call', line: parsed.line, name: parsed.name}
+        : parsed
+    // A block given to anything but one of Puma's hooks may run the settings inside it (`each do … end`).
+    if (expr.kind === 'call' && expr.block && !HOOK.test(expr.name))
+      this.opaqueTokens(expr.block, `is set inside a block given to ${expr.name}`)
+    if (expr.kind !== 'call' || expr.recv)
+      return this.uncertain(callsIn(expr), line, 'is set inside an expression it cannot follow')
     if (SETTINGS.has(expr.name) && !expr.block) return this.apply(expr, expr.name as ConfigSetting)
     if (EVALUATING.has(expr.name)) {
-      for (const setting of CONFIG_SETTINGS) this.unresolved(setting, line, `the file calls ${expr.name}, which can set anything`)
+      for (const setting of CONFIG_SETTINGS)
+        this.unresolved(setting, line, `the file calls ${expr.name}, which can set anything`)
       return
     }
 
-    for (const {setting} of this.methods.get(expr.name) ?? []) this.unresolved(setting, line, `is set by ${expr.name}, a method the file defines`)
-    // A block given to anything but one of Puma's hooks may run the settings inside it (`each do … end`).
-    if (expr.block && !/^(after|before|on)_|^(lowlevel_error_handler|out_of_band|app)$/.test(expr.name)) {
-      this.opaqueTokens(expr.block, `is set inside a block given to ${expr.name}`)
-    }
+    for (const {setting} of this.methods.get(expr.name) ?? [])
+      this.unresolved(setting, line, `is set by ${expr.name}, a method the file defines`)
   }
 
   private ifStatement(stmt: Extract<Stmt, {kind: 'if'}>): void {
@@ -190,28 +175,33 @@ class Walker {
     }
   }
 
-  private opaqueTokens(tokens: Token[], why: string): void {
-    for (const [index, token] of tokens.entries()) {
-      const before = tokens[index - 1]
-      const after = tokens[index + 1]
-      if (token.kind !== 'ident' || (before?.kind === 'op' && ['.', '&.', '::'].includes(before.text))) continue
-      if (before?.kind === 'kw' && before.text === 'def') continue
-      if (SETTINGS.has(token.text)) this.unresolved(token.text as ConfigSetting, token.line, why)
-      for (const {setting} of this.methods.get(token.text) ?? []) this.unresolved(setting, token.line, why)
-      if (after?.kind === 'op' && /^[-+*|&]?=$|^\|\|=$|^&&=$/.test(after.text)) this.ctx.scope.set(token.text, new Unknown(`uses ${token.text}, set where it cannot follow`))
-    }
-  }
-
   private opaque(stmt: Extract<Stmt, {kind: 'opaque'}>): void {
     const name = stmt.tokens[1]
     if (stmt.what === 'def' && name?.kind === 'ident') {
       const found: Array<{setting: ConfigSetting}> = []
-      for (const token of stmt.tokens) if (token.kind === 'ident' && SETTINGS.has(token.text)) found.push({setting: token.text as ConfigSetting})
+      for (const token of stmt.tokens)
+        if (token.kind === 'ident' && SETTINGS.has(token.text)) found.push({setting: token.text as ConfigSetting})
       this.methods.set(name.text, found)
       return
     }
 
-    this.opaqueTokens(stmt.tokens, stmt.what === 'unparsed' ? 'is in a statement it cannot parse' : `is inside a ${stmt.what} it cannot follow`)
+    this.opaqueTokens(
+      stmt.tokens,
+      stmt.what === 'unparsed' ? 'is in a statement it cannot parse' : `is inside a ${stmt.what} it cannot follow`,
+    )
+  }
+
+  private opaqueTokens(tokens: Token[], why: string): void {
+    for (const [index, token] of tokens.entries()) {
+      const before = tokens[index - 1]
+      const after = tokens[index + 1]
+      if (token.kind !== 'ident' || (before?.kind === 'op' && ['&.', '.', '::'].includes(before.text))) continue
+      if (before?.kind === 'kw' && before.text === 'def') continue
+      if (SETTINGS.has(token.text)) this.unresolved(token.text as ConfigSetting, token.line, why)
+      for (const {setting} of this.methods.get(token.text) ?? []) this.unresolved(setting, token.line, why)
+      if (after?.kind === 'op' && /^[-+*|&]?=$|^\|\|=$|^&&=$/.test(after.text))
+        this.ctx.scope.set(token.text, new Unknown(`uses ${token.text}, set where it cannot follow`))
+    }
   }
 
   private statement(stmt: Stmt): void {
@@ -244,15 +234,31 @@ class Walker {
   /** A branch that may or may not run: what it sets is unresolved, and the locals it assigns are unknown. */
   private uncertainBody(body: Stmt[], why: string): void {
     for (const stmt of body) {
-      if (stmt.kind === 'assign') this.ctx.scope.set(stmt.name, new Unknown(`uses ${stmt.name}, which ${why}`))
-      else if (stmt.kind === 'expr') this.uncertain(callsIn(stmt.expr), stmt.line, why)
-      else if (stmt.kind === 'if') for (const branch of stmt.branches) this.uncertainBody(branch.body, why)
-      else this.opaqueTokens(stmt.tokens, why)
+      switch (stmt.kind) {
+        case 'assign': {
+          this.ctx.scope.set(stmt.name, new Unknown(`uses ${stmt.name}, which ${why}`))
+          break
+        }
+
+        case 'expr': {
+          this.uncertain(callsIn(stmt.expr), stmt.line, why)
+          break
+        }
+
+        case 'if': {
+          for (const branch of stmt.branches) this.uncertainBody(branch.body, why)
+          break
+        }
+
+        default: {
+          this.opaqueTokens(stmt.tokens, why)
+        }
+      }
     }
   }
 
   private unresolved(setting: ConfigSetting, line: number, why: string): void {
-    const slot = SLOT[setting]
+    const slot = SLOT.get(setting)!
     if (slot === 'binds') delete this.settings.binds
     this.unknown.set(slot, {line, setting, why})
   }
@@ -260,89 +266,31 @@ class Walker {
 
 /** Every call (by name) in an expression, for settings reached through `and`, `or` or ternaries. */
 function callsIn(expr: Expr): Array<{line: number; name: string}> {
+  if (expr.kind === 'and' || expr.kind === 'binary' || expr.kind === 'or')
+    return [...callsIn(expr.left), ...callsIn(expr.right)]
   switch (expr.kind) {
     case 'call': {
-      return [{line: expr.line, name: expr.name}, ...(expr.recv ? callsIn(expr.recv) : []), ...expr.args.flatMap((arg) => callsIn(arg))]
-    }
-
-    case 'var': {
-      return [{line: expr.line, name: expr.name}]
-    }
-
-    case 'and':
-    case 'binary':
-    case 'or': {
-      return [...callsIn(expr.left), ...callsIn(expr.right)]
+      return [
+        {line: expr.line, name: expr.name},
+        ...(expr.recv ? callsIn(expr.recv) : []),
+        ...expr.args.flatMap((arg) => callsIn(arg)),
+      ]
     }
 
     case 'if': {
-      return [...callsIn(expr.cond), ...callsIn(expr.then), ...callsIn(expr.else)]
+      return [...callsIn(expr.cond), ...callsIn(expr.whenTrue), ...callsIn(expr.whenFalse)]
     }
 
     case 'not': {
       return callsIn(expr.expr)
     }
 
+    case 'var': {
+      return [{line: expr.line, name: expr.name}]
+    }
+
     default: {
       return []
     }
   }
-}
-
-/** What Puma's DSL method stores for these arguments (dsl.rb), or why it cannot be told. */
-function settingValue(setting: ConfigSetting, args: Value[], defaultHost: string): Unknown | boolean | ControlSetting | number | string {
-  const [first, second] = args
-  switch (setting) {
-    case 'activate_control_app': {
-      return controlSetting(first, second)
-    }
-
-    case 'bind': {
-      return rubyString(first ?? null) ?? new Unknown('binds to a value it cannot print')
-    }
-
-    case 'environment': {
-      return typeof first === 'string' ? first : (rubyString(first ?? null) ?? new Unknown('names an environment it cannot print'))
-    }
-
-    case 'fork_worker': {
-      return rubyInteger(first ?? 1000) ?? new Unknown('passes fork_worker a value Puma would refuse')
-    }
-
-    case 'port': {
-      const port = rubyInteger(first ?? null)
-      const host = second === undefined || second === null ? defaultHost : rubyString(second)
-      if (port === undefined || host === undefined) return new Unknown('passes port a value Puma would refuse')
-      return `tcp://${host.includes(':') && !host.startsWith('[') ? `[${host}]` : host}:${port}`
-    }
-
-    case 'preload_app!': {
-      return first === undefined ? true : truthy(first)
-    }
-
-    case 'ssl_bind': {
-      return new Unknown('uses ssl_bind, whose URL the static reader does not build')
-    }
-
-    case 'workers': {
-      if (first === null) return 0
-      return rubyInteger(first ?? null) ?? new Unknown('sets workers to a value it cannot count (e.g. :auto)')
-    }
-
-    default: {
-      return rubyString(first ?? null) ?? new Unknown(`passes ${setting} a value it cannot print`)
-    }
-  }
-}
-
-function controlSetting(url: Value | undefined, opts: Value | undefined): ControlSetting | Unknown {
-  const text = url === undefined ? 'auto' : rubyString(url)
-  if (text === undefined) return new Unknown('passes activate_control_app a URL it cannot print')
-  const options = opts === undefined ? {pairs: []} : opts
-  if (!isHash(options)) return new Unknown('passes activate_control_app options it cannot read')
-  const noToken = truthy(hashGet(options, 'no_token'))
-  const token = hashGet(options, 'auth_token')
-  if (noToken) return {dataOnly: truthy(hashGet(options, 'data_only')), token: 'none', url: text}
-  if (token !== null && typeof token !== 'string') return new Unknown('passes activate_control_app a token it cannot read')
-  return {dataOnly: truthy(hashGet(options, 'data_only')), token: token ?? undefined, url: text}
 }

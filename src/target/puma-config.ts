@@ -2,19 +2,21 @@ import {readFile, realpath, stat} from 'node:fs/promises'
 import {join, resolve} from 'node:path'
 
 import {notPermittedError, usageError} from '../errors.js'
-import {type RunProcess, parseRubyOutput, rubyCommand, rubyEnv, runProcess} from './config-ruby.js'
+import {type ConfigSetting} from './config-dsl.js'
+import {parseRubyOutput, rubyCommand, rubyEnv, type RunProcess, runProcess} from './config-ruby.js'
 import {refusalToRun, runAsFor, type StatPath} from './config-safety.js'
-import {type ConfigSetting, readStaticConfig, type StaticSettings, type UnresolvedReason} from './config-static.js'
+import {readStaticConfig, type StaticSettings, type UnresolvedReason} from './config-static.js'
 
-export {CONFIG_SETTINGS, type ConfigSetting, type UnresolvedReason} from './config-static.js'
+export {CONFIG_SETTINGS, type ConfigSetting} from './config-dsl.js'
+export {type UnresolvedReason} from './config-static.js'
 
 /** What pumactl (and ctl) take from a Puma config file. Paths are absolute; absent means "not set by the file". */
 export interface PumaConfigFacts {
   binds?: string[]
-  /** 'none' for `no_token: true`; undefined with a control URL means Puma makes a random token at each boot. */
-  controlToken?: string
   /** `data_only: true` (Puma 7.2+): the control server answers /stats and the like, not commands. */
   controlDataOnly?: boolean
+  /** 'none' for `no_token: true`; undefined with a control URL means Puma makes a random token at each boot. */
+  controlToken?: string
   /** As written; 'auto' (a bare `activate_control_app`) is a temporary socket only the state file names. */
   controlUrl?: string
   directory?: string
@@ -79,7 +81,11 @@ export function configEnvironment(flag: string | undefined, env: Readonly<Record
   return flag || env.APP_ENV || env.RACK_ENV || env.RAILS_ENV || 'development'
 }
 
-export async function readPumaConfig(path: string, options: ReadPumaConfigOptions, deps: ReadPumaConfigDeps = {}): Promise<PumaConfigFacts> {
+export async function readPumaConfig(
+  path: string,
+  options: ReadPumaConfigOptions,
+  deps: ReadPumaConfigDeps = {},
+): Promise<PumaConfigFacts> {
   const env = deps.env ?? process.env
   const file = resolve(options.appFolder, path)
   const source = await readConfigText(file, path, deps.readFile ?? ((p) => readFile(p, 'utf8')))
@@ -102,7 +108,10 @@ async function readConfigText(file: string, shown: string, read: (path: string) 
     const {code} = error as NodeJS.ErrnoException
     if (code === 'ENOENT') throw usageError(`config file ${shown} does not exist`)
     if (code === 'EISDIR') throw usageError(`config file ${shown} is a directory`)
-    if (code === 'EACCES') throw notPermittedError(`cannot read config file ${shown}: permission denied`, {suggestion: "run as the server's user"})
+    if (code === 'EACCES')
+      throw notPermittedError(`cannot read config file ${shown}: permission denied`, {
+        suggestion: "run as the server's user",
+      })
     throw error
   }
 }
@@ -115,9 +124,12 @@ async function readWithRuby(
 ): Promise<ReturnType<typeof parseRubyOutput>> {
   const statPath = deps.stat ?? statOwnership
   const euid = (deps.euid ?? (() => process.geteuid?.() ?? -1))()
-  const refusal = await refusalToRun(paths, statPath, euid, options.pumaLib ? [join(options.pumaLib, 'puma')] : []).catch(
-    (error: NodeJS.ErrnoException) => `ctl could not check who can change it (${error.code ?? 'error'})`,
-  )
+  const refusal = await refusalToRun(
+    paths,
+    statPath,
+    euid,
+    options.pumaLib ? [join(options.pumaLib, 'puma')] : [],
+  ).catch((error: NodeJS.ErrnoException) => `ctl could not check who can change it (${error.code ?? 'error'})`)
   if (refusal) return {failure: `Ruby was not run: ${refusal}`}
   const owner = runAsFor(await statPath(paths.real), euid)
   const user = owner.kind === 'drop' ? await (deps.lookupUser ?? lookupPasswd)(owner.uid) : undefined
@@ -126,11 +138,21 @@ async function readWithRuby(
   const {args, command} = rubyCommand(paths.file, {...options, runAs, userKnown: Boolean(user)})
   const env = {...rubyEnv(deps.env), ...(user ? {HOME: user.home} : {})}
   const timeoutMs = options.timeoutMs ?? 5000
-  const result = await (deps.run ?? runProcess)(command, args, {cwd, env, maxBytes: options.maxBytes ?? 256 * 1024, timeoutMs})
+  const result = await (deps.run ?? runProcess)(command, args, {
+    cwd,
+    env,
+    maxBytes: options.maxBytes ?? 256 * 1024,
+    timeoutMs,
+  })
   return parseRubyOutput(result, timeoutMs)
 }
 
-function toFacts(settings: Omit<StaticSettings, 'reasons'> & {reasons: UnresolvedReason[]}, file: string, appFolder: string, how: 'ruby' | 'static'): PumaConfigFacts {
+function toFacts(
+  settings: Omit<StaticSettings, 'reasons'> & {reasons: UnresolvedReason[]},
+  file: string,
+  appFolder: string,
+  how: 'ruby' | 'static',
+): PumaConfigFacts {
   const directory = settings.directory ? resolve(appFolder, settings.directory) : undefined
   const base = directory ?? appFolder
   // resolve() also tidies `a/../b`, as File.join(__dir__, '..', …) leaves it.

@@ -64,8 +64,37 @@ export {isHash}
 
 export function evaluate(expr: Expr, ctx: EvalContext): Value {
   switch (expr.kind) {
+    case 'and':
+    case 'if':
+    case 'not':
+    case 'or': {
+      return logic(expr, ctx)
+    }
+
+    case 'binary': {
+      return binary(expr.op, evaluate(expr.left, ctx), evaluate(expr.right, ctx))
+    }
+
+    case 'call': {
+      return call(expr, ctx)
+    }
+
+    case 'const': {
+      return new Unknown(`uses ${expr.name}`)
+    }
+
+    case 'hash': {
+      return {pairs: expr.pairs.map(([k, v]) => [evaluate(k, ctx), evaluate(v, ctx)])}
+    }
+
     case 'literal': {
       return expr.value
+    }
+
+    case 'special': {
+      if (expr.name === '__FILE__') return ctx.file
+      if (expr.name === '__dir__') return dirname(ctx.realFile)
+      return new Unknown('uses self')
     }
 
     case 'str': {
@@ -76,54 +105,32 @@ export function evaluate(expr: Expr, ctx: EvalContext): Value {
       return {symbol: expr.name}
     }
 
-    case 'hash': {
-      return {pairs: expr.pairs.map(([k, v]) => [evaluate(k, ctx), evaluate(v, ctx)])}
-    }
-
-    case 'and':
-    case 'or': {
-      const left = evaluate(expr.left, ctx)
-      if (isUnknown(left)) return left
-      return truthy(left) === (expr.kind === 'and') ? evaluate(expr.right, ctx) : left
-    }
-
-    case 'not': {
-      const inner = evaluate(expr.expr, ctx)
-      return isUnknown(inner) ? inner : !truthy(inner)
-    }
-
-    case 'if': {
-      const cond = evaluate(expr.cond, ctx)
-      if (isUnknown(cond)) return cond
-      return evaluate(truthy(cond) ? expr.then : expr.else, ctx)
-    }
-
-    case 'binary': {
-      return binary(expr.op, evaluate(expr.left, ctx), evaluate(expr.right, ctx))
-    }
-
     case 'var': {
       return ctx.scope.get(expr.name) ?? new Unknown(`calls ${expr.name}, which it does not know`)
-    }
-
-    case 'call': {
-      return call(expr, ctx)
-    }
-
-    case 'special': {
-      if (expr.name === '__FILE__') return ctx.file
-      if (expr.name === '__dir__') return dirname(ctx.realFile)
-      return new Unknown('uses self')
-    }
-
-    case 'const': {
-      return new Unknown(`uses ${expr.name}`)
     }
 
     default: {
       return new Unknown(`uses ${expr.kind === 'opaque' ? `a ${expr.what}` : 'an array'} it cannot read`)
     }
   }
+}
+
+/** `and`, `or`, `not` and `? :`, with Ruby's truthiness: an unknown operand decides nothing. */
+function logic(expr: Extract<Expr, {kind: 'and' | 'if' | 'not' | 'or'}>, ctx: EvalContext): Value {
+  if (expr.kind === 'not') {
+    const inner = evaluate(expr.expr, ctx)
+    return isUnknown(inner) ? inner : !truthy(inner)
+  }
+
+  if (expr.kind === 'if') {
+    const cond = evaluate(expr.cond, ctx)
+    if (isUnknown(cond)) return cond
+    return evaluate(truthy(cond) ? expr.whenTrue : expr.whenFalse, ctx)
+  }
+
+  const left = evaluate(expr.left, ctx)
+  if (isUnknown(left)) return left
+  return truthy(left) === (expr.kind === 'and') ? evaluate(expr.right, ctx) : left
 }
 
 function interpolate(parts: Array<Expr | string>, ctx: EvalContext): Value {
@@ -153,8 +160,21 @@ function binary(op: string, left: Value, right: Value): Value {
   }
 
   if (op === '+' && typeof left === 'string' && typeof right === 'string') return left + right
-  if (typeof left !== 'number' || typeof right !== 'number') return new Unknown(`uses ${op} on values it cannot compare`)
+  if (typeof left !== 'number' || typeof right !== 'number')
+    return new Unknown(`uses ${op} on values it cannot compare`)
   switch (op) {
+    case '*': {
+      return left * right
+    }
+
+    case '+': {
+      return left + right
+    }
+
+    case '-': {
+      return left - right
+    }
+
     case '<': {
       return left < right
     }
@@ -171,18 +191,6 @@ function binary(op: string, left: Value, right: Value): Value {
       return left >= right
     }
 
-    case '+': {
-      return left + right
-    }
-
-    case '-': {
-      return left - right
-    }
-
-    case '*': {
-      return left * right
-    }
-
     default: {
       return new Unknown(`uses ${op}`)
     }
@@ -194,6 +202,7 @@ function call(expr: Extract<Expr, {kind: 'call'}>, ctx: EvalContext): Value {
   if (!recv) return functionCall(expr, ctx)
   if (recv.kind === 'const' && recv.name === 'ENV') return envCall(expr, ctx)
   if (recv.kind === 'const' && (recv.name === 'File' || recv.name === 'Dir')) return fileCall(expr, ctx)
+  if (recv.kind === 'const') return new Unknown(`calls ${recv.name}.${name}`)
   if (expr.block) return new Unknown(`calls ${name} with a block`)
   const value = evaluate(recv, ctx)
   if (isUnknown(value)) return value
@@ -245,7 +254,8 @@ function envCall(expr: Extract<Expr, {kind: 'call'}>, ctx: EvalContext): Value {
 
 /** A block's value, where the block is one expression (`ENV.fetch("PORT") { 3000 }`). */
 function blockValue(tokens: Extract<Expr, {kind: 'call'}>['block'] & object, ctx: EvalContext): Value {
-  if (tokens.some((token) => token.kind === 'op' && token.text === '|')) return new Unknown('uses a block with parameters')
+  if (tokens.some((token) => token.kind === 'op' && token.text === '|'))
+    return new Unknown('uses a block with parameters')
   try {
     const body = parseTokens(tokens)
     if (body.length === 1 && body[0].kind === 'expr') return evaluate(body[0].expr, ctx)
@@ -266,7 +276,12 @@ function fileCall(expr: Extract<Expr, {kind: 'call'}>, ctx: EvalContext): Value 
   if (what === 'Dir.pwd' && strings.length === 0) return ctx.cwd
   if (what === 'File.join') return strings.join('/').replaceAll(/\/+/g, '/')
   if (what === 'File.dirname' && strings.length === 1) return dirname(strings[0])
-  if (what === 'File.expand_path' && strings.length > 0 && strings.length <= 2 && !strings.some((s) => s.startsWith('~'))) {
+  if (
+    what === 'File.expand_path' &&
+    strings.length > 0 &&
+    strings.length <= 2 &&
+    !strings.some((s) => s.startsWith('~'))
+  ) {
     return resolve(ctx.cwd, strings[1] ?? '.', strings[0])
   }
 

@@ -12,8 +12,8 @@ export type Token =
   | {kind: 'label'; line: number; space: boolean; text: string}
   | {kind: 'nl'; line: number; space: boolean; text: string}
   | {kind: 'num'; line: number; space: boolean; text: string; value: number}
-  | {kind: 'opaque'; line: number; space: boolean; text: string}
   | {kind: 'op'; line: number; space: boolean; text: string}
+  | {kind: 'opaque'; line: number; space: boolean; text: string}
   | {kind: 'str'; line: number; parts: StrPart[]; space: boolean; text: string}
   | {kind: 'sym'; line: number; space: boolean; text: string}
 
@@ -81,7 +81,7 @@ const OPERATORS = [
 const SINGLE_OPS = '(){}[],.;=!?:+-*/%<>&|^~'
 const ESCAPES: Record<string, string> = {'0': '\0', a: '\u0007', e: '\u001B', n: '\n', r: '\r', s: ' ', t: '\t'}
 /** After these, `/` starts a regexp and a newline continues the statement. */
-const CONTINUING_OPS = new Set([...OPERATORS, ...',.([{=!?:+-*/%<>&|^~'].filter((op) => !['...', '..'].includes(op)))
+const CONTINUING_OPS = new Set([...OPERATORS, ...',.([{=!?:+-*/%<>&|^~'].filter((op) => !['..', '...'].includes(op)))
 
 export class LexError extends Error {}
 
@@ -164,6 +164,30 @@ class Lexer {
     return match[0]
   }
 
+  /** A `%`, `/` or `<<` literal, where a value is expected (so not modulo, division or a shift). */
+  private literal(line: number, space: boolean): Token | undefined {
+    const {src} = this
+    const ch = src[this.pos]
+    if (ch === '%') {
+      const match = /^%([iIqQrswWx]?)([^\s\w])/.exec(src.slice(this.pos))
+      if (!match) return undefined
+      this.pos += match[0].length
+      const body = this.delimited(match[2])
+      if (match[1] === 'q') return {kind: 'str', line, parts: [body], space, text: ''}
+      return {kind: 'opaque', line, space, text: 'literal'}
+    }
+
+    if (ch === '/') {
+      this.pos++
+      this.delimited('/')
+      while (/[imox]/.test(src[this.pos] ?? '')) this.pos++
+      return {kind: 'opaque', line, space, text: 'regexp'}
+    }
+
+    if (src.startsWith('<<', this.pos) && this.heredocStart()) return {kind: 'opaque', line, space, text: 'heredoc'}
+    return undefined
+  }
+
   private next(previous: Token | undefined): Token | undefined {
     const {src} = this
     let space = false
@@ -183,13 +207,45 @@ class Lexer {
         const stop = end === -1 ? src.length : src.indexOf('\n', end + 5)
         this.line += (src.slice(this.pos, stop === -1 ? src.length : stop).match(/\n/g) ?? []).length
         this.pos = stop === -1 ? src.length : stop
-      } else if (this.atLineStart() && /^__END__\r?$/m.test(src.slice(this.pos, src.indexOf('\n', this.pos) + 1 || undefined))) {
+      } else if (
+        this.atLineStart() &&
+        /^__END__\r?$/m.test(src.slice(this.pos, src.indexOf('\n', this.pos) + 1 || undefined))
+      ) {
         this.pos = src.length
       } else break
     }
 
     if (this.pos >= src.length) return undefined
     return this.token(previous, space)
+  }
+
+  private number(line: number, space: boolean): Token {
+    const match = /^\d[\d_]*(\.\d[\d_]*)?(e[+-]?\d+)?/i.exec(this.src.slice(this.pos))!
+    this.pos += match[0].length
+    return {kind: 'num', line, space, text: match[0], value: Number(match[0].replaceAll('_', ''))}
+  }
+
+  private operator(line: number, space: boolean): Token {
+    const ch = this.src[this.pos]
+    const op =
+      OPERATORS.find((candidate) => this.src.startsWith(candidate, this.pos)) ??
+      (SINGLE_OPS.includes(ch) ? ch : undefined)
+    if (!op) throw new LexError(`unexpected character on line ${line}`)
+    this.pos += op.length
+    return {kind: 'op', line, space, text: op}
+  }
+
+  private quoted(line: number, space: boolean): Token | undefined {
+    const ch = this.src[this.pos]
+    if (ch === "'") {
+      this.pos++
+      return {kind: 'str', line, parts: [singleQuoted(this.delimited("'"))], space, text: ''}
+    }
+
+    if (ch !== '"' && ch !== '`') return undefined
+    this.pos++
+    const token = this.doubleQuoted(ch, line, space)
+    return ch === '`' ? {kind: 'opaque', line, space, text: 'command'} : token
   }
 
   private skipHeredocBodies(): void {
@@ -206,45 +262,10 @@ class Lexer {
     }
   }
 
-  private token(previous: Token | undefined, space: boolean): Token {
+  private symbol(line: number, space: boolean): Token | undefined {
     const {src} = this
-    const {line} = this
-    const ch = src[this.pos]
-    const rest = src.slice(this.pos, this.pos + 3)
-    const expectsValue = !previous || previous.kind === 'nl' || (previous.kind === 'op' && CONTINUING_OPS.has(previous.text))
-    const commandArg = previous?.kind === 'ident' && space && !/\s/.test(src[this.pos + 1] ?? '')
-    if (ch === '\n') {
-      this.pos++
-      this.line++
-      this.skipHeredocBodies()
-      return {kind: 'nl', line, space, text: '\n'}
-    }
-
-    if (ch === '"' || ch === '`') {
-      this.pos++
-      const token = this.doubleQuoted(ch, line, space)
-      return ch === '`' ? {kind: 'opaque', line, space, text: 'command'} : token
-    }
-
-    if (ch === "'") {
-      this.pos++
-      return {kind: 'str', line, parts: [singleQuoted(this.delimited("'"))], space, text: ''}
-    }
-
-    if (/\d/.test(ch)) {
-      const match = /^\d[\d_]*(\.\d[\d_]*)?(e[+-]?\d+)?/i.exec(src.slice(this.pos))!
-      this.pos += match[0].length
-      return {kind: 'num', line, space, text: match[0], value: Number(match[0].replaceAll('_', ''))}
-    }
-
-    if (/[A-Za-z_]/.test(ch)) return this.word(line, space)
-    if (ch === '@' || ch === '$') {
-      const match = /^[@$]{1,2}\w*/.exec(src.slice(this.pos))!
-      this.pos += match[0].length
-      return {kind: 'opaque', line, space, text: 'variable'}
-    }
-
-    if (ch === ':' && src[this.pos + 1] === '"') {
+    if (src[this.pos] !== ':' || src[this.pos - 1] === ':') return undefined
+    if (src[this.pos + 1] === '"') {
       this.pos += 2
       const token = this.doubleQuoted('"', line, space)
       return token.kind === 'str' && token.parts.every((part) => typeof part === 'string')
@@ -252,38 +273,36 @@ class Lexer {
         : {kind: 'opaque', line, space, text: 'symbol'}
     }
 
-    const symbol = /^:([A-Za-z_]\w*[?!=]?)/.exec(src.slice(this.pos))
-    if (ch === ':' && symbol && src[this.pos - 1] !== ':') {
-      this.pos += symbol[0].length
-      return {kind: 'sym', line, space, text: symbol[1]}
-    }
+    const match = /^:([A-Z_a-z]\w*[!=?]?)/.exec(src.slice(this.pos))
+    if (!match) return undefined
+    this.pos += match[0].length
+    return {kind: 'sym', line, space, text: match[1]}
+  }
 
-    if (ch === '%' && (expectsValue || commandArg)) {
-      const match = /^%([qQwWiIrsx]?)([^\w\s])/.exec(src.slice(this.pos))
-      if (match) {
-        this.pos += match[0].length
-        const body = this.delimited(match[2])
-        if (match[1] === 'q') return {kind: 'str', line, parts: [body], space, text: ''}
-        return {kind: 'opaque', line, space, text: 'literal'}
-      }
-    }
-
-    if (ch === '/' && (expectsValue || commandArg)) {
+  private token(previous: Token | undefined, space: boolean): Token {
+    const {line, src} = this
+    const ch = src[this.pos]
+    if (ch === '\n') {
       this.pos++
-      this.delimited('/')
-      while (/[imxo]/.test(src[this.pos] ?? '')) this.pos++
-      return {kind: 'opaque', line, space, text: 'regexp'}
+      this.line++
+      this.skipHeredocBodies()
+      return {kind: 'nl', line, space, text: '\n'}
     }
 
-    if (rest.startsWith('<<') && (expectsValue || commandArg)) {
-      const heredoc = this.heredocStart()
-      if (heredoc) return {kind: 'opaque', line, space, text: 'heredoc'}
+    if (/\d/.test(ch)) return this.number(line, space)
+    if (/[A-Z_a-z]/.test(ch)) return this.word(line, space)
+    if (ch === '@' || ch === '$') {
+      this.pos += /^[$@]{1,2}\w*/.exec(src.slice(this.pos))![0].length
+      return {kind: 'opaque', line, space, text: 'variable'}
     }
 
-    const op = OPERATORS.find((candidate) => src.startsWith(candidate, this.pos)) ?? (SINGLE_OPS.includes(ch) ? ch : undefined)
-    if (!op) throw new LexError(`unexpected character on line ${line}`)
-    this.pos += op.length
-    return {kind: 'op', line, space, text: op}
+    const expectsValue =
+      !previous || previous.kind === 'nl' || (previous.kind === 'op' && CONTINUING_OPS.has(previous.text))
+    // `puts /x/` and `foo %w[a]`: a command's first argument, told from `a / b` by the spacing.
+    const commandArg = previous?.kind === 'ident' && space && !/\s/.test(src[this.pos + 1] ?? '')
+    const value = this.quoted(line, space) ?? this.symbol(line, space)
+    if (value) return value
+    return ((expectsValue || commandArg) && this.literal(line, space)) || this.operator(line, space)
   }
 
   private until(close: string | undefined): Token[] {

@@ -1,34 +1,23 @@
 import {type StrPart, type Token, tokenize} from './ruby-lexer.js'
+import {
+  BINARY,
+  BLOCK_END,
+  blockEnd,
+  type Expr,
+  keywordValue,
+  OPAQUE_STATEMENTS,
+  ParseError,
+  statementEnd,
+  type Stmt,
+} from './ruby-syntax.js'
+
+export {type Expr, ParseError, type Stmt} from './ruby-syntax.js'
 
 /**
  * Tokens -> a small syntax tree of the statements Puma configs are made of. What it does not know
  * (case, loops, method definitions, begin/rescue, a statement it cannot parse) becomes an `opaque`
  * statement that keeps its tokens, so the reader can still say which settings it touched.
  */
-
-export type Expr =
-  | {args: Expr[]; block?: Token[]; kind: 'call'; line: number; name: string; recv?: Expr}
-  | {items: Expr[]; kind: 'array'}
-  | {kind: 'and' | 'or'; left: Expr; right: Expr}
-  | {kind: 'binary'; left: Expr; op: string; right: Expr}
-  | {kind: 'const'; name: string}
-  | {kind: 'hash'; pairs: Array<[Expr, Expr]>}
-  | {kind: 'if'; cond: Expr; else: Expr; then: Expr}
-  | {kind: 'literal'; value: boolean | null | number | string}
-  | {kind: 'not'; expr: Expr}
-  | {kind: 'opaque'; what: string}
-  | {kind: 'special'; name: '__dir__' | '__FILE__' | 'self'}
-  | {kind: 'str'; parts: Array<Expr | string>}
-  | {kind: 'sym'; name: string}
-  | {kind: 'var'; line: number; name: string}
-
-export type Stmt =
-  | {branches: Array<{body: Stmt[]; cond?: Expr}>; kind: 'if'; line: number}
-  | {expr: Expr; kind: 'assign'; line: number; name: string; op: string}
-  | {expr: Expr; kind: 'expr'; line: number}
-  | {kind: 'opaque'; line: number; tokens: Token[]; what: string}
-
-export class ParseError extends Error {}
 
 export function parseRuby(source: string): Stmt[] {
   return parseTokens(tokenize(source))
@@ -43,28 +32,6 @@ export function parseTokens(tokens: Token[]): Stmt[] {
 
 function eofAfter(tokens: Token[]): Token {
   return {kind: 'eof', line: tokens.at(-1)?.line ?? 1, space: true, text: ''}
-}
-
-const VALUE_KEYWORDS = new Set(['__dir__', '__FILE__', 'end', 'false', 'nil', 'self', 'true'])
-const OPENERS = new Set(['begin', 'case', 'class', 'def', 'do', 'module'])
-const CONDITIONAL_OPENERS = new Set(['for', 'if', 'unless', 'until', 'while'])
-const LOOPS = new Set(['for', 'until', 'while'])
-const BLOCK_END = new Set(['else', 'elsif', 'end', 'ensure', 'rescue', 'when'])
-const OPAQUE_STATEMENTS = new Set(['begin', 'case', 'class', 'def', 'for', 'module', 'return', 'until', 'while', 'yield'])
-const BINARY: Array<Set<string>> = [
-  new Set(['||']),
-  new Set(['&&']),
-  new Set(['==', '!=', '=~', '!~', '===', '<=>']),
-  new Set(['<', '>', '<=', '>=']),
-  new Set(['+', '-']),
-  new Set(['*', '/', '%']),
-]
-
-/** Is `token` where a statement may start (so `if` opens a block rather than modifying the statement before it)? */
-export function startsStatement(previous: Token | undefined): boolean {
-  if (!previous || previous.kind === 'nl') return true
-  if (previous.kind === 'op') return !['!', ')', ']', '}'].includes(previous.text)
-  return previous.kind === 'kw' && !VALUE_KEYWORDS.has(previous.text)
 }
 
 class Parser {
@@ -83,7 +50,8 @@ class Parser {
       this.skipNewlines()
       const token = this.peek()
       if (token.kind === 'eof' || (token.kind === 'kw' && terminators.includes(token.text))) return body
-      if (token.kind === 'kw' && BLOCK_END.has(token.text)) throw new ParseError(`unexpected ${token.text} on line ${token.line}`)
+      if (token.kind === 'kw' && BLOCK_END.has(token.text))
+        throw new ParseError(`unexpected ${token.text} on line ${token.line}`)
       body.push(this.statementOrOpaque())
     }
   }
@@ -122,37 +90,26 @@ class Parser {
     return args
   }
 
+  private binary(level: number, command: boolean): Expr {
+    if (level === BINARY.length) return this.unary(command)
+    let left = this.binary(level + 1, command)
+    while (this.peek().kind === 'op' && BINARY[level].has(this.peek().text)) {
+      const op = this.next().text
+      this.skipNewlines()
+      const right = this.binary(level + 1, false)
+      left =
+        op === '||' || op === '&&' ? {kind: op === '||' ? 'or' : 'and', left, right} : {kind: 'binary', left, op, right}
+    }
+
+    return left
+  }
+
   /** The tokens of a `do … end` or `{ … }` block, found by counting openers, not parsed. */
   private blockTokens(): Token[] {
     const open = this.next()
     const start = this.pos
-    this.skipBlockBody(open, false)
+    this.pos = blockEnd(this.tokens, start, open, false)
     return this.tokens.slice(start, this.pos - 1)
-  }
-
-  /** Moves past the `end` (or `}`) that closes `open`, which was just consumed. */
-  private skipBlockBody(open: Token, loop: boolean): void {
-    let depth = 1
-    let loopDo = loop
-    while (depth > 0) {
-      const token = this.next()
-      if (token.kind === 'eof') throw new ParseError(`unterminated block from line ${open.line}`)
-      if (open.text === '{') {
-        if (token.kind === 'op' && token.text === '{') depth++
-        if (token.kind === 'op' && token.text === '}') depth--
-        continue
-      }
-
-      if (token.kind === 'nl') loopDo = false
-      if (token.kind !== 'kw') continue
-      if (token.text === 'end') depth--
-      else if (token.text === 'do' && loopDo) loopDo = false
-      else if (OPENERS.has(token.text)) depth++
-      else if (CONDITIONAL_OPENERS.has(token.text) && startsStatement(this.tokens[this.pos - 2])) {
-        depth++
-        loopDo = LOOPS.has(token.text)
-      }
-    }
   }
 
   private call(name: string, line: number, recv: Expr | undefined, command: boolean): Expr {
@@ -177,25 +134,35 @@ class Parser {
     if (!this.isOp('?')) return cond
     this.pos++
     this.skipNewlines()
-    const then = this.expr()
+    const whenTrue = this.expr()
     this.skipNewlines()
     if (this.peek().kind === 'label') throw new ParseError('ternary with a label')
     this.expect(':')
     this.skipNewlines()
-    return {cond, else: this.expr(), kind: 'if', then}
+    return {cond, kind: 'if', whenFalse: this.expr(), whenTrue}
   }
 
-  private binary(level: number, command: boolean): Expr {
-    if (level === BINARY.length) return this.unary(command)
-    let left = this.binary(level + 1, command)
-    while (this.peek().kind === 'op' && BINARY[level].has(this.peek().text)) {
-      const op = this.next().text
-      this.skipNewlines()
-      const right = this.binary(level + 1, false)
-      left = op === '||' || op === '&&' ? {kind: op === '||' ? 'or' : 'and', left, right} : {kind: 'binary', left, op, right}
+  private ifStatement(): Stmt {
+    const first = this.next()
+    const branches: Array<{body: Stmt[]; cond?: Expr}> = []
+    let cond: Expr | undefined = this.keywordLogic()
+    if (first.text === 'unless') cond = {expr: cond, kind: 'not'}
+    for (;;) {
+      if (this.isKw('then')) this.pos++
+      const body = this.statements(['elsif', 'else', 'end'])
+      branches.push({body, cond})
+      const keyword = this.next()
+      if (keyword.text === 'end') break
+      if (keyword.text === 'else') {
+        branches.push({body: this.statements(['end'])})
+        this.next()
+        break
+      }
+
+      cond = this.keywordLogic()
     }
 
-    return left
+    return {branches, kind: 'if', line: first.line}
   }
 
   private isKw(text: string): boolean {
@@ -208,32 +175,43 @@ class Parser {
     return token.kind === 'op' && token.text === text
   }
 
+  private keywordLogic(): Expr {
+    let left = this.isKw('not') ? (this.pos++, {expr: this.expr(true), kind: 'not' as const}) : this.expr(true)
+    while (this.isKw('and') || this.isKw('or')) {
+      const kind = this.next().text === 'and' ? ('and' as const) : ('or' as const)
+      this.skipNewlines()
+      left = {kind, left, right: this.expr(true)}
+    }
+
+    return left
+  }
+
+  private modifiers(stmt: Stmt): Stmt {
+    let result = stmt
+    while (this.isKw('if') || this.isKw('unless') || this.isKw('while') || this.isKw('until') || this.isKw('rescue')) {
+      const keyword = this.next()
+      const cond = this.keywordLogic()
+      result =
+        keyword.text === 'if' || keyword.text === 'unless'
+          ? {
+              branches: [{body: [result], cond: keyword.text === 'if' ? cond : {expr: cond, kind: 'not'}}],
+              kind: 'if',
+              line: keyword.line,
+            }
+          : {kind: 'opaque', line: stmt.line, tokens: [], what: keyword.text}
+    }
+
+    return result
+  }
+
   private next(): Token {
     return this.tokens[Math.min(this.pos++, this.tokens.length - 1)]
   }
 
   /** Opaque from here to the end of the statement: a whole block for `def`/`case`/…, else the rest of the line. */
   private opaque(start: number, what: string): Stmt {
-    this.pos = start
-    const first = this.peek()
-    let depth = 0
-    while (this.peek().kind !== 'eof') {
-      const token = this.peek()
-      if (depth === 0 && this.pos > start && (token.kind === 'nl' || (token.kind === 'op' && token.text === ';'))) break
-      if (depth === 0 && token.kind === 'kw' && BLOCK_END.has(token.text) && this.pos > start) break
-      const conditional = CONDITIONAL_OPENERS.has(token.text) && startsStatement(this.tokens[this.pos - 1])
-      if (token.kind === 'kw' && (OPENERS.has(token.text) || conditional)) {
-        this.pos++
-        this.skipBlockBody(token, LOOPS.has(token.text))
-        continue
-      }
-
-      if (token.kind === 'op' && ['(', '[', '{'].includes(token.text)) depth++
-      if (token.kind === 'op' && [')', ']', '}'].includes(token.text)) depth--
-      this.pos++
-    }
-
-    return {kind: 'opaque', line: first.line, tokens: this.tokens.slice(start, this.pos), what}
+    this.pos = statementEnd(this.tokens, start)
+    return {kind: 'opaque', line: this.tokens[start].line, tokens: this.tokens.slice(start, this.pos), what}
   }
 
   private peek(): Token {
@@ -244,7 +222,11 @@ class Parser {
     let expr = base
     for (;;) {
       const token = this.peek()
-      if (token.kind === 'nl' && this.tokens[this.pos + 1]?.kind === 'op' && ['.', '&.'].includes(this.tokens[this.pos + 1].text)) {
+      if (
+        token.kind === 'nl' &&
+        this.tokens[this.pos + 1]?.kind === 'op' &&
+        ['&.', '.'].includes(this.tokens[this.pos + 1].text)
+      ) {
         this.pos++
         continue
       }
@@ -253,7 +235,8 @@ class Parser {
         this.pos++
         this.skipNewlines()
         const name = this.next()
-        if (name.kind !== 'ident' && name.kind !== 'const' && name.kind !== 'kw') throw new ParseError(`method name expected on line ${name.line}`)
+        if (name.kind !== 'ident' && name.kind !== 'const' && name.kind !== 'kw')
+          throw new ParseError(`method name expected on line ${name.line}`)
         expr = this.call(name.text, name.line, expr, false)
       } else if (token.kind === 'op' && token.text === '::') {
         this.pos++
@@ -286,6 +269,10 @@ class Parser {
         return {kind: 'literal', value: token.value}
       }
 
+      case 'op': {
+        return this.primaryOp(token)
+      }
+
       case 'opaque': {
         return {kind: 'opaque', what: token.text}
       }
@@ -296,10 +283,6 @@ class Parser {
 
       case 'sym': {
         return {kind: 'sym', name: token.text}
-      }
-
-      case 'op': {
-        return this.primaryOp(token)
       }
 
       default: {
@@ -345,17 +328,18 @@ class Parser {
     if (token.kind === 'kw') return ['__dir__', '__FILE__', 'false', 'nil', 'not', 'self', 'true'].includes(token.text)
     if (token.kind !== 'op') return false
     const after = this.tokens[this.pos + 1]
-    if (['(', '[', '!', '->', '::'].includes(token.text)) return true
-    return ['-', '*', '&', '**'].includes(token.text) && !after.space
+    if (['!', '(', '->', '::', '['].includes(token.text)) return true
+    return ['&', '*', '**', '-'].includes(token.text) && !after.space
   }
 
   private statement(): Stmt {
     const token = this.peek()
-    if (token.kind === 'kw' && (token.text === 'if' || token.text === 'unless')) return this.modifiers(this.ifStatement())
+    if (token.kind === 'kw' && (token.text === 'if' || token.text === 'unless'))
+      return this.modifiers(this.ifStatement())
     if (token.kind === 'kw' && OPAQUE_STATEMENTS.has(token.text)) return this.opaque(this.pos, token.text)
     const next = this.tokens[this.pos + 1]
     let stmt: Stmt
-    if (token.kind === 'ident' && next?.kind === 'op' && ['=', '||=', '&&=', '+=', '-=', '*='].includes(next.text)) {
+    if (token.kind === 'ident' && next?.kind === 'op' && ['&&=', '*=', '+=', '-=', '=', '||='].includes(next.text)) {
       this.pos += 2
       this.skipNewlines()
       stmt = {expr: this.expr(true), kind: 'assign', line: token.line, name: token.text, op: next.text}
@@ -363,61 +347,20 @@ class Parser {
     return this.modifiers(stmt)
   }
 
-  private keywordLogic(): Expr {
-    let left = this.isKw('not') ? (this.pos++, {expr: this.expr(true), kind: 'not' as const}) : this.expr(true)
-    while (this.isKw('and') || this.isKw('or')) {
-      const kind = this.next().text === 'and' ? ('and' as const) : ('or' as const)
-      this.skipNewlines()
-      left = {kind, left, right: this.expr(true)}
-    }
-
-    return left
-  }
-
-  private ifStatement(): Stmt {
-    const first = this.next()
-    const branches: Array<{body: Stmt[]; cond?: Expr}> = []
-    let cond: Expr | undefined = this.keywordLogic()
-    if (first.text === 'unless') cond = {expr: cond, kind: 'not'}
-    for (;;) {
-      if (this.isKw('then')) this.pos++
-      const body = this.statements(['elsif', 'else', 'end'])
-      branches.push({body, cond})
-      const keyword = this.next()
-      if (keyword.text === 'end') break
-      if (keyword.text === 'else') {
-        branches.push({body: this.statements(['end'])})
-        this.next()
-        break
-      }
-
-      cond = this.keywordLogic()
-    }
-
-    return {branches, kind: 'if', line: first.line}
-  }
-
-  private modifiers(stmt: Stmt): Stmt {
-    let result = stmt
-    while (this.isKw('if') || this.isKw('unless') || this.isKw('while') || this.isKw('until') || this.isKw('rescue')) {
-      const keyword = this.next()
-      const cond = this.keywordLogic()
-      if (keyword.text === 'if' || keyword.text === 'unless') {
-        result = {branches: [{body: [result], cond: keyword.text === 'if' ? cond : {expr: cond, kind: 'not'}}], kind: 'if', line: keyword.line}
-      } else result = {kind: 'opaque', line: stmt.line, tokens: [], what: keyword.text}
-    }
-
-    return result
-  }
-
   private statementOrOpaque(): Stmt {
     const start = this.pos
     try {
       const stmt = this.statement()
       const token = this.peek()
-      const ends = token.kind === 'nl' || token.kind === 'eof' || (token.kind === 'op' && token.text === ';') || (token.kind === 'kw' && BLOCK_END.has(token.text))
+      const ends =
+        token.kind === 'nl' ||
+        token.kind === 'eof' ||
+        (token.kind === 'op' && token.text === ';') ||
+        (token.kind === 'kw' && BLOCK_END.has(token.text))
       if (!ends) throw new ParseError(`unexpected ${token.text} on line ${token.line}`)
-      return stmt.kind === 'opaque' && stmt.tokens.length === 0 ? {...stmt, tokens: this.tokens.slice(start, this.pos)} : stmt
+      return stmt.kind === 'opaque' && stmt.tokens.length === 0
+        ? {...stmt, tokens: this.tokens.slice(start, this.pos)}
+        : stmt
     } catch (error) {
       if (!(error instanceof ParseError)) throw error
       return this.opaque(start, 'unparsed')
@@ -440,36 +383,9 @@ class Parser {
   }
 }
 
-function keywordValue(token: Token): Expr {
-  switch (token.text) {
-    case '__dir__':
-    case '__FILE__':
-    case 'self': {
-      return {kind: 'special', name: token.text}
-    }
-
-    case 'false': {
-      return {kind: 'literal', value: false}
-    }
-
-    case 'nil': {
-      return {kind: 'literal', value: null}
-    }
-
-    case 'true': {
-      return {kind: 'literal', value: true}
-    }
-
-    default: {
-      throw new ParseError(`unexpected ${token.text} on line ${token.line}`)
-    }
-  }
-}
-
 function strPart(part: StrPart): Expr | string {
   if (typeof part === 'string') return part
   const body = parseTokens(part)
   if (body.length === 1 && body[0].kind === 'expr') return body[0].expr
   return {kind: 'opaque', what: 'interpolation'}
 }
-

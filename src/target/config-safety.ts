@@ -3,7 +3,8 @@ import {dirname} from 'node:path'
 /**
  * The rules for letting Ruby read a config file. A config file is code: whoever can write it, or
  * replace it through a folder above it, chooses what runs. So Ruby runs it only as its owner, and only
- * when nobody but the owner and root can change it.
+ * when nobody but the owner and root can change it. Group root (gid 0) counts as root: tarballs and
+ * package managers often leave files group-writable by it.
  */
 
 export interface FileOwnership {
@@ -23,12 +24,12 @@ const has = (mode: number, bit: number) => Math.floor(mode / bit) % 2 === 1
 const GROUP_WRITE = 0o20
 const OTHER_WRITE = 0o2
 const STICKY = 0o1000
-const othersCanWrite = (mode: number) => has(mode, GROUP_WRITE) || has(mode, OTHER_WRITE)
+const othersCanWrite = ({gid, mode}: FileOwnership) => has(mode, OTHER_WRITE) || (has(mode, GROUP_WRITE) && gid !== 0)
 
 /**
  * Why the file must not be run, or undefined. `paths` are the file as named and its real path (they
  * differ through a symlink, whose folder can repoint it); `extraFolders` are folders whose code Ruby
- * loads as well (the Puma library), held to the same rule.
+ * loads as well (the Puma library), held to the same rule with the folders above them.
  */
 export async function refusalToRun(
   paths: {file: string; real: string},
@@ -37,7 +38,7 @@ export async function refusalToRun(
   extraFolders: string[] = [],
 ): Promise<string | undefined> {
   const file = await stat(paths.real)
-  if (othersCanWrite(file.mode)) return 'the file is writable by its group or by everyone'
+  if (othersCanWrite(file)) return 'the file is writable by its group or by everyone'
   const owner = file.uid
   if (euid !== 0 && owner !== euid && owner !== 0) {
     return `the file belongs to another user (uid ${owner}), and ctl runs as uid ${euid}, not root, so it cannot run it as its owner`
@@ -50,7 +51,7 @@ export async function refusalToRun(
     if (why) return why
   }
 
-  for (const folder of extraFolders) {
+  for (const folder of [...extraFolders, ...ancestors(extraFolders)]) {
     // eslint-disable-next-line no-await-in-loop -- as above
     const why = folderRefusal(folder, await stat(folder), trusted)
     if (why) return `Puma's library: ${why}`
@@ -62,7 +63,7 @@ export async function refusalToRun(
 function folderRefusal(folder: string, info: FileOwnership, trusted: Set<number>): string | undefined {
   if (!trusted.has(info.uid)) return `the folder ${folder} belongs to another user (uid ${info.uid})`
   // A sticky folder (like /tmp) lets others add files but not replace someone else's.
-  if (othersCanWrite(info.mode) && !has(info.mode, STICKY))
+  if (othersCanWrite(info) && !has(info.mode, STICKY))
     return `the folder ${folder} is writable by its group or by everyone`
   return undefined
 }

@@ -128,7 +128,7 @@ async function readWithRuby(
     paths,
     statPath,
     euid,
-    options.pumaLib ? [join(options.pumaLib, 'puma')] : [],
+    options.pumaLib ? [options.pumaLib, join(options.pumaLib, 'puma')] : [],
   ).catch((error: NodeJS.ErrnoException) => `ctl could not check who can change it (${error.code ?? 'error'})`)
   if (refusal) return {failure: `Ruby was not run: ${refusal}`}
   const owner = runAsFor(await statPath(paths.real), euid)

@@ -383,7 +383,7 @@ describe('puma-config', () => {
       assert.equal(await refusalToRun(paths, stat, 1000), undefined)
     })
 
-    it('refuses a group- or world-writable file, and a folder others can change (unless sticky)', async () => {
+    it('refuses a group- or world-writable file, and a folder others can change (unless sticky or group root)', async () => {
       assert.match(
         (await refusalToRun(paths, fakeStat({[paths.real]: owned(1000, 0o10_0664)}), 0))!,
         /file is writable by its group or by everyone/,
@@ -397,6 +397,8 @@ describe('puma-config', () => {
         (await refusalToRun(paths, worldFolder, 0))!,
         /folder \/srv\/app\/config is writable by its group or by everyone/,
       )
+      const groupRoot = fakeStat({'/srv/app/config': owned(0, 0o4_0775, 0), [paths.real]: owned(1000, 0o10_0664, 0)})
+      assert.equal(await refusalToRun(paths, groupRoot, 0), undefined, 'group root counts as root')
       const sticky = fakeStat({'/srv/app/config': owned(0, 0o4_1777), [paths.real]: owned(1000, 0o10_0644)})
       assert.equal(await refusalToRun(paths, sticky, 0), undefined)
       const othersFolder = fakeStat({'/srv': owned(1001, 0o4_0755), [paths.real]: owned(1000, 0o10_0644)})

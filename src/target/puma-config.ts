@@ -96,9 +96,23 @@ export async function readPumaConfig(
   const needed = new Set<string>(options.needed ?? facts.unresolved)
   if (!facts.unresolved.some((setting) => needed.has(setting))) return facts
   if (!options.ruby) return {...facts, rubyNote: 'Ruby was not asked to read it'}
-  const ruby = await readWithRuby({file, real}, options.appFolder, options.ruby, {...deps, env})
-  if ('failure' in ruby) return {...facts, rubyNote: ruby.failure}
-  return {...toFacts({...ruby, reasons: []}, file, options.appFolder, 'ruby'), pumaVersion: ruby.pumaVersion}
+  return rubyFactsOr(facts, {appFolder: options.appFolder, file, real, ruby: options.ruby}, {...deps, env})
+}
+
+/**
+ * Puma's own reading, whatever the static one found (under the same safety rules): for tests that
+ * compare the two, and for a caller that must have Puma's word. `fallback` is returned, with the
+ * reason in rubyNote, when Ruby is refused or fails.
+ */
+export async function rubyFactsOr(
+  fallback: PumaConfigFacts,
+  {appFolder, file, real, ruby: options}: {appFolder: string; file: string; real: string; ruby: RubyReadOptions},
+  deps: ReadPumaConfigDeps & {env: Readonly<Record<string, string | undefined>>},
+): Promise<PumaConfigFacts> {
+  const paths = {file, real}
+  const ruby = await readWithRuby(paths, appFolder, options, deps)
+  if ('failure' in ruby) return {...fallback, rubyNote: ruby.failure}
+  return {...toFacts({...ruby, reasons: []}, paths.file, appFolder, 'ruby'), pumaVersion: ruby.pumaVersion}
 }
 
 async function readConfigText(file: string, shown: string, read: (path: string) => Promise<string>): Promise<string> {

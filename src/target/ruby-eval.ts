@@ -106,7 +106,10 @@ export function evaluate(expr: Expr, ctx: EvalContext): Value {
     }
 
     case 'var': {
-      return ctx.scope.get(expr.name) ?? new Unknown(`calls ${expr.name}, which it does not know`)
+      // `has`, not `??`: a local may hold nil
+      return ctx.scope.has(expr.name)
+        ? ctx.scope.get(expr.name)!
+        : new Unknown(`calls ${expr.name}, which it does not know`)
     }
 
     default: {

@@ -259,7 +259,8 @@ describe('puma-config', () => {
         'else',
         "  tag 'z'",
         'end',
-        "root ||= '/opt/x'",
+        "unset = ENV['UNSET']",
+        "root ||= unset || '/opt/x'",
         "directory ENV['DIR'] ? ENV['DIR'] : root",
       ].join('\n')
       assert.deepEqual(settings(await readSource(source, {STAGE: 'b'})), {

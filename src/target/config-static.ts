@@ -151,7 +151,12 @@ class Walker {
       this.opaqueTokens(expr.block, `is set inside a block given to ${expr.name}`)
     if (expr.kind !== 'call' || expr.recv)
       return this.uncertain(callsIn(expr), line, 'is set inside an expression it cannot follow')
-    if (SETTINGS.has(expr.name) && !expr.block) return this.apply(expr, expr.name as ConfigSetting)
+    if (SETTINGS.has(expr.name)) {
+      // `pidfile ENV.fetch('X') do … end`: the block binds to pidfile, not to fetch
+      if (expr.block) return this.unresolved(expr.name as ConfigSetting, expr.line, 'is given a block')
+      return this.apply(expr, expr.name as ConfigSetting)
+    }
+
     if (EVALUATING.has(expr.name)) {
       for (const setting of CONFIG_SETTINGS)
         this.unresolved(setting, line, `the file calls ${expr.name}, which can set anything`)

@@ -309,6 +309,8 @@ describe('puma-config', () => {
       assert.equal(loop.binds, undefined)
       const method = await readSource("def paths\n  pidfile 'x.pid'\nend\npaths\n")
       assert.deepEqual(method.unresolved, ['pidfile'])
+      const given = await readSource("pidfile ENV.fetch('PIDFILE') do 'x.pid' end\n")
+      assert.deepEqual(given.unresolved, ['pidfile'])
       const evaluated = await readSource("pidfile 'x.pid'\ninstance_eval(File.read('more.rb'))\n")
       assert.ok(evaluated.unresolved.includes('pidfile') && evaluated.unresolved.includes('activate_control_app'))
     })

@@ -41,11 +41,13 @@ export interface PumaConfigFacts {
 }
 
 export interface RubyReadOptions {
-  /** Give up after this long (default 5000 ms), killing Ruby and anything it started. */
+  /** The most Ruby may print (default 256 KiB) before it is killed. */
   maxBytes?: number
   /** A folder holding puma.rb: the Puma the master runs. Else the system's `require 'puma'`. */
   pumaLib?: string
+  /** The ruby to run (default: `ruby` from PATH). */
   ruby?: string
+  /** Give up after this long (default 5000 ms), killing Ruby and anything it started. */
   timeoutMs?: number
 }
 

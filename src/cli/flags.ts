@@ -116,6 +116,20 @@ export const targetFlags = {
     helpGroup: 'TARGET',
     exclusive: exclusiveOf('tag', 'dir'),
   },
+  'config-file': {
+    kind: 'string',
+    char: 'F',
+    summary:
+      "Puma's config file (pumactl -F): its state_path, pidfile or activate_control_app name the master where no other flag does.",
+    helpGroup: 'TARGET',
+  },
+  environment: {
+    kind: 'string',
+    char: 'e',
+    summary:
+      'Which config/puma/ENV.rb is read when nothing else names the master (default: APP_ENV, RACK_ENV, RAILS_ENV, development).',
+    helpGroup: 'TARGET',
+  },
 } satisfies FlagSpecs
 
 /** Puma's control server (activate_control_app), which the state file also records. */
@@ -148,6 +162,8 @@ export function selectorOf(flags: TargetFlagValues): TargetSelector {
     state: flags.state,
     dir: flags.dir,
     tag: flags.tag,
+    configFile: flags['config-file'],
+    environment: flags.environment,
     controlUrl: flags['control-url'],
     controlToken: flags['control-token'],
   }

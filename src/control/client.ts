@@ -1,4 +1,5 @@
-import {connect, type Socket} from 'node:net'
+import {connect, isIP, type Socket} from 'node:net'
+import {connect as connectTls} from 'node:tls'
 
 import {CtlError, noMasterError, notPermittedError, usageError} from '../errors.js'
 import {AnswerBytes, MAX_ANSWER_BYTES, MAX_ANSWER_TEXT} from '../net/answer.js'
@@ -18,15 +19,19 @@ export interface ControlEndpoint {
   url: string
 }
 
-export type ControlAddress = {host: string; kind: 'tcp'; port: number} | {kind: 'unix'; path: string}
+export type ControlAddress =
+  {host: string; kind: 'ssl'; port: number} | {host: string; kind: 'tcp'; port: number} | {kind: 'unix'; path: string}
 
 /**
  * Where a control URL points; a usage error (exit 2) for anything else, the URL shown with its
  * secrets out. A token belongs in --control-token or the state file: a URL with a userinfo part or
- * a query is refused (Puma would drop the query anyway), so no URL ctl uses carries one.
+ * a query is refused (Puma would drop the query anyway), so no URL ctl uses carries one; except
+ * ssl://, whose query is Puma's own certificate settings (`?key=…&cert=…`), never sent.
  */
 export function parseControlUrl(url: string): ControlAddress {
   const shown = shownUrl(url)
+  const ssl = /^ssl:\/\/(\[[^\]]+\]|[^:/?#@]+):(\d+)\/?(?:\?[^#]*)?$/.exec(url)
+  if (ssl) return {kind: 'ssl', host: ssl[1].replaceAll(/^\[|\]$/g, ''), port: portOf(ssl[2], shown)}
   if (/^[a-z]+:\/\/[^/@]+@/i.test(url) || /[?#]/.test(url))
     throw usageError(`control URL ${shown}: a user, password or query is not part of a control URL`, {
       suggestion: 'pass the token with --control-token (or PUMA_CTL_CONTROL_TOKEN)',
@@ -36,11 +41,7 @@ export function parseControlUrl(url: string): ControlAddress {
   const unix = /^unix:\/\/(.+)$/.exec(url)
   // unix://@name is Linux's abstract namespace (Puma 5.3+): a leading NUL byte, no file.
   if (unix) return {kind: 'unix', path: unix[1].startsWith('@') ? `\0${unix[1].slice(1)}` : unix[1]}
-  if (url.startsWith('ssl://'))
-    throw usageError(`control URL ${shown}: ssl:// control servers are not supported`, {
-      suggestion: 'bind the control app to tcp://127.0.0.1 or a unix socket',
-    })
-  throw usageError(`control URL ${shown} is not tcp://HOST:PORT or unix:///PATH`)
+  throw usageError(`control URL ${shown} is not tcp://HOST:PORT, ssl://HOST:PORT or unix:///PATH`)
 }
 
 function portOf(digits: string, shown: string): number {
@@ -163,11 +164,10 @@ function exchange(
   const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS
   if (options.signal?.aborted)
     return Promise.reject(
-      new CtlError('interrupted', `interrupted before talking to Puma's control server at ${endpoint.url}`),
+      new CtlError('interrupted', `interrupted before talking to Puma's control server at ${shownEndpoint(endpoint)}`),
     )
   return new Promise((resolve, reject) => {
-    const socket: Socket =
-      address.kind === 'tcp' ? connect({host: address.host, port: address.port}) : connect({path: address.path})
+    const socket = open(address)
     const answer = new AnswerBytes()
     const fail = (error: Error) => {
       cleanup()
@@ -176,13 +176,15 @@ function exchange(
     }
 
     const onAbort = () =>
-      fail(new CtlError('interrupted', `interrupted while talking to Puma's control server at ${endpoint.url}`))
+      fail(
+        new CtlError('interrupted', `interrupted while talking to Puma's control server at ${shownEndpoint(endpoint)}`),
+      )
     const timer = setTimeout(
       () =>
         fail(
           new CtlError(
             'timedOut',
-            `Puma's control server at ${endpoint.url} did not answer within ${timeoutMs / 1000} s`,
+            `Puma's control server at ${shownEndpoint(endpoint)} did not answer within ${timeoutMs / 1000} s`,
             {suggestion: 'the master may be stuck; `ctl status` shows whether it runs'},
           ),
         ),
@@ -196,7 +198,7 @@ function exchange(
     options.signal?.addEventListener('abort', onAbort, {once: true})
     // Write without half-closing, as pumactl does: Puma may drop a request whose client sent FIN
     // before the answer. With HTTP/1.0 Puma closes the connection once it has answered.
-    socket.on('connect', () => socket.write(request.text))
+    socket.on(address.kind === 'ssl' ? 'secureConnect' : 'connect', () => socket.write(request.text))
     socket.on('data', (chunk: Buffer) => {
       if (!answer.add(chunk)) fail(tooLarge(request.command, endpoint))
     })
@@ -208,10 +210,26 @@ function exchange(
   })
 }
 
+/**
+ * The connection to a control server. Over ssl:// the certificate is checked against the system's
+ * CAs (and NODE_EXTRA_CA_CERTS), except on the loopback, where nobody can sit in the middle and
+ * Puma's control certificates are self-signed: there, as pumactl does, any certificate is taken.
+ */
+function open(address: ControlAddress): Socket {
+  if (address.kind === 'unix') return connect({path: address.path})
+  if (address.kind === 'tcp') return connect({host: address.host, port: address.port})
+  const {host, port} = address
+  return connectTls({host, port, rejectUnauthorized: !isLoopback(host), ...(isIP(host) ? {} : {servername: host})})
+}
+
+function isLoopback(host: string): boolean {
+  return host === 'localhost' || host === '::1' || /^127\.\d+\.\d+\.\d+$/.test(host)
+}
+
 /** Exit 3, as for any other answer that is not Puma's. */
 function tooLarge(command: string, endpoint: ControlEndpoint): CtlError {
   return noMasterError(
-    `Puma's control server at ${endpoint.url} sent more than ${MAX_ANSWER_TEXT} for /${command}: not Puma, or broken`,
+    `Puma's control server at ${shownEndpoint(endpoint)} sent more than ${MAX_ANSWER_TEXT} for /${command}: not Puma, or broken`,
     {
       suggestion: "is this URL Puma's control app? check control_url in the state file, or --control-url",
       data: {command: `/${command}`, maxBytes: MAX_ANSWER_BYTES},
@@ -244,6 +262,12 @@ function connectionError(error: NodeJS.ErrnoException, endpoint: ControlEndpoint
     }
 
     default: {
+      // ssl:// off the loopback: the token is not sent to a server whose certificate nothing vouches for.
+      if (/CERT|SELF_SIGNED|UNABLE_TO_VERIFY/.test(error.code ?? ''))
+        return notPermittedError(
+          `the certificate of Puma's control server at ${shownEndpoint(endpoint)} is not trusted (${error.code}): nothing was sent`,
+          {suggestion: 'trust its CA with NODE_EXTRA_CA_CERTS=FILE, or bind the control app to the loopback'},
+        )
       return noMasterError(
         `cannot reach Puma's control server at ${shownEndpoint(endpoint)}: ${error.code ?? error.message}${stale}`,
       )

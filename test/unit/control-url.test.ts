@@ -41,10 +41,19 @@ describe('parseControlUrl: a usage error (exit 2) on one line, its secrets out',
   it('malformed: shown when URL-shaped, described otherwise', () => {
     usage(
       'http://127.0.0.1:9293',
-      /^control URL http:\/\/127\.0\.0\.1:9293 is not tcp:\/\/HOST:PORT or unix:\/\/\/PATH$/,
+      /^control URL http:\/\/127\.0\.0\.1:9293 is not tcp:\/\/HOST:PORT, ssl:\/\/HOST:PORT or unix:\/\/\/PATH$/,
     )
-    usage('ssl://127.0.0.1:9293', /ssl:\/\/ control servers are not supported/)
     usage('root:$6$salt$hash', /^control URL \(not a URL: 17 bytes\) is not tcp:/, '$6$')
+  })
+
+  it("ssl://: host and port; Puma's own certificate settings in the query are allowed (and never sent)", () => {
+    assert.deepEqual(parseControlUrl('ssl://127.0.0.1:9293'), {kind: 'ssl', host: '127.0.0.1', port: 9293})
+    assert.deepEqual(parseControlUrl('ssl://[::1]:9293?key=/srv/k.pem&cert=/srv/c.pem'), {
+      kind: 'ssl',
+      host: '::1',
+      port: 9293,
+    })
+    usage('ssl://127.0.0.1:70000', /port 70000 is out of range/)
   })
 
   it('shownEndpoint redacts the endpoint token wherever it appears', () => {

@@ -60,4 +60,17 @@ describe('the npm package', function () {
     )
     assert.ok(!files.some((file) => file.startsWith('src/') || file.startsWith('test/')), files.join(', '))
   })
+
+  // The README's set-up line: a fresh clone has no node_modules and no dist/ when npm runs its prepare.
+  it('from a fresh clone, `npm install -g .` alone builds it and puts a working ctl on the PATH', function () {
+    this.timeout(300_000)
+    const clone = join(scratch, 'clone')
+    execFileSync('git', ['clone', '--quiet', projectRoot, clone])
+    const prefix = join(scratch, 'clone-prefix')
+    npm(['install', '--global', '--prefix', prefix, '.'], clone)
+    const fresh = join(prefix, 'bin', 'ctl')
+    assert.match(execFileSync(fresh, ['--version'], {encoding: 'utf8'}), /^puma-ctl\/0\.\d+\.\d+ linux-x64/)
+    const refused = spawnSync(fresh, ['-p', '1', 'stop'], {encoding: 'utf8', cwd: scratch})
+    assert.equal(refused.status, 3, refused.stderr)
+  })
 })

@@ -30,6 +30,20 @@ export interface ControlSetting {
   url: string
 }
 
+/** What a config sets, by either reading (static or Puma's own): each absent when the file does not set it. */
+export interface ConfigValues {
+  binds?: string[]
+  control?: ControlSetting
+  directory?: string
+  environment?: string
+  forkWorker?: number
+  pidfile?: string
+  preloadApp?: boolean
+  state?: string
+  tag?: string
+  workers?: number
+}
+
 /** Where a setting's value goes in the static reading. */
 export type Slot =
   | 'binds'

@@ -1,6 +1,6 @@
 import {spawn} from 'node:child_process'
 
-import {type ControlSetting} from './config-dsl.js'
+import {type ConfigValues} from './config-dsl.js'
 import {type RunAs} from './config-safety.js'
 
 /**
@@ -50,18 +50,8 @@ end
 out.write(JSON.generate(result))
 `
 
-export interface RubyFacts {
-  binds?: string[]
-  control?: ControlSetting
-  directory?: string
-  environment?: string
-  forkWorker?: number
-  pidfile?: string
-  preloadApp?: boolean
+export interface RubyFacts extends ConfigValues {
   pumaVersion: string
-  state?: string
-  tag?: string
-  workers?: number
 }
 
 export interface RunResult {

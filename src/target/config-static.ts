@@ -1,4 +1,11 @@
-import {CONFIG_SETTINGS, type ConfigSetting, type ControlSetting, settingValue, type Slot, SLOT} from './config-dsl.js'
+import {
+  CONFIG_SETTINGS,
+  type ConfigSetting,
+  type ConfigValues,
+  settingValue,
+  type Slot,
+  SLOT,
+} from './config-dsl.js'
 import {type EvalContext, evaluate, isHash, isUnknown, truthy, Unknown} from './ruby-eval.js'
 import {LexError, type Token} from './ruby-lexer.js'
 import {type Expr, ParseError, parseRuby, type Stmt} from './ruby-parse.js'
@@ -25,18 +32,8 @@ const EVALUATING = new Set([
   'send',
 ])
 
-export interface StaticSettings {
-  binds?: string[]
-  control?: ControlSetting
-  directory?: string
-  environment?: string
-  forkWorker?: number
-  pidfile?: string
-  preloadApp?: boolean
+export interface StaticSettings extends ConfigValues {
   reasons: UnresolvedReason[]
-  state?: string
-  tag?: string
-  workers?: number
 }
 
 export interface UnresolvedReason {

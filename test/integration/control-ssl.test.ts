@@ -53,7 +53,7 @@ describe('ssl:// control servers', function () {
     assert.doesNotMatch(stats.stdout + restart.stdout + restart.stderr, /tls-token/)
   })
 
-  it('off the loopback, a certificate nothing vouches for: exit 4, and the token is never sent', async () => {
+  it('off the loopback, a certificate nothing vouches for: exit 4, and the token is never sent', async function () {
     const address = execFileSync('hostname', ['-I'], {encoding: 'utf8'})
       .split(/\s+/)
       .find((ip) => /^\d+\.\d+\.\d+\.\d+$/.test(ip) && !ip.startsWith('127.'))

@@ -242,18 +242,8 @@ describe('target trust against real Puma (issue 12)', () => {
     it('`cd elsewhere && ctl stop`: exit 3, one line; `ctl status` shows it; the master lives on', async () => {
       const app = join(root, 'app')
       const out = join(root, 'out')
-      for (const folder of [join(app, 'tmp', 'pids'), join(app, 'log'), out]) mkdirSync(folder, {recursive: true})
-      const log = join(app, 'log', 'puma.log')
-      writeFileSync(join(app, 'config.ru'), OK_APP)
-      writeFileSync(
-        join(app, 'puma.rb'),
-        [
-          'workers 1',
-          `bind 'tcp://127.0.0.1:${await freePort()}'`,
-          `stdout_redirect '${log}', '${log}', true`,
-          `pidfile '${join(app, 'tmp', 'pids', 'puma.pid')}'`,
-        ].join('\n'),
-      )
+      mkdirSync(out)
+      const log = await namespaceApp(app)
       // Puma boots, then ctl runs from `out`; when the namespace's first process ends, the kernel kills the rest.
       const script = `
       cd "$APP" && "$PUMA" -C puma.rb >/dev/null 2>&1 &
@@ -309,21 +299,7 @@ describe('target trust against real Puma (issue 12)', () => {
 
     it("app A's pidfile names app B's master: `ctl stop` in A refuses (exit 3), B serves on", async () => {
       const apps = {a: join(root, 'a'), b: join(root, 'b')}
-      for (const app of Object.values(apps)) {
-        for (const folder of [join(app, 'tmp', 'pids'), join(app, 'log')]) mkdirSync(folder, {recursive: true})
-        writeFileSync(join(app, 'config.ru'), OK_APP)
-        const log = join(app, 'log', 'puma.log')
-        writeFileSync(
-          join(app, 'puma.rb'),
-          [
-            'workers 1',
-            // eslint-disable-next-line no-await-in-loop -- two apps, one port each
-            `bind 'tcp://127.0.0.1:${await freePort()}'`,
-            `stdout_redirect '${log}', '${log}', true`,
-            `pidfile '${join(app, 'tmp', 'pids', 'puma.pid')}'`,
-          ].join('\n'),
-        )
-      }
+      await Promise.all(Object.values(apps).map((app) => namespaceApp(app)))
 
       // A boots and is killed (its pidfile stays); the kernel's next PID is set to A's old one, so B's
       // master gets it; A's pidfile is touched; then ctl runs in A's folder.
@@ -365,6 +341,27 @@ describe('target trust against real Puma (issue 12)', () => {
     })
   })
 })
+
+/**
+ * An app folder for a Puma started inside a private PID namespace (by a shell script, not the
+ * cluster helper): config.ru, and a puma.rb with one worker, a free port, its log and
+ * tmp/pids/puma.pid. Returns the log's path.
+ */
+async function namespaceApp(app: string): Promise<string> {
+  for (const folder of [join(app, 'tmp', 'pids'), join(app, 'log')]) mkdirSync(folder, {recursive: true})
+  const log = join(app, 'log', 'puma.log')
+  writeFileSync(join(app, 'config.ru'), OK_APP)
+  writeFileSync(
+    join(app, 'puma.rb'),
+    [
+      'workers 1',
+      `bind 'tcp://127.0.0.1:${await freePort()}'`,
+      `stdout_redirect '${log}', '${log}', true`,
+      `pidfile '${join(app, 'tmp', 'pids', 'puma.pid')}'`,
+    ].join('\n'),
+  )
+  return log
+}
 
 /** `ctl phased-restart ARGS --json` run from `cwd`: exit 0, done, and this master's log shows the restart. */
 async function phasedRestart(cluster: PumaCluster, args: string[], cwd: string): Promise<CtlResult> {

@@ -17,13 +17,21 @@ export interface CtlRun {
   stderrSoFar(): string
 }
 
+/** Where to run ctl, and as whom (`user`: through runuser, as an operator on another account would). */
+export interface CtlOptions {
+  bin?: string
+  cwd?: string
+  detached?: boolean
+  env?: NodeJS.ProcessEnv
+  user?: string
+}
+
 /** Starts `bin/run.js` as a child process, the way a deploy hook runs ctl. */
-export function startCtl(
-  args: string[],
-  options: {bin?: string; cwd?: string; detached?: boolean; env?: NodeJS.ProcessEnv} = {},
-): CtlRun {
+export function startCtl(args: string[], options: CtlOptions = {}): CtlRun {
   const started = Date.now()
-  const child = spawn(process.execPath, [options.bin ?? binRun, ...args], {
+  const command = [process.execPath, options.bin ?? binRun, ...args]
+  const [file, ...argv] = options.user ? ['runuser', '-u', options.user, '--', ...command] : command
+  const child = spawn(file, argv, {
     cwd: options.cwd,
     env: {...process.env, NO_COLOR: undefined, DEBUG: undefined, ...options.env},
     detached: options.detached,
@@ -43,10 +51,7 @@ export function startCtl(
   return {child, result, stderrSoFar: () => stderr}
 }
 
-export async function runCtl(
-  args: string[],
-  options: {bin?: string; cwd?: string; env?: NodeJS.ProcessEnv} = {},
-): Promise<CtlResult> {
+export async function runCtl(args: string[], options: Omit<CtlOptions, 'detached'> = {}): Promise<CtlResult> {
   return startCtl(args, options).result
 }
 

@@ -1,10 +1,9 @@
 import {strict as assert} from 'node:assert'
-import {type ChildProcess, spawn} from 'node:child_process'
+import {spawn} from 'node:child_process'
 import {chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 
-import {binRun} from '../helpers/paths.js'
 import {isAlive, killQuietly, readOrEmpty, stoppedAfter, titleOf, waitFor} from '../helpers/processes.js'
 import {type PumaCluster, startPumaCluster} from '../helpers/puma-cluster.js'
 import {type CtlResult, jsonOf, runCtl} from '../helpers/run-ctl.js'
@@ -13,29 +12,8 @@ const SHADOW = 'root:$6$saltsalt$hashhashhashhashhashhashhashhash:19000:0:99999:
 /** Any of these in ctl's output would be the secret leaking. */
 const SECRET_PARTS = ['root:', '$6$', 'saltsalt', 'hashhash', '19000']
 
-/** `ctl ARGS` as nobody, through runuser, as an operator on the wrong account would run it. */
-async function runCtlAsNobody(args: string[]): Promise<CtlResult> {
-  const started = Date.now()
-  const child = spawn('runuser', ['-u', 'nobody', '--', process.execPath, binRun, ...args], {
-    env: {...process.env, NO_COLOR: undefined, DEBUG: undefined},
-    stdio: ['ignore', 'pipe', 'pipe'],
-  })
-  return collect(child, started)
-}
-
-async function collect(child: ChildProcess, started: number): Promise<CtlResult> {
-  let stdout = ''
-  let stderr = ''
-  child.stdout!.on('data', (chunk) => {
-    stdout += chunk
-  })
-  child.stderr!.on('data', (chunk) => {
-    stderr += chunk
-  })
-  return new Promise((resolve) => {
-    child.on('close', (code, signal) => resolve({code, signal, stdout, stderr, durationMs: Date.now() - started}))
-  })
-}
+/** `ctl ARGS` as nobody, as an operator on the wrong account would run it. */
+const runCtlAsNobody = async (args: string[]): Promise<CtlResult> => runCtl(args, {user: 'nobody'})
 
 /** The refusal: `code`, one `Error:` line matching `message` (a hint may follow), nothing on stdout. */
 function refused(result: CtlResult, code: number, message: RegExp): void {

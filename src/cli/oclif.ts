@@ -41,6 +41,9 @@ export function oclifCommand<F extends FlagSpecs>(id: string, spec: CommandSpec<
   return class extends Command {
     static description = spec.description
     static enableJsonFlag = true
+    // Arguments after `--` are a passThrough command's (run() refuses any other).
+    static strict = spec.passThrough === undefined
+    static usage = spec.passThrough === undefined ? undefined : `${id} [FLAGS] [-- ${spec.passThrough}]`
     static examples = spec.examples
     static flags = Object.fromEntries(
       Object.entries({...spec.flags, quiet: QUIET_FLAG}).map(([name, flag]) => [name, oclifFlag(flag)]),
@@ -58,8 +61,17 @@ export function oclifCommand<F extends FlagSpecs>(id: string, spec: CommandSpec<
     }
 
     async run(): Promise<void> {
-      const {flags} = await this.parse(this.constructor as typeof Command)
-      const exitCode = await runCommand(spec, {...flags, json: this.jsonEnabled()} as FlagValues<F>)
+      const {argv, flags} = await this.parse(this.constructor as typeof Command)
+      const end = this.argv.indexOf('--')
+      const passThrough = end === -1 ? [] : this.argv.slice(end + 1)
+      if (argv.length > passThrough.length)
+        throw usageError(`unexpected argument ${String(argv[0])}: put what is meant for Puma after --`)
+      const exitCode = await runCommand(
+        spec,
+        {...flags, json: this.jsonEnabled()} as FlagValues<F>,
+        process.env,
+        passThrough,
+      )
       if (exitCode !== EXIT.ok) this.exit(exitCode)
     }
   }

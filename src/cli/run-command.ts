@@ -13,6 +13,7 @@ export async function runCommand<F extends FlagSpecs>(
   spec: CommandSpec<F>,
   parsed: FlagValues<F>,
   env: NodeJS.ProcessEnv = process.env,
+  passThrough: readonly string[] = [],
 ): Promise<ExitCode> {
   const flags = fillFromEnvironment(spec.flags, parsed, env)
   const interrupt = new AbortController()
@@ -24,6 +25,7 @@ export async function runCommand<F extends FlagSpecs>(
   try {
     const result = await spec.run(flags, {
       json,
+      passThrough,
       signal: interrupt.signal,
       terminal: {env, stderr: process.stderr, stdout: process.stdout},
       log(text) {

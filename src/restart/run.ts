@@ -29,6 +29,8 @@ export interface RestartRequest {
   onUpdate?: (state: RestartState) => void
   /** A refork (SIGURG or /refork, kind 'phased'): worker 0 stays, and workers 1.. are forked from it. */
   refork?: boolean
+  /** Puma was just spawned by ctl (src/restart/start.ts): the wait follows its boot, not a restart. */
+  start?: boolean
   /** Ctrl-C: stop waiting, send nothing more. */
   signal: AbortSignal
   timeoutMs: number
@@ -40,6 +42,8 @@ export interface RestartRequest {
 }
 
 export interface RestartStart extends Delivery {
+  /** What the progress lines say instead of "Sent SIGNAL to …" (a start: what ctl ran). */
+  headline?: string
   logs: LogSource[]
   pid?: number
   preflight: Preflight

@@ -41,14 +41,14 @@ export function oclifCommand<F extends FlagSpecs>(id: string, spec: CommandSpec<
   return class extends Command {
     static description = spec.description
     static enableJsonFlag = true
-    // Arguments after `--` are a passThrough command's (run() refuses any other).
-    static strict = spec.passThrough === undefined
-    static usage = spec.passThrough === undefined ? undefined : `${id} [FLAGS] [-- ${spec.passThrough}]`
     static examples = spec.examples
     static flags = Object.fromEntries(
       Object.entries({...spec.flags, quiet: QUIET_FLAG}).map(([name, flag]) => [name, oclifFlag(flag)]),
     )
+    // Arguments after `--` are a passThrough command's (run() refuses any other).
+    static strict = spec.passThrough === undefined
     static summary = spec.summary
+    static usage = spec.passThrough === undefined ? undefined : `${id} [FLAGS] [-- ${spec.passThrough}]`
 
     /** What reaches here is oclif's parser's (runCommand renders the command's own errors): a usage error. */
     async catch(error: Error & {code?: string}): Promise<never> {

@@ -29,10 +29,10 @@ export interface RestartRequest {
   onUpdate?: (state: RestartState) => void
   /** A refork (SIGURG or /refork, kind 'phased'): worker 0 stays, and workers 1.. are forked from it. */
   refork?: boolean
-  /** Puma was just spawned by ctl (src/restart/start.ts): the wait follows its boot, not a restart. */
-  start?: boolean
   /** Ctrl-C: stop waiting, send nothing more. */
   signal: AbortSignal
+  /** Puma was just spawned by ctl (src/restart/start.ts): the wait follows its boot, not a restart. */
+  start?: boolean
   timeoutMs: number
   /** The verified master (and its control server), or only a control server. */
   to: Reach

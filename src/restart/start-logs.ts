@@ -33,6 +33,8 @@ export interface StartLogDeps {
  * point to (Puma prints its banner first, then redirects, then boots its workers). A redirect
  * target is read from Puma's "=== puma startup" mark written since the spawn, else from where it
  * ends when found.
+ *
+ * @yields each line, in the order the files get them
  */
 export async function* followStartLogs(
   source: {from: LogPosition; logPath: string; pid: number; signal: AbortSignal; spawnedAt: number},

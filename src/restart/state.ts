@@ -30,13 +30,13 @@ export interface RestartPlan {
   mode: 'cluster' | 'single'
   oldWorkers: OldWorker[]
   previousPhase?: number
+  /** ctl asked for a refork: Puma before 6.6.1 logs it as a phased restart, which leaves worker 0 alone all the same. */
+  refork?: boolean
   /**
    * ctl started this Puma (src/restart/start.ts): a hot restart that began at the spawn, with no old
    * workers; the banner tells the mode and worker count, and the version, which the plan lacks then.
    */
   start?: boolean
-  /** ctl asked for a refork: Puma before 6.6.1 logs it as a phased restart, which leaves worker 0 alone all the same. */
-  refork?: boolean
   startedAt: number
   timeoutMs: number
   /** From the master's title; undefined for an untitled master (Puma 2.0–2.7). */

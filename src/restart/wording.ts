@@ -197,7 +197,8 @@ function failureSummary(state: RestartState, outcome: RestartOutcome): string {
     'early-terminations': earlyTerminationsSummary(state, where),
     'repeated-starts': `New workers keep starting but never boot ${where}, with no reason logged: ${state.workerStarts.length} starts, ${bootedCount(state)} boots`,
   }[failure.cause]
-  return `${what} (${outcome.serving!.sentence})`
+  // A start has nothing that serves meanwhile: what follows the failure is what ctl did with its Puma.
+  return state.plan.start ? what : `${what} (${outcome.serving!.sentence})`
 }
 
 function failureWhere(state: RestartState): string {

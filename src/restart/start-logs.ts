@@ -37,7 +37,15 @@ export interface StartLogDeps {
  * @yields each line, in the order the files get them
  */
 export async function* followStartLogs(
-  source: {from: LogPosition; logPath: string; pid: number; signal: AbortSignal; spawnedAt: number},
+  source: {
+    from: LogPosition
+    logPath: string
+    /** Told each redirect target as it is found. */
+    onRedirect?: (path: string) => void
+    pid: number
+    signal: AbortSignal
+    spawnedAt: number
+  },
   deps: StartLogDeps,
 ): AsyncGenerator<string> {
   const {logPath, pid, signal} = source
@@ -61,6 +69,7 @@ export async function* followStartLogs(
       )
       for (const {path} of redirected) {
         followed.add(physical(path))
+        source.onRedirect?.(path)
         // eslint-disable-next-line no-await-in-loop -- at most two files, each found once
         const from = (await startupMark(path, source.spawnedAt)) ?? (await deps.logEnd(path))
         pumps.push(pump(deps.followLog(path, {from, signal})))

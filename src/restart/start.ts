@@ -69,6 +69,8 @@ export type StartReport =
   | (Started & {
       booted: WorkerRecord[]
       durationMs: number
+      /** Every log followed: ctl's, then where stdout_redirect sent Puma's lines. */
+      logs: string[]
       mode: 'cluster' | 'single'
       outcome: 'done'
       summary: string
@@ -127,10 +129,14 @@ export async function startPuma(request: StartRequest, deps: StartDeps = realSta
     onUpdate: request.onUpdate,
     cwd: appDir,
   }
+  // ctl's log, then where stdout_redirect sends Puma's lines.
+  const logs = [logPath]
   const following: RestartDeps = {
     ...deps,
     followLog: (path, options) =>
-      path === logPath ? followStartLogs({...options, logPath, pid, spawnedAt}, deps) : deps.followLog(path, options),
+      path === logPath
+        ? followStartLogs({...options, logPath, pid, spawnedAt, onRedirect: (to) => logs.push(to)}, deps)
+        : deps.followLog(path, options),
   }
   let state: RestartState
   try {
@@ -148,14 +154,16 @@ export async function startPuma(request: StartRequest, deps: StartDeps = realSta
   if (outcome.exitCode !== 0) {
     // A worker that cannot boot is retried forever, and nothing serves: what ctl started, it stops.
     const stopped = outcome.outcome === 'worker-failed' ? await stopFailedPuma(pid, identity, deps) : undefined
-    throw startError(started, outcome, state, stopped)
+    throw startError({...started, logs}, outcome, state, stopped)
   }
 
   return {
     ...started,
     waited: true,
     outcome: 'done',
-    summary: `${outcome.summary}, log ${shownPath(logPath, appDir)}`,
+    // Where Puma logs from now on: the last of them.
+    summary: `${outcome.summary}, log ${shownPath(logs.at(-1)!, appDir)}`,
+    logs,
     version: state.plan.version,
     mode: state.mode,
     workers: state.mode === 'single' ? 0 : state.workers,
@@ -202,9 +210,15 @@ async function stopFailedPuma(pid: number, identity: number | undefined, deps: S
   return `ctl killed the Puma it started (pid ${pid} and its workers, SIGKILL after SIGTERM was not enough)`
 }
 
-function startError(started: Started, outcome: RestartOutcome, state: RestartState, stopped?: string): CtlError {
+function startError(
+  started: Started & {logs: string[]},
+  outcome: RestartOutcome,
+  state: RestartState,
+  stopped?: string,
+): CtlError {
   const details = [...outcome.errorLines]
-  if (outcome.errorLinesOmitted > 0) details.push(`… ${outcome.errorLinesOmitted} more lines in ${started.log}`)
+  if (outcome.errorLinesOmitted > 0)
+    details.push(`… ${outcome.errorLinesOmitted} more lines in ${started.logs.join(', ')}`)
   const summary = stopped ? `${outcome.summary}; ${stopped}` : outcome.summary
   const {workers: booted, ...rest} = outcome
   return new CtlError(exitNameOf(outcome.exitCode), summary, {

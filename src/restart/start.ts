@@ -103,8 +103,9 @@ export async function startPuma(request: StartRequest, deps: StartDeps = realSta
   // The kernel's picture at the spawn: every worker is new.
   const before = readBeforeSignal(pid, deps.kernel)
   const started: Started = {pid, command: request.command.shown, launcher: request.command.launcher, log: logPath}
-  request.onStart?.(startNotice(started, appDir))
+  // Without a wait, the result line alone says what happened.
   if (!request.wait) return {...started, waited: false}
+  request.onStart?.(startNotice(started, appDir))
 
   const stopSources = new AbortController()
   const prepared: Prepared = {

@@ -1,17 +1,20 @@
 import {strict as assert} from 'node:assert'
 import {type ChildProcess, spawn} from 'node:child_process'
-import {mkdirSync, mkdtempSync, rmSync, writeFileSync} from 'node:fs'
+import {EventEmitter} from 'node:events'
+import {existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 
 import {CtlError, EXIT} from '../../src/errors.js'
 import {type RestartState} from '../../src/restart/machine.js'
 import {type PumaCommand, pumaCommand} from '../../src/restart/puma-command.js'
+import {FORWARDED_SIGNALS, runInForeground} from '../../src/restart/spawn-puma.js'
 import {startupMark} from '../../src/restart/start-logs.js'
 import {type StartDeps, startPuma, type StartReport} from '../../src/restart/start.js'
 import {type RunningMaster, runningMasterOf} from '../../src/target/running.js'
 import {settle} from '../helpers/fake-clock.js'
 import {FakeKernel} from '../helpers/fake-kernel.js'
+import {waitFor} from '../helpers/processes.js'
 import {fromMaster, MASTER, RestartWorld, type Settled} from '../helpers/restart-world.js'
 
 const COMMAND: PumaCommand = {argv: ['/usr/bin/puma'], launcher: '--puma', shown: '/usr/bin/puma'}
@@ -241,6 +244,69 @@ describe('ctl start', () => {
       const error = start.error(EXIT.usage)
       assert.match(error.message, /^Puma is already running for .*: master pid 4321 \(pidfile tmp\/pids\/puma\.pid/)
       assert.deepEqual(start.spawned, [])
+    })
+  })
+
+  describe("--foreground: Puma in ctl's place", () => {
+    /** What ended the run: the status ctl would exit with. */
+    class Exited extends Error {
+      constructor(readonly code: number) {
+        super(`exit ${code}`)
+      }
+    }
+
+    const foreground = async (script: string, ready: string, send: NodeJS.Signals) => {
+      // eslint-disable-next-line unicorn/prefer-event-target -- it stands for process, an EventEmitter
+      const signals = new EventEmitter()
+      const run = runInForeground(
+        {argv: ['sh', '-c', script], launcher: '--puma', shown: 'sh'},
+        {cwd: tmpdir()},
+        {
+          exit(code) {
+            throw new Exited(code)
+          },
+          signals: signals as unknown as NodeJS.Process,
+          spawn,
+        },
+      ).catch((error: unknown) => error)
+      await waitFor(
+        () => existsSync(ready),
+        10_000,
+        () => `${ready} written once the trap is set`,
+      )
+      assert.deepEqual(
+        FORWARDED_SIGNALS.filter((name) => signals.listenerCount(name) === 1),
+        [...FORWARDED_SIGNALS],
+        'a handler for every signal Puma knows',
+      )
+      signals.emit(send)
+      const ended = await run
+      assert.ok(ended instanceof Exited, String(ended))
+      assert.deepEqual(
+        FORWARDED_SIGNALS.filter((name) => signals.listenerCount(name) > 0),
+        [],
+        'handlers removed',
+      )
+      return ended.code
+    }
+
+    let folder: string
+
+    beforeEach(() => {
+      folder = mkdtempSync(join(tmpdir(), 'ctl-fg-'))
+    })
+
+    afterEach(() => rmSync(folder, {recursive: true, force: true}))
+
+    it("passes ctl's signals on, and ends with the child's exit code", async () => {
+      const ready = join(folder, 'ready')
+      const script = `trap 'exit 7' USR2; touch ${ready}; while :; do sleep 0.05; done`
+      assert.equal(await foreground(script, ready, 'SIGUSR2'), 7)
+    })
+
+    it('a child killed by a signal: 128 + its number, as a shell reports it', async () => {
+      const ready = join(folder, 'ready')
+      assert.equal(await foreground(`touch ${ready}; while :; do sleep 0.05; done`, ready, 'SIGTERM'), 143)
     })
   })
 

@@ -23,6 +23,7 @@ const VALUE_OPTIONS = new Set([
   '--log',
   '--pid',
   '--pidfile',
+  '--puma',
   '--state',
   '--tag',
   '--timeout',

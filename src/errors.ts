@@ -9,7 +9,9 @@ export const EXIT = {
   timedOut: 6,
   masterDied: 7,
   checkFailed: 8,
+  hangup: 129,
   interrupted: 130,
+  terminated: 143,
 } as const
 
 export type ExitName = keyof typeof EXIT
@@ -18,6 +20,19 @@ export type ExitCode = (typeof EXIT)[ExitName]
 export function exitNameOf(code: ExitCode): ExitName {
   return (Object.keys(EXIT) as ExitName[]).find((name) => EXIT[name] === code)!
 }
+
+/**
+ * The signals that stop ctl's waits, and the exit code each ends ctl with: 128 + the signal's
+ * number, what a shell reports for a process that signal killed. ctl exits by itself instead, so
+ * that it can say where the wait stood and reap its children first.
+ */
+export const STOPPING_SIGNALS = {
+  SIGHUP: 'hangup',
+  SIGINT: 'interrupted',
+  SIGTERM: 'terminated',
+} as const satisfies Partial<Record<NodeJS.Signals, ExitName>>
+
+export type StoppingSignal = keyof typeof STOPPING_SIGNALS
 
 export interface ErrorOptions {
   /** Machine-readable extras for --json. */
@@ -54,3 +69,8 @@ export const usageError = (message: string, options?: ErrorOptions) => new CtlEr
 export const noMasterError = (message: string, options?: ErrorOptions) => new CtlError('noMaster', message, options)
 export const notPermittedError = (message: string, options?: ErrorOptions) =>
   new CtlError('notPermitted', message, options)
+
+/** Once ctl is interrupted it sends Puma nothing: the check before each signal or command it sends. */
+export function refuseIfInterrupted(signal: AbortSignal | undefined): void {
+  if (signal?.aborted) throw new CtlError('interrupted', 'interrupted before anything was sent to Puma')
+}

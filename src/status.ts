@@ -1,5 +1,6 @@
 import {fetchStats, type PumaStats} from './control/stats.js'
 import {WORKER_TIMEOUT_SECONDS} from './control/stats.js'
+import {withConfig} from './target/config-target.js'
 import {findControl} from './target/endpoint.js'
 import {findTarget, type Target} from './target/find.js'
 import {readProcessDetails} from './target/process-table.js'
@@ -89,12 +90,13 @@ export async function serverStatus(target: Target, stats?: Error | PumaStats, no
  * The master and its workers from the process table, with /stats's view where a control server is
  * known. A status needs the master itself: a control URL alone does not do (unlike reach()).
  */
-export async function status(options: TargetSelector & {signal?: AbortSignal} = {}): Promise<ServerStatus> {
+export async function status(selector: TargetSelector & {signal?: AbortSignal} = {}): Promise<ServerStatus> {
+  const options = {...(await withConfig(selector)), signal: selector.signal}
   // A --control-url is checked before the lookup: a malformed one is a usage error, not "no master".
-  const given = findControl(options)
+  const named = findControl(options)
   // Looking only: a master found by a scan from anywhere may be shown.
   const target = await findTarget({...options, intent: 'look'})
-  const control = given ?? findControl(options, target)
+  const control = named ?? findControl(options, target)
   const stats = control
     ? await fetchStats(control, {timeoutMs: 3000, signal: options.signal}).catch((error: Error) => error)
     : undefined

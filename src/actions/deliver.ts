@@ -1,5 +1,5 @@
 import {commandRefused, type ControlEndpoint, controlRequest} from '../control/client.js'
-import {usageError} from '../errors.js'
+import {refuseIfInterrupted, usageError} from '../errors.js'
 import {sendSignal, type SignalCommand} from '../signals.js'
 import {masterOf, type Reach} from '../target/reach.js'
 import {type PumaMaster} from '../target/scan.js'
@@ -34,6 +34,7 @@ export async function deliver(
   to: Reach,
   {signal, via}: DeliverOptions,
 ): Promise<Delivery> {
+  refuseIfInterrupted(signal)
   // Only an explicit 'signal' signals: anything else an untyped caller passes goes to the control server.
   if (via === 'signal') return bySignal(command, masterOf(to))
   return byControl(command, to.control, signal)

@@ -1,4 +1,4 @@
-import {usageError} from '../errors.js'
+import {refuseIfInterrupted, usageError} from '../errors.js'
 import {checkRedirect, procSources, type RedirectSources} from '../log/redirect-evidence.js'
 import {assertMaySignal, sendSignal} from '../signals.js'
 import {type Target} from '../target/find.js'
@@ -19,6 +19,8 @@ export interface ReopenOptions {
   force: boolean
   /** Default process.kill: asks whether the master may be signalled at all. */
   kill?: Kill
+  /** Aborted (ctl got SIGINT, SIGTERM or SIGHUP) while the redirect was checked: nothing is sent. */
+  signal?: AbortSignal
 }
 
 /**
@@ -58,5 +60,6 @@ export async function reopenLogs(
     )
   }
 
+  refuseIfInterrupted(options.signal)
   return {pid, signal: sendSignal(target.master, 'reopen-logs'), log: check.log, evidence: check.evidence}
 }

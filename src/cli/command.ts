@@ -12,7 +12,7 @@ export interface CommandContext {
   readonly passThrough: readonly string[]
   /** A live display (spinner), stopped before an error is printed. */
   showing(view: {stop(): void}): void
-  /** Aborted by Ctrl-C (SIGINT) or SIGTERM: a long wait ends cleanly. */
+  /** Aborted by Ctrl-C (SIGINT), SIGTERM or SIGHUP: a long wait ends cleanly. */
   readonly signal: AbortSignal
   /** Where log() and note() go, for what must know the terminal (colour, a spinner); the environment (NO_COLOR). */
   readonly terminal: Terminal

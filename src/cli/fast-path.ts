@@ -26,9 +26,10 @@ export async function runFast(argv: string[], env: NodeJS.ProcessEnv = process.e
   const passThrough = end === -1 ? [] : rest.slice(end + 1)
   const flags = parseArgv(end === -1 ? rest : rest.slice(0, end), spec.flags)
   if (!flags) return invocation.argv
-  // As oclif does: a reader that went away (`ctl status | head -1`) is not an error.
+  // As oclif does: a reader that went away (`ctl status | head -1`) is not an error; nor is a
+  // terminal that hung up (EIO), which runCommand takes for SIGHUP.
   process.stdout.on('error', (error: NodeJS.ErrnoException) => {
-    if (error.code !== 'EPIPE') throw error
+    if (error.code !== 'EPIPE' && error.code !== 'EIO') throw error
   })
   const exitCode = await runCommand(spec, flags, env, passThrough)
   if (exitCode !== EXIT.ok) exitWith(exitCode)

@@ -116,6 +116,20 @@ export const targetFlags = {
     helpGroup: 'TARGET',
     exclusive: exclusiveOf('tag', 'dir'),
   },
+  'config-file': {
+    kind: 'string',
+    char: 'F',
+    summary:
+      "Puma's config file (pumactl -F): its state_path, pidfile or activate_control_app name the master where no other flag does.",
+    helpGroup: 'TARGET',
+  },
+  environment: {
+    kind: 'string',
+    char: 'e',
+    summary:
+      'Which config/puma/ENV.rb is read when nothing else names the master (default: APP_ENV, RACK_ENV, RAILS_ENV, development).',
+    helpGroup: 'TARGET',
+  },
 } satisfies FlagSpecs
 
 /** Puma's control server (activate_control_app), which the state file also records. */
@@ -148,6 +162,8 @@ export function selectorOf(flags: TargetFlagValues): TargetSelector {
     state: flags.state,
     dir: flags.dir,
     tag: flags.tag,
+    configFile: flags['config-file'],
+    environment: flags.environment,
     controlUrl: flags['control-url'],
     controlToken: flags['control-token'],
   }
@@ -177,4 +193,4 @@ export function fillFromEnvironment<F extends FlagSpecs>(
   return filled as FlagValues<F>
 }
 
-export const TARGET_HELP = `Finding the master: --pid, --pidfile or --state; otherwise the first of ${DEFAULT_TARGET_FILES.join(', ')} under the current folder; otherwise a scan of the process table for Puma masters (narrowed by --dir and --tag). Before anything is sent, the PID must be alive and a Puma master.`
+export const TARGET_HELP = `Finding the master: --pid, --pidfile or --state; otherwise the first of ${DEFAULT_TARGET_FILES.join(', ')} under the current folder; otherwise a scan of the process table for Puma masters (narrowed by --dir and --tag). Before anything is sent, the PID must be alive and a Puma master; a pidfile or state file must be owned by the master's user (or root) and belong to the app the master runs from (a stale default file gives way to the next one, with a warning); and a master found only by a scan must run from this folder's app (or --dir, or --tag of a master of the calling user), else only status shows it. --pid is taken as typed.`

@@ -3,6 +3,7 @@ import {renderError} from '../render/error.js'
 import {printableJson} from '../text/printable.js'
 import {type CommandSpec} from './command.js'
 import {fillFromEnvironment, type FlagSpecs, type FlagValues} from './flags.js'
+import {listenForInterrupts, stoppedBy} from './interrupts.js'
 
 /**
  * Runs a command with parsed flags (and the environment's values for flags not given), prints its
@@ -16,17 +17,14 @@ export async function runCommand<F extends FlagSpecs>(
   passThrough: readonly string[] = [],
 ): Promise<ExitCode> {
   const flags = fillFromEnvironment(spec.flags, parsed, env)
-  const interrupt = new AbortController()
-  const onSignal = () => interrupt.abort()
-  process.once('SIGINT', onSignal)
-  process.once('SIGTERM', onSignal)
+  const interrupts = listenForInterrupts()
   let view: undefined | {stop(): void}
   const {json} = flags
   try {
     const result = await spec.run(flags, {
       json,
       passThrough,
-      signal: interrupt.signal,
+      signal: interrupts.signal,
       terminal: {env, stderr: process.stderr, stdout: process.stdout},
       log(text) {
         if (!json) process.stdout.write(`${text}\n`)
@@ -43,9 +41,8 @@ export async function runCommand<F extends FlagSpecs>(
     return EXIT.ok
   } catch (error) {
     view?.stop()
-    return renderError(error, {json, env})
+    return await renderError(stoppedBy(error, interrupts.received()), {json, env})
   } finally {
-    process.off('SIGINT', onSignal)
-    process.off('SIGTERM', onSignal)
+    interrupts.dispose()
   }
 }

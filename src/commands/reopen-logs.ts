@@ -18,10 +18,10 @@ ${TARGET_HELP}`,
     },
   },
 
-  async run(flags, {log, note}) {
+  async run(flags, {log, note, signal}) {
     const target = await findTarget(selectorOf(flags))
     for (const warning of target.warnings ?? []) note(`Warning: ${warning}`)
-    const result = await reopenLogs(target, {force: flags.force})
+    const result = await reopenLogs(target, {force: flags.force, signal})
     const shown = result.evidence ? ` (stdout_redirect shown by its ${result.evidence})` : ''
     log(`Sent SIGHUP to Puma master ${result.pid}${result.log ? `: it reopens ${result.log}${shown}` : ''}`)
     return result

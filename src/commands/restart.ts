@@ -3,7 +3,7 @@ import {restartCommand} from './phased-restart.js'
 
 export default restartCommand('hot', {
   summary: 'Hot restart (SIGUSR2): the master re-executes itself, and ctl waits until Puma serves again.',
-  description: `Sends SIGUSR2: the master stops its workers and re-executes with the same PID (re-reading its config; the phase goes back to 0). ctl follows Puma's log until every worker has booted with a new PID (cluster) or the server listens again (single mode), and exits 0 only then. Exits 5 when a worker fails to boot (no worker serves then), 7 when the master dies (an app that fails to load in single or preload mode takes the server down), 6 on --timeout, 130 on Ctrl-C.
+  description: `Sends SIGUSR2: the master stops its workers and re-executes with the same PID (re-reading its config; the phase goes back to 0). ctl follows Puma's log until every worker has booted with a new PID (cluster) or the server listens again (single mode), and exits 0 only then. Exits 5 when a worker fails to boot (no worker serves then), 7 when the master dies (an app that fails to load in single or preload mode takes the server down), 6 on --timeout, 130 on Ctrl-C (143 on SIGTERM, 129 on SIGHUP).
 
 The log is --log, or the file the master's stdout/stderr points to (Puma's stdout_redirect), or the journal of the master's systemd unit (--journal UNIT, or found on its own). Where none can be followed but Puma's control server is known (--state, --control-url), ctl polls /stats instead.
 

@@ -1,6 +1,7 @@
 import {connect, type Socket} from 'node:net'
 
 import {CtlError, noMasterError, notPermittedError, usageError} from '../errors.js'
+import {AnswerBytes, MAX_ANSWER_BYTES, MAX_ANSWER_TEXT} from '../net/answer.js'
 import {excerpt} from '../text/excerpt.js'
 import {redactToken, shownUrl} from '../text/untrusted.js'
 
@@ -61,6 +62,7 @@ export interface ControlAnswer {
 
 export interface RequestOptions {
   signal?: AbortSignal
+  /** The whole exchange's deadline, from connecting to the answer's last byte. */
   timeoutMs?: number
 }
 
@@ -79,7 +81,7 @@ export async function controlRequest(
   const address = parseControlUrl(endpoint.url)
   const query = endpoint.token && endpoint.token !== 'none' ? `?token=${encodeURIComponent(endpoint.token)}` : ''
   const raw = redactToken(
-    await exchange(address, `GET /${command}${query} HTTP/1.0\r\n\r\n`, endpoint, options),
+    await exchange(address, {command, text: `GET /${command}${query} HTTP/1.0\r\n\r\n`}, endpoint, options),
     endpoint.token,
   )
   const answer = parseResponse(raw, endpoint)
@@ -147,9 +149,14 @@ export function commandRefused(command: string, answer: ControlAnswer, options: 
 /** Puma 7.2+'s answer to a command its data_only control server does not serve (puma-facts §4). */
 const DATA_ONLY = /^Command ".*" unavailable$/
 
+/**
+ * Sends `request` and reads the answer until Puma closes: within one deadline for the whole
+ * exchange (an answer trickling in byte by byte ends there too), and no more than
+ * MAX_ANSWER_BYTES of it (beyond, the socket is destroyed at once).
+ */
 function exchange(
   address: ControlAddress,
-  request: string,
+  request: {command: string; text: string},
   endpoint: ControlEndpoint,
   options: RequestOptions,
 ): Promise<string> {
@@ -161,7 +168,7 @@ function exchange(
   return new Promise((resolve, reject) => {
     const socket: Socket =
       address.kind === 'tcp' ? connect({host: address.host, port: address.port}) : connect({path: address.path})
-    const chunks: Buffer[] = []
+    const answer = new AnswerBytes()
     const fail = (error: Error) => {
       cleanup()
       socket.destroy()
@@ -189,14 +196,27 @@ function exchange(
     options.signal?.addEventListener('abort', onAbort, {once: true})
     // Write without half-closing, as pumactl does: Puma may drop a request whose client sent FIN
     // before the answer. With HTTP/1.0 Puma closes the connection once it has answered.
-    socket.on('connect', () => socket.write(request))
-    socket.on('data', (chunk: Buffer) => chunks.push(chunk))
+    socket.on('connect', () => socket.write(request.text))
+    socket.on('data', (chunk: Buffer) => {
+      if (!answer.add(chunk)) fail(tooLarge(request.command, endpoint))
+    })
     socket.on('end', () => {
       cleanup()
-      resolve(Buffer.concat(chunks).toString('utf8'))
+      resolve(answer.text())
     })
     socket.on('error', (error: NodeJS.ErrnoException) => fail(connectionError(error, endpoint)))
   })
+}
+
+/** Exit 3, as for any other answer that is not Puma's. */
+function tooLarge(command: string, endpoint: ControlEndpoint): CtlError {
+  return noMasterError(
+    `Puma's control server at ${endpoint.url} sent more than ${MAX_ANSWER_TEXT} for /${command}: not Puma, or broken`,
+    {
+      suggestion: "is this URL Puma's control app? check control_url in the state file, or --control-url",
+      data: {command: `/${command}`, maxBytes: MAX_ANSWER_BYTES},
+    },
+  )
 }
 
 function connectionError(error: NodeJS.ErrnoException, endpoint: ControlEndpoint): CtlError {

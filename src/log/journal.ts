@@ -324,7 +324,8 @@ function exitError(
   const message = `journalctl ${how} instead of following the journal of ${label}${reason ? `: ${reason}` : ''}`
   const options = {
     details: lines.filter((line) => line !== reason),
-    data: {unit: label, exitCode: exit.code, signal: exit.signal, stderr: lines},
+    // journalctl's own exit, apart: --json's exitCode and signal are ctl's.
+    data: {unit: label, journalctl: {exitCode: exit.code, signal: exit.signal}, stderr: lines},
   }
   if (exit.signal && INTERRUPTING_SIGNALS.has(exit.signal)) return new CtlError('interrupted', message, options)
   if (/permission|not permitted|access denied/i.test(stderr)) {

@@ -3,6 +3,7 @@ import {request as httpRequest} from 'node:http'
 import {request as httpsRequest} from 'node:https'
 
 import {CtlError, usageError} from '../errors.js'
+import {AnswerBytes, MAX_ANSWER_TEXT} from '../net/answer.js'
 import {type ProcessDetails, readEnvironment, readProcessDetails} from '../target/process-table.js'
 import {excerpt} from '../text/excerpt.js'
 import {shownUrl} from '../text/untrusted.js'
@@ -120,7 +121,11 @@ export function validateHealthUrl(url: string): void {
     throw usageError(`--health-url ${shownUrl(url)}: only http:// and https:// are probed`)
 }
 
-/** The restarted app must answer 2xx at `url` within the bound; retried until then (workers may still warm up). */
+/**
+ * The restarted app must answer 2xx at `url` within the bound, the whole answer (headers and body)
+ * included; retried until then (workers may still warm up). An answer larger than MAX_ANSWER_BYTES
+ * fails at once.
+ */
 export async function probeHealth(url: string, options: HealthOptions): Promise<HealthResult> {
   const {clock = realClock, signal} = options
   const started = clock.now()
@@ -132,11 +137,12 @@ export async function probeHealth(url: string, options: HealthOptions): Promise<
     async () => {
       attempts++
       try {
-        const answer = await get(url, Math.max(1, deadline - clock.now()), signal)
+        const answer = await get(url, {timeoutMs: Math.max(1, deadline - clock.now()), clock, signal})
         if (answer.status >= 200 && answer.status < 300)
           return {url, status: answer.status, attempts, durationMs: clock.now() - started}
         last = `HTTP ${answer.status}: ${excerpt(answer.body, 200)}`
       } catch (error) {
+        if (error instanceof CtlError) throw error
         last = (error as Error).message
       }
 
@@ -156,21 +162,42 @@ export async function probeHealth(url: string, options: HealthOptions): Promise<
   )
 }
 
-function get(url: string, timeoutMs: number, signal?: AbortSignal): Promise<{body: string; status: number}> {
+/**
+ * One attempt: the status and the body, all of it within `timeoutMs` (an idle timeout would let a
+ * server that trickles a byte a second hold the check for ever). An answer larger than
+ * MAX_ANSWER_BYTES is a failed check at once: not a health endpoint, or a broken one.
+ */
+function get(
+  url: string,
+  {clock, signal, timeoutMs}: {clock: Clock; signal?: AbortSignal; timeoutMs: number},
+): Promise<{body: string; status: number}> {
   return new Promise((resolve, reject) => {
-    const request = (url.startsWith('https:') ? httpsRequest : httpRequest)(
-      url,
-      {timeout: timeoutMs, signal},
-      (response) => {
-        let body = ''
-        response.setEncoding('utf8')
-        response.on('data', (chunk: string) => {
-          if (body.length < 4096) body += chunk
-        })
-        response.on('end', () => resolve({status: response.statusCode ?? 0, body}))
-      },
-    )
-    request.on('timeout', () => request.destroy(new Error(`no answer within ${Math.round(timeoutMs)} ms`)))
+    let status: number | undefined // once the headers are in
+    const request = (url.startsWith('https:') ? httpsRequest : httpRequest)(url, {signal}, (response) => {
+      status = response.statusCode ?? 0
+      const body = new AnswerBytes()
+      response.on('data', (chunk: Buffer) => {
+        if (!body.add(chunk))
+          request.destroy(
+            new CtlError(
+              'checkFailed',
+              `health check ${url} failed after the restart: it sent more than ${MAX_ANSWER_TEXT}: not a health check, or broken`,
+              {data: {url}},
+            ),
+          )
+      })
+      response.on('end', () => {
+        cancel()
+        resolve({status: status!, body: body.text()})
+      })
+      response.on('error', reject) // cut off: the request's own error (the deadline, the cap) came first
+    })
+    const within = `within ${(timeoutMs / 1000).toFixed(1)} s`
+    const cancel = clock.setTimeout(() => {
+      const what = status === undefined ? `no answer ${within}` : `HTTP ${status}, but the body did not end ${within}`
+      request.destroy(new Error(what))
+    }, timeoutMs)
+    request.on('close', cancel)
     request.on('error', reject)
     request.end()
   })

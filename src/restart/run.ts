@@ -1,5 +1,5 @@
 import {type DeliverableCommand, type Delivery, type Via} from '../actions/deliver.js'
-import {CtlError, exitNameOf} from '../errors.js'
+import {CtlError, exitNameOf, refuseIfInterrupted} from '../errors.js'
 import {describeJournalUnit} from '../log/journal.js'
 import {type LogSource} from '../log/locate.js'
 import {masterOf, type Reach} from '../target/reach.js'
@@ -96,7 +96,7 @@ async function sendRestart(
   let delivery: Delivery
   try {
     // Ctrl-C during the preparations: nothing has been sent yet, and nothing will be.
-    if (request.signal.aborted) throw new CtlError('interrupted', 'interrupted before anything was sent to Puma')
+    refuseIfInterrupted(request.signal)
     // The kernel's picture just before the signal: what "new since the signal" is measured against.
     before = master && request.wait ? readBeforeSignal(master.pid, deps.kernel) : undefined
     if (master && request.wait && !before) prepared.checks.warnings.push(uncheckedWarning(master.pid))
@@ -106,6 +106,7 @@ async function sendRestart(
     })
   } catch (error) {
     prepared.stopSources.abort()
+    await prepared.journal?.stop() // journalctl reaped before ctl exits
     throw error
   }
 

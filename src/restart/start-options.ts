@@ -19,6 +19,8 @@ export interface StartFlags {
 export interface StartOptions {
   appDir: string
   command: PumaCommand
+  /** -F (absolute) and -e. */
+  config: {configFile?: string; environment?: string}
   logPath: string
 }
 
@@ -40,7 +42,8 @@ export function startOptions(flags: StartFlags, passThrough: readonly string[], 
     environment: flags.environment,
     passThrough,
   })
-  return {appDir, command, logPath}
+  const configFile = flags['config-file'] === undefined ? undefined : resolve(cwd, flags['config-file'])
+  return {appDir, command, config: {configFile, environment: flags.environment}, logPath}
 }
 
 /**
@@ -52,7 +55,7 @@ export async function runPumaInForeground(
   note: (text: string) => void,
   deps: Pick<StartDeps, 'runningMasterOf'> = realStartDeps,
 ): Promise<never> {
-  const running = await deps.runningMasterOf(options.appDir)
+  const running = await deps.runningMasterOf(options.appDir, options.config)
   if (running) throw alreadyRunning(running, options.appDir)
   return runInForeground(options.command, {
     cwd: options.appDir,

@@ -21,6 +21,8 @@ export interface StartRequest {
   /** The app's folder, as given (a `current` symlink stays one): Puma's working folder. */
   appDir: string
   command: PumaCommand
+  /** -F and -e, which also say where the app's config names its pidfile. */
+  config: {configFile?: string; environment?: string}
   /** Absolute: where Puma's stdout and stderr are appended. */
   logPath: string
   /** Called once Puma runs, then after every step of the wait. */
@@ -37,8 +39,11 @@ export interface StartRequest {
 export interface StartDeps extends RestartDeps {
   /** Sends a signal to a PID (a negative one: its process group). */
   kill(pid: number, signal: NodeJS.Signals): void
-  /** The Puma master already running for the app, if any. */
-  runningMasterOf(appDir: string): Promise<RunningMaster | undefined>
+  /** The Puma master already running for the app (its config: `-F` and `-e`), if any. */
+  runningMasterOf(
+    appDir: string,
+    config: {configFile?: string; environment?: string},
+  ): Promise<RunningMaster | undefined>
   /** Starts Puma detached with its output appended to `logPath`; resolves with its PID. */
   spawnPuma(command: PumaCommand, place: {cwd: string; logPath: string}): Promise<number>
   /** The process's start time (clock ticks): with the PID it names the Puma ctl started. */
@@ -50,7 +55,7 @@ export interface StartDeps extends RestartDeps {
 export const realStartDeps: StartDeps = {
   ...realRestartDeps,
   kill: (pid, signal) => process.kill(pid, signal),
-  runningMasterOf: (appDir) => runningMasterOf(appDir),
+  runningMasterOf: (appDir, config) => runningMasterOf(appDir, config),
   spawnPuma: spawnDetached,
   startTicks,
   wallClock: () => Date.now(),
@@ -91,7 +96,7 @@ export type StartReport =
  */
 export async function startPuma(request: StartRequest, deps: StartDeps = realStartDeps): Promise<StartReport> {
   const {appDir, logPath} = request
-  const running = await deps.runningMasterOf(appDir)
+  const running = await deps.runningMasterOf(appDir, request.config)
   if (running) throw alreadyRunning(running, appDir)
   if (request.signal.aborted) throw new CtlError('interrupted', 'interrupted before Puma was started')
   // Only what this Puma writes is read: the log's end before the spawn.

@@ -99,9 +99,18 @@ export async function waitForOutcome(
     await Promise.allSettled([...sources, prepared.journal?.stop()])
   }
 
-  if (sourceError) throw sourceError
+  if (sourceFailed(sourceError, request.signal)) throw sourceError
   if (!state.outcome) throw interrupted(progress(state).label)
   return state
+}
+
+/**
+ * Whether a source's error ended the wait: not when the interruption stopped that source too
+ * (journalctl gets a terminal's Ctrl-C as well): where the wait stood says more then.
+ */
+function sourceFailed(error: unknown, interrupt: AbortSignal): boolean {
+  if (!error) return false
+  return !(interrupt.aborted && hasExitCode(error, EXIT.interrupted))
 }
 
 export function interrupted(where: string): CtlError {

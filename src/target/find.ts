@@ -5,6 +5,8 @@ import {join, resolve} from 'node:path'
 import {noMasterError, usageError} from '../errors.js'
 import {formatTable} from '../text/table.js'
 import {appFolderOf, physicalFolder} from './app-folder.js'
+import {withConfig} from './config-target.js'
+import {DEFAULT_TARGET_FILES} from './default-files.js'
 import {liveness, startTicks} from './liveness.js'
 import {parsePid} from './pid.js'
 import {readPidfile} from './pidfile.js'
@@ -15,15 +17,8 @@ import {type PumaState, readStateFile} from './state-file.js'
 import {assertFileNamesIt, assertScanMayAct, type NamingFile, type TrustDeps} from './trust.js'
 import {type VerifyDeps, verifyMaster} from './verify.js'
 
-/** Where ctl looks, in this order, when no target is given (shown in --help). */
-export const DEFAULT_TARGET_FILES = [
-  'tmp/pids/puma.state',
-  'tmp/puma.state',
-  'tmp/pids/puma.pid',
-  'tmp/pids/server.pid',
-  'tmp/puma.pid',
-  'tmp/server.pid',
-] as const
+export {DEFAULT_TARGET_FILES} from './default-files.js'
+
 
 export interface Target {
   master: PumaMaster
@@ -37,14 +32,16 @@ export interface Target {
 export interface FindDeps extends TrustDeps, VerifyDeps {}
 
 /** The master the selector names (its control server aside), verified: see index.ts for the checks. */
-export async function findTarget(selector: TargetSelector, deps: FindDeps = {}): Promise<Target> {
+export async function findTarget(given: TargetSelector, deps: FindDeps = {}): Promise<Target> {
+  const selector = await withConfig(given)
   const cwd = selector.cwd ?? process.cwd()
   if (selector.pid !== undefined) return fromPid(parsePid(String(selector.pid), '--pid'), `--pid ${selector.pid}`, deps)
   const here = physicalFolder(selector.dir === undefined ? cwd : resolve(cwd, selector.dir))
+  const from = selector.namedByConfig ? ` (named by ${selector.configOrigin})` : ''
   if (selector.pidfile)
-    return fromFile(await readNamingFile(resolve(cwd, selector.pidfile), selector.pidfile, 'pidfile'), here, deps)
+    return fromFile(await readNamingFile(resolve(cwd, selector.pidfile), selector.pidfile + from, 'pidfile'), here, deps)
   if (selector.state)
-    return fromFile(await readNamingFile(resolve(cwd, selector.state), selector.state, 'state file'), here, deps)
+    return fromFile(await readNamingFile(resolve(cwd, selector.state), selector.state + from, 'state file'), here, deps)
   if (selector.dir === undefined && selector.tag === undefined) {
     const found = DEFAULT_TARGET_FILES.filter((relative) => existsSync(join(cwd, relative)))
     if (found.length > 0) return fromDefaultFiles(found, cwd, here, deps)

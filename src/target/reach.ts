@@ -1,5 +1,6 @@
 import {type Via} from '../actions/deliver.js'
 import {type ControlEndpoint} from '../control/client.js'
+import {withConfig} from './config-target.js'
 import {controlOnly, findControl} from './endpoint.js'
 import {type FindDeps, findTarget, type Target} from './find.js'
 import {type PumaMaster} from './scan.js'
@@ -10,7 +11,8 @@ export type Reach =
   {control: ControlEndpoint; kind: 'control'} | {control?: ControlEndpoint; kind: 'master'; target: Target}
 
 /** The master (verified) and its control server; with only a control URL, the control server alone. */
-export async function reach(selector: TargetSelector, deps?: FindDeps): Promise<Reach> {
+export async function reach(given: TargetSelector, deps?: FindDeps): Promise<Reach> {
+  const selector = await withConfig(given)
   const control = controlOnly(selector)
   if (control) return {kind: 'control', control}
   const target = await findTarget(selector, deps)

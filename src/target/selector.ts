@@ -4,6 +4,10 @@
  * selectorOf).
  */
 export interface TargetSelector {
+  /** Puma's config file (-F): its pidfile, state_path and control server, where no flag names them (as pumactl). */
+  configFile?: string
+  /** Set once the config has been read (config-target.ts): which file, and how it was read. */
+  configOrigin?: string
   controlToken?: string
   /** Puma's control server; given alone, the master is reached through it only. */
   controlUrl?: string
@@ -11,11 +15,15 @@ export interface TargetSelector {
   cwd?: string
   /** Scan for the master running in this folder. */
   dir?: string
+  /** -e: picks config/puma/<env>.rb (else APP_ENV, RACK_ENV, RAILS_ENV, development). */
+  environment?: string
   /**
    * What the caller does with the master: 'act' (the default: signal it, restart it) refuses a
    * master found only by a process scan from a folder that is not its app; 'look' (status) takes it.
    */
   intent?: 'act' | 'look'
+  /** The pidfile, state file or control URL came from the config, not a flag. */
+  namedByConfig?: boolean
   pid?: number | string
   pidfile?: string
   state?: string

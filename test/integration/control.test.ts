@@ -100,10 +100,15 @@ describe("Puma's control server", function () {
       assert.equal(reload.code, 0, reload.stderr)
     })
 
-    it("refork through the control server without fork_worker: exit 2 with Puma's reason", async () => {
-      const result = await runCtl(['refork', '--state', tcp.statePath, '--via', 'control'])
-      assert.equal(result.code, 2)
-      assert.match(result.stderr, /refork not available/)
+    it('refork through the control server without fork_worker: exit 2, refused by ctl (the process tree) or by Puma', async () => {
+      const known = await runCtl(['refork', '--state', tcp.statePath, '--via', 'control'])
+      assert.equal(known.code, 2, known.stderr)
+      assert.match(known.stderr, /fork_worker is not configured \(every worker is the master's own child/)
+      // Only a control URL: nothing to look at first, so Puma's own answer says it.
+      const url = `tcp://127.0.0.1:${tcp.controlPort}`
+      const asked = await runCtl(['refork', '--control-url', url, '--control-token', TOKEN])
+      assert.equal(asked.code, 2, asked.stderr)
+      assert.match(asked.stderr, /refork not available/)
     })
 
     it('a wrong token: exit 4, and neither token is printed (text or --json)', async () => {

@@ -293,6 +293,77 @@ describe('target trust against real Puma (issue 12)', () => {
       assert.equal(read('stop.out'), '', 'nothing on stdout')
     })
   })
+
+  describe("a stale pidfile whose PID another app's master now has, freshly touched (real PID reuse in a private PID namespace)", function () {
+    this.timeout(60_000)
+    let root: string
+
+    before(function () {
+      if (process.getuid?.() !== 0) this.skip() // unshare --pid and ns_last_pid need root
+      root = mkdtempSync(join(tmpdir(), 'ctl-reuse-'))
+    })
+
+    after(() => {
+      if (root) rmSync(root, {recursive: true, force: true})
+    })
+
+    it("app A's pidfile names app B's master: `ctl stop` in A refuses (exit 3), B serves on", async () => {
+      const apps = {a: join(root, 'a'), b: join(root, 'b')}
+      for (const app of Object.values(apps)) {
+        for (const folder of [join(app, 'tmp', 'pids'), join(app, 'log')]) mkdirSync(folder, {recursive: true})
+        writeFileSync(join(app, 'config.ru'), OK_APP)
+        const log = join(app, 'log', 'puma.log')
+        writeFileSync(
+          join(app, 'puma.rb'),
+          [
+            'workers 1',
+            // eslint-disable-next-line no-await-in-loop -- two apps, one port each
+            `bind 'tcp://127.0.0.1:${await freePort()}'`,
+            `stdout_redirect '${log}', '${log}', true`,
+            `pidfile '${join(app, 'tmp', 'pids', 'puma.pid')}'`,
+          ].join('\n'),
+        )
+      }
+
+      // A boots and is killed (its pidfile stays); the kernel's next PID is set to A's old one, so B's
+      // master gets it; A's pidfile is touched; then ctl runs in A's folder.
+      const script = `
+      booted() { tries=0; until grep -q 'booted in' "$1/log/puma.log" 2>/dev/null; do
+        tries=$((tries + 1)); [ "$tries" -gt 300 ] && exit 90; sleep 0.1; done; }
+      (cd "$A" && exec "$PUMA" -C puma.rb >/dev/null 2>&1) &
+      booted "$A"
+      old=$(cat "$A/tmp/pids/puma.pid")
+      kill -9 "$old"; while kill -0 "$old" 2>/dev/null; do sleep 0.05; done
+      pkill -9 -f "cluster worker" || true; sleep 0.2
+      echo $((old - 1)) > /proc/sys/kernel/ns_last_pid
+      (cd "$B" && exec "$PUMA" -C puma.rb >/dev/null 2>&1) &
+      booted "$B"
+      [ "$(cat "$B/tmp/pids/puma.pid")" = "$old" ] || exit 91
+      touch "$A/tmp/pids/puma.pid"
+      cd "$A"
+      "$NODE" "$CTL" stop >"$OUT/stop.out" 2>"$OUT/stop.err"; echo $? >"$OUT/stop.code"
+      kill -0 "$old" && echo alive >"$OUT/alive"
+      echo "$old" >"$OUT/pid"
+    `
+      await promisify(execFile)('unshare', ['--pid', '--fork', '--mount-proc', 'sh', '-c', script], {
+        env: {
+          ...process.env,
+          PUMA: await realPuma(DEBIAN_PUMA),
+          A: apps.a,
+          B: apps.b,
+          OUT: root,
+          NODE: process.execPath,
+          CTL: binRun,
+          NO_COLOR: '1',
+        },
+      })
+      const read = (name: string) => readOrEmpty(join(root, name))
+      assert.equal(read('stop.code').trim(), '3', read('stop.err'))
+      assert.match(read('stop.err').split('\n')[0], new RegExp(`pid ${read('pid').trim()}.*${apps.b}`))
+      assert.equal(read('alive').trim(), 'alive', "B's master ran on")
+      assert.doesNotMatch(readOrEmpty(join(apps.b, 'log', 'puma.log')), /Gracefully stopping|Goodbye/)
+    })
+  })
 })
 
 /** `ctl phased-restart ARGS --json` run from `cwd`: exit 0, done, and this master's log shows the restart. */

@@ -94,6 +94,7 @@ class StartWorld {
       {
         appDir: world.dir,
         command: COMMAND,
+        config: {},
         logPath: world.logPath,
         signal: world.controller.signal,
         timeoutMs,
@@ -332,7 +333,7 @@ describe('ctl start', () => {
 
     it("finds the master running from the app's folder", async () => {
       const pid = sleeper.pid!
-      const running = await runningMasterOf(app, {listProcesses: table(pid), cwdOf: async () => app})
+      const running = await runningMasterOf(app, {}, {listProcesses: table(pid), cwdOf: async () => app})
       assert.equal(running?.pid, pid)
       assert.equal(running?.folder, app)
     })
@@ -342,7 +343,7 @@ describe('ctl start', () => {
       mkdirSync(join(app, 'tmp', 'pids'), {recursive: true})
       writeFileSync(join(app, 'tmp', 'pids', 'puma.pid'), `${pid}\n`)
       try {
-        const running = await runningMasterOf(app, {listProcesses: table(pid), cwdOf: async () => other})
+        const running = await runningMasterOf(app, {}, {listProcesses: table(pid), cwdOf: async () => other})
         assert.equal(running, undefined)
       } finally {
         rmSync(join(app, 'tmp'), {recursive: true, force: true})
@@ -350,7 +351,7 @@ describe('ctl start', () => {
     })
 
     it('nothing running: undefined', async () => {
-      assert.equal(await runningMasterOf(app, {listProcesses: async () => []}), undefined)
+      assert.equal(await runningMasterOf(app, {}, {listProcesses: async () => []}), undefined)
     })
   })
 

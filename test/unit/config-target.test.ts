@@ -1,0 +1,68 @@
+import {strict as assert} from 'node:assert'
+import {mkdirSync, mkdtempSync, rmSync, writeFileSync} from 'node:fs'
+import {tmpdir} from 'node:os'
+import {join} from 'node:path'
+
+import {withConfig} from '../../src/target/config-target.js'
+
+describe('the target from Puma config files (withConfig)', () => {
+  let app: string
+  const config = (relative: string, text: string) => {
+    mkdirSync(join(app, relative, '..'), {recursive: true})
+    writeFileSync(join(app, relative), text)
+  }
+
+  beforeEach(() => {
+    app = mkdtempSync(join(tmpdir(), 'ctl-config-target-'))
+  })
+
+  afterEach(() => rmSync(app, {recursive: true, force: true}))
+
+  it("the default config's state file, preferred to its pidfile; relative to the app folder", async () => {
+    config('config/puma.rb', "pidfile 'tmp/pids/other.pid'\nstate_path 'tmp/pids/app.state'\n")
+    const selector = await withConfig({cwd: app}, {})
+    assert.equal(selector.state, join(app, 'tmp/pids/app.state'))
+    assert.equal(selector.pidfile, undefined)
+    assert.equal(selector.configOrigin, 'config/puma.rb, read statically')
+    assert.equal(selector.namedByConfig, true)
+  })
+
+  it('config/puma/<env>.rb first, the env from -e, else RAILS_ENV and friends', async () => {
+    config('config/puma.rb', "pidfile 'tmp/default.pid'\n")
+    config('config/puma/production.rb', "pidfile 'tmp/production.pid'\n")
+    assert.equal((await withConfig({cwd: app, environment: 'production'}, {})).pidfile, join(app, 'tmp/production.pid'))
+    assert.equal((await withConfig({cwd: app}, {RAILS_ENV: 'production'})).pidfile, join(app, 'tmp/production.pid'))
+    assert.equal((await withConfig({cwd: app}, {})).pidfile, join(app, 'tmp/default.pid'))
+  })
+
+  it('a flag wins over the config (pumactl: ||=); with -F the config is still read, for status', async () => {
+    config('config/puma.rb', "pidfile 'tmp/from-config.pid'\n")
+    const flagged = await withConfig({cwd: app, configFile: 'config/puma.rb', pidfile: 'mine.pid'}, {})
+    assert.equal(flagged.pidfile, 'mine.pid')
+    assert.equal(flagged.namedByConfig, undefined)
+    assert.equal(flagged.configOrigin, 'config/puma.rb, read statically')
+  })
+
+  it('no default config is read when a default pidfile or state file is here, or a flag names the master', async () => {
+    config('config/puma.rb', "pidfile 'tmp/from-config.pid'\n")
+    assert.equal((await withConfig({cwd: app, tag: 'x'}, {})).configOrigin, undefined)
+    config('tmp/pids/puma.pid', '123\n')
+    assert.deepEqual(await withConfig({cwd: app}, {}), {cwd: app})
+  })
+
+  it('only a control server: its URL and token (never for a bare activate_control_app)', async () => {
+    config('config/puma.rb', "activate_control_app 'tcp://127.0.0.1:9293', { auth_token: 's3cret' }\n")
+    const selector = await withConfig({cwd: app}, {})
+    assert.equal(selector.controlUrl, 'tcp://127.0.0.1:9293')
+    assert.equal(selector.controlToken, 's3cret')
+    config('config/puma.rb', 'activate_control_app\n')
+    assert.equal((await withConfig({cwd: app}, {})).controlUrl, undefined)
+  })
+
+  it('is read once: a selector that has been through it comes back as it is', async () => {
+    config('config/puma.rb', "pidfile 'tmp/a.pid'\n")
+    const once = await withConfig({cwd: app}, {})
+    config('config/puma.rb', "pidfile 'tmp/b.pid'\n")
+    assert.deepEqual(await withConfig(once, {}), once)
+  })
+})

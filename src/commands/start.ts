@@ -7,7 +7,7 @@ import {startPuma} from '../restart/start.js'
 
 export default defineCommand({
   summary: 'Start Puma for the app in this folder (detached), and wait until it really serves.',
-  description: `Starts Puma as pumactl start does (its config: config/puma.rb, or -F), detached: its own session, stdin closed, stdout and stderr appended to --log (default log/puma.log under the app's folder), so it survives ctl's exit and a closed terminal. Unlike pumactl, ctl then waits: the banner tells the mode and the workers, and ctl exits 0 only once every worker has booted and serves (single mode: "Use Ctrl-C to stop" and Puma's server thread). When the config's stdout_redirect moves Puma's output, ctl follows it there too.
+  description: `Starts Puma with the app's config as pumactl start does (config/puma.rb, or -F), but detached, where pumactl start runs Puma in the foreground inside its own process: its own session, stdin closed, stdout and stderr appended to --log (default log/puma.log under the app's folder), so it survives ctl's exit and a closed terminal. Unlike pumactl, ctl then waits: the banner tells the mode and the workers, and ctl exits 0 only once every worker has booted and serves (single mode: "Use Ctrl-C to stop" and Puma's server thread). When the config's stdout_redirect moves Puma's output, ctl follows it there too.
 
 Exit status: 0 serving; 5 when the app cannot boot (Puma exited, or a worker failed to boot: ctl then stops the Puma it started, which would retry forever), with Puma's error lines; 6 on --timeout (Puma left running); 130 on Ctrl-C (Puma left running); 2 when a Puma master already runs for this app (nothing started; a master of another app does not count).
 
@@ -43,7 +43,7 @@ Which Puma: --puma PATH; else the app's bin/puma when executable; else \`bundle 
     },
     wait: {
       kind: 'boolean',
-      summary: 'Wait until Puma serves (--no-wait: start and return at once, like pumactl).',
+      summary: 'Wait until Puma serves (--no-wait: return as soon as Puma runs, without a verdict).',
       default: true,
       allowNo: true,
     },

@@ -17,6 +17,9 @@ import {readBeforeSignal} from './witness.js'
 /** How long a Puma that failed to boot gets to stop on SIGTERM before its process group is killed. */
 const STOP_FAILED_MS = 30_000
 
+/** How many of its last lines are shown when Puma dies without an error line of its own (bundler's, a shell's). */
+const LAST_LINES_SHOWN = 10
+
 export interface StartRequest {
   /** The app's folder, as given (a `current` symlink stays one): Puma's working folder. */
   appDir: string
@@ -137,11 +140,16 @@ export async function startPuma(request: StartRequest, deps: StartDeps = realSta
   }
   // ctl's log, then where stdout_redirect sends Puma's lines.
   const logs = [logPath]
+  // What Puma (or bundler, or the shell) said last: the evidence when it dies saying nothing Puma's way.
+  const lastLines: string[] = []
   const following: RestartDeps = {
     ...deps,
     followLog: (path, options) =>
       path === logPath
-        ? followStartLogs({...options, logPath, pid, spawnedAt, onRedirect: (to) => logs.push(to)}, deps)
+        ? remembering(
+            followStartLogs({...options, logPath, pid, spawnedAt, onRedirect: (to) => logs.push(to)}, deps),
+            lastLines,
+          )
         : deps.followLog(path, options),
   }
   let state: RestartState
@@ -160,7 +168,7 @@ export async function startPuma(request: StartRequest, deps: StartDeps = realSta
   if (outcome.exitCode !== 0) {
     // A worker that cannot boot is retried forever, and nothing serves: what ctl started, it stops.
     const stopped = outcome.outcome === 'worker-failed' ? await stopFailedPuma(pid, identity, deps) : undefined
-    throw startError({...started, logs}, outcome, state, stopped)
+    throw startError({...started, logs}, {outcome, state, stopped, lastLines})
   }
 
   return {
@@ -218,14 +226,19 @@ async function stopFailedPuma(pid: number, identity: number | undefined, deps: S
 
 function startError(
   started: Started & {logs: string[]},
-  outcome: RestartOutcome,
-  state: RestartState,
-  stopped?: string,
+  {
+    lastLines,
+    outcome,
+    state,
+    stopped,
+  }: {lastLines: string[]; outcome: RestartOutcome; state: RestartState; stopped?: string},
 ): CtlError {
-  const details = [...outcome.errorLines]
+  const silent = outcome.outcome === 'master-died' && outcome.errorLines.length === 0 && lastLines.length > 0
+  const details = silent ? lastLines.slice(-LAST_LINES_SHOWN) : [...outcome.errorLines]
   if (outcome.errorLinesOmitted > 0)
     details.push(`… ${outcome.errorLinesOmitted} more lines in ${started.logs.join(', ')}`)
-  const summary = stopped ? `${outcome.summary}; ${stopped}` : outcome.summary
+  let summary = stopped ? `${outcome.summary}; ${stopped}` : outcome.summary
+  if (silent) summary = `Puma exited before it served, with no error line of Puma's; its last output:`
   const {workers: booted, ...rest} = outcome
   return new CtlError(exitNameOf(outcome.exitCode), summary, {
     details,
@@ -240,6 +253,19 @@ function startError(
       stopped: stopped !== undefined,
     },
   })
+}
+
+/**
+ * The lines as they pass, the last LAST_LINES_SHOWN of them kept in `kept`.
+ *
+ * @yields each line, unchanged
+ */
+async function* remembering(lines: AsyncIterable<string>, kept: string[]): AsyncGenerator<string> {
+  for await (const line of lines) {
+    kept.push(line)
+    if (kept.length > LAST_LINES_SHOWN) kept.shift()
+    yield line
+  }
 }
 
 /** The log as the user reads it: relative to the app's folder when inside it. */

@@ -193,6 +193,26 @@ describe('ctl start', () => {
       start.world.assertCleanedUp()
     })
 
+    it("a Puma that dies saying nothing Puma's way (bundler's error): exit 5 with its last lines", async () => {
+      start = new StartWorld()
+      start.start().catch(() => {})
+      await start.flush()
+      await start.write(
+        "Could not find gem 'puma' in locally installed gems.",
+        'Run `bundle install` to install missing gems.',
+      )
+      start.world.masterDead = true
+      await start.world.advance(600)
+      await start.flush()
+      const error = start.error(EXIT.workerFailed)
+      assert.equal(error.message, "Puma exited before it served, with no error line of Puma's; its last output:")
+      assert.deepEqual(error.details, [
+        "Could not find gem 'puma' in locally installed gems.",
+        'Run `bundle install` to install missing gems.',
+      ])
+      start.world.assertCleanedUp()
+    })
+
     it('workers that fail to boot (no preload): exit 5 with their error lines, and ctl stops the Puma it started', async () => {
       start = new StartWorld()
       start.start().catch(() => {})

@@ -10,7 +10,7 @@ import {type PumaVersion, realPuma} from '../helpers/real-puma.js'
 import {jsonOf, runCtl, startCtl} from '../helpers/run-ctl.js'
 
 /** An app folder as `ctl start` finds one: config.ru and config/puma.rb (2 workers, a free port, Rails' tmp/pids). */
-function makeApp(port: number, app = OK_APP): string {
+function makeApp(port: number, app = OK_APP, workers = 2): string {
   const dir = mkdtempSync(join(tmpdir(), 'ctl-start-app-'))
   mkdirSync(join(dir, 'config'))
   mkdirSync(join(dir, 'tmp', 'pids'), {recursive: true})
@@ -18,7 +18,7 @@ function makeApp(port: number, app = OK_APP): string {
   writeFileSync(
     join(dir, 'config', 'puma.rb'),
     [
-      'workers 2',
+      workers > 0 ? `workers ${workers}` : '',
       `bind 'tcp://127.0.0.1:${port}'`,
       "pidfile 'tmp/pids/puma.pid'",
       "state_path 'tmp/pids/puma.state'",
@@ -84,9 +84,9 @@ for (const version of ['5.6.5', '8.0.2'] as const satisfies readonly PumaVersion
       for (const dir of dirs) rmSync(dir, {recursive: true, force: true})
     })
 
-    const app = async (source = OK_APP) => {
+    const app = async (source = OK_APP, workers = 2) => {
       const port = await freePort()
-      const dir = makeApp(port, source)
+      const dir = makeApp(port, source, workers)
       dirs.push(dir)
       return {dir, port}
     }
@@ -120,6 +120,18 @@ for (const version of ['5.6.5', '8.0.2'] as const satisfies readonly PumaVersion
       const stopped = await runCtl(['stop'], {cwd: dir})
       assert.equal(stopped.code, 0, stopped.stderr)
       assert.ok(!isAlive(report.pid))
+    })
+
+    it('single mode: 0 once Puma serves ("Use Ctrl-C to stop" and its server thread)', async () => {
+      const {dir, port} = await app(OK_APP, 0)
+      const started = await runCtl(['start', '--puma', puma, '--json'], {cwd: dir})
+      const report = jsonOf(started)
+      note(report.pid)
+      assert.equal(started.code, 0, started.stderr + started.stdout)
+      assert.equal(report.mode, 'single')
+      assert.equal(await httpBody(port), 'ok')
+      const stopped = await runCtl(['stop'], {cwd: dir})
+      assert.equal(stopped.code, 0, stopped.stderr)
     })
 
     it('an app that raises while loading: exit 5 with the error, no Puma left running', async () => {

@@ -86,17 +86,14 @@ export const restartCommand = (
       }
       const run = STARTS[kind](options)
       for await (const event of run) {
-        if (event.type === 'sent') view.started(event.start)
-        else view.update(event)
+        // --no-wait follows nothing: the one line at the end says what was sent.
+        if (event.type !== 'sent') view.update(event)
+        else if (flags.wait) view.started(event.start)
       }
 
       const report = await run.result
       view.stop()
-      log(
-        report.waited
-          ? report.summary
-          : `Sent ${report.sent} to Puma${report.pid ? ` master ${report.pid}` : ''} (not waiting)`,
-      )
+      log(report.summary)
       return report
     },
   })

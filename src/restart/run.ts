@@ -6,7 +6,7 @@ import {masterOf, type Reach} from '../target/reach.js'
 import {type HealthResult, resolveDir, validateHealthUrl} from './checks.js'
 import {checkAfterRestart, confirmWithStats} from './confirm.js'
 import {realRestartDeps, type RestartDeps} from './deps.js'
-import {type RestartKind, type RestartOutcome, type RestartState} from './machine.js'
+import {type RestartKind, type RestartOutcome, type RestartShape, type RestartState} from './machine.js'
 import {type Preflight} from './preflight.js'
 import {type Prepared, prepareRestart} from './prepare.js'
 import {waitForOutcome} from './wait.js'
@@ -51,8 +51,22 @@ export interface RestartStart extends Delivery {
   stats: boolean
 }
 
-export type RestartReport =
-  (RestartOutcome & {health?: HealthResult; logs: string[]; waited: true}) | (RestartStart & {waited: false})
+/** --no-wait (pumactl's behaviour): what was sent, in the shape of a waited report, with no verdict. */
+export interface SentReport {
+  exitCode: 0
+  logs: string[]
+  outcome: 'sent'
+  pid?: number
+  /** What was asked for; what Puma really does is not known without waiting. */
+  restart: RestartShape
+  sent: string
+  summary: string
+  via: Via
+  waited: false
+  warnings: string[]
+}
+
+export type RestartReport = (RestartOutcome & {health?: HealthResult; logs: string[]; waited: true}) | SentReport
 
 /**
  * A restart from start to verdict, in four parts: prepare (find the log and remember its end,
@@ -71,7 +85,7 @@ export async function runRestart(request: RestartRequest, deps: RestartDeps = re
   if (request.healthUrl !== undefined) validateHealthUrl(request.healthUrl)
   const prepared = await prepareRestart(request, deps)
   const {before, start, startedAt} = await sendRestart(request, prepared, deps)
-  if (!request.wait) return {waited: false, ...start}
+  if (!request.wait) return sentReport(request, start)
 
   const state = await waitForOutcome(request, prepared, {at: startedAt, before}, deps)
   // What was said before the signal belongs to the record too (--json prints no progress lines).
@@ -120,6 +134,22 @@ async function sendRestart(
   }
   request.onStart?.(start)
   return {before, start, startedAt}
+}
+
+function sentReport(request: RestartRequest, start: RestartStart): SentReport {
+  const to = start.pid === undefined ? "Puma's control server" : `Puma master ${start.pid}`
+  return {
+    waited: false,
+    outcome: 'sent',
+    exitCode: 0,
+    restart: request.refork ? 'refork' : request.kind,
+    pid: start.pid,
+    sent: start.sent,
+    via: start.via,
+    logs: [],
+    warnings: [...start.preflight.warnings, ...start.warnings],
+    summary: `Sent ${start.sent} to ${to}; not waiting (--no-wait): whether the restart works is not known`,
+  }
 }
 
 /** Without /proc (another platform, hidepid, a master ctl may not see), the log's claims go unchecked: said once. */

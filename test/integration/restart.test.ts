@@ -274,7 +274,25 @@ describe('restarts', () => {
       const cluster = await start({workers: 2})
       const result = await runCtl(['phased-restart', '--pidfile', cluster.pidfile, '--no-wait'])
       assert.equal(result.code, 0, result.stderr)
-      assert.match(result.stdout, new RegExp(`Sent SIGUSR1 to Puma master ${cluster.pid} \\(not waiting\\)`))
+      assert.equal(
+        result.stdout,
+        `Sent SIGUSR1 to Puma master ${cluster.pid}; not waiting (--no-wait): whether the restart works is not known\n`,
+      )
+      assert.equal(result.stderr, '', 'one true thing, said once')
+      const json = await runCtl(['restart', '--pidfile', cluster.pidfile, '--no-wait', '--json'])
+      assert.deepEqual(Object.keys(jsonOf(json)).sort(), [
+        'exitCode',
+        'logs',
+        'outcome',
+        'pid',
+        'restart',
+        'sent',
+        'summary',
+        'via',
+        'waited',
+        'warnings',
+      ])
+      assert.equal(jsonOf(json).outcome, 'sent')
       await waitFor(() => /booted in [\d.]+s, phase: 1/.test(readLog(cluster)), 10_000)
     })
 

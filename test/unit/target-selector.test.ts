@@ -12,6 +12,8 @@ const KEY_OF_FLAG: Record<string, keyof TargetSelector> = {
   state: 'state',
   dir: 'dir',
   tag: 'tag',
+  'config-file': 'configFile',
+  environment: 'environment',
   'control-url': 'controlUrl',
   'control-token': 'controlToken',
 }
@@ -48,7 +50,11 @@ describe('target selector: the one model of "which master"', () => {
   }
 
   it('the flags that name the master itself exclude each other as the keys do (--dir and --tag combine)', () => {
-    assert.deepEqual([...MASTER_KEYS].sort(), Object.keys(targetFlags).sort())
+    // -F and -e name a config to read, whose files then name the master: they combine with the rest.
+    const config = ['config-file', 'environment']
+    assert.deepEqual([...MASTER_KEYS, ...config].sort(), Object.keys(targetFlags).sort())
+    for (const flag of config)
+      assert.equal((targetFlags as Record<string, {exclusive?: string[]}>)[flag].exclusive, undefined)
     assert.deepEqual(targetFlags.dir.exclusive, ['pid', 'pidfile', 'state'])
     assert.deepEqual(targetFlags.pid.exclusive, ['pidfile', 'state', 'dir', 'tag'])
   })

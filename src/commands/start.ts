@@ -70,7 +70,7 @@ Which Puma: --puma PATH; else the app's bin/puma when executable; else \`bundle 
       onUpdate: updates,
     })
     view.stop()
-    log(report.waited ? report.summary : `Started Puma (pid ${report.pid}): ${report.command} (not waiting)`)
+    log(report.summary)
     return report
   },
 })

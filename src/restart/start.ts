@@ -87,7 +87,15 @@ export type StartReport =
       warnings: string[]
       workers: number
     })
-  | (Started & {waited: false})
+  | (Started & {
+      exitCode: 0
+      logs: string[]
+      /** --no-wait: Puma runs; whether the app boots is not known. */
+      outcome: 'started'
+      summary: string
+      waited: false
+      warnings: string[]
+    })
 
 /**
  * `ctl start`: refuses when a master already runs for the app, starts Puma detached, then waits as
@@ -112,7 +120,11 @@ export async function startPuma(request: StartRequest, deps: StartDeps = realSta
   const before = readBeforeSignal(pid, deps.kernel)
   const started: Started = {pid, command: request.command.shown, launcher: request.command.launcher, log: logPath}
   // Without a wait, the result line alone says what happened.
-  if (!request.wait) return {...started, waited: false}
+  if (!request.wait) {
+    const summary = `Started Puma (pid ${pid}): ${started.command}; not waiting (--no-wait): whether the app boots is not known`
+    return {...started, waited: false, outcome: 'started', exitCode: 0, logs: [logPath], summary, warnings: []}
+  }
+
   request.onStart?.(startNotice(started, appDir))
 
   const stopSources = new AbortController()

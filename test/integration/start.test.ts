@@ -134,6 +134,21 @@ for (const version of ['5.6.5', '8.0.2'] as const satisfies readonly PumaVersion
       assert.equal(stopped.code, 0, stopped.stderr)
     })
 
+    it('--no-wait: returns once Puma runs, saying that whether the app boots is not known', async () => {
+      const {dir, port} = await app()
+      const started = await runCtl(['start', '--puma', puma, '--no-wait', '--json'], {cwd: dir})
+      const report = jsonOf(started)
+      note(report.pid)
+      assert.equal(started.code, 0, started.stderr + started.stdout)
+      assert.equal(report.outcome, 'started')
+      assert.equal(report.waited, false)
+      assert.match(report.summary, /not waiting \(--no-wait\): whether the app boots is not known$/)
+      await waitFor(() => readOrEmpty(join(dir, 'tmp', 'pids', 'puma.pid')).trim() === String(report.pid), 20_000)
+      assert.equal(await httpBody(port), 'ok')
+      const stopped = await runCtl(['stop', '--pid', String(report.pid)], {cwd: dir})
+      assert.equal(stopped.code, 0, stopped.stderr)
+    })
+
     it('an app that raises while loading: exit 5 with the error, no Puma left running', async () => {
       const {dir} = await app(RAISING_APP)
       const result = await runCtl(['start', '--puma', puma, '--json'], {cwd: dir})

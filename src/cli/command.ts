@@ -8,6 +8,8 @@ export interface CommandContext {
   log(text: string): void
   /** Progress and warnings, to stderr, so stdout stays for results. */
   note(text: string): void
+  /** What came after `--` on the command line, for a command that passes it on (spec.passThrough). */
+  readonly passThrough: readonly string[]
   /** A live display (spinner), stopped before an error is printed. */
   showing(view: {stop(): void}): void
   /** Aborted by Ctrl-C (SIGINT), SIGTERM or SIGHUP: a long wait ends cleanly. */
@@ -32,6 +34,8 @@ export interface CommandSpec<F extends FlagSpecs = FlagSpecs, R = unknown> {
   /** `<%= config.bin %>` stands for `ctl`, as oclif renders it. */
   examples: string[]
   flags: F
+  /** The command takes arguments after `--` and passes them on (to Puma): what they are, for --help. */
+  passThrough?: string
   run(flags: FlagValues<F>, context: CommandContext): Promise<R>
   summary: string
 }

@@ -12,6 +12,7 @@ export const COMMAND_LOADERS: Record<string, () => Promise<{default: CommandSpec
   'reload-worker-directory': () => import('../commands/reload-worker-directory.js'),
   'reopen-logs': () => import('../commands/reopen-logs.js'),
   restart: () => import('../commands/restart.js'),
+  start: () => import('../commands/start.js'),
   stats: () => import('../commands/stats.js'),
   status: () => import('../commands/status.js'),
   stop: () => import('../commands/stop.js'),

@@ -21,14 +21,17 @@ export async function runFast(argv: string[], env: NodeJS.ProcessEnv = process.e
   if (!Object.hasOwn(COMMAND_LOADERS, id) || env.PUMA_CTL_FAST_PATH === '0' || env.CTL_CONTENT_TYPE)
     return invocation.argv
   const spec = (await COMMAND_LOADERS[id]()).default
-  const flags = parseArgv(rest, spec.flags)
+  // After `--`, a command that passes arguments on (start: to Puma) takes them as they are.
+  const end = spec.passThrough === undefined ? -1 : rest.indexOf('--')
+  const passThrough = end === -1 ? [] : rest.slice(end + 1)
+  const flags = parseArgv(end === -1 ? rest : rest.slice(0, end), spec.flags)
   if (!flags) return invocation.argv
   // As oclif does: a reader that went away (`ctl status | head -1`) is not an error; nor is a
   // terminal that hung up (EIO), which runCommand takes for SIGHUP.
   process.stdout.on('error', (error: NodeJS.ErrnoException) => {
     if (error.code !== 'EPIPE' && error.code !== 'EIO') throw error
   })
-  const exitCode = await runCommand(spec, flags, env)
+  const exitCode = await runCommand(spec, flags, env, passThrough)
   if (exitCode !== EXIT.ok) exitWith(exitCode)
   return true
 }

@@ -23,6 +23,7 @@ const VALUE_OPTIONS = new Set([
   '--log',
   '--pid',
   '--pidfile',
+  '--puma',
   '--state',
   '--tag',
   '--timeout',
@@ -59,8 +60,12 @@ export function normalizeArgv(argv: readonly string[], commands: readonly string
   if (at === undefined) return {kind: 'run', argv: [...argv]}
   const word = argv[at]
   if (!known(word)) return {kind: 'refused', json, error: unknownCommand(word, commands)}
-  const options = [...argv.slice(0, at), ...argv.slice(at + 1)].map((arg) => RENAMED_OPTIONS[arg] ?? arg)
-  return {kind: 'run', argv: [COMMAND_ALIASES[word] ?? word, ...options]}
+  // What comes after `--` is passed on as typed (ctl start -- -h would otherwise become --help).
+  const end = argv.indexOf('--', at + 1)
+  const ours = end === -1 ? argv.slice(at + 1) : argv.slice(at + 1, end)
+  const passed = end === -1 ? [] : argv.slice(end)
+  const options = [...argv.slice(0, at), ...ours].map((arg) => RENAMED_OPTIONS[arg] ?? arg)
+  return {kind: 'run', argv: [COMMAND_ALIASES[word] ?? word, ...options, ...passed]}
 }
 
 /** Where the command word is: the first argument that is neither an option nor an option's value. */

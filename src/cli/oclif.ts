@@ -45,7 +45,10 @@ export function oclifCommand<F extends FlagSpecs>(id: string, spec: CommandSpec<
     static flags = Object.fromEntries(
       Object.entries({...spec.flags, quiet: QUIET_FLAG}).map(([name, flag]) => [name, oclifFlag(flag)]),
     )
+    // Arguments after `--` are a passThrough command's (run() refuses any other).
+    static strict = spec.passThrough === undefined
     static summary = spec.summary
+    static usage = spec.passThrough === undefined ? undefined : `${id} [FLAGS] [-- ${spec.passThrough}]`
 
     /** What reaches here is oclif's parser's (runCommand renders the command's own errors): a usage error. */
     async catch(error: Error & {code?: string}): Promise<never> {
@@ -58,8 +61,17 @@ export function oclifCommand<F extends FlagSpecs>(id: string, spec: CommandSpec<
     }
 
     async run(): Promise<void> {
-      const {flags} = await this.parse(this.constructor as typeof Command)
-      const exitCode = await runCommand(spec, {...flags, json: this.jsonEnabled()} as FlagValues<F>)
+      const {argv, flags} = await this.parse(this.constructor as typeof Command)
+      const end = this.argv.indexOf('--')
+      const passThrough = end === -1 ? [] : this.argv.slice(end + 1)
+      if (argv.length > passThrough.length)
+        throw usageError(`unexpected argument ${String(argv[0])}: put what is meant for Puma after --`)
+      const exitCode = await runCommand(
+        spec,
+        {...flags, json: this.jsonEnabled()} as FlagValues<F>,
+        process.env,
+        passThrough,
+      )
       if (exitCode !== EXIT.ok) this.exit(exitCode)
     }
   }

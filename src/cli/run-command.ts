@@ -14,6 +14,7 @@ export async function runCommand<F extends FlagSpecs>(
   spec: CommandSpec<F>,
   parsed: FlagValues<F>,
   env: NodeJS.ProcessEnv = process.env,
+  passThrough: readonly string[] = [],
 ): Promise<ExitCode> {
   const flags = fillFromEnvironment(spec.flags, parsed, env)
   const interrupts = listenForInterrupts()
@@ -22,6 +23,7 @@ export async function runCommand<F extends FlagSpecs>(
   try {
     const result = await spec.run(flags, {
       json,
+      passThrough,
       signal: interrupts.signal,
       terminal: {env, stderr: process.stderr, stdout: process.stdout},
       log(text) {

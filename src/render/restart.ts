@@ -45,7 +45,9 @@ export async function restartView(
   const line = (kind: keyof typeof SYMBOLS, message: string) => `${colour[kind](SYMBOLS[kind])} ${printable(message)}`
   const startLines = (start: RestartStart) => [
     ...start.preflight.warnings.map((warning) => line('warning', warning)),
-    `Sent ${start.sent} to ${start.via === 'control' ? "Puma's control server" : `Puma master ${start.pid}`}; ${printable(following(start))}`,
+    start.headline === undefined
+      ? `Sent ${start.sent} to ${start.via === 'control' ? "Puma's control server" : `Puma master ${start.pid}`}; ${printable(following(start))}`
+      : printable(start.headline),
   ]
 
   if (mode === 'plain') {

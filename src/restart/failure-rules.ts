@@ -232,7 +232,9 @@ export function masterError(state: RestartState, line: string): RestartState {
  */
 export function onRubyException(state: RestartState, event: LogEvent, at: number): RestartState {
   const afterMasterError = state.errorLines.length > 0 && state.suspects.length === 0
-  if (afterMasterError || state.mode === 'single') return masterError(state, event.line)
+  // A start's Puma that names its failing workers: an unprefixed dump is the master's own crash (a pidfile it cannot write).
+  const startCrash = state.plan.start === true && namesFailingWorkers(state.plan.version)
+  if (afterMasterError || state.mode === 'single' || startCrash) return masterError(state, event.line)
   // A Puma that names its failing workers (5.3.2+) is not read from an unprefixed dump anyone can print.
   if (state.status !== 'restarting' || namesFailingWorkers(state.plan.version)) return state
   return onBootFailure(state, event, at, {})

@@ -160,6 +160,8 @@ const RULES: {[K in PumaEventKind]?: Rule<K>} = {
   // A hot restart re-reads the config: the new banner says what to wait for.
   'banner-start': {master: true, restarting: true, on: (state, event) => whileHot(state, {mode: event.mode})},
   'banner-workers': {master: true, restarting: true, on: (state, event) => whileHot(state, {workers: event.workers})},
+  // A start knows Puma's version only from its banner; the failure rules read it (what each version logs).
+  'banner-version': {master: true, restarting: true, on: onBannerVersion},
   'hot-restart': {master: true, on: (state, _event, at) => onHotRestart(state, at)},
   // The master is about to stop on its own: if it exits now, that is why (the verdict stays exit 7: nothing serves).
   'idle-stop': {master: true, on: (state, event) => ({...state, idleStop: event.line})},
@@ -211,6 +213,12 @@ function onReady(state: RestartState, _event: LogEvent, at: number): RestartStat
 
 function whileHot(state: RestartState, change: Pick<RestartState, 'mode'> | Pick<RestartState, 'workers'>) {
   return state.kind === 'hot' ? {...state, ...change} : state
+}
+
+function onBannerVersion(state: RestartState, event: EventOf<'banner-version'>): RestartState {
+  return state.plan.start && state.plan.version === undefined
+    ? {...state, plan: {...state.plan, version: event.version}}
+    : state
 }
 
 function onFallback(state: RestartState): RestartState {

@@ -28,7 +28,8 @@ export function finish(state: RestartState, at: number, result: RestartResult): 
   const failure = result === 'worker-failed' ? state.failure : undefined
   const outcome: RestartOutcome = {
     outcome: result,
-    exitCode: EXIT_FOR[result],
+    // A Puma ctl started that dies before it serves is an app that cannot boot: the exit 5.
+    exitCode: result === 'master-died' && state.plan.start ? EXIT.workerFailed : EXIT_FOR[result],
     restart: shapeOf(state),
     phase: started ? state.phase : undefined,
     started,

@@ -31,6 +31,8 @@ export interface RestartRequest {
   refork?: boolean
   /** Ctrl-C: stop waiting, send nothing more. */
   signal: AbortSignal
+  /** Puma was just spawned by ctl (src/restart/start.ts): the wait follows its boot, not a restart. */
+  start?: boolean
   timeoutMs: number
   /** The verified master (and its control server), or only a control server. */
   to: Reach
@@ -40,6 +42,8 @@ export interface RestartRequest {
 }
 
 export interface RestartStart extends Delivery {
+  /** What the progress lines say instead of "Sent SIGNAL to …" (a start: what ctl ran). */
+  headline?: string
   logs: LogSource[]
   pid?: number
   preflight: Preflight

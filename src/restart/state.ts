@@ -32,6 +32,11 @@ export interface RestartPlan {
   previousPhase?: number
   /** ctl asked for a refork: Puma before 6.6.1 logs it as a phased restart, which leaves worker 0 alone all the same. */
   refork?: boolean
+  /**
+   * ctl started this Puma (src/restart/start.ts): a hot restart that began at the spawn, with no old
+   * workers; the banner tells the mode and worker count, and the version, which the plan lacks then.
+   */
+  start?: boolean
   startedAt: number
   timeoutMs: number
   /** From the master's title; undefined for an untitled master (Puma 2.0–2.7). */
@@ -183,12 +188,15 @@ export interface RestartState {
 }
 
 export function initialState(plan: RestartPlan): RestartState {
+  // A start has begun when Puma was spawned: its boots (phase 0) count from the first line on.
+  const begun = plan.start ? {phase: 0, startMarkerAt: plan.startedAt} : {}
   return {
     plan,
     kind: plan.kind,
     mode: plan.mode,
     workers: plan.workers,
-    status: 'waiting',
+    status: plan.start ? 'restarting' : 'waiting',
+    ...begun,
     refork: false,
     booted: [],
     bootPids: [],

@@ -65,6 +65,7 @@ export async function waitForOutcome(
     previousPhase: statsBefore?.phase,
     version: masterOf(request.to)?.version,
     refork: request.refork,
+    start: request.start,
   })
   const inbox = new Inbox<RestartInput>(deps.clock)
   let sourceError: unknown

@@ -102,6 +102,8 @@ export function progressLabel(state: RestartState): string {
   }
 
   const counts = bootCounts(state)
+  if (state.plan.start)
+    return state.mode === 'single' || state.workers === 0 ? 'starting: loading the app' : `starting: ${counts}`
   if (state.kind === 'hot') return state.mode === 'single' ? 'hot restart: loading the app' : `hot restart: ${counts}`
   return `${state.refork ? 'refork, ' : ''}phase ${state.phase}: ${counts}`
 }
@@ -138,6 +140,14 @@ export function summarize(state: RestartState, outcome: RestartOutcome): string 
     }
 
     case 'master-died': {
+      if (state.plan.start) {
+        const said =
+          state.errorLines.length > 0
+            ? `: ${withoutPrefix(state.errorLines[0])}`
+            : " (it logged no error: see Puma's log)"
+        return `Puma exited before it served${said}`
+      }
+
       if (state.idleStop !== undefined) {
         return `The master (pid ${state.plan.masterPid}) stopped on its own after "${withoutPrefix(state.idleStop)}": Puma's idle_timeout, a stop, not a crash; the server is down until something starts it`
       }
@@ -150,6 +160,7 @@ export function summarize(state: RestartState, outcome: RestartOutcome): string 
 
     case 'timed-out': {
       // The deadline the user chose, not when the late tick happened to arrive.
+      if (state.plan.start) return startTimeoutSummary(state, seconds(state.plan.timeoutMs))
       return timeoutSummary(state, outcome, seconds(state.plan.timeoutMs))
     }
 
@@ -162,6 +173,12 @@ export function summarize(state: RestartState, outcome: RestartOutcome): string 
 function doneSummary(state: RestartState, outcome: RestartOutcome): string {
   const took = seconds(outcome.durationMs)
   const counts = bootCounts(state)
+  if (state.plan.start) {
+    const how = state.mode === 'single' ? 'single mode' : `cluster mode, ${counts}`
+    const puma = state.plan.version === undefined ? 'Puma' : `Puma ${state.plan.version}`
+    return `${puma} started in ${took}: ${how}, master pid ${state.plan.masterPid}`
+  }
+
   if (state.kind === 'phased')
     return `${state.refork ? 'Refork' : 'Phased restart'} finished in ${took}: phase ${state.phase}, ${counts}`
   const what = state.plan.kind === 'phased' ? 'Hot restart (instead of phased)' : 'Hot restart'
@@ -171,7 +188,7 @@ function doneSummary(state: RestartState, outcome: RestartOutcome): string {
 
 function failureSummary(state: RestartState, outcome: RestartOutcome): string {
   const failure = outcome.failure!
-  const where = state.kind === 'hot' ? 'after the hot restart' : `in phase ${state.phase}`
+  const where = failureWhere(state)
   const who = workerName(failure.index, failure.pid)
   const message = failure.cause === 'boot-error' ? bootErrorMessage(state.errorLines, failure.pid) : undefined
   const what = {
@@ -180,7 +197,13 @@ function failureSummary(state: RestartState, outcome: RestartOutcome): string {
     'early-terminations': earlyTerminationsSummary(state, where),
     'repeated-starts': `New workers keep starting but never boot ${where}, with no reason logged: ${state.workerStarts.length} starts, ${bootedCount(state)} boots`,
   }[failure.cause]
-  return `${what} (${outcome.serving!.sentence})`
+  // A start has nothing that serves meanwhile: what follows the failure is what ctl did with its Puma.
+  return state.plan.start ? what : `${what} (${outcome.serving!.sentence})`
+}
+
+function failureWhere(state: RestartState): string {
+  if (state.plan.start) return 'while Puma started'
+  return state.kind === 'hot' ? 'after the hot restart' : `in phase ${state.phase}`
 }
 
 /** Silent early terminations: "no reason logged" from the log; from /stats, what /stats showed of each worker. */
@@ -233,6 +256,20 @@ function timeoutSummary(state: RestartState, outcome: RestartOutcome, deadline: 
   }
 
   return parts.join('; ')
+}
+
+/** A start that did not serve in time: Puma is left running, still booting (or hanging). */
+function startTimeoutSummary(state: RestartState, deadline: string): string {
+  const pid = state.plan.masterPid
+  if (state.mode === 'single' || state.workers === 0) {
+    return `Timed out after ${deadline}: Puma (pid ${pid}) never printed "Use Ctrl-C to stop"; the app may still be loading, or hang; Puma is left running`
+  }
+
+  const others = state.verifying?.unexpected
+  const disagree = others?.length
+    ? `, but the kernel does not agree yet: pid ${others.join(', ')} (a worker not serving yet)`
+    : ''
+  return `Timed out after ${deadline} while Puma started: ${bootCounts(state)}${disagree}; Puma (pid ${pid}) is left running`
 }
 
 function neverStartedSummary(state: RestartState, deadline: string): string {

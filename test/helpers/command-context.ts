@@ -38,6 +38,7 @@ export function fakeContext({
     interrupt: () => controller.abort(),
     context: {
       json,
+      passThrough: [],
       signal: controller.signal,
       terminal,
       log: (text) => fake.logged.push(text),

@@ -64,6 +64,11 @@ describe("the command line's grammar: ctl's and pumactl's", () => {
     assert.deepEqual(argvOf('help', 'reopen-log'), ['reopen-logs', '--help'])
   })
 
+  it('what comes after -- is passed on as typed: not renamed, not moved (ctl start -- -h)', () => {
+    assert.deepEqual(argvOf('-Q', 'stop', '--', '-h', '-Q'), ['stop', '--quiet', '--', '-h', '-Q'])
+    assert.deepEqual(argvOf('--puma', 'stop', 'stop', '--', '-w', '2'), ['stop', '--puma', 'stop', '--', '-w', '2'])
+  })
+
   it('no command at all is left to oclif (its overview, --version)', () => {
     assert.deepEqual(argvOf(), [])
     assert.deepEqual(argvOf('--version'), ['--version'])

@@ -25,7 +25,9 @@ describe('phased-restart (in-process)', function () {
     assert.equal(report.waited, false)
     assert.equal(report.sent, 'SIGUSR1')
     assert.equal(report.pid, fake.pid)
-    assert.deepEqual(logged, [`Sent SIGUSR1 to Puma master ${fake.pid} (not waiting)`])
+    assert.deepEqual(logged, [
+      `Sent SIGUSR1 to Puma master ${fake.pid}; not waiting (--no-wait): whether the restart works is not known`,
+    ])
     assert.equal(shown.length, 1, 'the view was not handed to the context')
     // Puma got it: the workers are replaced in phase 1 all the same.
     await fake.waitForLog((text) => bootLines(text).filter((line) => line.phase === 1).length === 2, {from})

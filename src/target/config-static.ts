@@ -1,11 +1,4 @@
-import {
-  CONFIG_SETTINGS,
-  type ConfigSetting,
-  type ConfigValues,
-  settingValue,
-  type Slot,
-  SLOT,
-} from './config-dsl.js'
+import {CONFIG_SETTINGS, type ConfigSetting, type ConfigValues, settingValue, type Slot, SLOT} from './config-dsl.js'
 import {type EvalContext, evaluate, isHash, isUnknown, truthy, Unknown} from './ruby-eval.js'
 import {LexError, type Token} from './ruby-lexer.js'
 import {type Expr, ParseError, parseRuby, type Stmt} from './ruby-parse.js'

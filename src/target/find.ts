@@ -19,7 +19,6 @@ import {type VerifyDeps, verifyMaster} from './verify.js'
 
 export {DEFAULT_TARGET_FILES} from './default-files.js'
 
-
 export interface Target {
   master: PumaMaster
   /** How the master was found, e.g. "pidfile tmp/pids/puma.pid" or "process scan". */
@@ -39,7 +38,11 @@ export async function findTarget(given: TargetSelector, deps: FindDeps = {}): Pr
   const here = physicalFolder(selector.dir === undefined ? cwd : resolve(cwd, selector.dir))
   const from = selector.namedByConfig ? ` (named by ${selector.configOrigin})` : ''
   if (selector.pidfile)
-    return fromFile(await readNamingFile(resolve(cwd, selector.pidfile), selector.pidfile + from, 'pidfile'), here, deps)
+    return fromFile(
+      await readNamingFile(resolve(cwd, selector.pidfile), selector.pidfile + from, 'pidfile'),
+      here,
+      deps,
+    )
   if (selector.state)
     return fromFile(await readNamingFile(resolve(cwd, selector.state), selector.state + from, 'state file'), here, deps)
   if (selector.dir === undefined && selector.tag === undefined) {

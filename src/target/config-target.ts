@@ -24,17 +24,18 @@ export async function withConfig(
   const cwd = selector.cwd ?? process.cwd()
   const file = selector.configFile ?? defaultConfig(selector, cwd, env)
   if (file === undefined) return selector
-  const facts = await readPumaConfig(resolve(cwd, file), {appFolder: cwd, needed: NEEDED, ruby: {}}, {env})
+  const path = resolve(cwd, file)
+  const facts = await readPumaConfig(path, {appFolder: cwd, needed: NEEDED, ruby: {}}, {env})
   const shown = relative(cwd, facts.path) || facts.path
   const configOrigin = `${shown}, read ${facts.how === 'ruby' ? 'by Puma' : 'statically'}`
   const expanded: TargetSelector = {...selector, configFile: undefined, configOrigin}
   if (namesMaster(selector)) return expanded
-  if (facts.statePath) return {...expanded, state: facts.statePath, namedByConfig: true}
-  if (facts.pidfile) return {...expanded, pidfile: facts.pidfile, namedByConfig: true}
+  if (facts.statePath) return {...expanded, state: facts.statePath, namedByConfig: path}
+  if (facts.pidfile) return {...expanded, pidfile: facts.pidfile, namedByConfig: path}
   // Only a control server: a bare activate_control_app ('auto') is a socket only a state file names.
   if (facts.controlUrl && facts.controlUrl !== 'auto' && !selector.controlUrl) {
     const controlToken = selector.controlToken ?? facts.controlToken
-    return {...expanded, controlUrl: facts.controlUrl, controlToken, namedByConfig: true}
+    return {...expanded, controlUrl: facts.controlUrl, controlToken, namedByConfig: path}
   }
 
   return expanded

@@ -19,7 +19,6 @@ import {type VerifyDeps, verifyMaster} from './verify.js'
 
 export {DEFAULT_TARGET_FILES} from './default-files.js'
 
-
 export interface Target {
   master: PumaMaster
   /** How the master was found, e.g. "pidfile tmp/pids/puma.pid" or "process scan". */
@@ -38,10 +37,17 @@ export async function findTarget(given: TargetSelector, deps: FindDeps = {}): Pr
   if (selector.pid !== undefined) return fromPid(parsePid(String(selector.pid), '--pid'), `--pid ${selector.pid}`, deps)
   const here = physicalFolder(selector.dir === undefined ? cwd : resolve(cwd, selector.dir))
   const from = selector.namedByConfig ? ` (named by ${selector.configOrigin})` : ''
-  if (selector.pidfile)
-    return fromFile(await readNamingFile(resolve(cwd, selector.pidfile), selector.pidfile + from, 'pidfile'), here, deps)
-  if (selector.state)
-    return fromFile(await readNamingFile(resolve(cwd, selector.state), selector.state + from, 'state file'), here, deps)
+  const namedBy = selector.namedByConfig
+  if (selector.pidfile) {
+    const file = await readNamingFile(resolve(cwd, selector.pidfile), selector.pidfile + from, 'pidfile')
+    return fromFile({...file, namedBy}, here, deps)
+  }
+
+  if (selector.state) {
+    const file = await readNamingFile(resolve(cwd, selector.state), selector.state + from, 'state file')
+    return fromFile({...file, namedBy}, here, deps)
+  }
+
   if (selector.dir === undefined && selector.tag === undefined) {
     const found = DEFAULT_TARGET_FILES.filter((relative) => existsSync(join(cwd, relative)))
     if (found.length > 0) return fromDefaultFiles(found, cwd, here, deps)

@@ -17,6 +17,8 @@ export interface TrustDeps {
 
 /** A pidfile or state file that names a master. */
 export interface NamingFile {
+  /** The config file that named it (absolute, as given), when a config did rather than a flag. */
+  namedBy?: string
   /** "pidfile tmp/pids/puma.pid", for messages. */
   origin: string
   /** Absolute, as given (not resolved). */
@@ -43,6 +45,10 @@ export interface NamingFile {
  *    The master's folder is /proc/PID/cwd; when ctl cannot read it (another user's process, which
  *    the kernel will not let ctl signal either: exit 4 then), the state file's running_from, else
  *    nothing is checked.
+ * 3. Config: a file a Puma config named (not a flag) is only as trusted as the config, which is code
+ *    its writer chose: `state_path '/srv/b/tmp/pids/puma.state'`, `directory '/srv/b'` or a path
+ *    through a symlink in app A would have root, running ctl in app A, stop app B. So the config (as
+ *    given, not resolved) must be inside the master's app, or ctl run from that app.
  * Otherwise exit 3, saying why; --pid, typed knowingly, is never subject to these rules.
  */
 export async function assertFileNamesIt(
@@ -57,6 +63,11 @@ export async function assertFileNamesIt(
   const app = appFolderOf(folder)
   const fileApp = appFolderOfFile(file.path)
   const knowingly = `if you mean that master, pass --pid ${master.pid}`
+  if (file.namedBy !== undefined && !isWithin(file.namedBy, app) && !runsFrom(here, app))
+    throw noMasterError(
+      `${file.origin}: pid ${master.pid} runs from ${folder}, an app that neither the config file nor ctl (in ${here}) is in`,
+      {suggestion: `run ctl from the app's folder, or ${knowingly}`},
+    )
   if (fileApp !== undefined) {
     if (fileApp === app) return
     throw noMasterError(`${file.origin} belongs to the app in ${fileApp}, but pid ${master.pid} runs from ${folder}`, {

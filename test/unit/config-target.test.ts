@@ -24,7 +24,7 @@ describe('the target from Puma config files (withConfig)', () => {
     assert.equal(selector.state, join(app, 'tmp/pids/app.state'))
     assert.equal(selector.pidfile, undefined)
     assert.equal(selector.configOrigin, 'config/puma.rb, read statically')
-    assert.equal(selector.namedByConfig, true)
+    assert.equal(selector.namedByConfig, join(app, 'config/puma.rb'))
   })
 
   it('config/puma/<env>.rb first, the env from -e, else RAILS_ENV and friends', async () => {

@@ -1,4 +1,7 @@
 import {strict as assert} from 'node:assert'
+import {execFileSync} from 'node:child_process'
+import {mkdtempSync, rmSync, writeFileSync} from 'node:fs'
+import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 
 import {CtlError, EXIT} from '../../src/errors.js'
@@ -315,6 +318,27 @@ describe('puma-config', () => {
       assert.ok(evaluated.unresolved.includes('pidfile') && evaluated.unresolved.includes('activate_control_app'))
     })
 
+    it('nesting deeper than the reader goes, and strings that grow without end: unresolved, never a crash', async function () {
+      this.timeout(10_000) // each case reads in well under a second; nested blocks took 20 s each before
+      const deep = 20_000
+      const sources = [
+        `state_path "${'#{"'.repeat(deep)}x${'"}'.repeat(deep)}"`,
+        `state_path ${'('.repeat(deep)}'x'${')'.repeat(deep)}`,
+        `state_path ${'['.repeat(deep)}'x'${']'.repeat(deep)}`,
+        `state_path ${'!'.repeat(deep)}true`,
+        `state_path ${'true ? '.repeat(deep)}'x'${" : 'y'".repeat(deep)}`,
+        `${'if true\n'.repeat(deep)}state_path 'x'\n${'end\n'.repeat(deep)}`,
+        `a = 'x'\n${'a = a + a\n'.repeat(64)}state_path a`,
+        `state_path ${'ENV.fetch("A") { '.repeat(deep)}'x'${' }'.repeat(deep)}`,
+      ]
+      for (const source of sources) {
+        // eslint-disable-next-line no-await-in-loop -- one file at a time, for a clear failure
+        const facts = await readSource(source)
+        assert.deepEqual(facts.unresolved, ['state_path'], source.slice(0, 40))
+        assert.equal(facts.statePath, undefined)
+      }
+    })
+
     it('a file it cannot parse leaves every setting it names unresolved rather than half-read', async () => {
       const facts = await readSource("pidfile 'a.pid'\nend\nstate_path 'b.state'\n")
       assert.deepEqual(facts.unresolved, ['pidfile', 'state_path'])
@@ -370,6 +394,29 @@ describe('puma-config', () => {
         (error: CtlError) =>
           error.exitCode === EXIT.usage && /config file .*no-such\.rb does not exist/.test(error.message),
       )
+    })
+
+    it('-F naming a FIFO, /dev/zero or a huge file: a clear error at once, nothing waited for or read whole', async () => {
+      const folder = mkdtempSync(join(tmpdir(), 'ctl-config-files-'))
+      try {
+        execFileSync('mkfifo', [join(folder, 'fifo.rb')])
+        writeFileSync(join(folder, 'huge.rb'), `${'# padding\n'.repeat(300_000)}pidfile 'tmp/x.pid'\n`)
+        const cases: Array<[string, RegExp]> = [
+          [join(folder, 'fifo.rb'), /^config file .*fifo\.rb is not a regular file$/],
+          ['/dev/zero', /^config file \/dev\/zero is not a regular file$/],
+          [join(folder, 'huge.rb'), /^config file .*huge\.rb is not a Puma config: it holds 3000\d+ bytes$/],
+        ]
+        for (const [path, message] of cases) {
+          // eslint-disable-next-line no-await-in-loop -- one file at a time, for a clear failure
+          await assert.rejects(readPumaConfig(path, {appFolder: folder}, {env: {}}), (error: CtlError) => {
+            assert.equal(error.exitCode, EXIT.usage, String(error))
+            assert.match(error.message, message)
+            return true
+          })
+        }
+      } finally {
+        rmSync(folder, {recursive: true, force: true})
+      }
     })
   })
 

@@ -1,8 +1,16 @@
 import {existsSync} from 'node:fs'
 import {relative, resolve} from 'node:path'
 
+import {noMasterError} from '../errors.js'
+import {describeUnquoted, isQuotablePath} from '../text/untrusted.js'
 import {DEFAULT_TARGET_FILES} from './default-files.js'
-import {configEnvironment, type ConfigSetting, defaultConfigFiles, readPumaConfig} from './puma-config.js'
+import {
+  configEnvironment,
+  type ConfigSetting,
+  defaultConfigFiles,
+  type PumaConfigFacts,
+  readPumaConfig,
+} from './puma-config.js'
 import {namesMaster, type TargetSelector} from './selector.js'
 
 /** What pumactl takes from a config, and so does ctl: where the master's PID and its control server are. */
@@ -29,6 +37,7 @@ export async function withConfig(
   const shown = relative(cwd, facts.path) || facts.path
   const configOrigin = `${shown}, read ${facts.how === 'ruby' ? 'by Puma' : 'statically'}`
   const expanded: TargetSelector = {...selector, configFile: undefined, configOrigin}
+  assertPaths(facts, configOrigin)
   if (namesMaster(selector)) return expanded
   if (facts.statePath) return {...expanded, state: facts.statePath, namedByConfig: path}
   if (facts.pidfile) return {...expanded, pidfile: facts.pidfile, namedByConfig: path}
@@ -50,4 +59,20 @@ function defaultConfig(
   if (namesMaster(selector) || selector.controlUrl) return undefined
   if (DEFAULT_TARGET_FILES.some((file) => existsSync(resolve(cwd, file)))) return undefined
   return defaultConfigFiles(cwd, configEnvironment(selector.environment, env)).find((file) => existsSync(file))
+}
+
+/** The config's pidfile and state_path end up in messages: a value that is no path (a file's text) is refused, unshown. */
+function assertPaths(facts: PumaConfigFacts, configOrigin: string): void {
+  for (const [setting, value] of [
+    ['state_path', facts.statePath],
+    ['pidfile', facts.pidfile],
+  ] as const) {
+    if (value !== undefined && !isQuotablePath(value))
+      throw noMasterError(
+        `${configOrigin}: its ${setting} is not a file's path (${describeUnquoted(value, 'a path')})`,
+        {
+          suggestion: `check ${setting} in the config, or pass --state, --pidfile or --pid`,
+        },
+      )
+  }
 }

@@ -3,6 +3,7 @@ import {mkdirSync, mkdtempSync, rmSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 
+import {CtlError, EXIT} from '../../src/errors.js'
 import {withConfig} from '../../src/target/config-target.js'
 
 describe('the target from Puma config files (withConfig)', () => {
@@ -57,6 +58,24 @@ describe('the target from Puma config files (withConfig)', () => {
     assert.equal(selector.controlToken, 's3cret')
     config('config/puma.rb', 'activate_control_app\n')
     assert.equal((await withConfig({cwd: app}, {})).controlUrl, undefined)
+  })
+
+  it('a path that is no path (a file read into state_path, a secret from ENV with newlines): exit 3, never shown', async () => {
+    const secret = 'root:$6$saltsalt$hashhashhash:20228:0:99999:7:::'
+    const cases = [`state_path "${secret}\\n${secret}\\n"`, `pidfile '${'x'.repeat(2000)}'`]
+    for (const source of cases) {
+      config('config/puma.rb', `${source}\n`)
+      // eslint-disable-next-line no-await-in-loop -- one config at a time
+      await assert.rejects(withConfig({cwd: app}, {}), (error: CtlError) => {
+        assert.equal(error.exitCode, EXIT.noMaster)
+        assert.match(
+          error.message,
+          /^config\/puma\.rb, read statically: its (state_path|pidfile) is not a file's path \(/,
+        )
+        assert.ok(!error.message.includes('hash') && !error.message.includes('xxxx'), error.message)
+        return true
+      })
+    }
   })
 
   it('is read once: a selector that has been through it comes back as it is', async () => {

@@ -163,7 +163,7 @@ async function readWithRuby(
   // The owner's own primary group when the account is known, else the file's group.
   const runAs = owner.kind === 'drop' && user ? {...owner, gid: user.gid} : owner
   const {args, command} = rubyCommand(paths.file, {...options, runAs, userKnown: Boolean(user)})
-  const env = {...rubyEnv(deps.env), ...(user ? {HOME: user.home} : {})}
+  const env = {...rubyEnv(deps.env, owner.kind === 'drop'), ...(user ? {HOME: user.home} : {})}
   const timeoutMs = options.timeoutMs ?? 5000
   const result = await (deps.run ?? runProcess)(command, args, {
     cwd,

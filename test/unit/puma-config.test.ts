@@ -541,6 +541,33 @@ describe('puma-config', () => {
       assert.equal(options.timeoutMs, 5000)
     })
 
+    it("root hands the owner's code none of its secrets: ctl's token and secret-named variables stay behind", async () => {
+      const {calls, run} = fakeRun()
+      const env = {
+        AWS_SECRET_ACCESS_KEY: 's1',
+        DATABASE_PASSWORD: 's2',
+        GITHUB_TOKEN: 's3',
+        PATH: '/usr/bin',
+        PORT: '3000',
+        PUMA_CTL_CONTROL_TOKEN: 's4',
+        RAILS_ENV: 'production',
+        SSH_AUTH_SOCK: '/tmp/ssh-x/agent.1',
+      }
+      const root = {euid: () => 0, lookupUser: async () => ({gid: 1000, home: '/home/deploy'}), run, stat: safe}
+      await readSource('pidfile some_method\n', env, root, {ruby: {}})
+      assert.deepEqual(calls[0].options.env, {
+        HOME: '/home/deploy',
+        PATH: '/usr/bin',
+        PORT: '3000',
+        RAILS_ENV: 'production',
+      })
+      // its own file, as itself: only ctl's own token stays behind
+      const self = {euid: () => 1000, run, stat: safe}
+      await readSource('pidfile some_method\n', env, self, {ruby: {}})
+      const withoutCtls = Object.fromEntries(Object.entries(env).filter(([key]) => key !== 'PUMA_CTL_CONTROL_TOKEN'))
+      assert.deepEqual(calls[1].options.env, withoutCtls)
+    })
+
     it('refuses a writable config without running anything, and says why', async () => {
       const {calls, run} = fakeRun()
       const writable = fakeStat({'/srv/app/config/puma.rb': owned(1000, 0o10_0666)})

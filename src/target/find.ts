@@ -181,7 +181,11 @@ async function fromScan(selector: TargetSelector, cwd: string, deps: FindDeps): 
   // Re-verify: the scan and the signal are moments apart, and the same checks must hold for every source.
   const master = await verifyMaster(chosen.pid, 'process scan', deps)
   if (selector.intent !== 'look')
-    assertScanMayAct({...master, folder: chosen.folder}, {dir: selector.dir, tag: selector.tag, here}, deps)
+    assertScanMayAct(
+      {...master, folder: chosen.folder},
+      {dir: selector.dir && resolve(cwd, selector.dir), tag: selector.tag, here},
+      deps,
+    )
   return {master, origin: local.length === 1 ? 'process scan (the master running from this folder)' : 'process scan'}
 }
 

@@ -473,6 +473,29 @@ describe('target: finding the master with an injected process table and kill', (
         await assert.rejects(findTarget({cwd: root}, injected), isCtlError(EXIT.noMaster, /^refusing to act/))
       })
 
+      it("--dir through a symlink another user owns (app A's link to app B): exit 3 naming the link, nothing sent", async function () {
+        if (process.getuid?.() !== 0) this.skip() // only root can give a link to another user
+        mkdirSync(at('b'))
+        mkdirSync(at('a'))
+        mkdirSync(at('home'))
+        symlinkSync(at('b'), at('a', 'current'))
+        lchownSync(at('a', 'current'), 12_345, 12_345)
+        const {calls, deps: injected} = world(master(livePid, 'b'), {[livePid]: at('b')})
+        await assert.rejects(
+          findTarget({cwd: at('home'), dir: at('a', 'current')}, injected),
+          isCtlError(
+            EXIT.noMaster,
+            new RegExp(`^--dir .*a/current goes through a symlink owned by uid 12345 \\(${at('a', 'current')}\\)`),
+          ),
+        )
+        assert.ok(calls.every(([, signal]) => signal === 0))
+        // the master's own user's link, and root's, are trusted; --dir relative to ctl's folder too
+        const own = world(master(livePid, 'b'), {[livePid]: at('b')}, {[livePid]: 12_345}).deps
+        assert.equal((await findTarget({cwd: at('a'), dir: 'current'}, own)).master.pid, livePid)
+        lchownSync(at('a', 'current'), 0, 0)
+        assert.equal((await findTarget({cwd: at('home'), dir: at('a', 'current')}, injected)).master.pid, livePid)
+      })
+
       it("--tag: another user's master only with --dir; the caller's own user's master as it is", async () => {
         mkdirSync(at('b'))
         mkdirSync(at('home'))

@@ -1,7 +1,7 @@
 import {existsSync} from 'node:fs'
 import {relative, resolve} from 'node:path'
 
-import {noMasterError} from '../errors.js'
+import {type CtlError, noMasterError} from '../errors.js'
 import {describeUnquoted, isQuotablePath} from '../text/untrusted.js'
 import {DEFAULT_TARGET_FILES} from './default-files.js'
 import {
@@ -47,7 +47,23 @@ export async function withConfig(
     return {...expanded, controlUrl: facts.controlUrl, controlToken, namedByConfig: path}
   }
 
+  // -F names where the master is: a file that names nothing must not turn into a process scan.
+  if (selector.configFile !== undefined && !selector.controlUrl) throw namesNothing(facts, configOrigin)
   return expanded
+}
+
+function namesNothing(facts: PumaConfigFacts, configOrigin: string): CtlError {
+  const unread = facts.unresolved.filter((setting) => NEEDED.includes(setting))
+  const suggestion = 'pass --pidfile, --state, --control-url or --pid'
+  if (facts.controlUrl === 'auto')
+    return noMasterError(
+      `${configOrigin} names no pidfile or state_path, and its control server's socket only a state file names`,
+      {suggestion},
+    )
+  if (unread.length === 0)
+    return noMasterError(`${configOrigin} names no pidfile, state_path or control server`, {suggestion})
+  const why = facts.rubyNote ? ` (${facts.rubyNote})` : ''
+  return noMasterError(`${configOrigin}: ctl could not read its ${unread.join(', ')}${why}`, {suggestion})
 }
 
 /** pumactl's default config file, when nothing else names the master: none when a flag or a default target file does. */

@@ -78,6 +78,30 @@ describe('the target from Puma config files (withConfig)', () => {
     }
   })
 
+  it('-F naming a file that names no master (/etc/shadow, a config without them): exit 3, not a process scan', async () => {
+    config('other.rb', 'workers 2\n')
+    config('unreadable.rb', 'state_path some_method\n')
+    const cases: Array<[string, RegExp]> = [
+      ['other.rb', /^other\.rb, read statically names no pidfile, state_path or control server$/],
+      ['unreadable.rb', /^unreadable\.rb, read statically: ctl could not read its state_path \(.+\)$/],
+    ]
+    for (const [file, message] of cases) {
+      // eslint-disable-next-line no-await-in-loop -- one config at a time
+      await assert.rejects(withConfig({cwd: app, configFile: file}, {}), (error: CtlError) => {
+        assert.equal(error.exitCode, EXIT.noMaster)
+        assert.match(error.message, message)
+        return true
+      })
+    }
+
+    // a flag naming the master, or a control URL, is enough
+    assert.equal((await withConfig({cwd: app, configFile: 'other.rb', pid: 123}, {})).pid, 123)
+    assert.equal(
+      (await withConfig({cwd: app, configFile: 'other.rb', controlUrl: 'unix:///x'}, {})).controlUrl,
+      'unix:///x',
+    )
+  })
+
   it('is read once: a selector that has been through it comes back as it is', async () => {
     config('config/puma.rb', "pidfile 'tmp/a.pid'\n")
     const once = await withConfig({cwd: app}, {})

@@ -57,7 +57,7 @@ export function normalizeArgv(argv: readonly string[], commands: readonly string
   if (argv.length === 1 && argv[0] === '-V') return {kind: 'run', argv: ['--version']}
 
   const at = commandIndex(argv)
-  if (at === undefined) return {kind: 'run', argv: [...argv]}
+  if (at === undefined) return withoutCommand(argv, json)
   const word = argv[at]
   if (!known(word)) return {kind: 'refused', json, error: unknownCommand(word, commands)}
   // What comes after `--` is passed on as typed (ctl start -- -h would otherwise become --help).
@@ -78,6 +78,22 @@ function commandIndex(argv: readonly string[]): number | undefined {
   }
 
   return undefined
+}
+
+/**
+ * Options and no command. Nothing at all, or --version, is oclif's (its overview, the version); a
+ * help or -V among other options is that; anything else (`ctl -S`, `ctl --json`) would reach oclif
+ * as a command named `-S`, refused outside ctl's one-line format.
+ */
+function withoutCommand(argv: readonly string[], json: boolean): Invocation {
+  if (argv.length === 0 || (argv.length === 1 && argv[0] === '--version')) return {kind: 'run', argv: [...argv]}
+  if (argv.some((arg) => HELP.has(arg))) return {kind: 'run', argv: ['--help']}
+  if (argv.includes('-V') || argv.includes('--version')) return {kind: 'run', argv: ['--version']}
+  return {
+    kind: 'refused',
+    json,
+    error: usageError('no command given', {suggestion: 'ctl help lists the commands, e.g. ctl -S FILE status'}),
+  }
 }
 
 function helpFor(

@@ -91,10 +91,24 @@ export function rubyCommand(file: string, options: RubyCommandOptions): {args: s
   return {args: [`--reuid=${uid}`, `--regid=${gid}`, groups, '--', ruby, ...rubyArgs], command: 'setpriv'}
 }
 
-/** The env Ruby gets: the caller's, without what would make Ruby load other code first. */
-export function rubyEnv(env: Readonly<Record<string, string | undefined>>): Record<string, string | undefined> {
+/** What would make Ruby load other code first, and ctl's own settings (its control token): never the config's. */
+const NEVER_PASSED = /^(RUBYLIB|RUBYOPT|PUMA_CTL_\w*)$/
+
+/**
+ * Names of variables that hold secrets. Root dropping to a file's owner runs code that owner chose:
+ * root's secrets (a deploy's cloud keys, an SSH agent) must not go with it. Configs read settings
+ * (RAILS_ENV, PORT, PIDFILE, WEB_CONCURRENCY), which do not look like these.
+ */
+const SECRET_NAMED = /TOKEN|SECRET|PASSW|KEY|CREDENTIAL|AUTH|COOKIE|SESSION|PRIVATE|CERT/i
+
+/** The env Ruby gets: the caller's, without what Ruby must not see; when `dropping` to another user, without secrets. */
+export function rubyEnv(
+  env: Readonly<Record<string, string | undefined>>,
+  dropping = false,
+): Record<string, string | undefined> {
   const clean: Record<string, string | undefined> = {}
-  for (const [key, value] of Object.entries(env)) if (!['RUBYLIB', 'RUBYOPT'].includes(key)) clean[key] = value
+  for (const [key, value] of Object.entries(env))
+    if (!NEVER_PASSED.test(key) && !(dropping && SECRET_NAMED.test(key))) clean[key] = value
   return clean
 }
 

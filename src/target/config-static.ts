@@ -46,27 +46,35 @@ export function readStaticConfig(source: string, ctx: EvalContext, options: Stat
   try {
     program = parseRuby(source)
   } catch (error) {
+    if (error instanceof RangeError) return unreadable(source, TOO_DEEP)
     if (!(error instanceof LexError || error instanceof ParseError)) throw error
-    return unreadable(source)
+    return unreadable(source, 'the file has Ruby the static reader cannot parse')
   }
 
   const walker = new Walker(ctx, options.defaultHost ?? '0.0.0.0')
-  walker.run(program)
+  try {
+    walker.run(program)
+  } catch (error) {
+    if (error instanceof RangeError) return unreadable(source, TOO_DEEP)
+    throw error
+  }
+
   return walker.result()
 }
 
-/** A file the parser cannot follow: every setting it names is unresolved. */
-function unreadable(source: string): StaticSettings {
+/**
+ * The lexer, parser and evaluator recurse, and a string can double at each line: a file nested
+ * thousands deep (`((((…`, `"#{"#{…}"}"`) or building a string past V8's limit ends in a RangeError.
+ * Such a file is not a real config; it must not crash ctl either.
+ */
+const TOO_DEEP = 'the file nests deeper, or builds longer strings, than the static reader follows'
+
+/** A file the reader cannot follow: every setting it names is unresolved. */
+function unreadable(source: string, why: string): StaticSettings {
   const reasons: UnresolvedReason[] = []
   for (const [index, text] of source.split('\n').entries()) {
     const match = /^\s*([a-z_]+!?)/.exec(text)
-    if (match && SETTINGS.has(match[1])) {
-      reasons.push({
-        line: index + 1,
-        setting: match[1] as ConfigSetting,
-        why: 'the file has Ruby the static reader cannot parse',
-      })
-    }
+    if (match && SETTINGS.has(match[1])) reasons.push({line: index + 1, setting: match[1] as ConfigSetting, why})
   }
 
   return {reasons}

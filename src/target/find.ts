@@ -37,14 +37,17 @@ export async function findTarget(given: TargetSelector, deps: FindDeps = {}): Pr
   if (selector.pid !== undefined) return fromPid(parsePid(String(selector.pid), '--pid'), `--pid ${selector.pid}`, deps)
   const here = physicalFolder(selector.dir === undefined ? cwd : resolve(cwd, selector.dir))
   const from = selector.namedByConfig ? ` (named by ${selector.configOrigin})` : ''
-  if (selector.pidfile)
-    return fromFile(
-      await readNamingFile(resolve(cwd, selector.pidfile), selector.pidfile + from, 'pidfile'),
-      here,
-      deps,
-    )
-  if (selector.state)
-    return fromFile(await readNamingFile(resolve(cwd, selector.state), selector.state + from, 'state file'), here, deps)
+  const namedBy = selector.namedByConfig
+  if (selector.pidfile) {
+    const file = await readNamingFile(resolve(cwd, selector.pidfile), selector.pidfile + from, 'pidfile')
+    return fromFile({...file, namedBy}, here, deps)
+  }
+
+  if (selector.state) {
+    const file = await readNamingFile(resolve(cwd, selector.state), selector.state + from, 'state file')
+    return fromFile({...file, namedBy}, here, deps)
+  }
+
   if (selector.dir === undefined && selector.tag === undefined) {
     const found = DEFAULT_TARGET_FILES.filter((relative) => existsSync(join(cwd, relative)))
     if (found.length > 0) return fromDefaultFiles(found, cwd, here, deps)
@@ -178,7 +181,11 @@ async function fromScan(selector: TargetSelector, cwd: string, deps: FindDeps): 
   // Re-verify: the scan and the signal are moments apart, and the same checks must hold for every source.
   const master = await verifyMaster(chosen.pid, 'process scan', deps)
   if (selector.intent !== 'look')
-    assertScanMayAct({...master, folder: chosen.folder}, {dir: selector.dir, tag: selector.tag, here}, deps)
+    assertScanMayAct(
+      {...master, folder: chosen.folder},
+      {dir: selector.dir && resolve(cwd, selector.dir), tag: selector.tag, here},
+      deps,
+    )
   return {master, origin: local.length === 1 ? 'process scan (the master running from this folder)' : 'process scan'}
 }
 

@@ -6,6 +6,7 @@ import {type ConfigSetting} from './config-dsl.js'
 import {parseRubyOutput, rubyCommand, rubyEnv, type RunProcess, runProcess} from './config-ruby.js'
 import {refusalToRun, runAsFor, type StatPath} from './config-safety.js'
 import {readStaticConfig, type StaticSettings, type UnresolvedReason} from './config-static.js'
+import {NotSmallRegularFile, readSmallRegularFile} from './regular-file.js'
 
 export {CONFIG_SETTINGS, type ConfigSetting} from './config-dsl.js'
 export {type UnresolvedReason} from './config-static.js'
@@ -90,7 +91,7 @@ export async function readPumaConfig(
 ): Promise<PumaConfigFacts> {
   const env = deps.env ?? process.env
   const file = resolve(options.appFolder, path)
-  const source = await readConfigText(file, path, deps.readFile ?? ((p) => readFile(p, 'utf8')))
+  const source = await readConfigText(file, path, deps.readFile ?? readConfigFile)
   const real = await (deps.realpath ?? realpath)(file).catch(() => file)
   const ctx = {cwd: options.appFolder, env, file, realFile: real, scope: new Map()}
   const settings = readStaticConfig(source, ctx, {defaultHost: options.defaultHost})
@@ -117,6 +118,13 @@ export async function rubyFactsOr(
   return {...toFacts({...ruby, reasons: []}, paths.file, appFolder, 'ruby'), pumaVersion: ruby.pumaVersion}
 }
 
+/** Real configs are a few KiB; a file far larger is not one (and would take the static reader seconds). */
+const MAX_CONFIG_BYTES = 1024 * 1024
+
+async function readConfigFile(path: string): Promise<string> {
+  return (await readSmallRegularFile(path, MAX_CONFIG_BYTES)).toString('utf8')
+}
+
 async function readConfigText(file: string, shown: string, read: (path: string) => Promise<string>): Promise<string> {
   try {
     return await read(file)
@@ -124,6 +132,9 @@ async function readConfigText(file: string, shown: string, read: (path: string) 
     const {code} = error as NodeJS.ErrnoException
     if (code === 'ENOENT') throw usageError(`config file ${shown} does not exist`)
     if (code === 'EISDIR') throw usageError(`config file ${shown} is a directory`)
+    if (code === 'ENOTREG') throw usageError(`config file ${shown} is not a regular file`)
+    if (error instanceof NotSmallRegularFile && code === 'EFBIG')
+      throw usageError(`config file ${shown} is not a Puma config: it holds ${error.size} bytes`)
     if (code === 'EACCES')
       throw notPermittedError(`cannot read config file ${shown}: permission denied`, {
         suggestion: "run as the server's user",
@@ -152,7 +163,7 @@ async function readWithRuby(
   // The owner's own primary group when the account is known, else the file's group.
   const runAs = owner.kind === 'drop' && user ? {...owner, gid: user.gid} : owner
   const {args, command} = rubyCommand(paths.file, {...options, runAs, userKnown: Boolean(user)})
-  const env = {...rubyEnv(deps.env), ...(user ? {HOME: user.home} : {})}
+  const env = {...rubyEnv(deps.env, owner.kind === 'drop'), ...(user ? {HOME: user.home} : {})}
   const timeoutMs = options.timeoutMs ?? 5000
   const result = await (deps.run ?? runProcess)(command, args, {
     cwd,

@@ -255,8 +255,15 @@ function envCall(expr: Extract<Expr, {kind: 'call'}>, ctx: EvalContext): Value {
   }
 }
 
+/**
+ * A default's block is a few tokens (`{ 3000 }`, `{ "tmp/pids/server.pid" }`). Each nested block is
+ * parsed again from its tokens, so blocks nested thousands deep would take the reader minutes.
+ */
+const MAX_BLOCK_TOKENS = 200
+
 /** A block's value, where the block is one expression (`ENV.fetch("PORT") { 3000 }`). */
 function blockValue(tokens: Extract<Expr, {kind: 'call'}>['block'] & object, ctx: EvalContext): Value {
+  if (tokens.length > MAX_BLOCK_TOKENS) return new Unknown('uses a block longer than it reads')
   if (tokens.some((token) => token.kind === 'op' && token.text === '|'))
     return new Unknown('uses a block with parameters')
   try {

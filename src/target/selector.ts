@@ -22,8 +22,8 @@ export interface TargetSelector {
    * master found only by a process scan from a folder that is not its app; 'look' (status) takes it.
    */
   intent?: 'act' | 'look'
-  /** The pidfile, state file or control URL came from the config, not a flag. */
-  namedByConfig?: boolean
+  /** The pidfile, state file or control URL came from this config file (absolute, as given), not a flag. */
+  namedByConfig?: string
   pid?: number | string
   pidfile?: string
   state?: string

@@ -1,8 +1,6 @@
-import {constants} from 'node:fs'
-import {type FileHandle, open} from 'node:fs/promises'
-
 import {type CtlError, noMasterError} from '../errors.js'
 import {parsePid} from './pid.js'
+import {NotSmallRegularFile, readSmallRegularFile} from './regular-file.js'
 
 export interface PumaState {
   controlAuthToken?: string
@@ -63,37 +61,28 @@ const MAX_TARGET_FILE_BYTES = 64 * 1024
 
 /**
  * Reads a pidfile or state file (`what` names it as the user gave it), turning "missing" and
- * "unreadable" into clear exit-3/4 errors. Only a regular file of a sane size is read: a symlink
- * to /dev/zero would never end, and opening a FIFO would wait for a writer (O_NONBLOCK opens it at once).
+ * "unreadable" into clear exit-3/4 errors. Only a regular file of a sane size is read
+ * (regular-file.ts): a symlink to /dev/zero would never end, and a FIFO would wait for a writer.
  */
 export async function readTargetFile(path: string, what: string): Promise<string> {
-  let file: FileHandle
+  let bytes: Buffer
   try {
-    // eslint-disable-next-line no-bitwise -- open(2)'s flags are a bit set
-    file = await open(path, constants.O_RDONLY | constants.O_NONBLOCK)
+    bytes = await readSmallRegularFile(path, MAX_TARGET_FILE_BYTES)
   } catch (error) {
-    throw unreadable(error as NodeJS.ErrnoException, what)
+    if (!(error instanceof NotSmallRegularFile)) throw unreadable(error as NodeJS.ErrnoException, what)
+    if (error.code === 'EISDIR') throw noMasterError(`${what} is a directory`)
+    if (error.code === 'ENOTREG') throw noMasterError(`${what} is not a regular file`)
+    throw noMasterError(`${what} is not one: it holds ${error.size} bytes (not shown)`, {
+      suggestion: 'check which file you passed',
+    })
   }
 
   try {
-    const stats = await file.stat()
-    if (stats.isDirectory()) throw noMasterError(`${what} is a directory`)
-    if (!stats.isFile()) throw noMasterError(`${what} is not a regular file`)
-    if (stats.size > MAX_TARGET_FILE_BYTES)
-      throw noMasterError(`${what} is not one: it holds ${stats.size} bytes (not shown)`, {
-        suggestion: 'check which file you passed',
-      })
-    const buffer = Buffer.alloc(MAX_TARGET_FILE_BYTES)
-    const {bytesRead} = await file.read(buffer, 0, MAX_TARGET_FILE_BYTES, 0)
-    try {
-      return UTF8.decode(buffer.subarray(0, bytesRead))
-    } catch {
-      throw noMasterError(`${what} is not one: it is a binary file (${bytesRead} bytes, not shown)`, {
-        suggestion: 'check which file you passed',
-      })
-    }
-  } finally {
-    await file.close()
+    return UTF8.decode(bytes)
+  } catch {
+    throw noMasterError(`${what} is not one: it is a binary file (${bytes.length} bytes, not shown)`, {
+      suggestion: 'check which file you passed',
+    })
   }
 }
 

@@ -1,5 +1,5 @@
-import {lstatSync, readFileSync, realpathSync, statSync} from 'node:fs'
-import {basename, dirname, join} from 'node:path'
+import {lstatSync, readFileSync, readlinkSync, realpathSync, statSync} from 'node:fs'
+import {basename, dirname, join, resolve, sep} from 'node:path'
 
 import {noMasterError} from '../errors.js'
 import {appFolderOf, appFolderOfFile, isWithin, physicalFolder} from './app-folder.js'
@@ -17,6 +17,8 @@ export interface TrustDeps {
 
 /** A pidfile or state file that names a master. */
 export interface NamingFile {
+  /** The config file that named it (absolute, as given), when a config did rather than a flag. */
+  namedBy?: string
   /** "pidfile tmp/pids/puma.pid", for messages. */
   origin: string
   /** Absolute, as given (not resolved). */
@@ -43,6 +45,10 @@ export interface NamingFile {
  *    The master's folder is /proc/PID/cwd; when ctl cannot read it (another user's process, which
  *    the kernel will not let ctl signal either: exit 4 then), the state file's running_from, else
  *    nothing is checked.
+ * 3. Config: a file a Puma config named (not a flag) is only as trusted as the config, which is code
+ *    its writer chose: `state_path '/srv/b/tmp/pids/puma.state'`, `directory '/srv/b'` or a path
+ *    through a symlink in app A would have root, running ctl in app A, stop app B. So the config (as
+ *    given, not resolved) must be inside the master's app, or ctl run from that app.
  * Otherwise exit 3, saying why; --pid, typed knowingly, is never subject to these rules.
  */
 export async function assertFileNamesIt(
@@ -57,6 +63,11 @@ export async function assertFileNamesIt(
   const app = appFolderOf(folder)
   const fileApp = appFolderOfFile(file.path)
   const knowingly = `if you mean that master, pass --pid ${master.pid}`
+  if (file.namedBy !== undefined && !isWithin(file.namedBy, app) && !runsFrom(here, app))
+    throw noMasterError(
+      `${file.origin}: pid ${master.pid} runs from ${folder}, an app that neither the config file nor ctl (in ${here}) is in`,
+      {suggestion: `run ctl from the app's folder, or ${knowingly}`},
+    )
   if (fileApp !== undefined) {
     if (fileApp === app) return
     throw noMasterError(`${file.origin} belongs to the app in ${fileApp}, but pid ${master.pid} runs from ${folder}`, {
@@ -104,7 +115,7 @@ export function assertScanMayAct(
   asked: {dir?: string; here: string; tag?: string},
   deps: TrustDeps = {},
 ): void {
-  if (asked.dir) return // the master was matched by the folder asked for
+  if (asked.dir) return assertDirLinks(asked.dir, master.pid, deps) // the master was matched by the folder asked for
   const app = master.folder === undefined ? undefined : appFolderOf(master.folder)
   if (app !== undefined && runsFrom(asked.here, app)) return
   const runs = `it runs from ${master.folder ?? 'a folder ctl cannot read'}, not from ${asked.here}`
@@ -121,6 +132,47 @@ export function assertScanMayAct(
   throw noMasterError(`refusing to act on pid ${master.pid}, found only by a process scan: ${runs}`, {
     suggestion: `name it: ${dirHint}, --tag, --pidfile, --state or --pid ${master.pid} (\`ctl status\` shows it)`,
   })
+}
+
+/**
+ * --dir resolves symlinks, so whoever owns one on its way chooses the app it names: a `current` of
+ * app A's user pointing at app B would have root stop B. As for a pidfile in a symlink's place, each
+ * link must be the master's user's or root's (a deploy's `current` is its user's).
+ */
+function assertDirLinks(dir: string, pid: number, deps: TrustDeps): void {
+  const masterUid = (deps.uidOf ?? uidOf)(pid)
+  if (masterUid === undefined) return
+  const foreign = symlinksOn(dir).find(({uid}) => uid !== 0 && uid !== masterUid)
+  if (foreign)
+    throw noMasterError(
+      `--dir ${dir} goes through a symlink owned by ${userLabel(foreign.uid)} (${foreign.link}), but pid ${pid} runs as ${userLabel(masterUid)}: only the master's user or root may point --dir at it`,
+      {suggestion: `if you mean that master, pass --dir with its real folder, or --pid ${pid}`},
+    )
+}
+
+/** Every symlink met resolving `path` (links within links' targets too), with its owner. */
+function symlinksOn(path: string, depth = 0): Array<{link: string; uid: number}> {
+  const found: Array<{link: string; uid: number}> = []
+  let current: string = sep
+  for (const part of resolve(path).split(sep).filter(Boolean)) {
+    const next = join(current, part)
+    let info
+    try {
+      info = lstatSync(next)
+    } catch {
+      return found // the rest does not exist: nothing more to resolve
+    }
+
+    if (!info.isSymbolicLink() || depth > 40) {
+      current = next
+      continue
+    }
+
+    found.push({link: next, uid: info.uid}, ...symlinksOn(resolve(current, readlinkSync(next)), depth + 1))
+    current = physicalFolder(next)
+  }
+
+  return found
 }
 
 /** Whether ctl, running from `here`, runs from the app `app`: its folder, a release of it, or a folder inside it. */

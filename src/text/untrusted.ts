@@ -19,6 +19,20 @@ export function isQuotableNumber(text: string): boolean {
   return text.length <= MAX_QUOTED && NUMBER_LIKE.test(text)
 }
 
+/** Longest path quoted back: a real pidfile's or state file's path is far shorter. */
+const MAX_PATH = 1024
+
+// eslint-disable-next-line no-control-regex -- a path ctl shows is one line of printable text
+const NOT_PATH_LIKE = /[\u0000-\u001F\u007F-\u009F\uFFFD]/
+
+/**
+ * Whether a file's path from a file ctl read (a Puma config) may be shown and used: one line of
+ * printable text of a sane length. A config can put anything there (`state_path File.read(…)`).
+ */
+export function isQuotablePath(text: string): boolean {
+  return text.length <= MAX_PATH && !NOT_PATH_LIKE.test(text)
+}
+
 /** A value ctl will not quote, by its kind and size. */
 export function describeUnquoted(text: string, expected: string): string {
   const bytes = Buffer.byteLength(text)

@@ -3,6 +3,7 @@ import {mkdirSync, mkdtempSync, rmSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 
+import {CtlError, EXIT} from '../../src/errors.js'
 import {withConfig} from '../../src/target/config-target.js'
 
 describe('the target from Puma config files (withConfig)', () => {
@@ -24,7 +25,7 @@ describe('the target from Puma config files (withConfig)', () => {
     assert.equal(selector.state, join(app, 'tmp/pids/app.state'))
     assert.equal(selector.pidfile, undefined)
     assert.equal(selector.configOrigin, 'config/puma.rb, read statically')
-    assert.equal(selector.namedByConfig, true)
+    assert.equal(selector.namedByConfig, join(app, 'config/puma.rb'))
   })
 
   it('config/puma/<env>.rb first, the env from -e, else RAILS_ENV and friends', async () => {
@@ -57,6 +58,48 @@ describe('the target from Puma config files (withConfig)', () => {
     assert.equal(selector.controlToken, 's3cret')
     config('config/puma.rb', 'activate_control_app\n')
     assert.equal((await withConfig({cwd: app}, {})).controlUrl, undefined)
+  })
+
+  it('a path that is no path (a file read into state_path, a secret from ENV with newlines): exit 3, never shown', async () => {
+    const secret = 'root:$6$saltsalt$hashhashhash:20228:0:99999:7:::'
+    const cases = [`state_path "${secret}\\n${secret}\\n"`, `pidfile '${'x'.repeat(2000)}'`]
+    for (const source of cases) {
+      config('config/puma.rb', `${source}\n`)
+      // eslint-disable-next-line no-await-in-loop -- one config at a time
+      await assert.rejects(withConfig({cwd: app}, {}), (error: CtlError) => {
+        assert.equal(error.exitCode, EXIT.noMaster)
+        assert.match(
+          error.message,
+          /^config\/puma\.rb, read statically: its (state_path|pidfile) is not a file's path \(/,
+        )
+        assert.ok(!error.message.includes('hash') && !error.message.includes('xxxx'), error.message)
+        return true
+      })
+    }
+  })
+
+  it('-F naming a file that names no master (/etc/shadow, a config without them): exit 3, not a process scan', async () => {
+    config('other.rb', 'workers 2\n')
+    config('unreadable.rb', 'state_path some_method\n')
+    const cases: Array<[string, RegExp]> = [
+      ['other.rb', /^other\.rb, read statically names no pidfile, state_path or control server$/],
+      ['unreadable.rb', /^unreadable\.rb, read statically: ctl could not read its state_path \(.+\)$/],
+    ]
+    for (const [file, message] of cases) {
+      // eslint-disable-next-line no-await-in-loop -- one config at a time
+      await assert.rejects(withConfig({cwd: app, configFile: file}, {}), (error: CtlError) => {
+        assert.equal(error.exitCode, EXIT.noMaster)
+        assert.match(error.message, message)
+        return true
+      })
+    }
+
+    // a flag naming the master, or a control URL, is enough
+    assert.equal((await withConfig({cwd: app, configFile: 'other.rb', pid: 123}, {})).pid, 123)
+    assert.equal(
+      (await withConfig({cwd: app, configFile: 'other.rb', controlUrl: 'unix:///x'}, {})).controlUrl,
+      'unix:///x',
+    )
   })
 
   it('is read once: a selector that has been through it comes back as it is', async () => {

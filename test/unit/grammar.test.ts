@@ -74,6 +74,18 @@ describe("the command line's grammar: ctl's and pumactl's", () => {
     assert.deepEqual(argvOf('--version'), ['--version'])
   })
 
+  it('options without a command: help and version as asked, anything else refused in one line (JSON under --json)', () => {
+    assert.deepEqual(argvOf('-h', '--json'), ['--help'])
+    assert.deepEqual(argvOf('--json', '--help'), ['--help'])
+    assert.deepEqual(argvOf('-V', '--json'), ['--version'])
+    for (const argv of [['-S'], ['--json'], ['-P', 'tmp/pids/puma.pid'], ['-S', 'x', '-Q']]) {
+      const {error, json} = refusal(...argv)
+      assert.equal(error.exitCode, 2)
+      assert.equal(error.message, 'no command given', argv.join(' '))
+      assert.equal(json, argv.includes('--json'))
+    }
+  })
+
   it('a typo is refused with the nearest commands; a word far from any, with none', () => {
     assert.equal(
       refusal('phased-restrat').error.message,

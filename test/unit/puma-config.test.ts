@@ -1,4 +1,7 @@
 import {strict as assert} from 'node:assert'
+import {execFileSync} from 'node:child_process'
+import {mkdtempSync, rmSync, writeFileSync} from 'node:fs'
+import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 
 import {CtlError, EXIT} from '../../src/errors.js'
@@ -315,6 +318,27 @@ describe('puma-config', () => {
       assert.ok(evaluated.unresolved.includes('pidfile') && evaluated.unresolved.includes('activate_control_app'))
     })
 
+    it('nesting deeper than the reader goes, and strings that grow without end: unresolved, never a crash', async function () {
+      this.timeout(10_000) // each case reads in well under a second; nested blocks took 20 s each before
+      const deep = 20_000
+      const sources = [
+        `state_path "${'#{"'.repeat(deep)}x${'"}'.repeat(deep)}"`,
+        `state_path ${'('.repeat(deep)}'x'${')'.repeat(deep)}`,
+        `state_path ${'['.repeat(deep)}'x'${']'.repeat(deep)}`,
+        `state_path ${'!'.repeat(deep)}true`,
+        `state_path ${'true ? '.repeat(deep)}'x'${" : 'y'".repeat(deep)}`,
+        `${'if true\n'.repeat(deep)}state_path 'x'\n${'end\n'.repeat(deep)}`,
+        `a = 'x'\n${'a = a + a\n'.repeat(64)}state_path a`,
+        `state_path ${'ENV.fetch("A") { '.repeat(deep)}'x'${' }'.repeat(deep)}`,
+      ]
+      for (const source of sources) {
+        // eslint-disable-next-line no-await-in-loop -- one file at a time, for a clear failure
+        const facts = await readSource(source)
+        assert.deepEqual(facts.unresolved, ['state_path'], source.slice(0, 40))
+        assert.equal(facts.statePath, undefined)
+      }
+    })
+
     it('a file it cannot parse leaves every setting it names unresolved rather than half-read', async () => {
       const facts = await readSource("pidfile 'a.pid'\nend\nstate_path 'b.state'\n")
       assert.deepEqual(facts.unresolved, ['pidfile', 'state_path'])
@@ -370,6 +394,29 @@ describe('puma-config', () => {
         (error: CtlError) =>
           error.exitCode === EXIT.usage && /config file .*no-such\.rb does not exist/.test(error.message),
       )
+    })
+
+    it('-F naming a FIFO, /dev/zero or a huge file: a clear error at once, nothing waited for or read whole', async () => {
+      const folder = mkdtempSync(join(tmpdir(), 'ctl-config-files-'))
+      try {
+        execFileSync('mkfifo', [join(folder, 'fifo.rb')])
+        writeFileSync(join(folder, 'huge.rb'), `${'# padding\n'.repeat(300_000)}pidfile 'tmp/x.pid'\n`)
+        const cases: Array<[string, RegExp]> = [
+          [join(folder, 'fifo.rb'), /^config file .*fifo\.rb is not a regular file$/],
+          ['/dev/zero', /^config file \/dev\/zero is not a regular file$/],
+          [join(folder, 'huge.rb'), /^config file .*huge\.rb is not a Puma config: it holds 3000\d+ bytes$/],
+        ]
+        for (const [path, message] of cases) {
+          // eslint-disable-next-line no-await-in-loop -- one file at a time, for a clear failure
+          await assert.rejects(readPumaConfig(path, {appFolder: folder}, {env: {}}), (error: CtlError) => {
+            assert.equal(error.exitCode, EXIT.usage, String(error))
+            assert.match(error.message, message)
+            return true
+          })
+        }
+      } finally {
+        rmSync(folder, {recursive: true, force: true})
+      }
     })
   })
 
@@ -492,6 +539,33 @@ describe('puma-config', () => {
       assert.deepEqual(options.env, {HOME: '/home/deploy', PATH: '/usr/bin'})
       assert.equal(options.cwd, app)
       assert.equal(options.timeoutMs, 5000)
+    })
+
+    it("root hands the owner's code none of its secrets: ctl's token and secret-named variables stay behind", async () => {
+      const {calls, run} = fakeRun()
+      const env = {
+        AWS_SECRET_ACCESS_KEY: 's1',
+        DATABASE_PASSWORD: 's2',
+        GITHUB_TOKEN: 's3',
+        PATH: '/usr/bin',
+        PORT: '3000',
+        PUMA_CTL_CONTROL_TOKEN: 's4',
+        RAILS_ENV: 'production',
+        SSH_AUTH_SOCK: '/tmp/ssh-x/agent.1',
+      }
+      const root = {euid: () => 0, lookupUser: async () => ({gid: 1000, home: '/home/deploy'}), run, stat: safe}
+      await readSource('pidfile some_method\n', env, root, {ruby: {}})
+      assert.deepEqual(calls[0].options.env, {
+        HOME: '/home/deploy',
+        PATH: '/usr/bin',
+        PORT: '3000',
+        RAILS_ENV: 'production',
+      })
+      // its own file, as itself: only ctl's own token stays behind
+      const self = {euid: () => 1000, run, stat: safe}
+      await readSource('pidfile some_method\n', env, self, {ruby: {}})
+      const withoutCtls = Object.fromEntries(Object.entries(env).filter(([key]) => key !== 'PUMA_CTL_CONTROL_TOKEN'))
+      assert.deepEqual(calls[1].options.env, withoutCtls)
     })
 
     it('refuses a writable config without running anything, and says why', async () => {

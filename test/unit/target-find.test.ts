@@ -225,6 +225,13 @@ describe('target: finding the master with an injected process table and kill', (
     let root: string
     /** Files and folders under the test's folder. */
     const at = (...parts: string[]) => join(root, ...parts)
+    /** App A's config, naming app B's genuine state file (owned by B's master's user, in B's tmp). */
+    const setUp = (config: string) => {
+      write(at('b', 'tmp', 'pids', 'puma.state'), `---\npid: ${livePid}\nrunning_from: "${at('b')}"\n`)
+      write(at('a', 'config', 'puma.rb'), config)
+      mkdirSync(at('elsewhere'))
+      return world(master(livePid, 'b'), {[livePid]: at('b')})
+    }
 
     beforeEach(() => {
       root = mkdtempSync(join(tmpdir(), 'ctl-trust-'))
@@ -393,6 +400,51 @@ describe('target: finding the master with an injected process table and kill', (
       })
     })
 
+    describe("a pidfile or state file a config names (another user's config is code they chose)", () => {
+      const configs: Array<[string, () => string]> = [
+        ['by its path', () => `state_path '${at('b', 'tmp', 'pids', 'puma.state')}'\n`],
+        ['through `directory`', () => `directory '${at('b')}'\nstate_path 'tmp/pids/puma.state'\n`],
+        ['through a symlink in app A to app B', () => "state_path 'x/tmp/pids/puma.state'\n"],
+      ]
+      for (const [how, config] of configs) {
+        it(`app A's config naming app B's state file ${how}: exit 3 from A's folder or with -F, nothing sent`, async () => {
+          const {calls, deps: injected} = setUp(config())
+          // relative paths resolve against ctl's folder, as pumactl's do
+          symlinkSync(at('b'), at('a', 'x'))
+          symlinkSync(at('b'), at('elsewhere', 'x'))
+          symlinkSync(at('b'), at('b', 'x'))
+          for (const selector of [{cwd: at('a')}, {cwd: at('elsewhere'), configFile: at('a', 'config', 'puma.rb')}]) {
+            // eslint-disable-next-line no-await-in-loop -- one after the other, each on its own
+            await assert.rejects(findTarget(selector, injected), (error: unknown) => {
+              assert.ok(
+                isCtlError(
+                  EXIT.noMaster,
+                  new RegExp(`named by .*config/puma.rb.*: pid ${livePid} runs from ${at('b')}, an app that neither`),
+                )(error),
+                String(error),
+              )
+              assert.match((error as CtlError).suggestion!, new RegExp(`pass --pid ${livePid}`))
+              return true
+            })
+          }
+
+          assert.ok(calls.every(([, signal]) => signal === 0))
+          // from app B's own folder, what the config names is B's master
+          const fromB = await findTarget({cwd: at('b'), configFile: at('a', 'config', 'puma.rb')}, injected)
+          assert.equal(fromB.master.pid, livePid)
+        })
+      }
+
+      it("a config inside the master's app (a release's config/puma.rb, -F from anywhere) names it", async () => {
+        const {deps: injected} = setUp('')
+        rmSync(at('b', 'tmp', 'pids', 'puma.state'))
+        write(at('b', 'config', 'puma.rb'), `state_path '${at('b', 'run', 'puma.state')}'\n`)
+        write(at('b', 'run', 'puma.state'), `---\npid: ${livePid}\n`)
+        const viaF = await findTarget({cwd: at('elsewhere'), configFile: at('b', 'config', 'puma.rb')}, injected)
+        assert.equal(viaF.master.pid, livePid)
+      })
+    })
+
     describe('a scan is for looking, not for acting', () => {
       it('from a folder that is not its app: status shows it, acting is refused; --dir names it', async () => {
         mkdirSync(at('b'))
@@ -419,6 +471,29 @@ describe('target: finding the master with an injected process table and kill', (
         mkdirSync(at('b', 'config'))
         assert.equal((await findTarget({cwd: at('b', 'config')}, injected)).master.pid, livePid)
         await assert.rejects(findTarget({cwd: root}, injected), isCtlError(EXIT.noMaster, /^refusing to act/))
+      })
+
+      it("--dir through a symlink another user owns (app A's link to app B): exit 3 naming the link, nothing sent", async function () {
+        if (process.getuid?.() !== 0) this.skip() // only root can give a link to another user
+        mkdirSync(at('b'))
+        mkdirSync(at('a'))
+        mkdirSync(at('home'))
+        symlinkSync(at('b'), at('a', 'current'))
+        lchownSync(at('a', 'current'), 12_345, 12_345)
+        const {calls, deps: injected} = world(master(livePid, 'b'), {[livePid]: at('b')})
+        await assert.rejects(
+          findTarget({cwd: at('home'), dir: at('a', 'current')}, injected),
+          isCtlError(
+            EXIT.noMaster,
+            new RegExp(`^--dir .*a/current goes through a symlink owned by uid 12345 \\(${at('a', 'current')}\\)`),
+          ),
+        )
+        assert.ok(calls.every(([, signal]) => signal === 0))
+        // the master's own user's link, and root's, are trusted; --dir relative to ctl's folder too
+        const own = world(master(livePid, 'b'), {[livePid]: at('b')}, {[livePid]: 12_345}).deps
+        assert.equal((await findTarget({cwd: at('a'), dir: 'current'}, own)).master.pid, livePid)
+        lchownSync(at('a', 'current'), 0, 0)
+        assert.equal((await findTarget({cwd: at('home'), dir: at('a', 'current')}, injected)).master.pid, livePid)
       })
 
       it("--tag: another user's master only with --dir; the caller's own user's master as it is", async () => {

@@ -82,13 +82,19 @@ export function listenForInterrupts(surroundings: Surroundings = {}): Interrupts
 }
 
 /**
- * An `interrupted` error as the signal that caused it ends ctl: its exit code (143 for SIGTERM,
- * 129 for SIGHUP), the signal named in the message (Ctrl-C's message stays as it was) and in
- * --json's `signal`. Any other error is left as it is.
+ * ctl's error after a signal, as the signal ends ctl: its exit code (130, 143 for SIGTERM, 129 for
+ * SIGHUP), the signal named in the message (Ctrl-C's interruption message stays as it was) and in
+ * --json's `signal`. Without a signal, or for an error of ctl itself, the error is left as it is.
  */
 export function stoppedBy(error: unknown, signal: StoppingSignal | undefined): unknown {
-  if (!signal || !(error instanceof CtlError) || error.exitCode !== EXIT.interrupted) return error
-  const message = signal === 'SIGINT' ? error.message : `${signal} received: ${error.message}`
+  if (!signal || !(error instanceof CtlError)) return error
+  // A step that cannot be cut short (Puma's reading of a config, up to its time bound) failed after the
+  // signal: the signal is what the user asked for, so its exit code, with what the step said.
+  const interrupted = error.exitCode === EXIT.interrupted
+  const message =
+    signal === 'SIGINT' && interrupted
+      ? error.message
+      : `${signal} received${interrupted ? ':' : ', then'} ${error.message}`
   return new CtlError(STOPPING_SIGNALS[signal], message, {
     data: {...error.data, signal},
     details: error.details,

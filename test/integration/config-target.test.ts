@@ -1,10 +1,11 @@
 import {strict as assert} from 'node:assert'
-import {mkdirSync, rmSync, writeFileSync} from 'node:fs'
+import {mkdirSync, mkdtempSync, rmSync, writeFileSync} from 'node:fs'
+import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 
 import {stoppedAfter} from '../helpers/processes.js'
 import {type PumaCluster, startPumaCluster} from '../helpers/puma-cluster.js'
-import {jsonOf, runCtl} from '../helpers/run-ctl.js'
+import {jsonOf, runCtl, startCtl} from '../helpers/run-ctl.js'
 
 /**
  * Puma's config as pumactl reads it, against two real Puma 5.6.5 apps at once (so that a process
@@ -60,6 +61,28 @@ describe("Puma's config file names the master (pumactl's -F and default config f
       assert.match(jsonOf(development).foundBy, /named by config\/puma\.rb/)
     } finally {
       rmSync(envConfig)
+    }
+  })
+
+  it("SIGTERM while Puma's own reading of a config runs (it cannot be cut short): exit 143, saying so", async () => {
+    const app = mkdtempSync(join(tmpdir(), 'ctl-slow-config-'))
+    try {
+      mkdirSync(join(app, 'config'))
+      // Only Puma's reading can evaluate a method the file defines; this one takes its time.
+      writeFileSync(
+        join(app, 'config', 'puma.rb'),
+        "def slow_path\n  sleep 3\n  'tmp/slow.pid'\nend\npidfile slow_path\n",
+      )
+      const run = startCtl(['status'], {cwd: app})
+      await new Promise((resolve) => {
+        setTimeout(resolve, 700)
+      })
+      run.child.kill('SIGTERM')
+      const result = await run.result
+      assert.equal(result.code, 143, result.stderr)
+      assert.match(result.stderr, /^Error: SIGTERM received, then /)
+    } finally {
+      rmSync(app, {recursive: true, force: true})
     }
   })
 })

@@ -160,13 +160,20 @@ describe('cli/interrupts', () => {
       })
     }
 
-    it('leaves alone an interruption without a signal (the API caller aborted), and every other error', () => {
+    it('leaves alone an interruption without a signal (the API caller aborted), and an error of ctl itself', () => {
       const interrupted = waiting()
       assert.equal(stoppedBy(interrupted, undefined), interrupted)
-      const timedOut = new CtlError('timedOut', 'Timed out after 3 s')
-      assert.equal(stoppedBy(timedOut, 'SIGTERM'), timedOut)
       const bug = new Error('bug')
       assert.equal(stoppedBy(bug, 'SIGINT'), bug)
+    })
+
+    it("another error after the signal (a step that cannot be cut short, such as Puma's reading of a config): the signal's exit code", () => {
+      const notFound = new CtlError('noMaster', 'no Puma master is running')
+      const error = stoppedBy(notFound, 'SIGTERM')
+      assert.ok(error instanceof CtlError)
+      assert.equal(error.exitCode, 143)
+      assert.equal(error.message, 'SIGTERM received, then no Puma master is running')
+      assert.equal((stoppedBy(notFound, 'SIGINT') as CtlError).exitCode, 130)
     })
 
     it('the exit codes are 128 + the signal number, as a shell reports them', () => {

@@ -2,6 +2,7 @@ import {defineCommand} from '../cli/command.js'
 import {controlFlags, MAX_WAIT_SECONDS, selectorOf, TARGET_HELP, targetFlags, viaFlag} from '../cli/flags.js'
 import {restartView, viewMode} from '../render/restart.js'
 import {phasedRestart, refork, restart, type RestartOptions, type RestartRun} from '../restart/api.js'
+import {CHECK_TIMEOUT_SECONDS} from '../restart/boot-gate.js'
 
 const STARTS: Record<'hot' | 'phased' | 'refork', (options: RestartOptions) => RestartRun> = {
   hot: restart,
@@ -44,6 +45,35 @@ export const restartCommand = (
           "Follow this systemd unit's journal (journalctl -u UNIT); found on its own when the master logs to the journal.",
         exclusive: ['log'],
       },
+      check: {
+        kind: 'boolean',
+        summary:
+          'Prove the new release boots (its config and config.ru loaded as the master would, nothing bound) before the signal, even for a real phased restart. Default: before every hot restart.',
+        default: false,
+        exclusive: ['no-check'],
+        helpGroup: 'CHECKS',
+      },
+      'no-check': {
+        kind: 'boolean',
+        summary: 'Send the signal without the boot check (a broken release then takes a hot-restarting master down).',
+        default: false,
+        exclusive: ['check', 'check-command'],
+        helpGroup: 'CHECKS',
+      },
+      'check-command': {
+        kind: 'string',
+        summary:
+          "Your own boot check instead of ctl's, run with sh -c in the app folder as the master's user; exit status 0 passes.",
+        helpGroup: 'CHECKS',
+      },
+      'check-timeout': {
+        kind: 'integer',
+        summary: 'Seconds the boot check may take; a check still running then fails (its processes killed).',
+        default: CHECK_TIMEOUT_SECONDS,
+        min: 1,
+        max: MAX_WAIT_SECONDS,
+        helpGroup: 'CHECKS',
+      },
       'expect-dir': {
         kind: 'string',
         summary:
@@ -82,6 +112,9 @@ export const restartCommand = (
         expectDir: flags['expect-dir'],
         healthUrl: flags['health-url'],
         healthTimeoutMs: flags['health-timeout'] * 1000,
+        check: checkFlag(flags),
+        checkCommand: flags['check-command'],
+        checkTimeoutMs: flags['check-timeout'] * 1000,
         signal,
       }
       const run = STARTS[kind](options)
@@ -97,6 +130,10 @@ export const restartCommand = (
       return report
     },
   })
+
+/** --check and --no-check, or neither (ctl decides). */
+const checkFlag = (flags: {check: boolean; 'no-check': boolean}) =>
+  flags.check ? true : flags['no-check'] ? false : undefined
 
 export default restartCommand('phased', {
   summary: 'Phased restart (SIGUSR1): replace the workers one by one, and wait until every worker runs the new code.',

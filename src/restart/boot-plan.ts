@@ -81,7 +81,7 @@ function restartFolder(pwd: string | undefined, cwd: string, reads: PlanReads): 
 function ownerOf(status: string): {gid: number; groups: number[]; uid: number} {
   // Effective IDs: the second field of Uid: and Gid:.
   const field = (name: string) => Number(new RegExp(`^${name}:\\s+\\d+\\s+(\\d+)`, 'm').exec(status)?.[1] ?? -1)
-  const groups = (/^Groups:\s*(.*)$/m.exec(status)?.[1] ?? '').split(/\s+/).filter(Boolean).map(Number)
+  const groups = (/^Groups:[\t ]*(.*)$/m.exec(status)?.[1] ?? '').split(/\s+/).filter(Boolean).map(Number)
   return {uid: field('Uid'), gid: field('Gid'), groups}
 }
 

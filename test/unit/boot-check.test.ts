@@ -192,6 +192,14 @@ describe('the boot check before a hot restart', () => {
       assert.deepEqual(plan.runAs, {kind: 'self'})
     })
 
+    it('a master with no supplementary groups: setpriv clears them (the next status line is not a group)', () => {
+      const plan = planBootCheck(
+        MASTER,
+        reads({status: 'Uid:\t0\t7\t7\t7\nGid:\t0\t8\t8\t8\nGroups:\t\nNStgid:\t17886\n'}),
+      )
+      assert.deepEqual((plan as BootPlan).runAs, {kind: 'drop', uid: 7, gid: 8, groups: []})
+    })
+
     it('a master that runs as root: checked as root, with a warning', () => {
       const plan = planBootCheck(MASTER, reads({status: 'Uid:\t0\t0\t0\t0\nGid:\t0\t0\t0\t0\n'})) as BootPlan
       assert.deepEqual(plan.runAs, {kind: 'self'})

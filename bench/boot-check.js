@@ -17,9 +17,22 @@ const runDir = mkdtempSync(join(tmpdir(), 'ctl-bench-check-'))
 const puma8 = join(homedir(), '.cache', 'real-puma', '8.0.2', 'src', 'lib')
 const pumas = [['5.6.5', undefined], ...(existsSync(puma8) ? [['8.0.2', puma8]] : [])]
 
+const seconds = (ms) => (ms / 1000).toFixed(2)
 const median = (values) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]
 console.log('| Puma | app load (APP_BOOT_SECONDS) | check, median (min–max) of ' + runs + ' |')
 console.log('|---|---|---|')
+async function timeChecks(plan) {
+  const times = []
+  for (let i = 0; i < runs; i++) {
+    // eslint-disable-next-line no-await-in-loop -- one at a time: the cost of one check
+    const result = await runBootCheck(plan, {configFile: join(app, 'puma.rb'), timeoutMs: 60_000})
+    if (!result.ok) throw new Error(`the check failed: ${result.error}`)
+    times.push(result.durationMs)
+  }
+
+  return times
+}
+
 try {
   for (const [version, pumaLib] of pumas) {
     for (const boot of ['0', '1', '5']) {
@@ -31,18 +44,10 @@ try {
         runAs: {kind: 'self'},
         warnings: [],
       }
-      const times = []
-      for (let i = 0; i < runs; i++) {
-        // eslint-disable-next-line no-await-in-loop -- one at a time: the cost of one check
-        const result = await runBootCheck(plan, {configFile: join(app, 'puma.rb'), timeoutMs: 60_000})
-        if (!result.ok) throw new Error(`the check failed: ${result.error}`)
-        times.push(result.durationMs)
-      }
-
-      const s = (ms) => (ms / 1000).toFixed(2)
-      console.log(
-        `| ${version} | ${boot} s | ${s(median(times))} s (${s(Math.min(...times))}–${s(Math.max(...times))}) |`,
-      )
+      // eslint-disable-next-line no-await-in-loop -- one setting after the other
+      const times = await timeChecks(plan)
+      const range = `${seconds(Math.min(...times))}–${seconds(Math.max(...times))}`
+      console.log(`| ${version} | ${boot} s | ${seconds(median(times))} s (${range}) |`)
     }
   }
 } finally {

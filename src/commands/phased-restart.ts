@@ -141,7 +141,7 @@ export default restartCommand('phased', {
 
 With --expect-dir and --health-url, the restart must then also prove the new release runs: every new worker in the folder --expect-dir points to, and the URL answering 2xx (exit 8 otherwise). ctl also warns before signalling when Puma was started inside a resolved release folder, where a phased restart reloads the old code.
 
-Phased restarts need cluster mode without preload_app!; otherwise Puma does a hot restart instead: ctl warns before signalling when it can tell, and then waits for what Puma really does.
+Phased restarts need cluster mode without preload_app!; otherwise Puma does a hot restart instead: ctl warns before signalling when it can tell, and then waits for what Puma really does. Before such a hot restart (preload_app!, single mode, Puma 7+'s default preload with 2+ workers) ctl first proves the new release boots, as \`ctl restart\` does: a release that raises is refused with exit 5 and nothing is sent (--check runs this check before a real phased restart too; --no-check skips it).
 
 The log is --log, or the file the master's stdout/stderr points to (Puma's stdout_redirect), or the journal of the master's systemd unit (--journal UNIT, or found on its own when the master's stdout is the journal). Where there is none but Puma's control server is known (--state, --control-url), ctl polls /stats instead; with both, the log leads (it carries the error lines) and /stats confirms the end.
 

@@ -1,3 +1,5 @@
+import {resolve} from 'node:path'
+
 import {CtlError, usageError} from '../errors.js'
 import {masterOf} from '../target/reach.js'
 import {type PumaMaster} from '../target/scan.js'
@@ -34,7 +36,8 @@ export async function proveReleaseBoots(
   const result: BootCheckResult = master
     ? await deps.checkBoot(master.pid, {
         command: request.checkCommand,
-        configFile: request.configFile,
+        // -F as ctl was given it: relative to where ctl runs, not to the app folder the check runs in
+        configFile: request.configFile === undefined ? undefined : resolve(request.cwd ?? '.', request.configFile),
         timeoutMs: request.checkTimeoutMs ?? CHECK_TIMEOUT_SECONDS * 1000,
       })
     : {

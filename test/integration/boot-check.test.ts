@@ -1,10 +1,10 @@
 import {strict as assert} from 'node:assert'
-import {readFileSync} from 'node:fs'
+import {mkdirSync, readFileSync, renameSync, symlinkSync, writeFileSync} from 'node:fs'
 import {get} from 'node:http'
 import {join} from 'node:path'
 
 import {isAlive, stoppedAfter, workerPidsOf} from '../helpers/processes.js'
-import {type PumaCluster, RAISING_APP, startPumaCluster} from '../helpers/puma-cluster.js'
+import {OK_APP, type PumaCluster, RAISING_APP, startPumaCluster} from '../helpers/puma-cluster.js'
 import {jsonOf, runCtl} from '../helpers/run-ctl.js'
 
 const NOT_BOOTING =
@@ -99,5 +99,25 @@ describe('the boot check before a hot restart, real Puma', function () {
     assert.match(own.stderr, /^Error: the new release does not boot: id -u; test ! -e uid exited with status 1/m)
     assert.match(own.stderr, /^999$/m)
     assert.equal(isAlive(cluster.pid), true)
+  })
+
+  it('started through a `current` symlink: the release it points to now is checked, not the one the master runs in', async () => {
+    const release = (dir: string, name: string, app: string) => {
+      mkdirSync(join(dir, 'releases', name), {recursive: true})
+      writeFileSync(join(dir, 'releases', name, 'config.ru'), app)
+      symlinkSync(join(dir, 'releases', name), join(dir, 'current.new'))
+      renameSync(join(dir, 'current.new'), join(dir, 'current')) // a deploy's atomic switch
+    }
+
+    const cluster = await start({workers: 2, runIn: 'current', prepare: (dir) => release(dir, '1', OK_APP)})
+    release(cluster.dir, '2', RAISING_APP)
+    const result = await runCtl(['restart', '--pidfile', cluster.pidfile, '--timeout', '20', '--json'])
+    assert.equal(result.code, 5, result.stdout)
+    assert.equal(jsonOf(result).error.check.folder, join(cluster.dir, 'current'))
+    assert.equal(isAlive(cluster.pid), true)
+    release(cluster.dir, '3', OK_APP)
+    const good = await runCtl(['restart', '--pidfile', cluster.pidfile, '--timeout', '20', '--json'])
+    assert.equal(good.code, 0, good.stdout + good.stderr)
+    assert.equal(await answers(cluster), 200)
   })
 })

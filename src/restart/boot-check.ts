@@ -51,6 +51,8 @@ export interface BootCheckOptions {
   command?: string
   /** ctl's -F: the config file the master was started with, when Puma's default files are not it. */
   configFile?: string
+  /** Ctrl-C: the check is killed at once (the caller then sends nothing). */
+  signal?: AbortSignal
   timeoutMs: number
 }
 
@@ -86,6 +88,7 @@ export async function runBootCheck(
     cwd: plan.folder,
     env: plan.env,
     maxBytes: MAX_OUTPUT,
+    signal: options.signal,
     timeoutMs: options.timeoutMs,
   })
   const base = {durationMs: now() - started, folder: plan.folder, how, warnings: plan.warnings} as const

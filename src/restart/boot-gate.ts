@@ -1,6 +1,6 @@
 import {resolve} from 'node:path'
 
-import {CtlError, usageError} from '../errors.js'
+import {CtlError, refuseIfInterrupted, usageError} from '../errors.js'
 import {masterOf} from '../target/reach.js'
 import {type PumaMaster} from '../target/scan.js'
 import {type BootCheckResult} from './boot-check.js'
@@ -39,6 +39,7 @@ export async function proveReleaseBoots(
         // -F as ctl was given it: relative to where ctl runs, not to the app folder the check runs in
         configFile: request.configFile === undefined ? undefined : resolve(request.cwd ?? '.', request.configFile),
         timeoutMs: request.checkTimeoutMs ?? CHECK_TIMEOUT_SECONDS * 1000,
+        signal: request.signal,
       })
     : {
         durationMs: 0,
@@ -49,6 +50,8 @@ export async function proveReleaseBoots(
         unavailable: 'only its control server is known, not the master process',
         warnings: [],
       }
+  // Ctrl-C killed the check: its failure says nothing of the release.
+  refuseIfInterrupted(request.signal)
   checks.warnings.push(...result.warnings)
   if (result.unavailable !== undefined) {
     const why = `the new release was not checked before the restart: ${result.unavailable}`

@@ -46,7 +46,10 @@ describe('the boot check before a hot restart', () => {
       assert.equal((error.data?.check as {ok: boolean}).ok, false)
       assert.equal(error.data?.sent, false)
       assert.deepEqual(world.bootChecks, [
-        {pid: MASTER, options: {command: undefined, configFile: undefined, timeoutMs: 60_000}},
+        {
+          pid: MASTER,
+          options: {command: undefined, configFile: undefined, timeoutMs: 60_000, signal: world.controller.signal},
+        },
       ])
       assert.equal(
         world.followSignals.every((signal) => signal.aborted),
@@ -105,8 +108,30 @@ describe('the boot check before a hot restart', () => {
         command: 'bin/rails runner 1',
         configFile: undefined,
         timeoutMs: 5000,
+        signal: world.controller.signal,
       })
       assert.equal(world.delivered.length, 1)
+    })
+
+    it('Ctrl-C during the check (which kills it): exit 130, not a release that "does not boot", and nothing sent', async () => {
+      world = new RestartWorld({
+        workers: 2,
+        bootCheck() {
+          world.controller.abort()
+          return {...failing(), error: 'Ruby was killed by SIGKILL before it told whether the release loads'}
+        },
+      })
+      const run = world.run({kind: 'hot'})
+      await run.finished()
+      run.error(EXIT.interrupted)
+      assert.deepEqual(world.delivered, [])
+    })
+
+    it('-F relative to where ctl runs, not to the app folder the check runs in', async () => {
+      world = new RestartWorld({workers: 2})
+      const run = world.run({kind: 'hot', wait: false, configFile: 'config/puma.rb', cwd: '/srv/app'})
+      await run.finished()
+      assert.equal(world.bootChecks[0].options.configFile, '/srv/app/config/puma.rb')
     })
 
     it('no check possible: a warning when ctl chose it, exit 2 (nothing sent) when the user asked for it', async () => {
@@ -254,6 +279,16 @@ describe('the boot check before a hot restart', () => {
       rmSync(join(dir, 'config.ru'))
       const none = await runBootCheck(plan(), {timeoutMs: 20_000})
       assert.match(none.unavailable ?? '', /no config file and no config.ru/)
+    })
+
+    it('aborted (Ctrl-C): the check is killed at once', async () => {
+      writeFileSync(join(dir, 'config.ru'), "sleep 30\nrun ->(env) { [200, {}, ['ok']] }\n")
+      const controller = new AbortController()
+      setTimeout(() => controller.abort(), 300)
+      const started = Date.now()
+      const killed = await runBootCheck(plan(), {timeoutMs: 20_000, signal: controller.signal})
+      assert.equal(killed.ok, false)
+      assert.ok(Date.now() - started < 5000, `took ${Date.now() - started} ms`)
     })
 
     it('a check that hangs is killed at its timeout; --check-command: exit status 0 passes, its output otherwise', async () => {

@@ -48,6 +48,8 @@ export interface RestartRequest {
 }
 
 export interface RestartStart extends Delivery {
+  /** The boot check before the signal, when one ran (and passed). */
+  check?: CheckSummary
   logs: LogSource[]
   pid?: number
   preflight: Preflight
@@ -144,6 +146,7 @@ async function sendRestart(
     logs: journalUnit ? [...logs, {path: `journal of ${describeJournalUnit(journalUnit)}`}] : logs,
     stats: Boolean(prepared.confirmControl),
     preflight: prepared.checks,
+    ...(check && {check}),
   }
   request.onStart?.(start)
   return {before, check, start, startedAt}

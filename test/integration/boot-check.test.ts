@@ -62,6 +62,9 @@ describe('the boot check before a hot restart, real Puma', function () {
     assert.equal(typeof report.check.durationMs, 'number')
     assert.equal(report.check.folder, cluster.dir)
     assert.equal(await answers(cluster), 200)
+    const text = await runCtl(['restart', '--pidfile', cluster.pidfile, '--timeout', '20'])
+    assert.equal(text.code, 0, text.stderr)
+    assert.match(text.stderr, /^✔ The new release boots \(checked in \d+\.\d s\)$/m)
   })
 
   it('Puma 5.6.5 `ctl restart` (USR2) of a broken release: exit 5, the master alive; --no-check sends it anyway', async () => {

@@ -66,6 +66,7 @@ describe('the boot check before a hot restart', () => {
       const {settled} = run
       assert.ok(settled.status === 'fulfilled')
       assert.deepEqual(settled.value.check, {ok: true, durationMs: 1200, how: 'puma', folder: world.dir})
+      assert.deepEqual((await world.sent).check, settled.value.check, 'told with the start, for the progress line')
     })
 
     it('a phased restart Puma really does as phased: no check unless --check', async () => {

@@ -66,6 +66,8 @@ export interface BootCheckResult {
   lines: string[]
   linesOmitted: number
   ok: boolean
+  /** The Puma the check loaded (it may differ from the master's when ctl could not find the master's). */
+  pumaVersion?: string
   /** Set when no check could be run: ctl then says so and goes ahead. */
   unavailable?: string
   warnings: string[]
@@ -117,7 +119,7 @@ function fromScript(base: Base, result: Awaited<ReturnType<RunProcess>>): BootCh
     return failed(base, `Ruby ${how} before it told whether the release loads`, [])
   }
 
-  if (typeof parsed.ok === 'string') return {...base, lines: [], linesOmitted: 0, ok: true}
+  if (typeof parsed.ok === 'string') return {...base, lines: [], linesOmitted: 0, ok: true, pumaVersion: parsed.ok}
   if (typeof parsed.unknown === 'string')
     return {...base, lines: [], linesOmitted: 0, ok: true, unavailable: `ctl found no app to load: ${parsed.unknown}`}
   const error = typeof parsed.error === 'string' ? parsed.error : 'an unknown failure'

@@ -63,6 +63,10 @@ export async function proveReleaseBoots(
     return undefined
   }
 
+  if (master?.version && result.pumaVersion && result.pumaVersion !== master.version)
+    checks.warnings.push(
+      `the boot check loaded Puma ${result.pumaVersion}, but the master runs Puma ${master.version}: the release was checked with another Puma than the one that will load it`,
+    )
   const summary: CheckSummary = {ok: result.ok, durationMs: result.durationMs, how: result.how, folder: result.folder}
   if (result.ok) return summary
   const details = [...result.lines]

@@ -59,6 +59,10 @@ describe('the boot check before a hot restart, real Puma', function () {
     const report = jsonOf(result)
     assert.equal(report.restart, 'hot')
     assert.equal(report.check.ok, true)
+    assert.ok(
+      !report.warnings.some((w: string) => /boot check loaded Puma/.test(w)),
+      "the check loaded the master's own Puma 8.0.2",
+    )
     assert.equal(typeof report.check.durationMs, 'number')
     assert.equal(report.check.folder, cluster.dir)
     assert.equal(await answers(cluster), 200)

@@ -93,6 +93,26 @@ describe('the boot check before a hot restart', () => {
       assert.deepEqual(world.delivered, [])
     })
 
+    it('the check loaded another Puma than the master runs: said in a warning', async () => {
+      world = new RestartWorld({
+        workers: 2,
+        bootCheck: () => ({
+          durationMs: 1,
+          how: 'puma',
+          lines: [],
+          linesOmitted: 0,
+          ok: true,
+          pumaVersion: '8.0.2',
+          warnings: [],
+        }),
+      })
+      const run = world.run({kind: 'hot', wait: false})
+      await run.finished()
+      const {settled} = run
+      assert.ok(settled.status === 'fulfilled')
+      assert.ok(settled.value.warnings.some((w) => /loaded Puma 8.0.2, but the master runs Puma 5.6.5/.test(w)))
+    })
+
     it('--no-check: no check, the signal goes out', async () => {
       world = new RestartWorld({workers: 2, bootCheck: failing})
       const run = world.run({kind: 'hot', wait: false, check: false})
@@ -259,6 +279,7 @@ describe('the boot check before a hot restart', () => {
       writeFileSync(join(dir, 'config.ru'), "run ->(env) { [200, {}, ['ok']] }\n")
       const good = await runBootCheck(plan(), {timeoutMs: 20_000})
       assert.equal(good.ok, true, good.error)
+      assert.equal(good.pumaVersion, '5.6.5')
       writeFileSync(join(dir, 'config.ru'), "raise 'boom: simulated boot failure'\n")
       const bad = await runBootCheck(plan(), {timeoutMs: 20_000})
       assert.equal(bad.ok, false)

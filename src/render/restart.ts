@@ -3,6 +3,7 @@ import {type RestartProgress} from '../restart/machine.js'
 import {type RestartStart} from '../restart/run.js'
 import {printable} from '../text/printable.js'
 import {colourWanted, type Paint, paintFor} from './colour.js'
+import {formatDuration} from './format.js'
 
 type RestartUpdate = Extract<RestartEvent, {type: 'update'}>
 
@@ -45,6 +46,9 @@ export async function restartView(
   const line = (kind: keyof typeof SYMBOLS, message: string) => `${colour[kind](SYMBOLS[kind])} ${printable(message)}`
   const startLines = (start: RestartStart) => [
     ...start.preflight.warnings.map((warning) => line('warning', warning)),
+    ...(start.check
+      ? [line('worker-booted', `The new release boots (checked in ${formatDuration(start.check.durationMs / 1000)})`)]
+      : []),
     start.headline === undefined
       ? `Sent ${start.sent} to ${start.via === 'control' ? "Puma's control server" : `Puma master ${start.pid}`}; ${printable(following(start))}`
       : printable(start.headline),

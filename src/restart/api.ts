@@ -6,6 +6,12 @@ import {type Notice, progress, type RestartKind, type RestartProgress, type Rest
 import {type RestartReport, type RestartStart, runRestart} from './run.js'
 
 export interface RestartOptions extends TargetSelector {
+  /** Prove the new release boots before the signal: true forces it, false skips it; default: before every hot restart. */
+  check?: boolean
+  /** The user's own check instead (sh -c in the app folder, as the master's user; exit 0 passes). */
+  checkCommand?: string
+  /** Default 60 000. */
+  checkTimeoutMs?: number
   expectDir?: string
   healthTimeoutMs?: number
   healthUrl?: string
@@ -63,6 +69,10 @@ function startRestart(kind: RestartKind, options: RestartOptions, isRefork = fal
       expectDir: options.expectDir,
       healthUrl: options.healthUrl,
       healthTimeoutMs: options.healthTimeoutMs,
+      check: options.check,
+      checkCommand: options.checkCommand,
+      checkTimeoutMs: options.checkTimeoutMs,
+      configFile: options.configFile,
       onStart: (start) => events.push({type: 'sent', start}),
       onUpdate,
     })

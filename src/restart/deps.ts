@@ -16,6 +16,8 @@ import {hasExited} from '../target/liveness.js'
 import {childrenOf, type ProcessDetails, readProcessDetails} from '../target/process-table.js'
 import {type Reach} from '../target/reach.js'
 import {type Clock, realClock} from '../wait/clock.js'
+import {type BootCheckOptions, type BootCheckResult, runBootCheck} from './boot-check.js'
+import {planBootCheck} from './boot-plan.js'
 import {environmentOf, type HealthOptions, type HealthResult, probeHealth} from './checks.js'
 import {type KernelReads} from './witness.js'
 
@@ -27,6 +29,8 @@ import {type KernelReads} from './witness.js'
 export interface RestartDeps {
   /** Refuses (exit 4) a master ctl may not signal: checked before anything else. */
   assertMaySignal(master: Signallable): void
+  /** Before a hot restart: loads the new release as the master `pid` would (boot-check.ts). */
+  checkBoot(pid: number, options: BootCheckOptions): Promise<BootCheckResult>
   /** The machine's time, the wake-ups it asks for, and every pause of the wait. */
   clock: Clock
   /** Sends the command: by signal to the master, or through the control server. */
@@ -57,6 +61,7 @@ export interface RestartDeps {
 
 export const realRestartDeps: RestartDeps = {
   assertMaySignal,
+  checkBoot,
   clock: realClock,
   deliver,
   fetchStats,
@@ -70,4 +75,12 @@ export const realRestartDeps: RestartDeps = {
   readProcessDetails,
   rereadControl,
   startJournal,
+}
+
+/** The real check: planned from /proc, run in a throwaway process; no plan, no check (`unavailable`). */
+async function checkBoot(pid: number, options: BootCheckOptions): Promise<BootCheckResult> {
+  const plan = planBootCheck(pid)
+  if ('unavailable' in plan)
+    return {durationMs: 0, how: 'puma', lines: [], linesOmitted: 0, ok: false, ...plan, warnings: []}
+  return runBootCheck(plan, options)
 }

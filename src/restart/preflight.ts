@@ -89,7 +89,7 @@ function preloadWarnings(
 }
 
 /** Puma 7.0+ turns on preload_app! whenever there are 2+ workers, unless the config turns it off. */
-function preloadsByDefault(master: PumaMaster | undefined): boolean {
+export function preloadsByDefault(master: PumaMaster | undefined): boolean {
   return pumaAtLeast(master?.version, '7.0.0') && (master?.workers.length ?? 0) >= 2
 }
 

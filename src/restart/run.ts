@@ -3,6 +3,7 @@ import {CtlError, exitNameOf, refuseIfInterrupted} from '../errors.js'
 import {describeJournalUnit} from '../log/journal.js'
 import {type LogSource} from '../log/locate.js'
 import {masterOf, type Reach} from '../target/reach.js'
+import {type CheckSummary, proveReleaseBoots} from './boot-gate.js'
 import {type HealthResult, resolveDir, validateHealthUrl} from './checks.js'
 import {checkAfterRestart, confirmWithStats} from './confirm.js'
 import {realRestartDeps, type RestartDeps} from './deps.js'
@@ -13,6 +14,13 @@ import {waitForOutcome} from './wait.js'
 import {type BeforeSignal, readBeforeSignal} from './witness.js'
 
 export interface RestartRequest {
+  /** Prove the release boots before the signal: true forces it, false skips it, undefined lets ctl decide (boot-gate.ts). */
+  check?: boolean
+  /** The user's own check instead of ctl's (sh -c in the app folder, as the master's user). */
+  checkCommand?: string
+  checkTimeoutMs?: number
+  /** ctl's -F: the config file the boot check loads instead of Puma's default files. */
+  configFile?: string
   cwd?: string
   /** After the restart: every new worker must run in the folder this points to (exit 8 otherwise). */
   expectDir?: string
@@ -42,6 +50,8 @@ export interface RestartRequest {
 }
 
 export interface RestartStart extends Delivery {
+  /** The boot check before the signal, when one ran (and passed). */
+  check?: CheckSummary
   /** What the progress lines say instead of "Sent SIGNAL to …" (a start: what ctl ran). */
   headline?: string
   logs: LogSource[]
@@ -53,6 +63,7 @@ export interface RestartStart extends Delivery {
 
 /** --no-wait (pumactl's behaviour): what was sent, in the shape of a waited report, with no verdict. */
 export interface SentReport {
+  check?: CheckSummary
   exitCode: 0
   logs: string[]
   outcome: 'sent'
@@ -66,7 +77,8 @@ export interface SentReport {
   warnings: string[]
 }
 
-export type RestartReport = (RestartOutcome & {health?: HealthResult; logs: string[]; waited: true}) | SentReport
+export type RestartReport =
+  (RestartOutcome & {check?: CheckSummary; health?: HealthResult; logs: string[]; waited: true}) | SentReport
 
 /**
  * A restart from start to verdict, in four parts: prepare (find the log and remember its end,
@@ -84,13 +96,13 @@ export async function runRestart(request: RestartRequest, deps: RestartDeps = re
   if (request.expectDir !== undefined) resolveDir(request.expectDir)
   if (request.healthUrl !== undefined) validateHealthUrl(request.healthUrl)
   const prepared = await prepareRestart(request, deps)
-  const {before, start, startedAt} = await sendRestart(request, prepared, deps)
-  if (!request.wait) return sentReport(request, start)
+  const {before, check, start, startedAt} = await sendRestart(request, prepared, deps)
+  if (!request.wait) return {...sentReport(request, start), ...(check && {check})}
 
   const state = await waitForOutcome(request, prepared, {at: startedAt, before}, deps)
   // What was said before the signal belongs to the record too (--json prints no progress lines).
   const warnings = [...prepared.checks.warnings, ...state.outcome!.warnings]
-  const verdict = {logs: prepared.logs.map((log) => log.path), ...state.outcome!, warnings}
+  const verdict = {logs: prepared.logs.map((log) => log.path), ...state.outcome!, warnings, ...(check && {check})}
   if (verdict.exitCode !== 0) throw outcomeError(verdict)
   const report = {waited: true as const, ...verdict}
   if (prepared.confirmControl && prepared.hasLog) await confirmWithStats(prepared.confirmControl, state, request, deps)
@@ -98,19 +110,26 @@ export async function runRestart(request: RestartRequest, deps: RestartDeps = re
   return report
 }
 
-/** Sends the command (unless Ctrl-C came first) and tells `onStart`; the sources are stopped when it fails. */
+/**
+ * Proves the release boots where a hot restart could take the master down, then sends the command
+ * (unless Ctrl-C came first) and tells `onStart`; the sources are stopped when either fails.
+ */
 async function sendRestart(
   request: RestartRequest,
   prepared: Prepared,
   deps: RestartDeps,
-): Promise<{before?: BeforeSignal; start: RestartStart; startedAt: number}> {
-  const startedAt = deps.clock.now()
+): Promise<{before?: BeforeSignal; check?: CheckSummary; start: RestartStart; startedAt: number}> {
   const master = masterOf(request.to)
   let before: BeforeSignal | undefined
+  let check: CheckSummary | undefined
   let delivery: Delivery
+  let startedAt: number
   try {
     // Ctrl-C during the preparations: nothing has been sent yet, and nothing will be.
     refuseIfInterrupted(request.signal)
+    check = await proveReleaseBoots(request, prepared.checks, deps)
+    refuseIfInterrupted(request.signal)
+    startedAt = deps.clock.now()
     // The kernel's picture just before the signal: what "new since the signal" is measured against.
     before = master && request.wait ? readBeforeSignal(master.pid, deps.kernel) : undefined
     if (master && request.wait && !before) prepared.checks.warnings.push(uncheckedWarning(master.pid))
@@ -131,9 +150,10 @@ async function sendRestart(
     logs: journalUnit ? [...logs, {path: `journal of ${describeJournalUnit(journalUnit)}`}] : logs,
     stats: Boolean(prepared.confirmControl),
     preflight: prepared.checks,
+    ...(check && {check}),
   }
   request.onStart?.(start)
-  return {before, start, startedAt}
+  return {before, check, start, startedAt}
 }
 
 function sentReport(request: RestartRequest, start: RestartStart): SentReport {

@@ -67,6 +67,8 @@ export interface RunOptions {
   cwd: string
   env: Record<string, string | undefined>
   maxBytes: number
+  /** Aborted (Ctrl-C): the process group is killed at once, as at the time bound. */
+  signal?: AbortSignal
   timeoutMs: number
 }
 
@@ -176,13 +178,18 @@ export const runProcess: RunProcess = (command, args, options) =>
       }
     }
 
-    const timer = setTimeout(() => {
-      timedOut = true
+    const stop = () => {
       killGroup()
       // A grandchild that left the group may still hold the pipes: stop reading them.
       child.stdout.destroy()
       child.stderr.destroy()
+    }
+
+    const timer = setTimeout(() => {
+      timedOut = true
+      stop()
     }, options.timeoutMs)
+    options.signal?.addEventListener('abort', stop, {once: true})
     child.stdout.on('data', (chunk: Buffer) => {
       size += chunk.length
       if (size > options.maxBytes) {
@@ -195,6 +202,7 @@ export const runProcess: RunProcess = (command, args, options) =>
     child.stderr.resume()
     const finish = (code: null | number, signal: null | string) => {
       clearTimeout(timer)
+      options.signal?.removeEventListener('abort', stop)
       resolve({code, overflow, signal, stdout: Buffer.concat(chunks).toString('utf8'), timedOut})
     }
 

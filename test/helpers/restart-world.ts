@@ -8,6 +8,7 @@ import {type ControlEndpoint} from '../../src/control/client.js'
 import {type PumaStats} from '../../src/control/stats.js'
 import {CtlError, noMasterError} from '../../src/errors.js'
 import {type LogPosition} from '../../src/log/follow.js'
+import {type BootCheckOptions, type BootCheckResult} from '../../src/restart/boot-check.js'
 import {realRestartDeps, type RestartDeps} from '../../src/restart/deps.js'
 import {type RestartState} from '../../src/restart/machine.js'
 import {type RestartReport, type RestartRequest, type RestartStart, runRestart} from '../../src/restart/run.js'
@@ -24,6 +25,8 @@ export const NEW_PID = 3000
 export const CONTROL: ControlEndpoint = {url: 'tcp://127.0.0.1:9293', token: 'test', origin: '--control-url'}
 
 export interface WorldOptions {
+  /** The boot check's result (default: the release boots in 1.2 s). */
+  bootCheck?: (pid: number, options: BootCheckOptions) => BootCheckResult
   /** The process table the kernel shows; none: claims go unchecked, as without /proc. */
   kernel?: (master: PumaMaster) => FakeKernel
   /** Lines already in the log before the restart, e.g. a banner (preflight reads them). */
@@ -43,6 +46,8 @@ export type Settled<T> = {error: unknown; status: 'rejected'} | {status: 'fulfil
  * lives until the test says otherwise, a deliver that only records, and a scripted /stats.
  */
 export class RestartWorld {
+  /** The boot checks run, in order: the master's PID and the options. */
+  readonly bootChecks: Array<{options: BootCheckOptions; pid: number}> = []
   readonly clock = new FakeClock()
   readonly controller = new AbortController()
   readonly delivered: Array<{command: DeliverableCommand; via: Via}> = []
@@ -146,6 +151,19 @@ export class RestartWorld {
     const answers = this.options.stats
     return {
       assertMaySignal() {}, // the fake master is always ours to signal
+      checkBoot: async (pid, options) => {
+        this.bootChecks.push({pid, options})
+        const passed: BootCheckResult = {
+          durationMs: 1200,
+          folder: this.dir,
+          how: 'puma',
+          lines: [],
+          linesOmitted: 0,
+          ok: true,
+          warnings: [],
+        }
+        return this.options.bootCheck?.(pid, options) ?? passed
+      },
       clock: this.clock,
       deliver: async (command, _to, {via}) => {
         this.delivered.push({command, via})

@@ -138,7 +138,7 @@ describe('restarts', () => {
     it('hot restart of a broken release (non-preload cluster): exit 5, no worker serves', async () => {
       const cluster = await start({workers: 2})
       cluster.setApp(RAISING_APP)
-      const result = await runCtl(['restart', '--pidfile', cluster.pidfile])
+      const result = await runCtl(['restart', '--pidfile', cluster.pidfile, '--no-check'])
       assert.equal(result.code, 5, result.stderr)
       assert.match(result.stderr, /no worker serves/)
     })
@@ -146,7 +146,7 @@ describe('restarts', () => {
     it('hot restart of a broken release in preload mode kills the master: exit 7', async () => {
       const cluster = await start({workers: 2, extraConfig: 'preload_app!'})
       cluster.setApp(RAISING_APP)
-      const result = await runCtl(['restart', '--pidfile', cluster.pidfile])
+      const result = await runCtl(['restart', '--pidfile', cluster.pidfile, '--no-check'])
       assert.equal(result.code, 7, result.stderr)
       assert.match(result.stderr, /Unable to load application/)
     })
@@ -281,6 +281,7 @@ describe('restarts', () => {
       assert.equal(result.stderr, '', 'one true thing, said once')
       const json = await runCtl(['restart', '--pidfile', cluster.pidfile, '--no-wait', '--json'])
       assert.deepEqual(Object.keys(jsonOf(json)).sort(), [
+        'check',
         'exitCode',
         'logs',
         'outcome',

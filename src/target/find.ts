@@ -14,7 +14,7 @@ import {listProcesses, type ProcessEntry, readCwd, startedAtOf} from './process-
 import {findMasters, type PumaMaster} from './scan.js'
 import {type TargetSelector} from './selector.js'
 import {type PumaState, readStateFile} from './state-file.js'
-import {assertFileNamesIt, assertScanMayAct, type NamingFile, type TrustDeps} from './trust.js'
+import {assertFileNamesIt, assertScanMayAct, assertWayHere, type NamingFile, type TrustDeps} from './trust.js'
 import {type VerifyDeps, verifyMaster} from './verify.js'
 
 export {DEFAULT_TARGET_FILES} from './default-files.js'
@@ -33,6 +33,15 @@ export interface FindDeps extends TrustDeps, VerifyDeps {}
 /** The master the selector names (its control server aside), verified: see index.ts for the checks. */
 export async function findTarget(given: TargetSelector, deps: FindDeps = {}): Promise<Target> {
   const selector = await withConfig(given)
+  const target = await fromSelector(selector, deps)
+  // Files and scans found from where ctl runs: the way there must not be another user's choice.
+  const fromHere = selector.pid === undefined && selector.dir === undefined && selector.cwd === undefined
+  if (fromHere && (selector.intent ?? 'act') === 'act')
+    assertWayHere(deps.pwd ?? process.env.PWD, target.master.pid, deps)
+  return target
+}
+
+async function fromSelector(selector: TargetSelector, deps: FindDeps): Promise<Target> {
   const cwd = selector.cwd ?? process.cwd()
   if (selector.pid !== undefined) return fromPid(parsePid(String(selector.pid), '--pid'), `--pid ${selector.pid}`, deps)
   const here = physicalFolder(selector.dir === undefined ? cwd : resolve(cwd, selector.dir))

@@ -11,6 +11,8 @@ export interface TrustDeps {
   cwdOf?: (pid: number) => Promise<string | undefined>
   /** The calling user (default: process.geteuid()). */
   ownUid?: number
+  /** The shell's way to the folder ctl runs in (default: $PWD), symlinks kept. */
+  pwd?: string
   /** A process's (real) user; undefined when it cannot be read. */
   uidOf?: (pid: number) => number | undefined
 }
@@ -115,7 +117,7 @@ export function assertScanMayAct(
   asked: {dir?: string; here: string; tag?: string},
   deps: TrustDeps = {},
 ): void {
-  if (asked.dir) return assertDirLinks(asked.dir, master.pid, deps) // the master was matched by the folder asked for
+  if (asked.dir) return assertLinksOnWay(asked.dir, `--dir ${asked.dir}`, master.pid, deps) // matched by the folder asked for
   const app = master.folder === undefined ? undefined : appFolderOf(master.folder)
   if (app !== undefined && runsFrom(asked.here, app)) return
   const runs = `it runs from ${master.folder ?? 'a folder ctl cannot read'}, not from ${asked.here}`
@@ -135,19 +137,26 @@ export function assertScanMayAct(
 }
 
 /**
- * --dir resolves symlinks, so whoever owns one on its way chooses the app it names: a `current` of
- * app A's user pointing at app B would have root stop B. As for a pidfile in a symlink's place, each
- * link must be the master's user's or root's (a deploy's `current` is its user's).
+ * The way ctl was pointed at a folder: --dir, or the shell's `cd` ($PWD, when it is the folder ctl
+ * runs in). Symlinks are resolved, so whoever owns one on the way chooses the app: a `current` of app
+ * A's user pointing at app B would have root, in A's `current`, stop B. As for a pidfile in a
+ * symlink's place, each link must be the master's user's or root's (a deploy's `current` is its user's).
  */
-function assertDirLinks(dir: string, pid: number, deps: TrustDeps): void {
+function assertLinksOnWay(way: string, shown: string, pid: number, deps: TrustDeps): void {
   const masterUid = (deps.uidOf ?? uidOf)(pid)
   if (masterUid === undefined) return
-  const foreign = symlinksOn(dir).find(({uid}) => uid !== 0 && uid !== masterUid)
+  const foreign = symlinksOn(way).find(({uid}) => uid !== 0 && uid !== masterUid)
   if (foreign)
     throw noMasterError(
-      `--dir ${dir} goes through a symlink owned by ${userLabel(foreign.uid)} (${foreign.link}), but pid ${pid} runs as ${userLabel(masterUid)}: only the master's user or root may point --dir at it`,
-      {suggestion: `if you mean that master, pass --dir with its real folder, or --pid ${pid}`},
+      `${shown} goes through a symlink owned by ${userLabel(foreign.uid)} (${foreign.link}), but pid ${pid} runs as ${userLabel(masterUid)}: only the master's user or root may point ctl at it`,
+      {suggestion: `if you mean that master, use its real folder, or pass --pid ${pid}`},
     )
+}
+
+/** The shell's way to the folder ctl runs in, when $PWD still leads there (a `cd` through symlinks). */
+export function assertWayHere(pwd: string | undefined, pid: number, deps: TrustDeps = {}): void {
+  if (!pwd || pwd === process.cwd() || physicalFolder(pwd) !== process.cwd()) return
+  assertLinksOnWay(pwd, `the folder ctl runs in (${pwd})`, pid, deps)
 }
 
 /** Every symlink met resolving `path` (links within links' targets too), with its owner. */

@@ -496,6 +496,35 @@ describe('target: finding the master with an injected process table and kill', (
         assert.equal((await findTarget({cwd: at('home'), dir: at('a', 'current')}, injected)).master.pid, livePid)
       })
 
+      it("`cd` through a symlink another user owns (app A's current to app B), then ctl: exit 3 naming the link", async function () {
+        if (process.getuid?.() !== 0) this.skip() // only root can give a link to another user
+        mkdirSync(at('b', 'tmp', 'pids'), {recursive: true})
+        mkdirSync(at('a'))
+        writeFileSync(at('b', 'tmp', 'pids', 'puma.pid'), `${livePid}\n`)
+        symlinkSync(at('b'), at('a', 'current'))
+        lchownSync(at('a', 'current'), 12_345, 12_345)
+        const {calls, deps: injected} = world(master(livePid, 'b'), {[livePid]: at('b')})
+        const before = process.cwd()
+        process.chdir(at('a', 'current'))
+        try {
+          await assert.rejects(
+            findTarget({}, {...injected, pwd: at('a', 'current')}),
+            isCtlError(
+              EXIT.noMaster,
+              /^the folder ctl runs in \(.*a\/current\) goes through a symlink owned by uid 12345/,
+            ),
+          )
+          assert.ok(calls.every(([, signal]) => signal === 0))
+          // looking is fine; and coming by the real path, or by root's link, acts
+          assert.equal((await findTarget({intent: 'look'}, {...injected, pwd: at('a', 'current')})).master.pid, livePid)
+          assert.equal((await findTarget({}, {...injected, pwd: at('b')})).master.pid, livePid)
+          lchownSync(at('a', 'current'), 0, 0)
+          assert.equal((await findTarget({}, {...injected, pwd: at('a', 'current')})).master.pid, livePid)
+        } finally {
+          process.chdir(before)
+        }
+      })
+
       it("--tag: another user's master only with --dir; the caller's own user's master as it is", async () => {
         mkdirSync(at('b'))
         mkdirSync(at('home'))

@@ -1,4 +1,4 @@
-import {type RunProcess, runProcess} from '../target/config-ruby.js'
+import {PUMA_CONFIGURATION_PRELUDE, type RunProcess, runProcess} from '../target/config-ruby.js'
 import {type BootPlan} from './boot-plan.js'
 
 /**
@@ -8,21 +8,12 @@ import {type BootPlan} from './boot-plan.js'
  * runner, and `plugin` is a no-op. The app's own output goes to stderr, which is dropped; the
  * exception and its backtrace are the result. `exit!` skips the app's at_exit hooks.
  */
-export const BOOT_CHECK_SCRIPT = String.raw`
-out = STDOUT.dup
-STDOUT.reopen(STDERR)
+export const BOOT_CHECK_SCRIPT =
+  PUMA_CONFIGURATION_PRELUDE +
+  String.raw`
 lib, config_file = ARGV
-$LOAD_PATH.unshift(lib) unless lib.to_s.empty?
-require 'json'
 result = begin
-  require 'puma'
-  require 'puma/configuration'
-  begin; require 'puma/log_writer'; rescue LoadError; end
-  Puma::DSL.prepend(Module.new { def plugin(*) = nil })
-  args = [config_file.to_s.empty? ? {} : {config_files: [config_file]}, {}]
-  takes_env = Puma::Configuration.instance_method(:initialize).parameters.count { |t, _| t == :opt || t == :req } >= 3
-  args << ENV.to_h if takes_env
-  config = Puma::Configuration.new(*args)
+  config = ctl_puma_configuration(lib, config_file.to_s.empty? ? [] : [config_file])
   config.load
   config.clamp
   dir = config.options[:directory]

@@ -4,29 +4,45 @@ import {type ConfigValues} from './config-dsl.js'
 import {type RunAs} from './config-safety.js'
 
 /**
+ * The Ruby both of ctl's Puma scripts start with: the script's own output to stderr (its stdout is
+ * the JSON result), `lib` on the load path (the master's Puma, when known), and
+ * `ctl_puma_configuration(files, &before)`: Puma's Configuration for `files` as pumactl builds it,
+ * with plugins not loaded (nothing of the app may start); `before` runs before it is built.
+ */
+export const PUMA_CONFIGURATION_PRELUDE = String.raw`
+out = STDOUT.dup
+STDOUT.reopen(STDERR)
+require 'json'
+def ctl_puma_configuration(lib, files)
+  $LOAD_PATH.unshift(lib) unless lib.to_s.empty?
+  require 'puma'
+  require 'puma/configuration'
+  begin; require 'puma/log_writer'; rescue LoadError; end
+  Puma::DSL.prepend(Module.new { def plugin(*) = nil })
+  yield if block_given?
+  args = [files.empty? ? {} : {config_files: files}, {}]
+  takes_env = Puma::Configuration.instance_method(:initialize).parameters.count { |t, _| t == :opt || t == :req } >= 3
+  args << ENV.to_h if takes_env
+  Puma::Configuration.new(*args)
+end
+`
+
+/**
  * Puma's own reading of a config file: a short Ruby script loads it with Puma's DSL as pumactl does
  * (`Configuration.new({config_files: [path]}, {}, env)` then `load`) and prints the file's options as
  * JSON. Plugins are not loaded (`plugin` is a no-op here): reading must not start anything of the app.
  * The config's own output goes to stderr, which is never shown; a failure is described by the
  * exception's class and line only.
  */
-export const READ_CONFIG_SCRIPT = String.raw`
-out = STDOUT.dup
-STDOUT.reopen(STDERR)
+export const READ_CONFIG_SCRIPT =
+  PUMA_CONFIGURATION_PRELUDE +
+  String.raw`
 path, lib = ARGV
-$LOAD_PATH.unshift(lib) unless lib.to_s.empty?
-require 'json'
 result = begin
-  require 'puma'
-  require 'puma/configuration'
-  begin; require 'puma/log_writer'; rescue LoadError; end
-  Puma::DSL.prepend(Module.new { def plugin(*) = nil })
   random = Object.new
-  Puma::Configuration.define_singleton_method(:random_token) { random }
-  args = [{config_files: [path]}, {}]
-  takes_env = Puma::Configuration.instance_method(:initialize).parameters.count { |t, _| t == :opt || t == :req } >= 3
-  args << ENV.to_h if takes_env
-  config = Puma::Configuration.new(*args)
+  config = ctl_puma_configuration(lib, [path]) do
+    Puma::Configuration.define_singleton_method(:random_token) { random }
+  end
   config.load
   o = (config.instance_variable_get(:@_options) || config.instance_variable_get(:@options)).file_options
   token = o[:control_auth_token]

@@ -312,8 +312,10 @@ function startLoad(url, durationS, manners) {
   return {cannon, done}
 }
 
+// From the app's folder, as a deploy hook runs it: ctl trusts the pidfile (in no app's folder here)
+// only when it runs from the app the master runs from.
 function runCtl(args) {
-  const child = spawn(process.execPath, [ctlBin, ...args], {cwd: root, stdio: ['ignore', 'pipe', 'pipe']})
+  const child = spawn(process.execPath, [ctlBin, ...args], {cwd: appDir, stdio: ['ignore', 'pipe', 'pipe']})
   ctlChildren.add(child)
   let stdout = ''
   let stderr = ''

@@ -1,5 +1,6 @@
 import {defineCommand} from '../cli/command.js'
 import {controlFlags, MAX_WAIT_SECONDS, selectorOf, TARGET_HELP, targetFlags, viaFlag} from '../cli/flags.js'
+import {ndjsonView} from '../render/restart-ndjson.js'
 import {restartView, viewMode} from '../render/restart.js'
 import {phasedRestart, refork, restart, type RestartOptions, type RestartRun} from '../restart/api.js'
 import {CHECK_TIMEOUT_SECONDS} from '../restart/boot-gate.js'
@@ -33,6 +34,13 @@ export const restartCommand = (
         summary: 'Wait for the restart to finish (--no-wait: send the signal and return, like pumactl).',
         default: true,
         allowNo: true,
+      },
+      ndjson: {
+        kind: 'boolean',
+        summary:
+          'Write one JSON object a line on stdout as things happen (check, sent, phase-started, worker-stopping, worker-booted, warning, failure); the last line is what --json prints.',
+        default: false,
+        exclusive: ['json'],
       },
       log: {
         kind: 'string',
@@ -96,11 +104,9 @@ export const restartCommand = (
     },
 
     async run(flags, {json, log, showing, signal, terminal}) {
-      const view = await restartView(
-        viewMode({json, quiet: flags.quiet}, terminal.stderr),
-        terminal.stderr,
-        terminal.env,
-      )
+      const view = flags.ndjson
+        ? ndjsonView(terminal.stdout)
+        : await restartView(viewMode({json, quiet: flags.quiet}, terminal.stderr), terminal.stderr, terminal.env)
       showing(view)
       const options: RestartOptions = {
         ...selectorOf(flags),
@@ -150,5 +156,6 @@ ${TARGET_HELP}`,
     '<%= config.bin %> phased-restart --pidfile tmp/pids/puma.pid',
     '<%= config.bin %> phased-restart --timeout 600 --log log/puma.log',
     '<%= config.bin %> phased-restart --json',
+    '<%= config.bin %> phased-restart --ndjson',
   ],
 })

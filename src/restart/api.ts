@@ -30,7 +30,14 @@ export interface RestartOptions extends TargetSelector {
 }
 
 export type RestartEvent =
-  {notices: readonly Notice[]; progress: RestartProgress; type: 'update'} | {start: RestartStart; type: 'sent'}
+  | {
+      notices: readonly Notice[]
+      progress: RestartProgress
+      /** The old workers' PIDs Puma has said it is stopping so far (an event stream tells each once). */
+      stopping: readonly number[]
+      type: 'update'
+    }
+  | {start: RestartStart; type: 'sent'}
 
 /** A running restart: its events as an async iterator, and its result. */
 export interface RestartRun extends AsyncIterable<RestartEvent> {
@@ -92,9 +99,17 @@ export function updatesWorthTelling(emit: (event: RestartEvent) => void): (state
   let told: string | undefined
   return (state) => {
     const now = progress(state)
-    const key = JSON.stringify([now.status, now.restart, now.phase, now.booted, now.expected, now.label])
+    const key = JSON.stringify([
+      now.status,
+      now.restart,
+      now.phase,
+      now.booted,
+      now.expected,
+      now.label,
+      state.stoppedPids.length,
+    ])
     if (state.notices.length === 0 && key === told) return
     told = key
-    emit({type: 'update', notices: state.notices, progress: now})
+    emit({type: 'update', notices: state.notices, progress: now, stopping: state.stoppedPids})
   }
 }

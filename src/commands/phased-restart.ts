@@ -1,5 +1,13 @@
 import {defineCommand} from '../cli/command.js'
-import {controlFlags, MAX_WAIT_SECONDS, selectorOf, TARGET_HELP, targetFlags, viaFlag} from '../cli/flags.js'
+import {
+  controlFlags,
+  MAX_WAIT_SECONDS,
+  ndjsonFlag,
+  selectorOf,
+  TARGET_HELP,
+  targetFlags,
+  viaFlag,
+} from '../cli/flags.js'
 import {ndjsonView} from '../render/restart-ndjson.js'
 import {restartView, viewMode} from '../render/restart.js'
 import {phasedRestart, refork, restart, type RestartOptions, type RestartRun} from '../restart/api.js'
@@ -22,6 +30,7 @@ export const restartCommand = (
       ...targetFlags,
       ...controlFlags,
       ...viaFlag,
+      ...ndjsonFlag,
       timeout: {
         kind: 'integer',
         summary: 'Seconds to wait for the restart to finish.',
@@ -34,13 +43,6 @@ export const restartCommand = (
         summary: 'Wait for the restart to finish (--no-wait: send the signal and return, like pumactl).',
         default: true,
         allowNo: true,
-      },
-      ndjson: {
-        kind: 'boolean',
-        summary:
-          'Write one JSON object a line on stdout as things happen (check, sent, phase-started, worker-stopping, worker-booted, warning, failure); the last line is what --json prints.',
-        default: false,
-        exclusive: ['json'],
       },
       log: {
         kind: 'string',

@@ -13,16 +13,20 @@ export type StreamEvent =
   | {event: 'failure'; message: string}
   | {event: 'phase-started'; message: string; phase?: number; restart: string}
   | {event: 'sent'; pid?: number; signal: string; via: string}
+  | {event: 'started'; pid?: number}
   | {event: 'warning'; message: string}
   | {event: 'worker-stopping'; pid: number}
 
-/** What started() tells: the pre-flight warnings, the boot check that passed, then the signal. */
+/** What started() tells: the pre-flight warnings, the boot check that passed, then the signal (ctl start: the new master). */
 export function startEvents(start: RestartStart): StreamEvent[] {
   const {check} = start
   return [
     ...start.preflight.warnings.map((message): StreamEvent => ({event: 'warning', message})),
     ...(check ? [{event: 'check', how: check.how, durationMs: check.durationMs, folder: check.folder} as const] : []),
-    {event: 'sent', signal: start.sent, via: start.via, pid: start.pid},
+    // A headline instead of "Sent …" is ctl start's: nothing was sent, a master was spawned.
+    start.headline === undefined
+      ? {event: 'sent', signal: start.sent, via: start.via, pid: start.pid}
+      : {event: 'started', pid: start.pid},
   ]
 }
 

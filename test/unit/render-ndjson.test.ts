@@ -93,6 +93,22 @@ describe('render/restart-ndjson', () => {
     await run.finished()
   })
 
+  it('ctl start: the master it spawned, instead of a signal sent', () => {
+    world = new RestartWorld()
+    const out = new Collector()
+    ndjsonView(out, () => new Date(AT)).started({
+      headline: 'Started Puma (pid 4242, bin/puma): bin/puma; following log/puma.log',
+      sent: 'start',
+      via: 'signal',
+      warnings: [],
+      logs: [{path: '/srv/app/log/puma.log'}],
+      pid: 4242,
+      preflight: {logAttributable: true, mode: 'single', warnings: [], workers: []},
+      stats: false,
+    })
+    assert.deepEqual(out.events, [{event: 'started', pid: 4242, at: AT}])
+  })
+
   it('a worker that fails to boot: a failure event quoting it', async () => {
     world = new RestartWorld()
     const run = world.run()

@@ -123,6 +123,7 @@ export const restartCommand = (
         check: checkFlag(flags),
         checkCommand: flags['check-command'],
         checkTimeoutMs: flags['check-timeout'] * 1000,
+        tellStops: flags.ndjson,
         signal,
       }
       const run = STARTS[kind](options)

@@ -21,6 +21,8 @@ export interface RestartOptions extends TargetSelector {
   log?: string
   /** Abort to stop waiting (nothing more is sent to Puma); the result then rejects with exit code 130. */
   signal?: AbortSignal
+  /** Also an update when Puma begins stopping an old worker: news for an event stream (--ndjson), not for a progress label. */
+  tellStops?: boolean
   /** Default 300 000 (5 minutes). */
   timeoutMs?: number
   /** Default: 'signal' when the master is known, else 'control'. */
@@ -59,7 +61,7 @@ export function refork(options: RestartOptions = {}): RestartRun {
 
 function startRestart(kind: RestartKind, options: RestartOptions, isRefork = false): RestartRun {
   const events = new Inbox<RestartEvent>()
-  const onUpdate = updatesWorthTelling((event) => events.push(event))
+  const onUpdate = updatesWorthTelling((event) => events.push(event), {stops: options.tellStops})
   const result = (async () => {
     const reached = await reach(options)
     return runRestart({
@@ -93,9 +95,12 @@ function startRestart(kind: RestartKind, options: RestartOptions, isRefork = fal
 /**
  * The machine's steps as update events, only those that tell something new: a notice, or a change
  * in the progress (the elapsed time aside). App output moves neither, so a caller that only awaits
- * `result` does not hold an event per log line.
+ * `result` does not hold an event per log line. With `stops`, an old worker stopping is news too.
  */
-export function updatesWorthTelling(emit: (event: RestartEvent) => void): (state: RestartState) => void {
+export function updatesWorthTelling(
+  emit: (event: RestartEvent) => void,
+  {stops = false}: {stops?: boolean} = {},
+): (state: RestartState) => void {
   let told: string | undefined
   return (state) => {
     const now = progress(state)
@@ -106,7 +111,7 @@ export function updatesWorthTelling(emit: (event: RestartEvent) => void): (state
       now.booted,
       now.expected,
       now.label,
-      state.stoppedPids.length,
+      stops ? state.stoppedPids.length : 0,
     ])
     if (state.notices.length === 0 && key === told) return
     told = key

@@ -25,7 +25,7 @@ async function streamOf(world: RestartWorld): Promise<Collector> {
   const out = new Collector()
   const view = ndjsonView(out, () => new Date(AT))
   view.started(await world.sent)
-  const tell = updatesWorthTelling((event) => event.type === 'update' && view.update(event))
+  const tell = updatesWorthTelling((event) => event.type === 'update' && view.update(event), {stops: true})
   for (const state of world.states) tell(state)
   return out
 }

@@ -179,6 +179,17 @@ export const viaFlag = {
   },
 } satisfies Record<string, OptionFlag<'control' | 'signal'>>
 
+/** The restarts' (and start's) event stream, src/render/restart-ndjson.ts. */
+export const ndjsonFlag = {
+  ndjson: {
+    kind: 'boolean',
+    summary:
+      'Write one JSON object a line on stdout as things happen (sent or started, phase-started, worker-booted, failure, …); the last line is what --json prints.',
+    default: false,
+    exclusive: ['json'],
+  },
+} satisfies Record<string, BooleanFlag>
+
 /** Flags not given take their environment variable's value, if it is set and not empty. */
 export function fillFromEnvironment<F extends FlagSpecs>(
   specs: F,

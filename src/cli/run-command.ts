@@ -19,7 +19,9 @@ export async function runCommand<F extends FlagSpecs>(
   const flags = fillFromEnvironment(spec.flags, parsed, env)
   const interrupts = listenForInterrupts()
   let view: undefined | {stop(): void}
-  const {json} = flags
+  // --ndjson (the restarts' event stream) ends with what --json prints, on one line; nothing else is printed.
+  const stream = (flags as {ndjson?: boolean}).ndjson === true
+  const json = flags.json || stream
   try {
     const result = await spec.run(flags, {
       json,
@@ -37,11 +39,12 @@ export async function runCommand<F extends FlagSpecs>(
       },
     })
     view?.stop()
-    if (json && result !== undefined) process.stdout.write(`${JSON.stringify(result, printableJson, 2)}\n`)
+    if (json && result !== undefined)
+      process.stdout.write(`${JSON.stringify(result, printableJson, stream ? undefined : 2)}\n`)
     return EXIT.ok
   } catch (error) {
     view?.stop()
-    return await renderError(stoppedBy(error, interrupts.received()), {json, env})
+    return await renderError(stoppedBy(error, interrupts.received()), {json, compact: stream, env})
   } finally {
     interrupts.dispose()
   }

@@ -1,5 +1,14 @@
 import {defineCommand} from '../cli/command.js'
-import {controlFlags, MAX_WAIT_SECONDS, selectorOf, TARGET_HELP, targetFlags, viaFlag} from '../cli/flags.js'
+import {
+  controlFlags,
+  MAX_WAIT_SECONDS,
+  ndjsonFlag,
+  selectorOf,
+  TARGET_HELP,
+  targetFlags,
+  viaFlag,
+} from '../cli/flags.js'
+import {ndjsonView} from '../render/restart-ndjson.js'
 import {restartView, viewMode} from '../render/restart.js'
 import {phasedRestart, refork, restart, type RestartOptions, type RestartRun} from '../restart/api.js'
 import {CHECK_TIMEOUT_SECONDS} from '../restart/boot-gate.js'
@@ -21,6 +30,7 @@ export const restartCommand = (
       ...targetFlags,
       ...controlFlags,
       ...viaFlag,
+      ...ndjsonFlag,
       timeout: {
         kind: 'integer',
         summary: 'Seconds to wait for the restart to finish.',
@@ -96,11 +106,9 @@ export const restartCommand = (
     },
 
     async run(flags, {json, log, showing, signal, terminal}) {
-      const view = await restartView(
-        viewMode({json, quiet: flags.quiet}, terminal.stderr),
-        terminal.stderr,
-        terminal.env,
-      )
+      const view = flags.ndjson
+        ? ndjsonView(terminal.stdout)
+        : await restartView(viewMode({json, quiet: flags.quiet}, terminal.stderr), terminal.stderr, terminal.env)
       showing(view)
       const options: RestartOptions = {
         ...selectorOf(flags),
@@ -115,6 +123,7 @@ export const restartCommand = (
         check: checkFlag(flags),
         checkCommand: flags['check-command'],
         checkTimeoutMs: flags['check-timeout'] * 1000,
+        tellStops: flags.ndjson,
         signal,
       }
       const run = STARTS[kind](options)
@@ -150,5 +159,6 @@ ${TARGET_HELP}`,
     '<%= config.bin %> phased-restart --pidfile tmp/pids/puma.pid',
     '<%= config.bin %> phased-restart --timeout 600 --log log/puma.log',
     '<%= config.bin %> phased-restart --json',
+    '<%= config.bin %> phased-restart --ndjson',
   ],
 })

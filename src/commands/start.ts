@@ -1,5 +1,6 @@
 import {defineCommand} from '../cli/command.js'
-import {MAX_WAIT_SECONDS} from '../cli/flags.js'
+import {MAX_WAIT_SECONDS, ndjsonFlag} from '../cli/flags.js'
+import {ndjsonView} from '../render/restart-ndjson.js'
 import {restartView, viewMode} from '../render/restart.js'
 import {updatesWorthTelling} from '../restart/api.js'
 import {runPumaInForeground, startOptions} from '../restart/start-options.js'
@@ -51,14 +52,17 @@ Which Puma: --puma PATH; else the app's bin/puma when executable; else \`bundle 
       kind: 'boolean',
       summary: "Run Puma in place of ctl (a Procfile's web:), passing signals on; ctl exits with Puma's status.",
       default: false,
-      exclusive: ['log'],
+      exclusive: ['log', 'ndjson'],
     },
+    ...ndjsonFlag,
   },
 
   async run(flags, {json, log, note, passThrough, showing, signal, terminal}) {
     const options = startOptions(flags, passThrough)
     if (flags.foreground) return runPumaInForeground(options, note)
-    const view = await restartView(viewMode({json, quiet: flags.quiet}, terminal.stderr), terminal.stderr, terminal.env)
+    const view = flags.ndjson
+      ? ndjsonView(terminal.stdout)
+      : await restartView(viewMode({json, quiet: flags.quiet}, terminal.stderr), terminal.stderr, terminal.env)
     showing(view)
     const updates = updatesWorthTelling((event) => event.type === 'update' && view.update(event))
     const report = await startPuma({

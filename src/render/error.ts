@@ -3,6 +3,8 @@ import {printable, printableJson} from '../text/printable.js'
 import {paintFor} from './colour.js'
 
 export interface ErrorOutput {
+  /** The JSON object on one line: the last line of an --ndjson stream. */
+  compact?: boolean
   env?: NodeJS.ProcessEnv
   json: boolean
   /** Where the text goes (default process.stderr); colour only when it is a terminal. */
@@ -13,11 +15,11 @@ export interface ErrorOutput {
 
 /** Prints an error the one way ctl prints errors (one line, details, a hint; or a JSON object) and returns its exit code. */
 export async function renderError(thrown: unknown, output: ErrorOutput): Promise<ExitCode> {
-  const {json, env = process.env, stdout = process.stdout, stderr = process.stderr} = output
+  const {compact = false, json, env = process.env, stdout = process.stdout, stderr = process.stderr} = output
   const error = thrown instanceof Error ? thrown : new Error(String(thrown))
   const exitCode = error instanceof CtlError ? error.exitCode : EXIT.unexpected
   if (json) {
-    stdout.write(`${JSON.stringify({error: errorJson(error, exitCode)}, printableJson, 2)}\n`)
+    stdout.write(`${JSON.stringify({error: errorJson(error, exitCode)}, printableJson, compact ? undefined : 2)}\n`)
     return exitCode
   }
 

@@ -21,6 +21,8 @@ export interface RestartOptions extends TargetSelector {
   log?: string
   /** Abort to stop waiting (nothing more is sent to Puma); the result then rejects with exit code 130. */
   signal?: AbortSignal
+  /** Also an update when Puma begins stopping an old worker: news for an event stream (--ndjson), not for a progress label. */
+  tellStops?: boolean
   /** Default 300 000 (5 minutes). */
   timeoutMs?: number
   /** Default: 'signal' when the master is known, else 'control'. */
@@ -30,7 +32,14 @@ export interface RestartOptions extends TargetSelector {
 }
 
 export type RestartEvent =
-  {notices: readonly Notice[]; progress: RestartProgress; type: 'update'} | {start: RestartStart; type: 'sent'}
+  | {
+      notices: readonly Notice[]
+      progress: RestartProgress
+      /** The old workers' PIDs Puma has said it is stopping so far (an event stream tells each once). */
+      stopping: readonly number[]
+      type: 'update'
+    }
+  | {start: RestartStart; type: 'sent'}
 
 /** A running restart: its events as an async iterator, and its result. */
 export interface RestartRun extends AsyncIterable<RestartEvent> {
@@ -52,7 +61,7 @@ export function refork(options: RestartOptions = {}): RestartRun {
 
 function startRestart(kind: RestartKind, options: RestartOptions, isRefork = false): RestartRun {
   const events = new Inbox<RestartEvent>()
-  const onUpdate = updatesWorthTelling((event) => events.push(event))
+  const onUpdate = updatesWorthTelling((event) => events.push(event), {stops: options.tellStops})
   const result = (async () => {
     const reached = await reach(options)
     return runRestart({
@@ -86,15 +95,26 @@ function startRestart(kind: RestartKind, options: RestartOptions, isRefork = fal
 /**
  * The machine's steps as update events, only those that tell something new: a notice, or a change
  * in the progress (the elapsed time aside). App output moves neither, so a caller that only awaits
- * `result` does not hold an event per log line.
+ * `result` does not hold an event per log line. With `stops`, an old worker stopping is news too.
  */
-export function updatesWorthTelling(emit: (event: RestartEvent) => void): (state: RestartState) => void {
+export function updatesWorthTelling(
+  emit: (event: RestartEvent) => void,
+  {stops = false}: {stops?: boolean} = {},
+): (state: RestartState) => void {
   let told: string | undefined
   return (state) => {
     const now = progress(state)
-    const key = JSON.stringify([now.status, now.restart, now.phase, now.booted, now.expected, now.label])
+    const key = JSON.stringify([
+      now.status,
+      now.restart,
+      now.phase,
+      now.booted,
+      now.expected,
+      now.label,
+      stops ? state.stoppedPids.length : 0,
+    ])
     if (state.notices.length === 0 && key === told) return
     told = key
-    emit({type: 'update', notices: state.notices, progress: now})
+    emit({type: 'update', notices: state.notices, progress: now, stopping: state.stoppedPids})
   }
 }

@@ -12,10 +12,19 @@ const failed = () =>
   })
 
 /** Renders to a fake stdout and stderr; returns the exit code and what each got. */
-async function render(thrown: unknown, options: {env?: NodeJS.ProcessEnv; json?: boolean; tty?: boolean} = {}) {
+async function render(
+  thrown: unknown,
+  options: {compact?: boolean; env?: NodeJS.ProcessEnv; json?: boolean; tty?: boolean} = {},
+) {
   const stdout = new FakeTerminal({isTTY: false})
   const stderr = new FakeTerminal({isTTY: options.tty ?? false})
-  const exitCode = await renderError(thrown, {json: options.json ?? false, env: options.env ?? {}, stdout, stderr})
+  const exitCode = await renderError(thrown, {
+    compact: options.compact,
+    json: options.json ?? false,
+    env: options.env ?? {},
+    stdout,
+    stderr,
+  })
   return {exitCode, stdout: stdout.written, stderr: stderr.written}
 }
 
@@ -67,6 +76,13 @@ describe('render/error', () => {
         failedWorkers: [1],
       },
     })
+  })
+
+  it('prints the same object on one line when compact (the last line of --ndjson)', async () => {
+    const pretty = await render(failed(), {json: true})
+    const compact = await render(failed(), {json: true, compact: true})
+    assert.equal(compact.exitCode, EXIT.workerFailed)
+    assert.equal(compact.stdout, `${JSON.stringify(JSON.parse(pretty.stdout))}\n`)
   })
 
   it('leaves out what a CtlError does not have', async () => {

@@ -21,6 +21,7 @@ const start = (overrides: Partial<Start> = {}): Start => ({
 /** Only the label reaches the view. */
 const update = (label: string, notices: Notice[] = []): Update => ({
   type: 'update',
+  stopping: [],
   notices,
   progress: {label} as Update['progress'],
 })

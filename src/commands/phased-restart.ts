@@ -28,6 +28,14 @@ export const restartCommand = (
         min: 1,
         max: MAX_WAIT_SECONDS,
       },
+      soak: {
+        kind: 'integer',
+        summary:
+          'Seconds to keep watching after the restart is done: a new worker that dies meanwhile fails it (exit 5; 7 when the master exits). Default 0: off.',
+        default: 0,
+        min: 0,
+        max: MAX_WAIT_SECONDS,
+      },
       wait: {
         kind: 'boolean',
         summary: 'Wait for the restart to finish (--no-wait: send the signal and return, like pumactl).',
@@ -109,6 +117,7 @@ export const restartCommand = (
         log: flags.log,
         journal: flags.journal,
         timeoutMs: flags.timeout * 1000,
+        soakMs: flags.soak * 1000,
         expectDir: flags['expect-dir'],
         healthUrl: flags['health-url'],
         healthTimeoutMs: flags['health-timeout'] * 1000,

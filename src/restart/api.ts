@@ -21,6 +21,8 @@ export interface RestartOptions extends TargetSelector {
   log?: string
   /** Abort to stop waiting (nothing more is sent to Puma); the result then rejects with exit code 130. */
   signal?: AbortSignal
+  /** After the restart is done, keep watching this long: a new worker that dies meanwhile fails it. Default 0 (off). */
+  soakMs?: number
   /** Default 300 000 (5 minutes). */
   timeoutMs?: number
   /** Default: 'signal' when the master is known, else 'control'. */
@@ -61,6 +63,7 @@ function startRestart(kind: RestartKind, options: RestartOptions, isRefork = fal
       to: reached,
       via: viaFor(reached, options.via),
       timeoutMs: options.timeoutMs ?? 300_000,
+      soakMs: options.soakMs,
       logPath: options.log,
       journal: options.journal,
       wait: options.wait ?? true,

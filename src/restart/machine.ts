@@ -14,6 +14,7 @@ import {
   withTimeoutEvidence,
 } from './failure-rules.js'
 import {finish} from './outcome.js'
+import {doneOrSoak, onSoakFamily, onSoakTick, soaking, soakWakeAt} from './soak.js'
 import {
   addOnce,
   bootedCount,
@@ -111,6 +112,8 @@ export function reduce(state: RestartState, input: RestartInput): RestartState {
  */
 export function nextWakeAt(state: RestartState): number | undefined {
   if (state.outcome) return undefined
+  const soakWake = soakWakeAt(state)
+  if (soakWake !== undefined) return soakWake
   const deadline = state.plan.startedAt + state.plan.timeoutMs
   const verifyAt = state.verifying && (state.verifying.askedAt ?? state.now - FAMILY_RECHECK_MS) + FAMILY_RECHECK_MS
   return Math.min(deadline, failureGraceEndsAt(state) ?? deadline, verifyAt || deadline)
@@ -118,7 +121,7 @@ export function nextWakeAt(state: RestartState): number | undefined {
 
 /** The wake the machine asks for is a look at the master's family (else a plain tick). */
 export function wantsFamily(state: RestartState): boolean {
-  return state.verifying !== undefined && !state.outcome
+  return (state.verifying !== undefined || soaking(state)) && !state.outcome
 }
 
 export function progress(state: RestartState): RestartProgress {
@@ -135,6 +138,7 @@ export function progress(state: RestartState): RestartProgress {
 }
 
 function onTick(state: RestartState, at: number): RestartState {
+  if (soaking(state)) return onSoakTick(state, at)
   const timedOut = at - state.plan.startedAt >= state.plan.timeoutMs
   const graceEndsAt = failureGraceEndsAt(state)
   if (graceEndsAt !== undefined && (timedOut || at >= graceEndsAt)) return finish(state, at, 'worker-failed')
@@ -323,7 +327,7 @@ function clusterSize(state: RestartState, event: EventOf<'worker-booted'>, witne
 
 /** The log shows the restart done: with a kernel to ask, it must agree first (onFamily). */
 function complete(state: RestartState, at: number): RestartState {
-  return state.plan.kernel ? {...state, verifying: {since: at}} : finish(state, at, 'done')
+  return state.plan.kernel ? {...state, verifying: {since: at}} : doneOrSoak(state, at)
 }
 
 /**
@@ -336,14 +340,15 @@ function onFamily(
   {master, members}: {master?: PidWitness; members?: FamilyMember[]},
   at: number,
 ): RestartState {
+  if (soaking(state)) return onSoakFamily(state, members, at)
   if (!state.verifying || state.outcome) return state
   if (state.mode === 'single') {
     // No workers: the master itself must serve again, with a server thread it did not have at the signal.
     if (master?.serving === false) return {...state, verifying: {...state.verifying, askedAt: at}}
-    return finish(state, at, 'done')
+    return doneOrSoak(state, at)
   }
 
-  if (!members) return finish(state, at, 'done')
+  if (!members) return doneOrSoak(state, at)
   const keep = state.refork ? [oldPidFor(state, 0)].filter((pid) => pid !== undefined) : []
   const {missing, unexpected} = familyAgrees(
     members,
@@ -355,7 +360,7 @@ function onFamily(
     return {...state, booted, verifying: undefined}
   }
 
-  if (unexpected.length === 0) return finish(state, at, 'done')
+  if (unexpected.length === 0) return doneOrSoak(state, at)
   const widest = Math.max(state.workers, ...unexpected.map((member) => (member.index ?? -1) + 1))
   const verifying = {...state.verifying, askedAt: at, unexpected: unexpected.map((member) => member.pid)}
   const widened: RestartState = {...state, workers: state.kind === 'phased' ? widest : state.workers, verifying}

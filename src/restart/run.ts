@@ -39,6 +39,8 @@ export interface RestartRequest {
   refork?: boolean
   /** Ctrl-C: stop waiting, send nothing more. */
   signal: AbortSignal
+  /** --soak: keep watching this long after the restart is done (src/restart/soak.ts). */
+  soakMs?: number
   /** Puma was just spawned by ctl (src/restart/start.ts): the wait follows its boot, not a restart. */
   start?: boolean
   timeoutMs: number

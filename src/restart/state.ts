@@ -12,9 +12,9 @@ import type {PidWitness} from './witness.js'
 export type RestartKind = 'hot' | 'phased'
 /** What Puma really does: a USR1 can turn into a refork (fork_worker) or a hot restart (preload). */
 export type RestartShape = 'hot' | 'phased' | 'refork'
-export type RestartStatus = 'failing' | 'finished' | 'restarting' | 'waiting'
+export type RestartStatus = 'failing' | 'finished' | 'restarting' | 'soaking' | 'waiting'
 export type RestartResult = 'done' | 'master-died' | 'timed-out' | 'worker-failed'
-export type FailureCause = 'boot-error' | 'early-terminations' | 'hung-boot' | 'repeated-starts'
+export type FailureCause = 'boot-error' | 'died-in-soak' | 'early-terminations' | 'hung-boot' | 'repeated-starts'
 
 export interface OldWorker {
   index?: number // undefined for Puma < 2.8, whose worker titles carry no index
@@ -32,6 +32,8 @@ export interface RestartPlan {
   previousPhase?: number
   /** ctl asked for a refork: Puma before 6.6.1 logs it as a phased restart, which leaves worker 0 alone all the same. */
   refork?: boolean
+  /** --soak: after the restart is done, watch this long more; a new worker that dies meanwhile fails it (0/undefined: off). */
+  soakMs?: number
   /**
    * ctl started this Puma (src/restart/start.ts): a hot restart that began at the spawn, with no old
    * workers; the banner tells the mode and worker count, and the version, which the plan lacks then.
@@ -94,6 +96,8 @@ export interface RestartOutcome {
   phase?: number
   restart: RestartShape
   serving?: Serving
+  /** --soak: how long the restart was watched after it was done, and whether every new worker lived through it. */
+  soak?: {ok: boolean; seconds: number}
   /** False when Puma never logged the start of the restart. */
   started: boolean
   summary: string
@@ -172,6 +176,8 @@ export interface RestartState {
   readonly phase?: number
   readonly plan: RestartPlan
   readonly refork: boolean
+  /** Soaking: done at `since`, watched until `endsAt`; the kernel last asked at `askedAt`. */
+  readonly soak?: {askedAt?: number; endsAt: number; since: number}
   readonly startMarkerAt?: number
   readonly status: RestartStatus
   readonly stoppedPids: readonly number[]

@@ -92,10 +92,22 @@ export function bootMessage(state: RestartState, record: WorkerRecord): string {
   return `${who} booted${where} (${details.join(', ')})`
 }
 
+export function soakStartedMessage(soakMs: number): string {
+  return `every worker booted: soaking ${seconds(soakMs)} (a new worker that dies meanwhile fails the restart)`
+}
+
 export function progressLabel(state: RestartState): string {
   if (state.outcome) return state.outcome.summary
-  if (state.status === 'failing')
-    return `${workerName(state.failure?.index, state.failure?.pid)} failed to boot: reading its error`
+  if (state.status === 'failing') {
+    const how = state.failure?.cause === 'died-in-soak' ? 'died during the soak' : 'failed to boot'
+    return `${workerName(state.failure?.index, state.failure?.pid)} ${how}: reading its error`
+  }
+
+  if (state.status === 'soaking' && state.soak) {
+    const left = Math.max(0, state.soak.endsAt - state.now)
+    return `done, soaking: ${seconds(left)} left, ${bootCounts(state)}`
+  }
+
   if (state.status === 'waiting') {
     if (state.plan.refork) return 'waiting for Puma to start the refork'
     return state.kind === 'phased' ? 'waiting for Puma to start the phased restart' : 'waiting for Puma to restart'
@@ -136,7 +148,8 @@ export function servingSentence(
 export function summarize(state: RestartState, outcome: RestartOutcome): string {
   switch (outcome.outcome) {
     case 'done': {
-      return doneSummary(state, outcome)
+      const soaked = outcome.soak ? `; soaked ${outcome.soak.seconds} s, every new worker still running` : ''
+      return doneSummary(state, outcome) + soaked
     }
 
     case 'master-died': {
@@ -193,12 +206,22 @@ function failureSummary(state: RestartState, outcome: RestartOutcome): string {
   const message = failure.cause === 'boot-error' ? bootErrorMessage(state.errorLines, failure.pid) : undefined
   const what = {
     'boot-error': `${who} failed to boot ${where}${message === undefined ? '' : `: ${message}`}`,
+    'died-in-soak': soakDeathSummary(state, failure.index, failure.pid),
     'hung-boot': `${who} hung while booting ${where}; Puma killed it at its boot timeout`,
     'early-terminations': earlyTerminationsSummary(state, where),
     'repeated-starts': `New workers keep starting but never boot ${where}, with no reason logged: ${state.workerStarts.length} starts, ${bootedCount(state)} boots`,
   }[failure.cause]
   // A start has nothing that serves meanwhile: what follows the failure is what ctl did with its Puma.
   return state.plan.start ? what : `${what} (${outcome.serving!.sentence})`
+}
+
+/** "worker 1 (pid N) died 3.2 s into the 10 s soak of phase 4: <its first error line>". */
+function soakDeathSummary(state: RestartState, index: number | undefined, pid: number | undefined): string {
+  const who = `${index === undefined ? 'A worker' : `Worker ${index}`}${pid === undefined ? '' : ` (pid ${pid})`}`
+  const into = state.soak && state.failure ? ((state.failure.since - state.soak.since) / 1000).toFixed(1) : '?'
+  const of = state.kind === 'hot' ? 'after the hot restart' : `of phase ${state.phase}`
+  const said = pid === undefined ? undefined : bootErrorMessage(state.errorLines, pid)
+  return `${who} died ${into} s into the ${(state.plan.soakMs ?? 0) / 1000} s soak ${of}${said === undefined ? '' : `: ${said}`}`
 }
 
 function failureWhere(state: RestartState): string {

@@ -146,7 +146,7 @@ const checkFlag = (flags: {check: boolean; 'no-check': boolean}) =>
 
 export default restartCommand('phased', {
   summary: 'Phased restart (SIGUSR1): replace the workers one by one, and wait until every worker runs the new code.',
-  description: `Sends SIGUSR1, then follows Puma's log until every worker has booted in the new phase. Exits 0 only then. Exits 5 as soon as a worker fails to boot (quoting its error lines and saying what still serves), 6 when --timeout passes (listing the workers still on the old phase), 7 when the master dies. Ctrl-C stops waiting (exit 130; SIGTERM 143, SIGHUP 129) and sends nothing more.
+  description: `Sends SIGUSR1, then follows Puma's log until every worker has booted in the new phase. Exits 0 only then. Exits 5 as soon as a worker fails to boot (quoting its error lines and saying what still serves), 6 when --timeout passes (listing the workers still on the old phase), 7 when the master dies. With --soak SECONDS ctl then keeps watching that long: a new worker that dies meanwhile is exit 5 (naming it and when it died), the master's exit 7. Ctrl-C stops waiting (exit 130; SIGTERM 143, SIGHUP 129) and sends nothing more.
 
 With --expect-dir and --health-url, the restart must then also prove the new release runs: every new worker in the folder --expect-dir points to, and the URL answering 2xx (exit 8 otherwise). ctl also warns before signalling when Puma was started inside a resolved release folder, where a phased restart reloads the old code.
 

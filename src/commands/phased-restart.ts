@@ -36,6 +36,14 @@ export const restartCommand = (
         min: 0,
         max: MAX_WAIT_SECONDS,
       },
+      'stall-timeout': {
+        kind: 'integer',
+        summary:
+          'Seconds without progress (no worker stopped, none booted) after which ctl gives up with exit 6, naming the stuck step: an old worker draining or a new one booting. Default 0: off.',
+        default: 0,
+        min: 0,
+        max: MAX_WAIT_SECONDS,
+      },
       wait: {
         kind: 'boolean',
         summary: 'Wait for the restart to finish (--no-wait: send the signal and return, like pumactl).',
@@ -118,6 +126,7 @@ export const restartCommand = (
         journal: flags.journal,
         timeoutMs: flags.timeout * 1000,
         soakMs: flags.soak * 1000,
+        stallMs: flags['stall-timeout'] * 1000,
         expectDir: flags['expect-dir'],
         healthUrl: flags['health-url'],
         healthTimeoutMs: flags['health-timeout'] * 1000,

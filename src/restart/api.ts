@@ -23,6 +23,8 @@ export interface RestartOptions extends TargetSelector {
   signal?: AbortSignal
   /** After the restart is done, keep watching this long: a new worker that dies meanwhile fails it. Default 0 (off). */
   soakMs?: number
+  /** No progress (no worker stopped, none booted) for this long: exit 6 naming the stuck step. Default 0 (off). */
+  stallMs?: number
   /** Default 300 000 (5 minutes). */
   timeoutMs?: number
   /** Default: 'signal' when the master is known, else 'control'. */
@@ -64,6 +66,7 @@ function startRestart(kind: RestartKind, options: RestartOptions, isRefork = fal
       via: viaFor(reached, options.via),
       timeoutMs: options.timeoutMs ?? 300_000,
       soakMs: options.soakMs,
+      stallMs: options.stallMs,
       logPath: options.log,
       journal: options.journal,
       wait: options.wait ?? true,

@@ -15,6 +15,7 @@ import {
 } from './failure-rules.js'
 import {finish} from './outcome.js'
 import {doneOrSoak, onSoakFamily, onSoakTick, soaking, soakWakeAt} from './soak.js'
+import {progressed, stallAt, stallEndsAt} from './stall.js'
 import {
   addOnce,
   bootedCount,
@@ -83,7 +84,7 @@ export function reduce(state: RestartState, input: RestartInput): RestartState {
   const next: RestartState = {...state, notices: [], now: Math.max(state.now, input.at)}
   switch (input.type) {
     case 'family': {
-      return onFamily(onTick(next, input.at), input, input.at)
+      return onFamily(onTick(next, input.at, input.members), input, input.at)
     }
 
     case 'log': {
@@ -116,12 +117,14 @@ export function nextWakeAt(state: RestartState): number | undefined {
   if (soakWake !== undefined) return soakWake
   const deadline = state.plan.startedAt + state.plan.timeoutMs
   const verifyAt = state.verifying && (state.verifying.askedAt ?? state.now - FAMILY_RECHECK_MS) + FAMILY_RECHECK_MS
-  return Math.min(deadline, failureGraceEndsAt(state) ?? deadline, verifyAt || deadline)
+  return Math.min(deadline, failureGraceEndsAt(state) ?? deadline, verifyAt || deadline, stallEndsAt(state) ?? deadline)
 }
 
 /** The wake the machine asks for is a look at the master's family (else a plain tick). */
 export function wantsFamily(state: RestartState): boolean {
-  return (state.verifying !== undefined || soaking(state)) && !state.outcome
+  // A stall is named from the kernel's view too (a stopped worker still draining, a new one booting).
+  const watched = state.verifying !== undefined || soaking(state) || stallEndsAt(state) !== undefined
+  return watched && !state.outcome
 }
 
 export function progress(state: RestartState): RestartProgress {
@@ -137,11 +140,13 @@ export function progress(state: RestartState): RestartProgress {
   }
 }
 
-function onTick(state: RestartState, at: number): RestartState {
+function onTick(state: RestartState, at: number, members?: FamilyMember[]): RestartState {
   if (soaking(state)) return onSoakTick(state, at)
   const timedOut = at - state.plan.startedAt >= state.plan.timeoutMs
   const graceEndsAt = failureGraceEndsAt(state)
   if (graceEndsAt !== undefined && (timedOut || at >= graceEndsAt)) return finish(state, at, 'worker-failed')
+  const stall = timedOut ? undefined : stallAt(state, at, members)
+  if (stall) return finish({...state, stall}, at, 'timed-out')
   return timedOut ? finish(withTimeoutEvidence(state), at, 'timed-out') : state
 }
 
@@ -177,9 +182,13 @@ const RULES: {[K in PumaEventKind]?: Rule<K>} = {
   'worker-booted': {master: true, on: onBoot},
   'worker-early-termination': {restarting: true, on: onEarlyTermination},
   'worker-starting': {restarting: true, on: onWorkerStarting},
+  // 5.0+ repeats the line while the worker drains: only a newly stopped worker is progress.
   'worker-stopping': {
     master: true,
-    on: (state, event) => ({...state, stoppedPids: addOnce(state.stoppedPids, event.workerPid)}),
+    on: (state, event, at) =>
+      state.stoppedPids.includes(event.workerPid)
+        ? state
+        : progressed({...state, stoppedPids: addOnce(state.stoppedPids, event.workerPid)}, at),
   },
   'worker-timed-out': {master: true, restarting: true, on: onWorkerTimedOut},
 }
@@ -267,7 +276,7 @@ interface Began {
 function restartBegan(state: RestartState, at: number, began: Began): RestartState {
   const {message, newWarnings, ...change} = began
   return {
-    ...state,
+    ...progressed(state, at),
     ...change,
     status: 'restarting',
     startMarkerAt: at,
@@ -308,7 +317,7 @@ function onBoot(state: RestartState, event: EventOf<'worker-booted'>, at: number
   }
   const booted = [...state.booted.filter((r) => r.index === undefined || r.index !== record.index), record]
   const next: RestartState = {
-    ...seen,
+    ...progressed(seen, at),
     booted,
     lastBootAt: at,
     notices: [...seen.notices, {kind: 'worker-booted', message: bootMessage(seen, record), worker: record}],

@@ -43,6 +43,7 @@ export function finish(state: RestartState, at: number, result: RestartResult): 
     errorLinesOmitted: state.errorLinesOmitted,
     summary: '',
     warnings: [...state.warnings],
+    ...(state.stall && {stall: state.stall}),
     ...(state.soak && {soak: {seconds: (state.plan.soakMs ?? 0) / 1000, ok: result === 'done'}}),
   }
   outcome.summary = summarize(state, outcome)

@@ -1,6 +1,7 @@
 import type {ExitCode} from '../errors.js'
 import type {LogEvent} from '../log/events.js'
 import type {FamilyMember} from '../target/family.js'
+import type {Stall} from './stall.js'
 import type {PidWitness} from './witness.js'
 
 /**
@@ -34,6 +35,8 @@ export interface RestartPlan {
   refork?: boolean
   /** --soak: after the restart is done, watch this long more; a new worker that dies meanwhile fails it (0/undefined: off). */
   soakMs?: number
+  /** --stall-timeout: no progress for this long ends the restart with exit 6 (src/restart/stall.ts; 0/undefined: off). */
+  stallMs?: number
   /**
    * ctl started this Puma (src/restart/start.ts): a hot restart that began at the spawn, with no old
    * workers; the banner tells the mode and worker count, and the version, which the plan lacks then.
@@ -98,6 +101,8 @@ export interface RestartOutcome {
   serving?: Serving
   /** --soak: how long the restart was watched after it was done, and whether every new worker lived through it. */
   soak?: {ok: boolean; seconds: number}
+  /** --stall-timeout: the step the restart was stuck in when it ended for lack of progress. */
+  stall?: Stall
   /** False when Puma never logged the start of the restart. */
   started: boolean
   summary: string
@@ -175,9 +180,12 @@ export interface RestartState {
   readonly outcome?: RestartOutcome
   readonly phase?: number
   readonly plan: RestartPlan
+  /** When the restart last moved (--stall-timeout only): a phase line, an old worker stopped, a worker booted. */
+  readonly progressAt?: number
   readonly refork: boolean
   /** Soaking: done at `since`, watched until `endsAt`; the kernel last asked at `askedAt`. */
   readonly soak?: {askedAt?: number; endsAt: number; since: number}
+  readonly stall?: Stall
   readonly startMarkerAt?: number
   readonly status: RestartStatus
   readonly stoppedPids: readonly number[]

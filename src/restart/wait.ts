@@ -63,6 +63,7 @@ export async function waitForOutcome(
     startedAt: signalled.at,
     timeoutMs: request.timeoutMs,
     soakMs: request.soakMs,
+    stallMs: request.stallMs,
     previousPhase: statsBefore?.phase,
     version: masterOf(request.to)?.version,
     refork: request.refork,

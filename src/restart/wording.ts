@@ -1,4 +1,5 @@
 import {parseLine, splitPrefix} from '../log/parse.js'
+import {type Stall} from './stall.js'
 import {
   bootedCount,
   type EarlyTermination,
@@ -174,6 +175,7 @@ export function summarize(state: RestartState, outcome: RestartOutcome): string 
     case 'timed-out': {
       // The deadline the user chose, not when the late tick happened to arrive.
       if (state.plan.start) return startTimeoutSummary(state, seconds(state.plan.timeoutMs))
+      if (state.stall) return stallSummary(state, state.stall)
       return timeoutSummary(state, outcome, seconds(state.plan.timeoutMs))
     }
 
@@ -279,6 +281,19 @@ function timeoutSummary(state: RestartState, outcome: RestartOutcome, deadline: 
   }
 
   return parts.join('; ')
+}
+
+/** "Stalled: no progress for 30 s in phase 2: old worker pid 4242 stopped 30.2 s ago and still draining (…)". */
+function stallSummary(state: RestartState, stall: Stall): string {
+  const where =
+    state.status === 'waiting' ? '' : state.kind === 'hot' ? ' in the hot restart' : ` in phase ${state.phase}`
+  const pid = stall.pid === undefined ? 'a new worker' : `new worker pid ${stall.pid}`
+  const step = {
+    signal: `Puma has not started the restart ${stall.forSeconds} s after the signal`,
+    draining: `old worker pid ${stall.pid} was stopped ${stall.forSeconds} s ago and is still draining (keep-alive connections or long requests; Puma's worker_shutdown_timeout bounds it)`,
+    booting: `${pid} has been booting for ${stall.forSeconds} s (the app's load, or a hang in it)`,
+  }[stall.step]
+  return `Stalled: no progress for ${stall.seconds} s${where}: ${step}; ${bootCounts(state)}`
 }
 
 /** A start that did not serve in time: Puma is left running, still booting (or hanging). */

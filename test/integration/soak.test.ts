@@ -6,7 +6,7 @@ import {startPumaCluster} from '../helpers/puma-cluster.js'
 import {jsonOf, runCtl, startCtl} from '../helpers/run-ctl.js'
 
 /** Real Puma 5.6.5: --soak keeps watching the new workers after the restart is done. */
-describe('--soak against real Puma', function () {
+describe('--soak and --stall-timeout against real Puma', function () {
   this.timeout(90_000)
   const start = stoppedAfter('afterEach', startPumaCluster)
 
@@ -37,5 +37,19 @@ describe('--soak against real Puma', function () {
       new RegExp(`Worker \\d \\(pid ${victim}\\) died [12]\\.\\d s into the 3 s soak of phase 1`),
     )
     assert.ok(result.durationMs < 10_000, `ctl took ${result.durationMs} ms`)
+  })
+
+  it('--stall-timeout 3 with a new worker whose app hangs while loading: exit 6 naming it as booting, in about 3 s', async () => {
+    const cluster = await start({workers: 2})
+    cluster.setApp("sleep 60\nrun ->(env) { [200, {}, ['slow']] }\n")
+    const result = await runCtl(['phased-restart', '--pidfile', cluster.pidfile, '--stall-timeout', '3', '--json'])
+    assert.equal(result.code, 6, result.stderr + result.stdout)
+    const {error: report} = jsonOf(result)
+    assert.equal(report.outcome, 'timed-out')
+    assert.equal(report.stall.step, 'booting')
+    assert.equal(typeof report.stall.pid, 'number')
+    assert.ok(cluster.workerPids().includes(report.stall.pid), 'the pid named is a worker of the master')
+    assert.match(report.message, /^Stalled: no progress for 3 s in phase 1: new worker pid \d+ has been booting for 3/)
+    assert.ok(result.durationMs < 15_000, `ctl took ${result.durationMs} ms`)
   })
 })

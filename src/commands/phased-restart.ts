@@ -38,6 +38,22 @@ export const restartCommand = (
         min: 1,
         max: MAX_WAIT_SECONDS,
       },
+      soak: {
+        kind: 'integer',
+        summary:
+          'Seconds to keep watching after the restart is done: a new worker that dies meanwhile fails it (exit 5; 7 when the master exits). Default 0: off.',
+        default: 0,
+        min: 0,
+        max: MAX_WAIT_SECONDS,
+      },
+      'stall-timeout': {
+        kind: 'integer',
+        summary:
+          'Seconds without progress (no worker stopped, none booted) after which ctl gives up with exit 6, naming the stuck step: an old worker draining or a new one booting. Default 0: off.',
+        default: 0,
+        min: 0,
+        max: MAX_WAIT_SECONDS,
+      },
       wait: {
         kind: 'boolean',
         summary: 'Wait for the restart to finish (--no-wait: send the signal and return, like pumactl).',
@@ -117,6 +133,8 @@ export const restartCommand = (
         log: flags.log,
         journal: flags.journal,
         timeoutMs: flags.timeout * 1000,
+        soakMs: flags.soak * 1000,
+        stallMs: flags['stall-timeout'] * 1000,
         expectDir: flags['expect-dir'],
         healthUrl: flags['health-url'],
         healthTimeoutMs: flags['health-timeout'] * 1000,
@@ -146,7 +164,7 @@ const checkFlag = (flags: {check: boolean; 'no-check': boolean}) =>
 
 export default restartCommand('phased', {
   summary: 'Phased restart (SIGUSR1): replace the workers one by one, and wait until every worker runs the new code.',
-  description: `Sends SIGUSR1, then follows Puma's log until every worker has booted in the new phase. Exits 0 only then. Exits 5 as soon as a worker fails to boot (quoting its error lines and saying what still serves), 6 when --timeout passes (listing the workers still on the old phase), 7 when the master dies. Ctrl-C stops waiting (exit 130; SIGTERM 143, SIGHUP 129) and sends nothing more.
+  description: `Sends SIGUSR1, then follows Puma's log until every worker has booted in the new phase. Exits 0 only then. Exits 5 as soon as a worker fails to boot (quoting its error lines and saying what still serves), 6 when --timeout passes (listing the workers still on the old phase), 7 when the master dies. With --soak SECONDS ctl then keeps watching that long: a new worker that dies meanwhile is exit 5 (naming it and when it died), the master's exit 7. With --stall-timeout SECONDS, a restart that makes no progress for that long exits 6 naming the stuck step (an old worker draining, a new one booting). Ctrl-C stops waiting (exit 130; SIGTERM 143, SIGHUP 129) and sends nothing more.
 
 With --expect-dir and --health-url, the restart must then also prove the new release runs: every new worker in the folder --expect-dir points to, and the URL answering 2xx (exit 8 otherwise). ctl also warns before signalling when Puma was started inside a resolved release folder, where a phased restart reloads the old code.
 

@@ -21,6 +21,10 @@ export interface RestartOptions extends TargetSelector {
   log?: string
   /** Abort to stop waiting (nothing more is sent to Puma); the result then rejects with exit code 130. */
   signal?: AbortSignal
+  /** After the restart is done, keep watching this long: a new worker that dies meanwhile fails it. Default 0 (off). */
+  soakMs?: number
+  /** No progress (no worker stopped, none booted) for this long: exit 6 naming the stuck step. Default 0 (off). */
+  stallMs?: number
   /** Also an update when Puma begins stopping an old worker: news for an event stream (--ndjson), not for a progress label. */
   tellStops?: boolean
   /** Default 300 000 (5 minutes). */
@@ -70,6 +74,8 @@ function startRestart(kind: RestartKind, options: RestartOptions, isRefork = fal
       to: reached,
       via: viaFor(reached, options.via),
       timeoutMs: options.timeoutMs ?? 300_000,
+      soakMs: options.soakMs,
+      stallMs: options.stallMs,
       logPath: options.log,
       journal: options.journal,
       wait: options.wait ?? true,

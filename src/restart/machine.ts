@@ -14,6 +14,8 @@ import {
   withTimeoutEvidence,
 } from './failure-rules.js'
 import {finish} from './outcome.js'
+import {doneOrSoak, onSoakFamily, onSoakTick, soaking, soakWakeAt} from './soak.js'
+import {progressed, stallAt, stallEndsAt} from './stall.js'
 import {
   addOnce,
   bootedCount,
@@ -82,7 +84,7 @@ export function reduce(state: RestartState, input: RestartInput): RestartState {
   const next: RestartState = {...state, notices: [], now: Math.max(state.now, input.at)}
   switch (input.type) {
     case 'family': {
-      return onFamily(onTick(next, input.at), input, input.at)
+      return onFamily(onTick(next, input.at, input.members), input, input.at)
     }
 
     case 'log': {
@@ -111,14 +113,18 @@ export function reduce(state: RestartState, input: RestartInput): RestartState {
  */
 export function nextWakeAt(state: RestartState): number | undefined {
   if (state.outcome) return undefined
+  const soakWake = soakWakeAt(state)
+  if (soakWake !== undefined) return soakWake
   const deadline = state.plan.startedAt + state.plan.timeoutMs
   const verifyAt = state.verifying && (state.verifying.askedAt ?? state.now - FAMILY_RECHECK_MS) + FAMILY_RECHECK_MS
-  return Math.min(deadline, failureGraceEndsAt(state) ?? deadline, verifyAt || deadline)
+  return Math.min(deadline, failureGraceEndsAt(state) ?? deadline, verifyAt || deadline, stallEndsAt(state) ?? deadline)
 }
 
 /** The wake the machine asks for is a look at the master's family (else a plain tick). */
 export function wantsFamily(state: RestartState): boolean {
-  return state.verifying !== undefined && !state.outcome
+  // A stall is named from the kernel's view too (a stopped worker still draining, a new one booting).
+  const watched = state.verifying !== undefined || soaking(state) || stallEndsAt(state) !== undefined
+  return watched && !state.outcome
 }
 
 export function progress(state: RestartState): RestartProgress {
@@ -134,10 +140,13 @@ export function progress(state: RestartState): RestartProgress {
   }
 }
 
-function onTick(state: RestartState, at: number): RestartState {
+function onTick(state: RestartState, at: number, members?: FamilyMember[]): RestartState {
+  if (soaking(state)) return onSoakTick(state, at)
   const timedOut = at - state.plan.startedAt >= state.plan.timeoutMs
   const graceEndsAt = failureGraceEndsAt(state)
   if (graceEndsAt !== undefined && (timedOut || at >= graceEndsAt)) return finish(state, at, 'worker-failed')
+  const stall = timedOut ? undefined : stallAt(state, at, members)
+  if (stall) return finish({...state, stall}, at, 'timed-out')
   return timedOut ? finish(withTimeoutEvidence(state), at, 'timed-out') : state
 }
 
@@ -173,9 +182,13 @@ const RULES: {[K in PumaEventKind]?: Rule<K>} = {
   'worker-booted': {master: true, on: onBoot},
   'worker-early-termination': {restarting: true, on: onEarlyTermination},
   'worker-starting': {restarting: true, on: onWorkerStarting},
+  // 5.0+ repeats the line while the worker drains: only a newly stopped worker is progress.
   'worker-stopping': {
     master: true,
-    on: (state, event) => ({...state, stoppedPids: addOnce(state.stoppedPids, event.workerPid)}),
+    on: (state, event, at) =>
+      state.stoppedPids.includes(event.workerPid)
+        ? state
+        : progressed({...state, stoppedPids: addOnce(state.stoppedPids, event.workerPid)}, at),
   },
   'worker-timed-out': {master: true, restarting: true, on: onWorkerTimedOut},
 }
@@ -263,7 +276,7 @@ interface Began {
 function restartBegan(state: RestartState, at: number, began: Began): RestartState {
   const {message, newWarnings, ...change} = began
   return {
-    ...state,
+    ...progressed(state, at),
     ...change,
     status: 'restarting',
     startMarkerAt: at,
@@ -304,7 +317,7 @@ function onBoot(state: RestartState, event: EventOf<'worker-booted'>, at: number
   }
   const booted = [...state.booted.filter((r) => r.index === undefined || r.index !== record.index), record]
   const next: RestartState = {
-    ...seen,
+    ...progressed(seen, at),
     booted,
     lastBootAt: at,
     notices: [...seen.notices, {kind: 'worker-booted', message: bootMessage(seen, record), worker: record}],
@@ -323,7 +336,7 @@ function clusterSize(state: RestartState, event: EventOf<'worker-booted'>, witne
 
 /** The log shows the restart done: with a kernel to ask, it must agree first (onFamily). */
 function complete(state: RestartState, at: number): RestartState {
-  return state.plan.kernel ? {...state, verifying: {since: at}} : finish(state, at, 'done')
+  return state.plan.kernel ? {...state, verifying: {since: at}} : doneOrSoak(state, at)
 }
 
 /**
@@ -336,14 +349,15 @@ function onFamily(
   {master, members}: {master?: PidWitness; members?: FamilyMember[]},
   at: number,
 ): RestartState {
+  if (soaking(state)) return onSoakFamily(state, members, at)
   if (!state.verifying || state.outcome) return state
   if (state.mode === 'single') {
     // No workers: the master itself must serve again, with a server thread it did not have at the signal.
     if (master?.serving === false) return {...state, verifying: {...state.verifying, askedAt: at}}
-    return finish(state, at, 'done')
+    return doneOrSoak(state, at)
   }
 
-  if (!members) return finish(state, at, 'done')
+  if (!members) return doneOrSoak(state, at)
   const keep = state.refork ? [oldPidFor(state, 0)].filter((pid) => pid !== undefined) : []
   const {missing, unexpected} = familyAgrees(
     members,
@@ -355,7 +369,7 @@ function onFamily(
     return {...state, booted, verifying: undefined}
   }
 
-  if (unexpected.length === 0) return finish(state, at, 'done')
+  if (unexpected.length === 0) return doneOrSoak(state, at)
   const widest = Math.max(state.workers, ...unexpected.map((member) => (member.index ?? -1) + 1))
   const verifying = {...state.verifying, askedAt: at, unexpected: unexpected.map((member) => member.pid)}
   const widened: RestartState = {...state, workers: state.kind === 'phased' ? widest : state.workers, verifying}

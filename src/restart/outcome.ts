@@ -33,7 +33,8 @@ export function finish(state: RestartState, at: number, result: RestartResult): 
     restart: shapeOf(state),
     phase: started ? state.phase : undefined,
     started,
-    durationMs: at - state.plan.startedAt,
+    // A soaked restart took as long as it took to be done; the soak is told apart.
+    durationMs: (state.soak?.since ?? at) - state.plan.startedAt,
     workers: [...state.booted],
     pending: result === 'done' ? [] : pendingWorkers(state),
     failure: failure && {cause: failure.cause, index: failure.index, pid: failure.pid},
@@ -42,6 +43,8 @@ export function finish(state: RestartState, at: number, result: RestartResult): 
     errorLinesOmitted: state.errorLinesOmitted,
     summary: '',
     warnings: [...state.warnings],
+    ...(state.stall && {stall: state.stall}),
+    ...(state.soak && {soak: {seconds: (state.plan.soakMs ?? 0) / 1000, ok: result === 'done'}}),
   }
   outcome.summary = summarize(state, outcome)
   return {...state, status: 'finished', collecting: undefined, outcome}

@@ -39,6 +39,10 @@ export interface RestartRequest {
   refork?: boolean
   /** Ctrl-C: stop waiting, send nothing more. */
   signal: AbortSignal
+  /** --soak: keep watching this long after the restart is done (src/restart/soak.ts). */
+  soakMs?: number
+  /** --stall-timeout: no progress for this long ends the wait with exit 6, naming the stuck step (src/restart/stall.ts). */
+  stallMs?: number
   /** Puma was just spawned by ctl (src/restart/start.ts): the wait follows its boot, not a restart. */
   start?: boolean
   timeoutMs: number

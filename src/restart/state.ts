@@ -1,6 +1,7 @@
 import type {ExitCode} from '../errors.js'
 import type {LogEvent} from '../log/events.js'
 import type {FamilyMember} from '../target/family.js'
+import type {Stall} from './stall.js'
 import type {PidWitness} from './witness.js'
 
 /**
@@ -12,9 +13,9 @@ import type {PidWitness} from './witness.js'
 export type RestartKind = 'hot' | 'phased'
 /** What Puma really does: a USR1 can turn into a refork (fork_worker) or a hot restart (preload). */
 export type RestartShape = 'hot' | 'phased' | 'refork'
-export type RestartStatus = 'failing' | 'finished' | 'restarting' | 'waiting'
+export type RestartStatus = 'failing' | 'finished' | 'restarting' | 'soaking' | 'waiting'
 export type RestartResult = 'done' | 'master-died' | 'timed-out' | 'worker-failed'
-export type FailureCause = 'boot-error' | 'early-terminations' | 'hung-boot' | 'repeated-starts'
+export type FailureCause = 'boot-error' | 'died-in-soak' | 'early-terminations' | 'hung-boot' | 'repeated-starts'
 
 export interface OldWorker {
   index?: number // undefined for Puma < 2.8, whose worker titles carry no index
@@ -32,6 +33,10 @@ export interface RestartPlan {
   previousPhase?: number
   /** ctl asked for a refork: Puma before 6.6.1 logs it as a phased restart, which leaves worker 0 alone all the same. */
   refork?: boolean
+  /** --soak: after the restart is done, watch this long more; a new worker that dies meanwhile fails it (0/undefined: off). */
+  soakMs?: number
+  /** --stall-timeout: no progress for this long ends the restart with exit 6 (src/restart/stall.ts; 0/undefined: off). */
+  stallMs?: number
   /**
    * ctl started this Puma (src/restart/start.ts): a hot restart that began at the spawn, with no old
    * workers; the banner tells the mode and worker count, and the version, which the plan lacks then.
@@ -94,6 +99,10 @@ export interface RestartOutcome {
   phase?: number
   restart: RestartShape
   serving?: Serving
+  /** --soak: how long the restart was watched after it was done, and whether every new worker lived through it. */
+  soak?: {ok: boolean; seconds: number}
+  /** --stall-timeout: the step the restart was stuck in when it ended for lack of progress. */
+  stall?: Stall
   /** False when Puma never logged the start of the restart. */
   started: boolean
   summary: string
@@ -171,7 +180,12 @@ export interface RestartState {
   readonly outcome?: RestartOutcome
   readonly phase?: number
   readonly plan: RestartPlan
+  /** When the restart last moved (--stall-timeout only): a phase line, an old worker stopped, a worker booted. */
+  readonly progressAt?: number
   readonly refork: boolean
+  /** Soaking: done at `since`, watched until `endsAt`; the kernel last asked at `askedAt`. */
+  readonly soak?: {askedAt?: number; endsAt: number; since: number}
+  readonly stall?: Stall
   readonly startMarkerAt?: number
   readonly status: RestartStatus
   readonly stoppedPids: readonly number[]

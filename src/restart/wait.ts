@@ -62,6 +62,8 @@ export async function waitForOutcome(
     oldWorkers: checks.workers,
     startedAt: signalled.at,
     timeoutMs: request.timeoutMs,
+    soakMs: request.soakMs,
+    stallMs: request.stallMs,
     previousPhase: statsBefore?.phase,
     version: masterOf(request.to)?.version,
     refork: request.refork,

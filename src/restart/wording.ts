@@ -1,4 +1,5 @@
 import {parseLine, splitPrefix} from '../log/parse.js'
+import {type Stall} from './stall.js'
 import {
   bootedCount,
   type EarlyTermination,
@@ -92,10 +93,22 @@ export function bootMessage(state: RestartState, record: WorkerRecord): string {
   return `${who} booted${where} (${details.join(', ')})`
 }
 
+export function soakStartedMessage(soakMs: number): string {
+  return `every worker booted: soaking ${seconds(soakMs)} (a new worker that dies meanwhile fails the restart)`
+}
+
 export function progressLabel(state: RestartState): string {
   if (state.outcome) return state.outcome.summary
-  if (state.status === 'failing')
-    return `${workerName(state.failure?.index, state.failure?.pid)} failed to boot: reading its error`
+  if (state.status === 'failing') {
+    const how = state.failure?.cause === 'died-in-soak' ? 'died during the soak' : 'failed to boot'
+    return `${workerName(state.failure?.index, state.failure?.pid)} ${how}: reading its error`
+  }
+
+  if (state.status === 'soaking' && state.soak) {
+    const left = Math.max(0, state.soak.endsAt - state.now)
+    return `done, soaking: ${seconds(left)} left, ${bootCounts(state)}`
+  }
+
   if (state.status === 'waiting') {
     if (state.plan.refork) return 'waiting for Puma to start the refork'
     return state.kind === 'phased' ? 'waiting for Puma to start the phased restart' : 'waiting for Puma to restart'
@@ -136,7 +149,8 @@ export function servingSentence(
 export function summarize(state: RestartState, outcome: RestartOutcome): string {
   switch (outcome.outcome) {
     case 'done': {
-      return doneSummary(state, outcome)
+      const soaked = outcome.soak ? `; soaked ${outcome.soak.seconds} s, every new worker still running` : ''
+      return doneSummary(state, outcome) + soaked
     }
 
     case 'master-died': {
@@ -161,6 +175,7 @@ export function summarize(state: RestartState, outcome: RestartOutcome): string 
     case 'timed-out': {
       // The deadline the user chose, not when the late tick happened to arrive.
       if (state.plan.start) return startTimeoutSummary(state, seconds(state.plan.timeoutMs))
+      if (state.stall) return stallSummary(state, state.stall)
       return timeoutSummary(state, outcome, seconds(state.plan.timeoutMs))
     }
 
@@ -193,12 +208,22 @@ function failureSummary(state: RestartState, outcome: RestartOutcome): string {
   const message = failure.cause === 'boot-error' ? bootErrorMessage(state.errorLines, failure.pid) : undefined
   const what = {
     'boot-error': `${who} failed to boot ${where}${message === undefined ? '' : `: ${message}`}`,
+    'died-in-soak': soakDeathSummary(state, failure.index, failure.pid),
     'hung-boot': `${who} hung while booting ${where}; Puma killed it at its boot timeout`,
     'early-terminations': earlyTerminationsSummary(state, where),
     'repeated-starts': `New workers keep starting but never boot ${where}, with no reason logged: ${state.workerStarts.length} starts, ${bootedCount(state)} boots`,
   }[failure.cause]
   // A start has nothing that serves meanwhile: what follows the failure is what ctl did with its Puma.
   return state.plan.start ? what : `${what} (${outcome.serving!.sentence})`
+}
+
+/** "worker 1 (pid N) died 3.2 s into the 10 s soak of phase 4: <its first error line>". */
+function soakDeathSummary(state: RestartState, index: number | undefined, pid: number | undefined): string {
+  const who = `${index === undefined ? 'A worker' : `Worker ${index}`}${pid === undefined ? '' : ` (pid ${pid})`}`
+  const into = state.soak && state.failure ? ((state.failure.since - state.soak.since) / 1000).toFixed(1) : '?'
+  const of = state.kind === 'hot' ? 'after the hot restart' : `of phase ${state.phase}`
+  const said = pid === undefined ? undefined : bootErrorMessage(state.errorLines, pid)
+  return `${who} died ${into} s into the ${(state.plan.soakMs ?? 0) / 1000} s soak ${of}${said === undefined ? '' : `: ${said}`}`
 }
 
 function failureWhere(state: RestartState): string {
@@ -256,6 +281,19 @@ function timeoutSummary(state: RestartState, outcome: RestartOutcome, deadline: 
   }
 
   return parts.join('; ')
+}
+
+/** "Stalled: no progress for 30 s in phase 2: old worker pid 4242 stopped 30.2 s ago and still draining (…)". */
+function stallSummary(state: RestartState, stall: Stall): string {
+  const where =
+    state.status === 'waiting' ? '' : state.kind === 'hot' ? ' in the hot restart' : ` in phase ${state.phase}`
+  const pid = stall.pid === undefined ? 'a new worker' : `new worker pid ${stall.pid}`
+  const step = {
+    signal: `Puma has not started the restart ${stall.forSeconds} s after the signal`,
+    draining: `old worker pid ${stall.pid} was stopped ${stall.forSeconds} s ago and is still draining (keep-alive connections or long requests; Puma's worker_shutdown_timeout bounds it)`,
+    booting: `${pid} has been booting for ${stall.forSeconds} s (the app's load, or a hang in it)`,
+  }[stall.step]
+  return `Stalled: no progress for ${stall.seconds} s${where}: ${step}; ${bootCounts(state)}`
 }
 
 /** A start that did not serve in time: Puma is left running, still booting (or hanging). */

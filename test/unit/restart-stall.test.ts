@@ -1,0 +1,89 @@
+import {strict as assert} from 'node:assert'
+
+import {EXIT} from '../../src/errors.js'
+import {FakeKernel} from '../helpers/fake-kernel.js'
+import {fromMaster, NEW_PID, OLD_PID, replaced, RestartWorld} from '../helpers/restart-world.js'
+
+const STALL_MS = 5000
+const PHASE_1 = fromMaster('- Starting phased worker restart, phase: 1')
+const stopping = (index: number) =>
+  fromMaster(`- Stopping ${OLD_PID + index} for phased upgrade...`, `- TERM sent to ${OLD_PID + index}...`)
+
+function kernelWorld(): RestartWorld {
+  return new RestartWorld({kernel: (master) => new FakeKernel(master.pid, master.workers)})
+}
+
+describe('--stall-timeout: a restart without progress ends with exit 6, naming the stuck step', () => {
+  let world: RestartWorld
+
+  afterEach(() => world.cleanUp())
+
+  it('an old worker stopped but still alive: draining, with its pid and for how long', async () => {
+    world = kernelWorld()
+    const run = world.run({stallMs: STALL_MS})
+    await world.sent
+    await world.write(...PHASE_1, ...stopping(0))
+    await world.advance(2000)
+    // 5.0+ repeats the line while the worker drains: that is no progress.
+    await world.write(...stopping(0))
+    await world.advance(STALL_MS - 2000 + 1)
+    await run.finished()
+    const data = run.error(EXIT.timedOut).data!
+    assert.deepEqual(data.stall, {step: 'draining', pid: OLD_PID, seconds: 5, forSeconds: 5})
+    assert.match(
+      String(data.summary),
+      new RegExp(
+        `^Stalled: no progress for 5 s in phase 1: old worker pid ${OLD_PID} was stopped 5 s ago and is still draining`,
+      ),
+    )
+    world.assertCleanedUp()
+  })
+
+  it('the old worker gone and a new one forked that never boots: booting, with the new pid', async () => {
+    world = kernelWorld()
+    const run = world.run({stallMs: STALL_MS})
+    await world.sent
+    world.kernel!.exit(OLD_PID + 0)
+    world.kernel!.fork(NEW_PID + 0, 0, {booted: true})
+    await world.write(...PHASE_1, ...replaced(0))
+    await world.advance(1000)
+    await world.write(...stopping(1))
+    world.kernel!.exit(OLD_PID + 1)
+    world.kernel!.fork(NEW_PID + 1, 1)
+    await world.advance(STALL_MS - 1)
+    assert.equal(run.settled.status, 'pending', 'the stop of worker 1 was progress')
+    await world.advance(2)
+    await run.finished()
+    const data = run.error(EXIT.timedOut).data!
+    assert.deepEqual(data.stall, {step: 'booting', pid: NEW_PID + 1, seconds: 5, forSeconds: 5})
+    assert.match(String(data.summary), new RegExp(`new worker pid ${NEW_PID + 1} has been booting for 5 s`))
+  })
+
+  it('Puma never starts the restart: the signal step', async () => {
+    world = kernelWorld()
+    const run = world.run({stallMs: STALL_MS})
+    await world.sent
+    await world.advance(STALL_MS + 1)
+    await run.finished()
+    const data = run.error(EXIT.timedOut).data!
+    assert.deepEqual(data.stall, {step: 'signal', seconds: 5, forSeconds: 5})
+  })
+
+  it('a restart that keeps moving, slower than the stall timeout overall: exit 0', async () => {
+    world = kernelWorld()
+    const run = world.run({stallMs: STALL_MS})
+    await world.sent
+    await world.write(...PHASE_1)
+    for (const index of [0, 1, 2]) {
+      await world.advance(4000) // eslint-disable-line no-await-in-loop -- each step takes its time
+      world.kernel!.exit(OLD_PID + index)
+      world.kernel!.fork(NEW_PID + index, index, {booted: true})
+      await world.write(...replaced(index)) // eslint-disable-line no-await-in-loop -- in order
+    }
+
+    await world.advance(100)
+    await run.finished()
+    assert.equal(run.report().exitCode, EXIT.ok)
+    assert.equal(run.report().stall, undefined)
+  })
+})

@@ -73,7 +73,7 @@ describe('foundation against real Puma', function () {
 
     it('finds the master by --tag', async () => {
       const result = await runCtl(['status', '--tag', 'ctl-status', '--json'], {cwd: scratchDir()})
-      assert.equal(result.code, 0, result.stderr)
+      assert.equal(result.code, 0, result.stdout + result.stderr)
       assert.equal(jsonOf(result).pid, cluster.pid)
     })
 

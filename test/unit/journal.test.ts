@@ -18,6 +18,7 @@ import {
   parseCgroupUnit,
   startJournal,
 } from '../../src/log/journal.js'
+import {rejection} from '../helpers/assertions.js'
 import {fixturesDir} from '../helpers/paths.js'
 import {waitFor} from '../helpers/processes.js'
 
@@ -28,17 +29,6 @@ const replayed = readFileSync(join(fixturesDir, 'logs', 'puma-5.6-phased.log'), 
   .split('\n')
 
 const isGone = (pid: number) => !existsSync(`/proc/${pid}`) // a zombie would still be listed
-
-async function rejection(promise: Promise<unknown>): Promise<CtlError> {
-  try {
-    await promise
-  } catch (error) {
-    assert.ok(error instanceof CtlError, `expected a CtlError, got ${error}`)
-    return error
-  }
-
-  assert.fail('expected a rejection')
-}
 
 /** The first `count` lines (fewer when they end), failing after `ms` rather than waiting for ever. */
 async function take(lines: AsyncGenerator<string>, count: number, stop: () => unknown, ms = 5000): Promise<string[]> {

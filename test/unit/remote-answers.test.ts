@@ -4,22 +4,12 @@ import {createServer as createHttpServer, type Server as HttpServer, type Server
 import {type AddressInfo, createServer, type Server, type Socket} from 'node:net'
 
 import {type ControlEndpoint, controlRequest} from '../../src/control/client.js'
-import {CtlError, EXIT} from '../../src/errors.js'
+import {EXIT} from '../../src/errors.js'
 import {AnswerBytes, MAX_ANSWER_BYTES} from '../../src/net/answer.js'
 import {probeHealth} from '../../src/restart/checks.js'
+import {rejection} from '../helpers/assertions.js'
 
 const MiB = 1024 * 1024
-
-async function rejection(promise: Promise<unknown>): Promise<CtlError> {
-  try {
-    await promise
-  } catch (error) {
-    assert.ok(error instanceof CtlError, `expected a CtlError, got ${error}`)
-    return error
-  }
-
-  assert.fail('expected a rejection')
-}
 
 /** What a remote end saw: how many bytes the kernel took from it before the reader went away, and when it did. */
 interface Sent {

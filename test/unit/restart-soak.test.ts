@@ -11,9 +11,8 @@ function kernelWorld(): RestartWorld {
   return new RestartWorld({kernel: (master) => new FakeKernel(master.pid, master.workers)})
 }
 
-/** A phased restart to phase 1 with --soak, every worker replaced: the kernel agrees, so the soak begins. */
-async function soaking(world: RestartWorld, soakMs = SOAK_MS) {
-  const run = world.run({soakMs})
+/** Puma's phased restart to phase 1, every worker replaced, as the log and the kernel show it. */
+async function replaceEveryWorker(world: RestartWorld): Promise<void> {
   await world.sent
   await world.write(...fromMaster('- Starting phased worker restart, phase: 1'))
   for (const index of [0, 1, 2]) {
@@ -21,6 +20,12 @@ async function soaking(world: RestartWorld, soakMs = SOAK_MS) {
     world.kernel!.fork(NEW_PID + index, index, {booted: true})
     await world.write(...replaced(index)) // eslint-disable-line no-await-in-loop -- Puma replaces them in order
   }
+}
+
+/** A phased restart to phase 1 with --soak, every worker replaced: the kernel agrees, so the soak begins. */
+async function soaking(world: RestartWorld, soakMs = SOAK_MS) {
+  const run = world.run({soakMs})
+  await replaceEveryWorker(world)
 
   await world.until((state) => state.status === 'soaking')
   return run
@@ -74,13 +79,7 @@ describe('--soak: a restart that is done is watched a while longer', () => {
   it('the soak outlasts --timeout: the deadline no longer applies once the restart is done', async () => {
     world = kernelWorld()
     const run = world.run({soakMs: 90_000, timeoutMs: 60_000})
-    await world.sent
-    await world.write(...fromMaster('- Starting phased worker restart, phase: 1'))
-    for (const index of [0, 1, 2]) {
-      world.kernel!.exit(OLD_PID + index)
-      world.kernel!.fork(NEW_PID + index, index, {booted: true})
-      await world.write(...replaced(index)) // eslint-disable-line no-await-in-loop -- in order
-    }
+    await replaceEveryWorker(world)
 
     await world.until((state) => state.status === 'soaking')
     await world.advance(70_000)
@@ -104,13 +103,7 @@ describe('--soak: a restart that is done is watched a while longer', () => {
   it('without --soak the restart is done the moment the kernel agrees (no soak in the report)', async () => {
     world = kernelWorld()
     const run = world.run()
-    await world.sent
-    await world.write(...fromMaster('- Starting phased worker restart, phase: 1'))
-    for (const index of [0, 1, 2]) {
-      world.kernel!.exit(OLD_PID + index)
-      world.kernel!.fork(NEW_PID + index, index, {booted: true})
-      await world.write(...replaced(index)) // eslint-disable-line no-await-in-loop -- in order
-    }
+    await replaceEveryWorker(world)
 
     await run.finished()
     assert.equal(run.report().soak, undefined)

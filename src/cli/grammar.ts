@@ -9,8 +9,14 @@ import {type CtlError, usageError} from '../errors.js'
 /** pumactl's names that ctl spells otherwise. */
 export const COMMAND_ALIASES: Readonly<Record<string, string>> = {'reopen-log': 'reopen-logs'}
 
-/** Options that take a value in pumactl's or ctl's grammar: their value is never the command. */
-const VALUE_OPTIONS = new Set([
+/**
+ * Options that take a value in pumactl's or ctl's grammar: their value is never the command. Listed
+ * here rather than read from the commands' flags, which the fast path loads only for the one command
+ * it runs; a test holds the list to every command's flags.
+ */
+export const VALUE_OPTIONS = new Set([
+  '--check-command',
+  '--check-timeout',
   '--config-file',
   '--control-token',
   '--control-url',
@@ -24,6 +30,8 @@ const VALUE_OPTIONS = new Set([
   '--pid',
   '--pidfile',
   '--puma',
+  '--soak',
+  '--stall-timeout',
   '--state',
   '--tag',
   '--timeout',

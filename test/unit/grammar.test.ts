@@ -1,6 +1,7 @@
 import {strict as assert} from 'node:assert'
 
-import {normalizeArgv} from '../../src/cli/grammar.js'
+import {COMMAND_LOADERS} from '../../src/cli/commands.js'
+import {normalizeArgv, VALUE_OPTIONS} from '../../src/cli/grammar.js'
 
 const COMMANDS = ['phased-restart', 'restart', 'reopen-logs', 'stats', 'status', 'stop']
 
@@ -101,5 +102,19 @@ describe("the command line's grammar: ctl's and pumactl's", () => {
 
   it('a long word is quoted short', () => {
     assert.match(refusal('x'.repeat(500)).error.message, /^"x{40}…" is not a ctl command$/)
+  })
+
+  it("knows every command's options that take a value, so that no value is taken for the command", async () => {
+    for (const [id, load] of Object.entries(COMMAND_LOADERS)) {
+      // eslint-disable-next-line no-await-in-loop -- one command's flags after the other
+      const {flags} = (await load()).default
+      for (const [name, flag] of Object.entries(flags)) {
+        if (flag.kind === 'boolean') continue
+        assert.ok(VALUE_OPTIONS.has(`--${name}`), `${id} --${name}`)
+        if (flag.char) assert.ok(VALUE_OPTIONS.has(`-${flag.char}`), `${id} -${flag.char}`)
+      }
+    }
+
+    assert.deepEqual(argvOf('--soak', '30', 'phased-restart'), ['phased-restart', '--soak', '30'])
   })
 })

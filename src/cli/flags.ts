@@ -24,7 +24,8 @@ export interface StringFlag extends FlagCommon {
 }
 
 export interface IntegerFlag extends FlagCommon {
-  default: number
+  /** None: undefined when not given (the command derives one). */
+  default?: number
   kind: 'integer'
   max?: number
   min?: number
@@ -51,7 +52,9 @@ export type FlagSpecs = Record<string, FlagSpec>
 /** The parsed values of a set of flags, with --json, which every command has. */
 export type FlagValues<F extends FlagSpecs> = {
   [K in keyof F]: F[K] extends IntegerFlag
-    ? number
+    ? F[K] extends {default: number}
+      ? number
+      : number | undefined
     : F[K] extends BooleanFlag
       ? boolean
       : F[K] extends OptionFlag<infer T>

@@ -49,8 +49,7 @@ export const restartCommand = (
       'stall-timeout': {
         kind: 'integer',
         summary:
-          'Seconds without progress (no worker stopped, none booted) after which ctl gives up with exit 6, naming the stuck step: an old worker draining or a new one booting. Default 0: off.',
-        default: 0,
+          "Seconds without progress (no worker stopped, none booted) after which ctl gives up with exit 6, naming the stuck step: an old worker draining or a new one booting. Default, for a phased restart: Puma's worker_shutdown_timeout + worker_boot_timeout + 15 s as its config sets them (105 s with Puma's defaults); none for a hot restart. 0: off.",
         min: 0,
         max: MAX_WAIT_SECONDS,
       },
@@ -134,7 +133,7 @@ export const restartCommand = (
         journal: flags.journal,
         timeoutMs: flags.timeout * 1000,
         soakMs: flags.soak * 1000,
-        stallMs: flags['stall-timeout'] * 1000,
+        stallMs: flags['stall-timeout'] === undefined ? undefined : flags['stall-timeout'] * 1000,
         expectDir: flags['expect-dir'],
         healthUrl: flags['health-url'],
         healthTimeoutMs: flags['health-timeout'] * 1000,

@@ -23,7 +23,7 @@ export interface RestartOptions extends TargetSelector {
   signal?: AbortSignal
   /** After the restart is done, keep watching this long: a new worker that dies meanwhile fails it. Default 0 (off). */
   soakMs?: number
-  /** No progress (no worker stopped, none booted) for this long: exit 6 naming the stuck step. Default 0 (off). */
+  /** No progress (no worker stopped, none booted) for this long: exit 6 naming the stuck step. 0: off. Default: from Puma's timeouts for a phased restart (stall-default.ts), none for a hot one. */
   stallMs?: number
   /** Also an update when Puma begins stopping an old worker: news for an event stream (--ndjson), not for a progress label. */
   tellStops?: boolean

@@ -19,6 +19,7 @@ import {type Clock, realClock} from '../wait/clock.js'
 import {type BootCheckOptions, type BootCheckResult, runBootCheck} from './boot-check.js'
 import {planBootCheck} from './boot-plan.js'
 import {environmentOf, type HealthOptions, type HealthResult, probeHealth} from './checks.js'
+import {type PumaTimeouts, readPumaTimeouts} from './stall-default.js'
 import {type KernelReads} from './witness.js'
 
 /**
@@ -49,6 +50,8 @@ export interface RestartDeps {
   logEnd(path: string): Promise<LogPosition>
   /** After the restart: the URL must answer 2xx. */
   probeHealth(url: string, options: HealthOptions): Promise<HealthResult>
+  /** Puma's timeouts in the config the master loaded (its folder's default file, or -F); undefined: not known. */
+  pumaTimeouts(folder: string, env: Record<string, string>, configFile?: string): Promise<PumaTimeouts | undefined>
   /** A process's environment (its PWD tells the folder a phased restart reloads). */
   readEnvironment(pid: number): Record<string, string>
   /** /proc/PID: the master's stdout, stderr and folder; a new worker's folder. */
@@ -71,6 +74,7 @@ export const realRestartDeps: RestartDeps = {
   journalUnitOf,
   logEnd,
   probeHealth,
+  pumaTimeouts: readPumaTimeouts,
   readEnvironment: environmentOf,
   readProcessDetails,
   rereadControl,

@@ -26,6 +26,8 @@ const EXIT_FOR: Record<RestartResult, ExitCode> = {
 export function finish(state: RestartState, at: number, result: RestartResult): RestartState {
   const started = state.status !== 'waiting'
   const failure = result === 'worker-failed' ? state.failure : undefined
+  // What to roll back to: a failure's news only (a start had no release before it).
+  const oldRelease = result === 'done' || state.plan.start ? undefined : state.plan.oldRelease
   const outcome: RestartOutcome = {
     outcome: result,
     // A Puma ctl started that dies before it serves is an app that cannot boot: the exit 5.
@@ -43,6 +45,7 @@ export function finish(state: RestartState, at: number, result: RestartResult): 
     errorLinesOmitted: state.errorLinesOmitted,
     summary: '',
     warnings: [...state.warnings],
+    ...(oldRelease && {oldRelease}),
     ...(state.stall && {stall: state.stall}),
     ...(state.soak && {soak: {seconds: (state.plan.soakMs ?? 0) / 1000, ok: result === 'done'}}),
   }

@@ -1,3 +1,5 @@
+import {resolve} from 'node:path'
+
 import {type ControlEndpoint} from '../control/client.js'
 import {hasUnbooted, type PumaStats} from '../control/stats.js'
 import {usageError} from '../errors.js'
@@ -7,10 +9,13 @@ import {checkFollowable, locateLogs, type LogSource} from '../log/locate.js'
 import {type ProcessDetails} from '../target/process-table.js'
 import {masterOf} from '../target/reach.js'
 import {sleep} from '../wait/clock.js'
+import {mayBeHot} from './boot-gate.js'
 import {releaseFolderWarning} from './checks.js'
 import {type RestartDeps} from './deps.js'
+import {oldReleaseOf} from './old-release.js'
 import {type Preflight, preflight} from './preflight.js'
 import {type RestartRequest} from './run.js'
+import {defaultStallMs} from './stall-default.js'
 
 /** Puma 5+ respawns a failing worker at once: a crash-looping worker has a new PID within this. */
 const CRASH_LOOP_LOOK_MS = 200
@@ -26,8 +31,12 @@ export interface Prepared {
   journal?: JournalFollower
   journalUnit?: JournalUnit | string
   logs: LogSource[]
+  /** The folder the running workers came from (src/restart/old-release.ts): named when the restart fails. */
+  oldRelease?: string
   /** Where each of `logs` ended before the signal. */
   positions: LogPosition[]
+  /** --stall-timeout as given, else its default from Puma's timeouts (src/restart/stall-default.ts); undefined: off. */
+  stallMs?: number
   statsBefore?: PumaStats
   /** Stops the journal and every source of the wait: aborted when the wait ends, or when sending fails. */
   stopSources: AbortController
@@ -75,10 +84,37 @@ export async function prepareRestart(request: RestartRequest, deps: RestartDeps)
     journal,
     journalUnit,
     logs,
+    oldRelease:
+      master &&
+      oldReleaseOf(
+        master.pid,
+        checks.workers.map((worker) => worker.pid),
+        (pid) => (pid === master.pid ? details : deps.readProcessDetails(pid)),
+      ),
     positions,
+    stallMs: await stallMsFor(request, checks, details?.cwd, deps),
     statsBefore: stats.before,
     stopSources,
   }
+}
+
+/**
+ * --stall-timeout as given (0: off); otherwise, for a restart Puma will do as phased, one derived
+ * from Puma's own timeouts where the master's config shows them; nothing for a hot restart.
+ */
+async function stallMsFor(
+  request: RestartRequest,
+  checks: Preflight,
+  folder: string | undefined,
+  deps: RestartDeps,
+): Promise<number | undefined> {
+  if (request.stallMs !== undefined) return request.stallMs || undefined
+  const master = masterOf(request.to)
+  if (!request.wait || request.start || request.kind !== 'phased' || !master || !folder) return undefined
+  if (mayBeHot(checks, master)) return undefined
+  const configFile = request.configFile === undefined ? undefined : resolve(request.cwd ?? '.', request.configFile)
+  const timeouts = await deps.pumaTimeouts(folder, deps.readEnvironment(master.pid), configFile)
+  return timeouts && defaultStallMs(timeouts, master.version)
 }
 
 /** The log files to follow, or the journal's unit; a usage error when the wait would have nothing to read. */

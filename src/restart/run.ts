@@ -41,7 +41,7 @@ export interface RestartRequest {
   signal: AbortSignal
   /** --soak: keep watching this long after the restart is done (src/restart/soak.ts). */
   soakMs?: number
-  /** --stall-timeout: no progress for this long ends the wait with exit 6, naming the stuck step (src/restart/stall.ts). */
+  /** --stall-timeout: no progress for this long ends the wait with exit 6, naming the stuck step (src/restart/stall.ts); 0: off; undefined: the default from Puma's timeouts (stall-default.ts). */
   stallMs?: number
   /** Puma was just spawned by ctl (src/restart/start.ts): the wait follows its boot, not a restart. */
   start?: boolean

@@ -29,6 +29,8 @@ export interface RestartPlan {
   kind: RestartKind
   masterPid: number
   mode: 'cluster' | 'single'
+  /** The folder the workers ran before the signal (src/restart/old-release.ts): a failure names it. */
+  oldRelease?: string
   oldWorkers: OldWorker[]
   previousPhase?: number
   /** ctl asked for a refork: Puma before 6.6.1 logs it as a phased restart, which leaves worker 0 alone all the same. */
@@ -93,6 +95,8 @@ export interface RestartOutcome {
   errorLinesOmitted: number
   exitCode: ExitCode
   failure?: {cause: FailureCause; index?: number; pid?: number}
+  /** A failure's: the folder the workers ran before the signal, which a deploy tool rolls back to. */
+  oldRelease?: string
   /** How the wait ended: the word deploy tools read from --json. */
   outcome: RestartResult
   pending: PendingWorker[]

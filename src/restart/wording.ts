@@ -147,6 +147,25 @@ export function servingSentence(
 }
 
 export function summarize(state: RestartState, outcome: RestartOutcome): string {
+  return outcomeSentence(state, outcome) + releaseClause(state, outcome)
+}
+
+/**
+ * A failure names the folder the workers ran before the signal, so that a deploy tool can roll
+ * back to exactly that: where old workers still serve, theirs; otherwise what Puma ran before.
+ */
+function releaseClause(state: RestartState, outcome: RestartOutcome): string {
+  if (outcome.oldRelease === undefined) return ''
+  const oldStillRun =
+    state.kind === 'phased' &&
+    outcome.outcome !== 'master-died' &&
+    (!outcome.started || (outcome.serving?.oldWorkers ?? outcome.pending.filter((p) => !p.stopped).length) > 0)
+  return oldStillRun
+    ? `; the old workers run ${outcome.oldRelease}`
+    : `; before the restart Puma ran ${outcome.oldRelease}`
+}
+
+function outcomeSentence(state: RestartState, outcome: RestartOutcome): string {
   switch (outcome.outcome) {
     case 'done': {
       const soaked = outcome.soak ? `; soaked ${outcome.soak.seconds} s, every new worker still running` : ''

@@ -19,6 +19,9 @@ export const CONFIG_SETTINGS = [
   'ssl_bind',
   'state_path',
   'tag',
+  'worker_boot_timeout',
+  'worker_shutdown_timeout',
+  'worker_timeout',
   'workers',
 ] as const
 export type ConfigSetting = (typeof CONFIG_SETTINGS)[number]
@@ -41,7 +44,11 @@ export interface ConfigValues {
   preloadApp?: boolean
   state?: string
   tag?: string
+  /** Puma's worker_boot_timeout, worker_shutdown_timeout and worker_timeout, in seconds. */
+  workerBootTimeout?: number
   workers?: number
+  workerShutdownTimeout?: number
+  workerTimeout?: number
 }
 
 /** Where a setting's value goes in the static reading. */
@@ -55,7 +62,10 @@ export type Slot =
   | 'preloadApp'
   | 'state'
   | 'tag'
+  | 'workerBootTimeout'
   | 'workers'
+  | 'workerShutdownTimeout'
+  | 'workerTimeout'
 
 export const SLOT = new Map<ConfigSetting, Slot>([
   ['activate_control_app', 'control'],
@@ -70,6 +80,9 @@ export const SLOT = new Map<ConfigSetting, Slot>([
   ['ssl_bind', 'binds'],
   ['state_path', 'state'],
   ['tag', 'tag'],
+  ['worker_boot_timeout', 'workerBootTimeout'],
+  ['worker_shutdown_timeout', 'workerShutdownTimeout'],
+  ['worker_timeout', 'workerTimeout'],
   ['workers', 'workers'],
 ])
 
@@ -78,6 +91,12 @@ const text = (setting: string) => (args: Value[]) =>
   rubyString(args[0] ?? null) ?? new Unknown(`passes ${setting} a value it cannot print`)
 
 type Store = (args: Value[], defaultHost: string) => SettingValue
+
+/** Puma's timeouts take Integer(value): a whole, positive number of seconds. */
+const seconds = (setting: string) => (args: Value[]) => {
+  const value = rubyInteger(args[0] ?? null)
+  return value !== undefined && value > 0 ? value : new Unknown(`passes ${setting} a value it cannot count`)
+}
 
 function port([number, host]: Value[], defaultHost: string): SettingValue {
   const port = rubyInteger(number ?? null)
@@ -104,6 +123,9 @@ const STORES = new Map<ConfigSetting, Store>([
   ['ssl_bind', () => new Unknown('uses ssl_bind, whose URL the static reader does not build')],
   ['state_path', text('state_path')],
   ['tag', text('tag')],
+  ['worker_boot_timeout', seconds('worker_boot_timeout')],
+  ['worker_shutdown_timeout', seconds('worker_shutdown_timeout')],
+  ['worker_timeout', seconds('worker_timeout')],
   [
     'workers',
     ([count]) =>

@@ -58,6 +58,9 @@ result = begin
     workers: o[:workers].is_a?(Integer) ? o[:workers] : nil,
     preload_app: o.key?(:preload_app) ? (o[:preload_app] ? true : false) : nil,
     fork_worker: o[:fork_worker].is_a?(Integer) ? o[:fork_worker] : nil,
+    worker_boot_timeout: o[:worker_boot_timeout].is_a?(Integer) ? o[:worker_boot_timeout] : nil,
+    worker_shutdown_timeout: o[:worker_shutdown_timeout].is_a?(Integer) ? o[:worker_shutdown_timeout] : nil,
+    worker_timeout: o[:worker_timeout].is_a?(Integer) ? o[:worker_timeout] : nil,
   }}
 rescue Exception => e
   line = (e.backtrace_locations || []).find { |l| l.path == path }&.lineno
@@ -166,7 +169,10 @@ function rubyFacts(ok: Record<string, unknown>): RubyFacts {
     pumaVersion: text('puma') ?? 'unknown',
     state: text('state'),
     tag: text('tag'),
+    workerBootTimeout: int('worker_boot_timeout'),
     workers: int('workers'),
+    workerShutdownTimeout: int('worker_shutdown_timeout'),
+    workerTimeout: int('worker_timeout'),
   }
 }
 

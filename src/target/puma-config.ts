@@ -38,7 +38,11 @@ export interface PumaConfigFacts {
   tag?: string
   /** DSL settings the static reading saw but could not evaluate; their facts are absent. Empty with how 'ruby'. */
   unresolved: ConfigSetting[]
+  /** Puma's worker_boot_timeout, worker_shutdown_timeout and worker_timeout (seconds), where the file sets them. */
+  workerBootTimeout?: number
   workers?: number
+  workerShutdownTimeout?: number
+  workerTimeout?: number
 }
 
 export interface RubyReadOptions {
@@ -200,7 +204,10 @@ function toFacts(
     statePath: path(settings.state),
     tag: settings.tag,
     unresolved: [...new Set(settings.reasons.map((reason) => reason.setting))],
+    workerBootTimeout: settings.workerBootTimeout,
     workers: settings.workers,
+    workerShutdownTimeout: settings.workerShutdownTimeout,
+    workerTimeout: settings.workerTimeout,
   }
   for (const key of Object.keys(facts) as Array<keyof PumaConfigFacts>) if (facts[key] === undefined) delete facts[key]
   return facts

@@ -12,6 +12,7 @@ import {type BootCheckOptions, type BootCheckResult} from '../../src/restart/boo
 import {realRestartDeps, type RestartDeps} from '../../src/restart/deps.js'
 import {type RestartState} from '../../src/restart/machine.js'
 import {type RestartReport, type RestartRequest, type RestartStart, runRestart} from '../../src/restart/run.js'
+import {type PumaTimeouts} from '../../src/restart/stall-default.js'
 import {type PumaMaster} from '../../src/target/scan.js'
 import {Inbox} from '../../src/wait/inbox.js'
 import {FakeClock, settle} from './fake-clock.js'
@@ -31,6 +32,8 @@ export interface WorldOptions {
   kernel?: (master: PumaMaster) => FakeKernel
   /** Lines already in the log before the restart, e.g. a banner (preflight reads them). */
   logText?: string
+  /** Puma's timeouts in the master's config (--stall-timeout's default); undefined: not known, no default. */
+  pumaTimeouts?: PumaTimeouts
   /** /stats's answer each time it is asked (at `control`; it may throw); undefined: nothing listens on the control URL. */
   stats?: (control: ControlEndpoint) => PumaStats
   /** false: the master's stdout is a pipe, no log file to follow. */
@@ -195,6 +198,7 @@ export class RestartWorld {
         this.health.push(url)
         return {url, status: 200, attempts: 1, durationMs: 0}
       },
+      pumaTimeouts: async () => this.options.pumaTimeouts,
       readEnvironment: () => ({PWD: this.dir}),
       rereadControl: (stale, masterPid) => {
         const read = realRestartDeps.rereadControl(stale, masterPid)

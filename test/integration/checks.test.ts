@@ -2,6 +2,7 @@ import {strict as assert} from 'node:assert'
 import {mkdirSync, readlinkSync, renameSync, symlinkSync, writeFileSync} from 'node:fs'
 import {join} from 'node:path'
 
+import {httpGet} from '../helpers/http.js'
 import {stoppedAfter} from '../helpers/processes.js'
 import {startPumaCluster} from '../helpers/puma-cluster.js'
 import {jsonOf, runCtl} from '../helpers/run-ctl.js'
@@ -65,6 +66,19 @@ describe('proving the new release runs', function () {
     assert.equal(result.code, 0, result.stderr)
     assert.equal(jsonOf(result).workers.length, 2)
     assert.doesNotMatch(result.stderr, /Puma was started in/)
+  })
+
+  it('a broken release: the failure names the release the old workers still run, for a rollback to exactly that', async () => {
+    const cluster = await start({workers: 2, prepare: releases, runIn: 'current'})
+    writeFileSync(join(cluster.dir, 'releases', 'r2', 'config.ru'), "raise 'boom: r2 does not load'\n")
+    publish(cluster.dir)
+    const result = await runCtl(['phased-restart', '--pidfile', cluster.pidfile, '--json'])
+    assert.equal(result.code, 5, result.stderr)
+    const {error} = jsonOf(result)
+    const r1 = join(cluster.dir, 'releases', 'r1')
+    assert.equal(error.oldRelease, r1)
+    assert.ok(error.message.endsWith(`; the old workers run ${r1}`), error.message)
+    assert.deepEqual(await httpGet(`http://127.0.0.1:${cluster.port}/`), {status: 200, body: 'r1'})
   })
 
   it('--health-url: a 2xx after the restart is recorded; a 500 exits 8 with the status and body', async () => {

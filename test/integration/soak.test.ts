@@ -52,4 +52,27 @@ describe('--soak and --stall-timeout against real Puma', function () {
     assert.match(report.message, /^Stalled: no progress for 3 s in phase 1: new worker pid \d+ has been booting for 3/)
     assert.ok(result.durationMs < 15_000, `ctl took ${result.durationMs} ms`)
   })
+
+  it("no --stall-timeout: the default is Puma's own timeouts from config/puma.rb (1 + 1 + 15 s), not the 300 s --timeout", async () => {
+    const cluster = await start({
+      workers: 2,
+      defaultConfig: true,
+      extraConfig: 'worker_boot_timeout 1\nworker_shutdown_timeout 1\n',
+    })
+    // A master that cannot act (stopped) is stuck where Puma's own watchdogs do not reach.
+    process.kill(cluster.pid, 'SIGSTOP')
+    try {
+      const result = await runCtl(['phased-restart', '--pidfile', cluster.pidfile, '--json'])
+      assert.equal(result.code, 6, result.stderr + result.stdout)
+      const {error: report} = jsonOf(result)
+      assert.deepEqual(report.stall, {step: 'signal', seconds: 17, forSeconds: 17})
+      assert.match(
+        report.message,
+        /^Stalled: no progress for 17 s: Puma has not started the restart 17 s after the signal/,
+      )
+      assert.ok(result.durationMs < 25_000, `ctl took ${result.durationMs} ms`)
+    } finally {
+      process.kill(cluster.pid, 'SIGCONT')
+    }
+  })
 })

@@ -66,6 +66,7 @@ describe('puma-config', () => {
         environment: 'development',
         pidfile: '/srv/app/tmp/pids/server.pid',
         unresolved: [],
+        workerTimeout: 3600, // `worker_timeout 3600 if … == "development"`
       })
     })
 
@@ -85,6 +86,7 @@ describe('puma-config', () => {
         environment: 'development',
         pidfile: '/srv/app/tmp/pids/server.pid',
         unresolved: [],
+        workerTimeout: 3600,
       })
     })
 

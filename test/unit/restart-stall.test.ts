@@ -1,6 +1,10 @@
 import {strict as assert} from 'node:assert'
+import {mkdirSync, mkdtempSync, rmSync, writeFileSync} from 'node:fs'
+import {tmpdir} from 'node:os'
+import {join} from 'node:path'
 
 import {EXIT} from '../../src/errors.js'
+import {defaultStallMs, type PumaTimeouts, readPumaTimeouts} from '../../src/restart/stall-default.js'
 import {FakeKernel} from '../helpers/fake-kernel.js'
 import {fromMaster, NEW_PID, OLD_PID, replaced, RestartWorld} from '../helpers/restart-world.js'
 
@@ -9,8 +13,8 @@ const PHASE_1 = fromMaster('- Starting phased worker restart, phase: 1')
 const stopping = (index: number) =>
   fromMaster(`- Stopping ${OLD_PID + index} for phased upgrade...`, `- TERM sent to ${OLD_PID + index}...`)
 
-function kernelWorld(): RestartWorld {
-  return new RestartWorld({kernel: (master) => new FakeKernel(master.pid, master.workers)})
+function kernelWorld(pumaTimeouts?: PumaTimeouts): RestartWorld {
+  return new RestartWorld({kernel: (master) => new FakeKernel(master.pid, master.workers), pumaTimeouts})
 }
 
 describe('--stall-timeout: a restart without progress ends with exit 6, naming the stuck step', () => {
@@ -85,5 +89,69 @@ describe('--stall-timeout: a restart without progress ends with exit 6, naming t
     await run.finished()
     assert.equal(run.report().exitCode, EXIT.ok)
     assert.equal(run.report().stall, undefined)
+  })
+
+  describe("the default, from Puma's own timeouts", () => {
+    it('worker_shutdown_timeout + worker_boot_timeout + 15 s; before Puma 5 the boot bound is also worker_timeout', () => {
+      assert.equal(defaultStallMs({}, '5.6.5'), 105_000)
+      assert.equal(defaultStallMs({workerBootTimeout: 120, workerShutdownTimeout: 10}, '8.0.2'), 145_000)
+      assert.equal(defaultStallMs({workerBootTimeout: 20, workerTimeout: 90}, '4.3.12'), 135_000)
+      assert.equal(defaultStallMs({workerBootTimeout: 20, workerTimeout: 90}, '5.0.0'), 65_000)
+    })
+
+    it('a phased restart with no --stall-timeout and known timeouts: stalled at their sum, exit 6', async () => {
+      world = kernelWorld({workerBootTimeout: 2, workerShutdownTimeout: 1})
+      const run = world.run({timeoutMs: 60_000})
+      await world.sent
+      await world.write(...PHASE_1, ...stopping(0))
+      await world.advance(18_000 - 1)
+      assert.equal(run.settled.status, 'pending')
+      await world.advance(2)
+      await run.finished()
+      const data = run.error(EXIT.timedOut).data!
+      assert.deepEqual(data.stall, {step: 'draining', pid: OLD_PID, seconds: 18, forSeconds: 18})
+    })
+
+    for (const [what, timeouts, request] of [
+      ['--stall-timeout 0 turns it off', {}, {stallMs: 0}],
+      ['unknown timeouts: no default', undefined, {}],
+      ['a hot restart: no default', {}, {kind: 'hot' as const}],
+    ] as const) {
+      it(`${what}: the --timeout decides`, async () => {
+        world = kernelWorld(timeouts)
+        const run = world.run({timeoutMs: 200_000, ...request})
+        await world.sent
+        await world.advance(200_001)
+        await run.finished()
+        assert.equal(run.error(EXIT.timedOut).data!.stall, undefined)
+      })
+    }
+  })
+
+  describe('readPumaTimeouts: the config the master loaded', () => {
+    let dir: string
+
+    beforeEach(() => {
+      dir = mkdtempSync(join(tmpdir(), 'ctl-stall-default-'))
+      mkdirSync(join(dir, 'config', 'puma'), {recursive: true})
+    })
+
+    afterEach(() => rmSync(dir, {recursive: true, force: true}))
+
+    it("Puma's first default file for the master's environment; none: Puma's defaults; -F instead when given", async () => {
+      assert.deepEqual(await readPumaTimeouts(dir, {}), {})
+      writeFileSync(join(dir, 'config', 'puma.rb'), 'workers 2\nworker_boot_timeout 120\n')
+      writeFileSync(join(dir, 'config', 'puma', 'production.rb'), 'worker_shutdown_timeout 5\n')
+      assert.deepEqual(await readPumaTimeouts(dir, {}), {workerBootTimeout: 120})
+      assert.deepEqual(await readPumaTimeouts(dir, {RACK_ENV: 'production'}), {workerShutdownTimeout: 5})
+      writeFileSync(join(dir, 'other.rb'), 'worker_timeout 90\n')
+      assert.deepEqual(await readPumaTimeouts(dir, {}, join(dir, 'other.rb')), {workerTimeout: 90})
+    })
+
+    it('a timeout the static reading cannot evaluate, or a folder since deleted: not known', async () => {
+      writeFileSync(join(dir, 'config', 'puma.rb'), "worker_boot_timeout File.read('boot').to_i\n")
+      assert.equal(await readPumaTimeouts(dir, {}), undefined)
+      assert.equal(await readPumaTimeouts(join(dir, 'gone'), {}), undefined)
+    })
   })
 })

@@ -178,6 +178,27 @@ for (const version of ['5.6.5', '8.0.2'] as const satisfies readonly PumaVersion
       )
     })
 
+    it('--ndjson: a line per event (started, each worker booted), the --json report last; nothing on stderr', async () => {
+      const {dir} = await app()
+      const result = await runCtl(['start', '--puma', puma, '--ndjson'], {cwd: dir})
+      const lines = result.stdout
+        .trim()
+        .split('\n')
+        .map((line) => JSON.parse(line))
+      const report = lines.at(-1)
+      note(report.pid)
+      assert.equal(result.code, 0, result.stderr + result.stdout)
+      assert.equal(result.stderr, '')
+      assert.equal(lines[0].event, 'started')
+      const booted = lines.filter((line) => line.event === 'worker-booted')
+      assert.deepEqual(booted.map((line) => line.index).sort(), [0, 1])
+      assert.ok(booted.every((line) => !Number.isNaN(Date.parse(line.at))))
+      assert.equal(report.outcome, 'done')
+      assert.equal(report.mode, 'cluster')
+      const json = await runCtl(['status', '--json'], {cwd: dir})
+      assert.equal(jsonOf(json).pid, report.pid, 'the Puma the stream reported is the one running')
+    })
+
     it('stdout_redirect in the config, options after --: the boots are read where Puma redirects them', async () => {
       const {dir, port} = await app()
       appendFileSync(

@@ -29,7 +29,7 @@ describe('the boot check before a hot restart, real Puma', function () {
   this.timeout(90_000)
   const start = stoppedAfter('afterEach', startPumaCluster)
 
-  it('Puma 8.0.2, its defaults (workers 2: preload, so USR1 is a hot restart): a broken release is refused, nothing sent', async () => {
+  it('Puma 8.0.2, its defaults (workers 2: preload, so USR1 is a hot restart): `ctl phased-restart` and `ctl restart` of a broken release are refused, nothing sent', async () => {
     const cluster = await start({version: '8.0.2', workers: 2})
     const workers = cluster.workerPids()
     cluster.setApp(RAISING_APP)
@@ -50,6 +50,13 @@ describe('the boot check before a hot restart, real Puma', function () {
     assert.equal(text.code, 5)
     assert.match(text.stderr, /^Error: the new release does not boot: RuntimeError: boom/m)
     assert.ok(!readFileSync(cluster.logPath, 'utf8').includes('phased-restart called'), 'Puma never got a USR1')
+
+    const hot = await runCtl(['restart', '--pidfile', cluster.pidfile, '--timeout', '20'])
+    assert.equal(hot.code, 5, hot.stderr)
+    assert.match(hot.stderr, /^Error: the new release does not boot: RuntimeError: boom/m)
+    assert.deepEqual(workerPidsOf(cluster.pid).sort(), workers.sort(), 'ctl restart sent nothing either')
+    assert.ok(!readFileSync(cluster.logPath, 'utf8').includes('Restarting...'), 'Puma never got a USR2')
+    assert.equal(await answers(cluster), 200)
   })
 
   it('Puma 8.0.2, its defaults: a good release restarts as before, and --json says check {ok: true, durationMs}', async () => {

@@ -22,7 +22,11 @@ async function sendNoWait(cluster: PumaCluster, ...more: string[]): Promise<stri
 }
 
 /** Every worker is one that was not there before, on `phase` (read from the master's log). */
-function assertReplaced(cluster: PumaCluster, oldPids: number[], report: {phase: number; workers: Array<{newPid: number}>}) {
+function assertReplaced(
+  cluster: PumaCluster,
+  oldPids: number[],
+  report: {phase: number; workers: Array<{newPid: number}>},
+) {
   const now = cluster.workerPids()
   assert.equal(now.length, oldPids.length)
   assert.ok(
@@ -74,7 +78,8 @@ describe('ctl wait, real Puma', function () {
     const oldPids = cluster.workerPids()
     const resume = await sendNoWait(cluster)
     await waitFor(
-      () => cluster.workerPids().every((pid) => !oldPids.includes(pid)) && /phase: 1$/m.test(readOrEmpty(cluster.logPath)),
+      () =>
+        cluster.workerPids().every((pid) => !oldPids.includes(pid)) && /phase: 1$/m.test(readOrEmpty(cluster.logPath)),
       30_000,
       () => 'the restart to finish on its own',
     )
@@ -108,7 +113,11 @@ describe('ctl wait, real Puma', function () {
     const cluster = await start({workers: 2})
     cluster.setApp(`sleep 1\n${RAISING_APP}`)
     const resume = await sendNoWait(cluster)
-    await waitFor(() => phaseLine(cluster), 15_000, () => 'the phase line')
+    await waitFor(
+      () => phaseLine(cluster),
+      15_000,
+      () => 'the phase line',
+    )
     // What an app can print: Puma's lines, with the master's prefix, naming PIDs the master never forked.
     const pids = absentPids(2)
     appendFileSync(
@@ -124,7 +133,11 @@ describe('ctl wait, real Puma', function () {
     const oldPids = cluster.workerPids()
     cluster.setApp(SLOW_APP)
     const run = startCtl(['phased-restart', '--pidfile', cluster.pidfile, '--timeout', '60'])
-    await waitFor(() => phaseLine(cluster), 15_000, () => `the phase line; ctl said:\n${run.stderrSoFar()}`)
+    await waitFor(
+      () => phaseLine(cluster),
+      15_000,
+      () => `the phase line; ctl said:\n${run.stderrSoFar()}`,
+    )
     run.child.kill('SIGINT')
     const interrupted = await run.result
     assert.equal(interrupted.code, 130, told(interrupted))
@@ -155,7 +168,11 @@ describe('ctl wait, real Puma', function () {
     const oldPids = cluster.workerPids()
     cluster.setApp(SLOW_APP)
     await sendNoWait(cluster)
-    await waitFor(() => phaseLine(cluster), 15_000, () => 'the phase line')
+    await waitFor(
+      () => phaseLine(cluster),
+      15_000,
+      () => 'the phase line',
+    )
     const result = await runCtl(['wait', '--state', cluster.statePath, '--json', '--timeout', '60'])
     assert.equal(result.code, 0, told(result))
     assertReplaced(cluster, oldPids, jsonOf(result))

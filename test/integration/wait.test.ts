@@ -181,4 +181,45 @@ describe('ctl wait, real Puma', function () {
     assert.equal(jsonOf(settled).outcome, 'no-restart-seen')
     assert.match(jsonOf(settled).summary, /every worker runs phase 1, booted: no restart under way that ctl can see/i)
   })
+
+  /** Puma 8.0.2 with its defaults: 2 workers preload, so the phased restart is a hot restart. */
+  describe('Puma 8.0.2', function () {
+    this.timeout(120_000)
+    const start = stoppedAfter('afterEach', startPumaCluster)
+
+    it('--no-wait (a hot restart, the release checked first), then wait --since: exit 0, every worker new', async () => {
+      const cluster = await start({version: '8.0.2', workers: 2})
+      const oldPids = cluster.workerPids()
+      const resume = await sendNoWait(cluster, '--timeout', '30')
+      const result = await runCtl([
+        'wait',
+        '--pidfile',
+        cluster.pidfile,
+        '--since',
+        resume,
+        '--json',
+        '--timeout',
+        '60',
+      ])
+      assert.equal(result.code, 0, told(result))
+      const report = jsonOf(result)
+      assert.equal(report.restart, 'hot')
+      assert.equal(report.phase, 0)
+      assertReplaced(cluster, oldPids, report)
+    })
+
+    it('a broken release sent with --no-check takes the master down: wait --since gives exit 7', async () => {
+      const cluster = await start({version: '8.0.2', workers: 2})
+      cluster.setApp(RAISING_APP)
+      const resume = await sendNoWait(cluster, '--no-check')
+      await waitFor(
+        () => !existsSync(`/proc/${cluster.pid}`),
+        30_000,
+        () => 'the master to die',
+      )
+      const result = await runCtl(['wait', '--pidfile', cluster.pidfile, '--since', resume, '--json'])
+      assert.equal(result.code, 7, told(result))
+      assert.match(jsonOf(result).error.message, new RegExp(`Puma master ${cluster.pid} .*has exited`))
+    })
+  })
 })

@@ -10,8 +10,8 @@ import {type RestartState} from './machine.js'
 import {preflight} from './preflight.js'
 import {attributableLogs, type Prepared} from './prepare.js'
 import {type QuietReport, statsBaseline} from './resume-stats.js'
-import {beforeOf, type ResumeToken} from './resume-token.js'
-import {type RestartReport, type RestartRequest, type RestartStart, settle} from './run.js'
+import {beforeOf, encodeResume, type ResumeToken} from './resume-token.js'
+import {type RestartReport, type RestartRequest, type RestartStart, resumable, settle} from './run.js'
 import {namedPid, waitForOutcome} from './wait.js'
 import {type BeforeSignal} from './witness.js'
 
@@ -70,8 +70,14 @@ export async function waitForRestart(request: WaitRequest, deps: RestartDeps = r
     stats: Boolean(prepared.confirmControl) || !prepared.hasLog,
   })
   const signalled = {at: deps.clock.now(), before: baseline.before, seen: baseline.gone}
-  const state = await waitForOutcome(restart, prepared, signalled, deps)
-  return settle(restart, {prepared, state}, deps)
+  // Interrupted again: the same token follows it later.
+  const again = (error: unknown) => resumable(error, request.since && encodeResume(request.since))
+  const state = await waitForOutcome(restart, prepared, signalled, deps).catch((error: unknown) => {
+    throw again(error)
+  })
+  return settle(restart, {prepared, state}, deps).catch((error: unknown) => {
+    throw again(error)
+  })
 }
 
 /** The restart request the shared wait reads: the same fields a restart command fills in. */

@@ -202,7 +202,7 @@ function resumeOf(
 export const resumeLine = (resume: string) => `To follow it to its verdict: ctl wait --since ${resume}`
 
 /** An interrupted wait hands on its token: the restart goes on, and `ctl wait --since` can follow it. */
-function resumable(error: unknown, resume: string | undefined): unknown {
+export function resumable(error: unknown, resume: string | undefined): unknown {
   if (!resume || !hasExitCode(error, EXIT.interrupted)) return error
   return new CtlError('interrupted', error.message, {
     data: {...error.data, resume},

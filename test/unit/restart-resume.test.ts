@@ -162,6 +162,46 @@ describe('ctl wait', () => {
       )
     })
 
+    it('a log rotated since the signal: said, and the new file read from its start', async () => {
+      world = kernelWorld()
+      const token = await sendNoWait(world)
+      world.deps.logEnd = async () => ({dev: 1, ino: 2, offset: 0}) // another inode at the path now
+      for (const index of [0, 1, 2]) {
+        world.kernel!.exit(OLD_PID + index)
+        world.kernel!.fork(NEW_PID + index, index, {booted: true})
+      }
+
+      await alreadyLogged(world, [...PHASE_1, ...replaced(0), ...replaced(1), ...replaced(2)])
+      const run = waitSince(world, token)
+      await run.started
+      await world.advance(50)
+      const report = run.report()
+      assert.ok(
+        report.warnings.includes(
+          `${world.logPath} is another file than at the signal (rotated): ctl reads the new one from its start; what the old one got after the signal is not read`,
+        ),
+        report.warnings.join('\n'),
+      )
+      assert.deepEqual(
+        world.followed.at(-1)?.from,
+        {dev: 1, ino: 1, offset: 0},
+        "the follower gets the signal's position: another inode is read from 0",
+      )
+    })
+
+    it('Ctrl-C during ctl wait: the error hands the same baseline on again', async () => {
+      world = kernelWorld()
+      const token = await sendNoWait(world)
+      await alreadyLogged(world, PHASE_1)
+      const run = waitSince(world, token)
+      await run.started
+      world.controller.abort()
+      await run.finished()
+      const error = run.error(EXIT.interrupted)
+      assert.deepEqual(decodeResume(String(error.data?.resume)), decodeResume(token))
+      assert.match(error.details.at(-1) ?? '', /^To follow it to its verdict: ctl wait --since v1\./)
+    })
+
     it('Ctrl-C during a restart: the error carries the token, and a line says how to follow it', async () => {
       world = kernelWorld()
       const run = world.run()

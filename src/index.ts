@@ -8,8 +8,19 @@ export type {PumaStats} from './control/stats.js'
  *   const report = await run.result // rejects with a CtlError carrying exitCode (5, 6, 7, 8, …)
  */
 export {CtlError, EXIT, type ExitCode} from './errors.js'
-export {phasedRestart, refork, restart, type RestartEvent, type RestartOptions, type RestartRun} from './restart/api.js'
+export {
+  phasedRestart,
+  refork,
+  restart,
+  type RestartEvent,
+  type RestartOptions,
+  type RestartRun,
+  waitFor,
+  type WaitOptions,
+} from './restart/api.js'
 export type {Notice, RestartOutcome, RestartProgress, WorkerRecord} from './restart/machine.js'
+export type {QuietReport} from './restart/resume-stats.js'
+export type {WaitReport} from './restart/resume.js'
 export type {RestartReport, RestartStart} from './restart/run.js'
 export {type ServerStatus, status, type WorkerStatus} from './status.js'
 export type {TargetSelector} from './target/selector.js'

@@ -17,6 +17,7 @@ export const COMMAND_LOADERS: Record<string, () => Promise<{default: CommandSpec
   status: () => import('../commands/status.js'),
   stop: () => import('../commands/stop.js'),
   'thread-backtraces': () => import('../commands/thread-backtraces.js'),
+  wait: () => import('../commands/wait.js'),
   'worker-count-down': () => import('../commands/worker-count-down.js'),
   'worker-count-up': () => import('../commands/worker-count-up.js'),
 }

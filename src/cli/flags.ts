@@ -208,3 +208,52 @@ export function fillFromEnvironment<F extends FlagSpecs>(
 }
 
 export const TARGET_HELP = `Finding the master: --pid, --pidfile or --state; otherwise the first of ${DEFAULT_TARGET_FILES.join(', ')} under the current folder; otherwise a scan of the process table for Puma masters (narrowed by --dir and --tag). Before anything is sent, the PID must be alive and a Puma master; a pidfile or state file must be owned by the master's user (or root) and belong to the app the master runs from (a stale default file gives way to the next one, with a warning); and a master found only by a scan must run from this folder's app (or --dir, or --tag of a master of the calling user), else only status shows it. --pid is taken as typed.`
+
+/** How long a restart's wait lasts, and what ends it early: the restart commands' and `ctl wait`'s. */
+export const waitFlags = {
+  timeout: {
+    kind: 'integer',
+    summary: 'Seconds to wait for the restart to finish.',
+    default: 300,
+    min: 1,
+    max: MAX_WAIT_SECONDS,
+  },
+  soak: {
+    kind: 'integer',
+    summary:
+      'Seconds to keep watching after the restart is done: a new worker that dies meanwhile fails it (exit 5; 7 when the master exits). Default 0: off.',
+    default: 0,
+    min: 0,
+    max: MAX_WAIT_SECONDS,
+  },
+  'stall-timeout': {
+    kind: 'integer',
+    summary:
+      "Seconds without progress (no worker stopped, none booted) after which ctl gives up with exit 6, naming the stuck step: an old worker draining or a new one booting. Default, for a phased restart ctl sends: Puma's worker_shutdown_timeout + worker_boot_timeout + 15 s as its config sets them (105 s with Puma's defaults); none for a hot restart or ctl wait. 0: off.",
+    min: 0,
+    max: MAX_WAIT_SECONDS,
+  },
+} satisfies FlagSpecs
+
+/** What a finished restart must also prove (exit 8 otherwise): the restart commands' and `ctl wait`'s. */
+export const afterRestartFlags = {
+  'expect-dir': {
+    kind: 'string',
+    summary:
+      'After the restart, every new worker must run in the folder this points to (e.g. /app/current); exit 8 otherwise.',
+    helpGroup: 'CHECKS',
+  },
+  'health-url': {
+    kind: 'string',
+    summary: 'After the restart, this URL must answer 2xx (retried until --health-timeout); exit 8 otherwise.',
+    helpGroup: 'CHECKS',
+  },
+  'health-timeout': {
+    kind: 'integer',
+    summary: 'Seconds --health-url may take to answer 2xx.',
+    default: 10,
+    min: 1,
+    max: MAX_WAIT_SECONDS,
+    helpGroup: 'CHECKS',
+  },
+} satisfies FlagSpecs

@@ -30,6 +30,7 @@ export const VALUE_OPTIONS = new Set([
   '--pid',
   '--pidfile',
   '--puma',
+  '--since',
   '--soak',
   '--stall-timeout',
   '--state',

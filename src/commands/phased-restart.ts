@@ -1,5 +1,6 @@
 import {defineCommand} from '../cli/command.js'
 import {
+  afterRestartFlags,
   controlFlags,
   MAX_WAIT_SECONDS,
   ndjsonFlag,
@@ -7,11 +8,13 @@ import {
   TARGET_HELP,
   targetFlags,
   viaFlag,
+  waitFlags,
 } from '../cli/flags.js'
 import {ndjsonView} from '../render/restart-ndjson.js'
 import {restartView, viewMode} from '../render/restart.js'
 import {phasedRestart, refork, restart, type RestartOptions, type RestartRun} from '../restart/api.js'
 import {CHECK_TIMEOUT_SECONDS} from '../restart/boot-gate.js'
+import {resumeLine} from '../restart/run.js'
 
 const STARTS: Record<'hot' | 'phased' | 'refork', (options: RestartOptions) => RestartRun> = {
   hot: restart,
@@ -31,28 +34,7 @@ export const restartCommand = (
       ...controlFlags,
       ...viaFlag,
       ...ndjsonFlag,
-      timeout: {
-        kind: 'integer',
-        summary: 'Seconds to wait for the restart to finish.',
-        default: 300,
-        min: 1,
-        max: MAX_WAIT_SECONDS,
-      },
-      soak: {
-        kind: 'integer',
-        summary:
-          'Seconds to keep watching after the restart is done: a new worker that dies meanwhile fails it (exit 5; 7 when the master exits). Default 0: off.',
-        default: 0,
-        min: 0,
-        max: MAX_WAIT_SECONDS,
-      },
-      'stall-timeout': {
-        kind: 'integer',
-        summary:
-          "Seconds without progress (no worker stopped, none booted) after which ctl gives up with exit 6, naming the stuck step: an old worker draining or a new one booting. Default, for a phased restart: Puma's worker_shutdown_timeout + worker_boot_timeout + 15 s as its config sets them (105 s with Puma's defaults); none for a hot restart. 0: off.",
-        min: 0,
-        max: MAX_WAIT_SECONDS,
-      },
+      ...waitFlags,
       wait: {
         kind: 'boolean',
         summary: 'Wait for the restart to finish (--no-wait: send the signal and return, like pumactl).',
@@ -99,25 +81,7 @@ export const restartCommand = (
         max: MAX_WAIT_SECONDS,
         helpGroup: 'CHECKS',
       },
-      'expect-dir': {
-        kind: 'string',
-        summary:
-          'After the restart, every new worker must run in the folder this points to (e.g. /app/current); exit 8 otherwise.',
-        helpGroup: 'CHECKS',
-      },
-      'health-url': {
-        kind: 'string',
-        summary: 'After the restart, this URL must answer 2xx (retried until --health-timeout); exit 8 otherwise.',
-        helpGroup: 'CHECKS',
-      },
-      'health-timeout': {
-        kind: 'integer',
-        summary: 'Seconds --health-url may take to answer 2xx.',
-        default: 10,
-        min: 1,
-        max: MAX_WAIT_SECONDS,
-        helpGroup: 'CHECKS',
-      },
+      ...afterRestartFlags,
     },
 
     async run(flags, {json, log, showing, signal, terminal}) {
@@ -153,6 +117,7 @@ export const restartCommand = (
       const report = await run.result
       view.stop()
       log(report.summary)
+      if (!report.waited && report.resume) log(resumeLine(report.resume))
       return report
     },
   })

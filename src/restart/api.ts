@@ -1,8 +1,12 @@
 import {type Via} from '../actions/deliver.js'
+import {EXIT, hasExitCode} from '../errors.js'
 import {reach, viaFor} from '../target/reach.js'
 import {type TargetSelector} from '../target/selector.js'
 import {Inbox} from '../wait/inbox.js'
+import {realRestartDeps} from './deps.js'
 import {type Notice, progress, type RestartKind, type RestartProgress, type RestartState} from './machine.js'
+import {decodeResume} from './resume-token.js'
+import {masterGone, waitForRestart, type WaitReport} from './resume.js'
 import {type RestartReport, type RestartStart, runRestart} from './run.js'
 
 export interface RestartOptions extends TargetSelector {
@@ -46,8 +50,25 @@ export type RestartEvent =
   | {start: RestartStart; type: 'sent'}
 
 /** A running restart: its events as an async iterator, and its result. */
-export interface RestartRun extends AsyncIterable<RestartEvent> {
-  readonly result: Promise<RestartReport>
+export interface RestartRun<R = RestartReport> extends AsyncIterable<RestartEvent> {
+  readonly result: Promise<R>
+}
+
+/** `ctl wait`: the options of a restart that concern its wait, and the token of the restart to follow. */
+export type WaitOptions = Pick<
+  RestartOptions,
+  | 'expectDir'
+  | 'healthTimeoutMs'
+  | 'healthUrl'
+  | 'signal'
+  | 'soakMs'
+  | 'stallMs'
+  | 'tellStops'
+  | 'timeoutMs'
+  | keyof TargetSelector
+> & {
+  /** The `resume` token a restart printed (--no-wait, or an interrupted wait); without it, /stats's phases decide. */
+  since?: string
 }
 
 export function phasedRestart(options: RestartOptions = {}): RestartRun {
@@ -63,10 +84,49 @@ export function refork(options: RestartOptions = {}): RestartRun {
   return startRestart('phased', options, true)
 }
 
-function startRestart(kind: RestartKind, options: RestartOptions, isRefork = false): RestartRun {
+/**
+ * Follows a restart already sent (by `--no-wait`, an interrupted wait, or another tool) to the
+ * verdict the restart command would have given; sends nothing. A malformed token is refused before
+ * anything is looked up; a master that has exited since the token was made is the restart's exit 7.
+ */
+export function waitFor(options: WaitOptions = {}): RestartRun<WaitReport> {
+  return running(async (push, onUpdate) => {
+    const since = options.since === undefined ? undefined : decodeResume(options.since)
+    const reached = await reach(options).catch((error: unknown) => {
+      const gone = since && realRestartDeps.hasExited(since.master.pid, since.master.startTicks)
+      throw gone && hasExitCode(error, EXIT.noMaster) ? masterGone(since) : error
+    })
+    return waitForRestart({
+      since,
+      to: reached,
+      timeoutMs: options.timeoutMs ?? 300_000,
+      soakMs: options.soakMs,
+      stallMs: options.stallMs,
+      signal: options.signal ?? new AbortController().signal,
+      expectDir: options.expectDir,
+      healthUrl: options.healthUrl,
+      healthTimeoutMs: options.healthTimeoutMs,
+      onStart: (start) => push({type: 'sent', start}),
+      onUpdate,
+    })
+  }, options.tellStops)
+}
+
+/** Runs `work` with an event stream that closes when it settles. */
+function running<R>(
+  work: (push: (event: RestartEvent) => void, onUpdate: (state: RestartState) => void) => Promise<R>,
+  stops?: boolean,
+): RestartRun<R> {
   const events = new Inbox<RestartEvent>()
-  const onUpdate = updatesWorthTelling((event) => events.push(event), {stops: options.tellStops})
-  const result = (async () => {
+  const push = (event: RestartEvent) => events.push(event)
+  const result = work(push, updatesWorthTelling(push, {stops})).finally(() => events.close())
+  // Iterating is optional: a caller that only awaits `result` must not see an unhandled rejection here.
+  result.catch(() => {})
+  return {result, [Symbol.asyncIterator]: () => events[Symbol.asyncIterator]()}
+}
+
+function startRestart(kind: RestartKind, options: RestartOptions, isRefork = false): RestartRun {
+  return running(async (push, onUpdate) => {
     const reached = await reach(options)
     return runRestart({
       kind,
@@ -88,14 +148,10 @@ function startRestart(kind: RestartKind, options: RestartOptions, isRefork = fal
       checkCommand: options.checkCommand,
       checkTimeoutMs: options.checkTimeoutMs,
       configFile: options.configFile,
-      onStart: (start) => events.push({type: 'sent', start}),
+      onStart: (start) => push({type: 'sent', start}),
       onUpdate,
     })
-  })().finally(() => events.close())
-  // Iterating is optional: a caller that only awaits `result` must not see an unhandled rejection here.
-  result.catch(() => {})
-
-  return {result, [Symbol.asyncIterator]: () => events[Symbol.asyncIterator]()}
+  }, options.tellStops)
 }
 
 /**

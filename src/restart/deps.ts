@@ -12,7 +12,7 @@ import {
 import {assertMaySignal, type Signallable} from '../signals.js'
 import {rereadControl} from '../target/endpoint.js'
 import {readFamilyMembers, readProcessFacts, readThreads} from '../target/family.js'
-import {hasExited} from '../target/liveness.js'
+import {hasExited, startTicks} from '../target/liveness.js'
 import {childrenOf, type ProcessDetails, readProcessDetails} from '../target/process-table.js'
 import {type Reach} from '../target/reach.js'
 import {type Clock, realClock} from '../wait/clock.js'
@@ -70,7 +70,13 @@ export const realRestartDeps: RestartDeps = {
   fetchStats,
   followLog,
   hasExited,
-  kernel: {children: childrenOf, family: readFamilyMembers, process: readProcessFacts, threads: readThreads},
+  kernel: {
+    children: childrenOf,
+    family: readFamilyMembers,
+    process: readProcessFacts,
+    startTicks,
+    threads: readThreads,
+  },
   journalUnitOf,
   logEnd,
   probeHealth,

@@ -149,7 +149,7 @@ async function findLog(
  * (a log_formatter without the PID), which app output could forge. /stats decides then, and
  * without a control server the wait would have nothing true to read: a usage error, before the signal.
  */
-function attributableLogs(
+export function attributableLogs(
   request: RestartRequest,
   logs: LogSource[],
   checks: Preflight,

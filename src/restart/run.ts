@@ -1,5 +1,5 @@
 import {type DeliverableCommand, type Delivery, type Via} from '../actions/deliver.js'
-import {CtlError, exitNameOf, refuseIfInterrupted} from '../errors.js'
+import {CtlError, EXIT, exitNameOf, hasExitCode, refuseIfInterrupted} from '../errors.js'
 import {describeJournalUnit} from '../log/journal.js'
 import {type LogSource} from '../log/locate.js'
 import {masterOf, type Reach} from '../target/reach.js'
@@ -10,6 +10,7 @@ import {realRestartDeps, type RestartDeps} from './deps.js'
 import {type RestartKind, type RestartOutcome, type RestartShape, type RestartState} from './machine.js'
 import {type Preflight} from './preflight.js'
 import {type Prepared, prepareRestart} from './prepare.js'
+import {encodeResume, resumeTokenOf} from './resume-token.js'
 import {waitForOutcome} from './wait.js'
 import {type BeforeSignal, readBeforeSignal} from './witness.js'
 
@@ -74,6 +75,8 @@ export interface SentReport {
   pid?: number
   /** What was asked for; what Puma really does is not known without waiting. */
   restart: RestartShape
+  /** `ctl wait --since` this: follows the restart to its verdict later (absent without the master's /proc). */
+  resume?: string
   sent: string
   summary: string
   via: Via
@@ -100,10 +103,23 @@ export async function runRestart(request: RestartRequest, deps: RestartDeps = re
   if (request.expectDir !== undefined) resolveDir(request.expectDir)
   if (request.healthUrl !== undefined) validateHealthUrl(request.healthUrl)
   const prepared = await prepareRestart(request, deps)
-  const {before, check, start, startedAt} = await sendRestart(request, prepared, deps)
-  if (!request.wait) return {...sentReport(request, start), ...(check && {check})}
+  const {before, check, resume, start, startedAt} = await sendRestart(request, prepared, deps)
+  if (!request.wait) return {...sentReport(request, start, resume), ...(check && {check})}
 
-  const state = await waitForOutcome(request, prepared, {at: startedAt, before}, deps)
+  const state = await waitForOutcome(request, prepared, {at: startedAt, before}, deps).catch((error: unknown) => {
+    throw resumable(error, resume)
+  })
+  return settle(request, {prepared, state, check}, deps).catch((error: unknown) => {
+    throw resumable(error, resume)
+  })
+}
+
+/** From the machine's outcome to the report: a failure thrown, a success confirmed by /stats and the post checks. */
+export async function settle(
+  request: RestartRequest,
+  {check, prepared, state}: {check?: CheckSummary; prepared: Prepared; state: RestartState},
+  deps: RestartDeps,
+): Promise<RestartReport> {
   // What was said before the signal belongs to the record too (--json prints no progress lines).
   const warnings = [...prepared.checks.warnings, ...state.outcome!.warnings]
   const verdict = {logs: prepared.logs.map((log) => log.path), ...state.outcome!, warnings, ...(check && {check})}
@@ -122,7 +138,7 @@ async function sendRestart(
   request: RestartRequest,
   prepared: Prepared,
   deps: RestartDeps,
-): Promise<{before?: BeforeSignal; check?: CheckSummary; start: RestartStart; startedAt: number}> {
+): Promise<{before?: BeforeSignal; check?: CheckSummary; resume?: string; start: RestartStart; startedAt: number}> {
   const master = masterOf(request.to)
   let before: BeforeSignal | undefined
   let check: CheckSummary | undefined
@@ -134,8 +150,9 @@ async function sendRestart(
     check = await proveReleaseBoots(request, prepared.checks, deps)
     refuseIfInterrupted(request.signal)
     startedAt = deps.clock.now()
-    // The kernel's picture just before the signal: what "new since the signal" is measured against.
-    before = master && request.wait ? readBeforeSignal(master.pid, deps.kernel) : undefined
+    // The kernel's picture just before the signal: what "new since the signal" is measured against
+    // (also under --no-wait, for the resume token: a few cheap reads).
+    before = master ? readBeforeSignal(master.pid, deps.kernel) : undefined
     if (master && request.wait && !before) prepared.checks.warnings.push(uncheckedWarning(master.pid))
     delivery = await deps.deliver(commandOf(request), request.to, {
       via: request.via,
@@ -157,10 +174,45 @@ async function sendRestart(
     ...(check && {check}),
   }
   request.onStart?.(start)
-  return {before, check, start, startedAt}
+  const resume = before && master && resumeOf(request, prepared, {before, master, startedAt}, deps)
+  return {before: request.wait ? before : undefined, check, resume, start, startedAt}
 }
 
-function sentReport(request: RestartRequest, start: RestartStart): SentReport {
+/** The token `ctl wait --since` takes: the baseline of this restart (resume-token.ts). */
+function resumeOf(
+  request: RestartRequest,
+  prepared: Prepared,
+  {before, master, startedAt}: {before: BeforeSignal; master: {pid: number; startTicks?: number}; startedAt: number},
+  deps: RestartDeps,
+): string {
+  return encodeResume(
+    resumeTokenOf({
+      before,
+      kind: request.refork ? 'refork' : request.kind,
+      logs: prepared.logs.map((log, i) => ({path: log.path, ...prepared.positions[i]})),
+      master: {startTicks: master.startTicks, startedAt: deps.readProcessDetails(master.pid)?.startedAt},
+      oldRelease: prepared.oldRelease,
+      phase: prepared.statsBefore?.phase,
+      sentAt: startedAt,
+      startTicksOf: (pid) => deps.kernel.startTicks?.(pid),
+    }),
+  )
+}
+
+/** The line that says how to follow a restart ctl left: `ctl wait --since TOKEN`. */
+export const resumeLine = (resume: string) => `To follow it to its verdict: ctl wait --since ${resume}`
+
+/** An interrupted wait hands on its token: the restart goes on, and `ctl wait --since` can follow it. */
+export function resumable(error: unknown, resume: string | undefined): unknown {
+  if (!resume || !hasExitCode(error, EXIT.interrupted)) return error
+  return new CtlError('interrupted', error.message, {
+    data: {...error.data, resume},
+    details: [...error.details, resumeLine(resume)],
+    suggestion: error.suggestion,
+  })
+}
+
+function sentReport(request: RestartRequest, start: RestartStart, resume: string | undefined): SentReport {
   const to = start.pid === undefined ? "Puma's control server" : `Puma master ${start.pid}`
   return {
     waited: false,
@@ -171,6 +223,7 @@ function sentReport(request: RestartRequest, start: RestartStart): SentReport {
     sent: start.sent,
     via: start.via,
     logs: [],
+    ...(resume && {resume}),
     warnings: [...start.preflight.warnings, ...start.warnings],
     summary: `Sent ${start.sent} to ${to}; not waiting (--no-wait): whether the restart works is not known`,
   }

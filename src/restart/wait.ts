@@ -47,12 +47,12 @@ export const statsCadence = () => new Cadence(100, 1000)
 export async function waitForOutcome(
   request: RestartRequest,
   prepared: Prepared,
-  signalled: {at: number; before?: BeforeSignal},
+  signalled: {at: number; before?: BeforeSignal; seen?: readonly number[]},
   deps: RestartDeps,
 ): Promise<RestartState> {
   const {checks, statsBefore, stopSources} = prepared
   const {before} = signalled
-  const kernel = before && new KernelWitness(before, deps.kernel)
+  const kernel = before && new KernelWitness(before, deps.kernel, signalled.seen)
   let state = initialState({
     kind: request.kind,
     kernel: before !== undefined,
@@ -149,7 +149,8 @@ function withWitness(input: RestartInput, kernel: KernelWitness | undefined): Re
   return pid === undefined ? input : {...input, witness: kernel.of(pid)}
 }
 
-function namedPid(event: LogEvent): number | undefined {
+/** The PID a line of Puma's speaks of (a worker's own line, or the master's about a worker). */
+export function namedPid(event: LogEvent): number | undefined {
   if (event.prefixPid === undefined) return undefined
   switch (event.kind) {
     case 'worker-boot-error':

@@ -17,6 +17,8 @@ export interface KernelReads {
   children(pid: number): number[]
   family(masterPid: number, options?: {serving?: boolean}): FamilyMember[] | undefined
   process(pid: number): ProcessFacts | undefined
+  /** When a process started (clock ticks since boot): a resume token tells a reused PID by it. Absent: not known. */
+  startTicks?(pid: number): number | undefined
   threads(pid: number): Thread[]
 }
 
@@ -63,12 +65,16 @@ export function readBeforeSignal(masterPid: number, kernel: KernelReads): Before
 
 /** The kernel's word on PIDs, with what it has shown since the signal: the workers the master forked. */
 export class KernelWitness {
-  private readonly seen = new Set<number>()
+  private readonly seen: Set<number>
 
+  /** `seen`: workers already known to be new since the signal (`ctl wait`: those its replayed log named, gone by then). */
   constructor(
     readonly before: BeforeSignal,
     private readonly kernel: KernelReads,
-  ) {}
+    seen: Iterable<number> = [],
+  ) {
+    this.seen = new Set(seen)
+  }
 
   /** The master's family now, with each worker's thread names: what "done" is checked against. */
   family(): FamilyMember[] | undefined {

@@ -14,7 +14,7 @@ describe('phased-restart (in-process)', function () {
   this.timeout(30_000)
   const start = stoppedAfter('afterEach', startFakePuma)
 
-  it('--no-wait: sends SIGUSR1, logs one line and returns without waiting', async () => {
+  it('--no-wait: sends SIGUSR1, logs what it sent and how to follow it, and returns without waiting', async () => {
     const fake = await start({workers: 2})
     const from = fake.logSize()
     const {context, logged, shown} = fakeContext()
@@ -25,8 +25,10 @@ describe('phased-restart (in-process)', function () {
     assert.equal(report.waited, false)
     assert.equal(report.sent, 'SIGUSR1')
     assert.equal(report.pid, fake.pid)
+    assert.ok(report.resume)
     assert.deepEqual(logged, [
       `Sent SIGUSR1 to Puma master ${fake.pid}; not waiting (--no-wait): whether the restart works is not known`,
+      `To follow it to its verdict: ctl wait --since ${report.resume}`,
     ])
     assert.equal(shown.length, 1, 'the view was not handed to the context')
     // Puma got it: the workers are replaced in phase 1 all the same.

@@ -274,10 +274,14 @@ describe('restarts', () => {
       const cluster = await start({workers: 2})
       const result = await runCtl(['phased-restart', '--pidfile', cluster.pidfile, '--no-wait'])
       assert.equal(result.code, 0, result.stderr)
+      // What was sent, and how to follow it later (`ctl wait`'s resume token).
+      const [sent, follow, ...rest] = result.stdout.split('\n')
       assert.equal(
-        result.stdout,
-        `Sent SIGUSR1 to Puma master ${cluster.pid}; not waiting (--no-wait): whether the restart works is not known\n`,
+        sent,
+        `Sent SIGUSR1 to Puma master ${cluster.pid}; not waiting (--no-wait): whether the restart works is not known`,
       )
+      assert.match(follow, /^To follow it to its verdict: ctl wait --since v1\.[\w-]+$/)
+      assert.deepEqual(rest, [''])
       assert.equal(result.stderr, '', 'one true thing, said once')
       const json = await runCtl(['restart', '--pidfile', cluster.pidfile, '--no-wait', '--json'])
       assert.deepEqual(Object.keys(jsonOf(json)).sort(), [
@@ -287,6 +291,7 @@ describe('restarts', () => {
         'outcome',
         'pid',
         'restart',
+        'resume',
         'sent',
         'summary',
         'via',

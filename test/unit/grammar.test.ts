@@ -117,4 +117,9 @@ describe("the command line's grammar: ctl's and pumactl's", () => {
 
     assert.deepEqual(argvOf('--soak', '30', 'phased-restart'), ['phased-restart', '--soak', '30'])
   })
+
+  it("ctl wait's token before the command is the option's value, not the command", () => {
+    const invocation = normalizeArgv(['-S', 'puma.state', '--since', 'v1.e30', 'wait'], [...COMMANDS, 'wait'])
+    assert.deepEqual(invocation, {kind: 'run', argv: ['wait', '-S', 'puma.state', '--since', 'v1.e30']})
+  })
 })

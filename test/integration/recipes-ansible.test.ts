@@ -85,6 +85,24 @@ describe('the Ansible recipe, run for real over ssh (issue 15)', function () {
     }
   })
 
+  it("ctl run by another user than Puma's, as the doc warns: exit 4, nothing sent", async () => {
+    const [host] = hosts
+    const master = masterOf(host)
+    const pidfile = join(host.root, 'shared', 'tmp', 'pids', 'puma.pid')
+    // sshd's ctl: a checkout others cannot read has a readable copy there (sshd.ts)
+    const code = await new Promise((resolve) => {
+      execFile(
+        'runuser',
+        ['-u', 'nobody', '--', join(sshd.binDir, 'ctl'), 'phased-restart', '--pidfile', pidfile],
+        {cwd: '/'},
+        (error) => resolve(error ? (error as {code?: number}).code : 0),
+      )
+    })
+    assert.equal(code, 4)
+    assert.doesNotMatch(readOrEmpty(join(host.root, 'shared', 'log', 'puma.log')), /Starting phased worker restart/)
+    assert.equal(masterOf(host), master)
+  })
+
   it('a good release: exit 0, both serve v2 from a new release', async () => {
     for (const host of hosts) host.repo.addRelease('v2')
     const run = await playbook('deploy.yml', 'good release')

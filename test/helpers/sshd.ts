@@ -36,6 +36,11 @@ export interface Sshd {
   /** ssh's known_hosts file naming this sshd's host key for [127.0.0.1]:port. */
   knownHostsFile: string
   port: number
+  /**
+   * sshOptions' `-o` settings alone (known hosts, strict host key checking, identities only, batch mode),
+   * for tools where -p is not the port: scp and sftp (-P PORT), Ansible (ansible_port, ansible_private_key_file).
+   */
+  sshConfigOptions: string[]
   /** ssh's options for this server, before the destination: `ssh ...sshOptions user@127.0.0.1 CMD`. */
   sshOptions: string[]
   /** Stops sshd, every session it still serves, and removes the temporary folder. */
@@ -84,6 +89,16 @@ export async function startSshd(options: {user?: string} = {}): Promise<Sshd> {
 
   const child = spawn('/usr/sbin/sshd', ['-D', '-e', '-f', config], {stdio: ['ignore', 'ignore', 'pipe']})
   await listening(child, port)
+  const sshConfigOptions = [
+    '-o',
+    `UserKnownHostsFile=${knownHostsFile}`,
+    '-o',
+    'StrictHostKeyChecking=yes',
+    '-o',
+    'IdentitiesOnly=yes',
+    '-o',
+    'BatchMode=yes',
+  ]
   return {
     binDir,
     host: '127.0.0.1',
@@ -91,20 +106,8 @@ export async function startSshd(options: {user?: string} = {}): Promise<Sshd> {
     keyFile,
     knownHostsFile,
     port,
-    sshOptions: [
-      '-i',
-      keyFile,
-      '-p',
-      String(port),
-      '-o',
-      `UserKnownHostsFile=${knownHostsFile}`,
-      '-o',
-      'StrictHostKeyChecking=yes',
-      '-o',
-      'IdentitiesOnly=yes',
-      '-o',
-      'BatchMode=yes',
-    ],
+    sshConfigOptions,
+    sshOptions: ['-i', keyFile, '-p', String(port), ...sshConfigOptions],
     async stop() {
       const sessions = descendantsOf(child.pid!)
       if (child.exitCode === null && child.signalCode === null) {

@@ -222,7 +222,7 @@ function writeAnsibleFiles(work: string, sshd: Sshd, hosts: Host[]): void {
         ansible_port: sshd.port,
         ansible_private_key_file: sshd.keyFile,
         ansible_python_interpreter: '/usr/bin/python3',
-        ansible_ssh_common_args: sshd.sshOptions.join(' '),
+        ansible_ssh_common_args: sshd.sshConfigOptions.join(' '), // also sftp's and scp's, where -p is no port
         ansible_user: sshd.user,
         /* eslint-enable camelcase */
       },

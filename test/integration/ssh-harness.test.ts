@@ -1,5 +1,8 @@
 import {strict as assert} from 'node:assert'
-import {execFile} from 'node:child_process'
+import {execFile, execFileSync} from 'node:child_process'
+import {mkdtempSync, rmSync, writeFileSync} from 'node:fs'
+import {tmpdir} from 'node:os'
+import {dirname, join} from 'node:path'
 import {promisify} from 'node:util'
 
 import {createDeployRepo, type DeployRepo} from '../helpers/deploy-app.js'
@@ -47,6 +50,20 @@ describe('ssh harness for the deploy recipes', function () {
         return true
       },
     )
+  })
+
+  it('serves scp and sftp (-P for the port), as Ansible and Capistrano upload files', async () => {
+    const local = join(mkdtempSync(join(tmpdir(), 'ctl-scp-')), 'upload.txt')
+    writeFileSync(local, 'uploaded\n')
+    const options = ['-P', String(sshd.port), '-i', sshd.keyFile, ...sshd.sshConfigOptions]
+    const remote = `uploaded-${process.pid}.txt`
+    execFileSync('scp', [...options, local, `${sshd.user}@${sshd.host}:${remote}`])
+    const listing = execFileSync('sftp', [...options, '-b', '-', `${sshd.user}@${sshd.host}`], {
+      encoding: 'utf8',
+      input: `ls ${remote}\nrm ${remote}\n`,
+    })
+    rmSync(dirname(local), {recursive: true, force: true})
+    assert.match(listing, new RegExp(`^${remote} *$`, 'm'))
   })
 
   it('lets the user clone the app repo, each release a commit', async () => {

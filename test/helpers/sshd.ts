@@ -154,14 +154,22 @@ function sshdConfig(settings: {binDir: string; dir: string; hostKey: string; por
   ].join('\n')
 }
 
-/** Resolves once sshd's "Server listening on 127.0.0.1 port N." is on its stderr; rejects with its stderr if it exits first. */
+/**
+ * Resolves once sshd's "Server listening on 127.0.0.1 port N." is on its stderr (printed after it
+ * listens); rejects with its stderr if it exits first. Its later lines (one a connection) are read and dropped.
+ */
 async function listening(child: ChildProcess, port: number): Promise<void> {
   let stderr = ''
   await new Promise<void>((resolve, reject) => {
-    child.stderr!.on('data', (chunk) => {
+    const read = (chunk: Buffer) => {
       stderr += chunk
-      if (stderr.includes(`listening on 127.0.0.1 port ${port}`)) resolve()
-    })
+      if (!stderr.includes(`listening on 127.0.0.1 port ${port}`)) return
+      child.stderr!.off('data', read)
+      child.stderr!.resume()
+      resolve()
+    }
+
+    child.stderr!.on('data', read)
     child.once('exit', (code) => reject(new Error(`sshd exited ${code} before listening:\n${stderr}`)))
   })
 }

@@ -50,7 +50,7 @@ export interface Sshd {
 
 export const DEFAULT_SSH_USER = 'ctldeploy'
 
-/** Why this machine cannot run the sshd of startSshd as `user`, or undefined when it can (print it and skip). */
+/** Why this machine cannot run startSshd's sshd for `user` (print it and skip), or undefined; creates the user when missing. */
 export function sshdUnavailable(user = DEFAULT_SSH_USER): string | undefined {
   if (process.getuid?.() !== 0) return 'an sshd that logs in another user needs root'
   for (const tool of ['/usr/sbin/sshd', '/usr/bin/ssh-keygen', '/usr/bin/ssh']) {

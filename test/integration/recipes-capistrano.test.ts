@@ -1,6 +1,16 @@
 import {strict as assert} from 'node:assert'
 import {execFileSync, spawn} from 'node:child_process'
-import {chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readlinkSync, rmSync, writeFileSync} from 'node:fs'
+import {
+  chmodSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  readlinkSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {basename, join} from 'node:path'
 
@@ -150,7 +160,63 @@ describe('the Capistrano recipe of docs/deploy.md, run for real over SSH', funct
     assert.equal(await served(), 'v1')
     assert.equal(current(), releases.v1)
   })
+
+  it("the master dies during the restart (exit 7): ctl's reason stays the error, and the rollback starts Puma on v1", async () => {
+    addSlowRelease(repo!, sshd!.user)
+    const log = join(root, 'shared', 'log', 'puma.log')
+    const logged = readOrEmpty(log).length
+    const master = masterPid()
+    const running = cap('master killed', 'production', 'deploy')
+    // the slow release's workers take seconds to boot: ctl is waiting for them when the master dies
+    await waitFor(
+      () => readOrEmpty(log).slice(logged).includes('Starting phased worker restart'),
+      30_000,
+      () => 'the phased restart to begin',
+    )
+    killQuietly(master, 'SIGKILL')
+    const run = await running
+    assert.notEqual(run.code, 0, run.output)
+    const reason = run.output.indexOf('ctl exit status: 7')
+    assert.notEqual(reason, -1, run.output)
+    assert.match(run.output, /exited during the restart: the server is down/)
+    assert.ok(reason < run.output.indexOf('puma:roll_back_failed_release'), "ctl's error comes first")
+    assert.match(run.output, /The deploy has failed with an error: .*ctl exit status: 7/)
+
+    assert.equal(await served(), 'v1')
+    assert.equal(current(), releases.v1)
+    assert.notEqual(masterPid(), master, 'a new master, started by ctl start')
+    assert.match(
+      readOrEmpty(join(root, 'revisions.log')),
+      new RegExp(`failed: rolled back to release ${basename(releases.v1)}\\n$`),
+    )
+  })
 })
+
+/**
+ * A release whose config.ru sleeps before it loads (a slow boot), committed on top of repo.addRelease's
+ * as deploy-app.ts commits: git as root, then the repo handed back to its owner.
+ */
+function addSlowRelease(repo: DeployRepo, owner: string, seconds = 5): void {
+  repo.addRelease('slow')
+  const app = join(repo.dir, 'config.ru')
+  writeFileSync(app, `sleep ${seconds}\n${readFileSync(app, 'utf8')}`)
+  execFileSync('git', [
+    '-c',
+    `safe.directory=${repo.dir}`,
+    '-C',
+    repo.dir,
+    '-c',
+    'user.name=ctl tests',
+    '-c',
+    'user.email=ctl@example.invalid',
+    'commit',
+    '--quiet',
+    '--all',
+    '-m',
+    'slow boot',
+  ])
+  execFileSync('chown', ['-R', `${owner}:`, repo.dir])
+}
 
 /** A Capistrano project in `dir` deploying `repo` to `place.root` over `sshd`, with the document's recipe files. */
 function writeCapProject(dir: string, sshd: Sshd, repo: DeployRepo, place: {port: number; root: string}): void {

@@ -75,11 +75,15 @@ describe('the Capistrano recipe of docs/deploy.md, run for real over SSH', funct
     base = mkdtempSync(join(tmpdir(), 'ctl-cap-'))
     chmodSync(base, 0o755) // the deploy user passes through to its deploy root
     root = join(base, 'app')
-    mkdirSync(root)
-    execFileSync('chown', [`${sshd.user}:`, root])
+    // Capistrano's remote tmp_dir (its git-ssh wrapper goes there, else into /tmp for good): the deploy user's
+    for (const dir of [root, join(base, 'remote-tmp')]) {
+      mkdirSync(dir)
+      execFileSync('chown', [`${sshd.user}:`, dir])
+    }
+
     repo = createDeployRepo({owner: sshd.user, port, root})
     capDir = join(base, 'cap')
-    writeCapProject(capDir, sshd, repo, {port, root})
+    writeCapProject(capDir, sshd, repo, {port, remoteTmp: join(base, 'remote-tmp'), root})
   })
 
   after(async () => {
@@ -218,8 +222,14 @@ function addSlowRelease(repo: DeployRepo, owner: string, seconds = 5): void {
   execFileSync('chown', ['-R', `${owner}:`, repo.dir])
 }
 
-/** A Capistrano project in `dir` deploying `repo` to `place.root` over `sshd`, with the document's recipe files. */
-function writeCapProject(dir: string, sshd: Sshd, repo: DeployRepo, place: {port: number; root: string}): void {
+/** A Capistrano project in `dir` deploying `repo` to `deploy.root` over `sshd`, with the document's recipe files. */
+function writeCapProject(
+  dir: string,
+  sshd: Sshd,
+  repo: DeployRepo,
+  deploy: {port: number; remoteTmp: string; root: string},
+): void {
+  const place = {port: deploy.port, root: deploy.root}
   mkdirSync(join(dir, 'config', 'deploy'), {recursive: true})
   mkdirSync(join(dir, 'lib', 'capistrano', 'tasks'), {recursive: true})
   writeFileSync(join(dir, 'Capfile'), CAPFILE)
@@ -228,6 +238,7 @@ function writeCapProject(dir: string, sshd: Sshd, repo: DeployRepo, place: {port
     `set :repo_url, 'file://${repo.dir}'`,
     `set :deploy_to, '${place.root}'`,
     "set :branch, 'main'",
+    `set :tmp_dir, '${deploy.remoteTmp}'`,
     '',
   ].join('\n')
   writeFileSync(join(dir, 'config', 'deploy.rb'), settings + localised(recipe('capistrano-deploy.rb'), place))

@@ -1,5 +1,6 @@
 import {execFileSync} from 'node:child_process'
 import {chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
+import {get} from 'node:http'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 
@@ -60,4 +61,75 @@ export function createDeployRepo(place: {owner?: string; port: number; root: str
     head: () => git('rev-parse', 'HEAD'),
     remove: () => rmSync(parent, {recursive: true, force: true}),
   }
+}
+
+/** What the app on 127.0.0.1:`port` answers on `path`, on a fresh connection (no keep-alive: each request stands alone). */
+export async function answerOf(port: number, path = '/'): Promise<{body: string; status: number}> {
+  return new Promise((resolve, reject) => {
+    const request = get({agent: false, host: '127.0.0.1', path, port, timeout: 5000}, (response) => {
+      let body = ''
+      response.setEncoding('utf8')
+      response.on('data', (chunk) => {
+        body += chunk
+      })
+      response.on('end', () => resolve({body: body.trim(), status: response.statusCode ?? 0}))
+      response.on('error', reject)
+    })
+    request.on('timeout', () => request.destroy(new Error('no answer within 5 s')))
+    request.on('error', reject)
+  })
+}
+
+export interface RequestTally {
+  /** Each distinct body of a 200 answer, with how many times it came. */
+  bodies: Record<string, number>
+  /**
+   * Connections closed without any answer (ECONNRESET, "socket hang up"). Puma (5.6 and 6.6 seen) drops
+   * a connection that a stopping worker accepted before the request's bytes came (queue_requests, the
+   * default): a phased restart can drop one in-flight connection per worker it stops.
+   */
+  dropped: number
+  /** Every other failure: a status other than 200, a refused connection (nothing listening), a timeout. */
+  failed: number
+  /** The first failures and drops, and when, at most 10. */
+  failures: string[]
+  sent: number
+}
+
+/**
+ * Requests `/` on 127.0.0.1:`port` one after another, each on a new connection, until `during` settles
+ * (a deploy), at most `max` of them: what users saw meanwhile.
+ */
+export async function requestsDuring(port: number, during: Promise<unknown>, max = 50_000): Promise<RequestTally> {
+  const deploy = {settled: false} // set by the promise, between requests
+  const done = () => {
+    deploy.settled = true
+  }
+
+  during.then(done, done)
+  const tally: RequestTally = {bodies: {}, dropped: 0, failed: 0, failures: [], sent: 0}
+  const started = Date.now()
+  const note = (what: string) => {
+    if (tally.failures.length < 10) tally.failures.push(`after ${Date.now() - started} ms: ${what}`)
+  }
+
+  while (!deploy.settled && tally.sent < max) {
+    tally.sent++
+    try {
+      // eslint-disable-next-line no-await-in-loop -- one request at a time, as a patient user
+      const {body, status} = await answerOf(port)
+      if (status === 200) {
+        tally.bodies[body] = (tally.bodies[body] ?? 0) + 1
+      } else {
+        tally.failed++
+        note(`${status} ${body.slice(0, 80)}`)
+      }
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ECONNRESET') tally.dropped++
+      else tally.failed++
+      note(String(error))
+    }
+  }
+
+  return tally
 }

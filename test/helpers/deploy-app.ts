@@ -18,6 +18,8 @@ export interface DeployRepo {
   addBrokenRelease(): string
   /** Commits VERSION = `version` (with a working config.ru); returns the commit. */
   addRelease(version: string): string
+  /** Commits a release that boots and serves `/`, but answers 503 on `/up` (VERSION `unhealthy`); returns the commit. */
+  addUnhealthyRelease(): string
   /** The repo's folder, also its clone URL. */
   dir: string
   /** The commit `main` points at. */
@@ -26,6 +28,7 @@ export interface DeployRepo {
 }
 
 export const BROKEN_VERSION = 'broken'
+export const UNHEALTHY_VERSION = 'unhealthy'
 
 /**
  * A repo of the app for a deploy at `root` serving on `port`, with v1 committed. `owner`: the local user
@@ -43,9 +46,11 @@ export function createDeployRepo(place: {owner?: string; port: number; root: str
   // root writes the commits, the owner reads the repo: git checks ownership, so tell it which is fine
   const git = (...args: string[]) =>
     execFileSync('git', ['-c', `safe.directory=${dir}`, '-C', dir, ...args], {encoding: 'utf8'}).trim()
-  const commit = (version: string, app: string) => {
+  const commit = (version: string, app: string, healthy = true) => {
     writeFileSync(join(dir, 'VERSION'), `${version}\n`)
     writeFileSync(join(dir, 'config.ru'), app)
+    if (healthy) rmSync(join(dir, 'UNHEALTHY'), {force: true})
+    else writeFileSync(join(dir, 'UNHEALTHY'), '')
     git('add', '--all')
     git('-c', 'user.name=ctl tests', '-c', 'user.email=ctl@example.invalid', 'commit', '--quiet', '-m', version)
     if (place.owner) execFileSync('chown', ['-R', `${place.owner}:`, dir])
@@ -57,6 +62,7 @@ export function createDeployRepo(place: {owner?: string; port: number; root: str
   return {
     addBrokenRelease: () => commit(BROKEN_VERSION, `raise 'a broken release'\n${config}`),
     addRelease: (version) => commit(version, config),
+    addUnhealthyRelease: () => commit(UNHEALTHY_VERSION, config, false),
     dir,
     head: () => git('rev-parse', 'HEAD'),
     remove: () => rmSync(parent, {recursive: true, force: true}),

@@ -31,6 +31,8 @@ interface PlaybookRun {
 }
 
 const ANSIBLE = '/usr/bin/ansible-playbook'
+/** Ansible's temporary folder on the "remote" hosts, in the test's folder: the deploy user's. */
+const REMOTE_TMP = 'remote-tmp'
 
 describe('the Ansible recipe, run for real over ssh (issue 15)', function () {
   this.timeout(120_000)
@@ -49,6 +51,8 @@ describe('the Ansible recipe, run for real over ssh (issue 15)', function () {
     sshd = await startSshd()
     work = mkdtempSync(join(tmpdir(), 'ctl-ansible-'))
     chmodSync(work, 0o755)
+    mkdirSync(join(work, REMOTE_TMP))
+    execFileSync('chown', [`${sshd.user}:`, join(work, REMOTE_TMP)])
     for (const name of ['web1', 'web2']) {
       const root = join(work, name)
       mkdirSync(root)
@@ -155,6 +159,25 @@ describe('the Ansible recipe, run for real over ssh (issue 15)', function () {
     assert.deepEqual(await answerOf(other.port), {body: 'v2', status: 200})
   })
 
+  it('an unhealthy release: ctl exit 8 after the restart, the canary switched back to v2; host 2 is untouched', async () => {
+    const [canary, other] = hosts
+    for (const host of hosts) host.repo.addUnhealthyRelease()
+    const otherReleases = releasesOf(other)
+    const otherMaster = masterOf(other)
+    const run = await playbook('deploy.yml', 'unhealthy release')
+
+    assert.equal(run.code, 2, run.output)
+    assert.match(
+      run.output,
+      /"msg": "Phased restart, wait until every worker runs the release and it answers: exit 8: .*503.*current is back at .*Puma serves it again\."/,
+    )
+    assert.deepEqual(await answerOf(canary.port), {body: 'v2', status: 200})
+    assert.equal(releasesOf(canary).length, 2, 'the failed release is removed')
+    assert.deepEqual(releasesOf(other), otherReleases)
+    assert.equal(masterOf(other), otherMaster)
+    assert.deepEqual(await answerOf(other.port), {body: 'v2', status: 200})
+  })
+
   it('the rollback play: both hosts back on v1', async () => {
     const run = await playbook('rollback.yml', 'rollback')
     assert.equal(run.code, 0, run.output)
@@ -218,6 +241,7 @@ async function ansiblePlaybook(work: string, file: string): Promise<PlaybookRun>
     ANSIBLE_FORCE_COLOR: '0',
     ANSIBLE_HOME: join(work, '.ansible'),
     ANSIBLE_LOCAL_TEMP: join(work, '.ansible', 'tmp'),
+    ANSIBLE_REMOTE_TEMP: join(work, REMOTE_TMP),
     ANSIBLE_NOCOLOR: '1',
     ANSIBLE_PIPELINING: 'true',
     ANSIBLE_RETRY_FILES_ENABLED: 'false',

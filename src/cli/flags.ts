@@ -235,6 +235,20 @@ export const waitFlags = {
   },
 } satisfies FlagSpecs
 
+/** The wait's flags as the restart API takes them (milliseconds): the restart commands' and `ctl wait`'s. */
+export function waitOptionsOf(flags: FlagValues<typeof afterRestartFlags & typeof ndjsonFlag & typeof waitFlags>) {
+  return {
+    timeoutMs: flags.timeout * 1000,
+    soakMs: flags.soak * 1000,
+    stallMs: flags['stall-timeout'] === undefined ? undefined : flags['stall-timeout'] * 1000,
+    expectDir: flags['expect-dir'],
+    healthUrl: flags['health-url'],
+    healthTimeoutMs: flags['health-timeout'] * 1000,
+    // An event stream also tells each old worker Puma begins to stop.
+    tellStops: flags.ndjson,
+  }
+}
+
 /** What a finished restart must also prove (exit 8 otherwise): the restart commands' and `ctl wait`'s. */
 export const afterRestartFlags = {
   'expect-dir': {

@@ -9,9 +9,9 @@ import {
   targetFlags,
   viaFlag,
   waitFlags,
+  waitOptionsOf,
 } from '../cli/flags.js'
-import {ndjsonView} from '../render/restart-ndjson.js'
-import {restartView, viewMode} from '../render/restart.js'
+import {followingView} from '../render/following-view.js'
 import {phasedRestart, refork, restart, type RestartOptions, type RestartRun} from '../restart/api.js'
 import {CHECK_TIMEOUT_SECONDS} from '../restart/boot-gate.js'
 import {resumeLine} from '../restart/run.js'
@@ -85,9 +85,7 @@ export const restartCommand = (
     },
 
     async run(flags, {json, log, showing, signal, terminal}) {
-      const view = flags.ndjson
-        ? ndjsonView(terminal.stdout)
-        : await restartView(viewMode({json, quiet: flags.quiet}, terminal.stderr), terminal.stderr, terminal.env)
+      const view = await followingView(flags, {json, terminal})
       showing(view)
       const options: RestartOptions = {
         ...selectorOf(flags),
@@ -95,21 +93,15 @@ export const restartCommand = (
         wait: flags.wait,
         log: flags.log,
         journal: flags.journal,
-        timeoutMs: flags.timeout * 1000,
-        soakMs: flags.soak * 1000,
-        stallMs: flags['stall-timeout'] === undefined ? undefined : flags['stall-timeout'] * 1000,
-        expectDir: flags['expect-dir'],
-        healthUrl: flags['health-url'],
-        healthTimeoutMs: flags['health-timeout'] * 1000,
+        ...waitOptionsOf(flags),
         check: checkFlag(flags),
         checkCommand: flags['check-command'],
         checkTimeoutMs: flags['check-timeout'] * 1000,
-        tellStops: flags.ndjson,
         signal,
       }
       const run = STARTS[kind](options)
       for await (const event of run) {
-        // --no-wait follows nothing: the one line at the end says what was sent.
+        // --no-wait follows nothing: the lines at the end say what was sent, and how to follow it later.
         if (event.type !== 'sent') view.update(event)
         else if (flags.wait) view.started(event.start)
       }

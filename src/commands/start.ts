@@ -1,7 +1,6 @@
 import {defineCommand} from '../cli/command.js'
 import {MAX_WAIT_SECONDS, ndjsonFlag} from '../cli/flags.js'
-import {ndjsonView} from '../render/restart-ndjson.js'
-import {restartView, viewMode} from '../render/restart.js'
+import {followingView} from '../render/following-view.js'
 import {updatesWorthTelling} from '../restart/api.js'
 import {runPumaInForeground, startOptions} from '../restart/start-options.js'
 import {startPuma} from '../restart/start.js'
@@ -60,9 +59,7 @@ Which Puma: --puma PATH; else the app's bin/puma when executable; else \`bundle 
   async run(flags, {json, log, note, passThrough, showing, signal, terminal}) {
     const options = startOptions(flags, passThrough)
     if (flags.foreground) return runPumaInForeground(options, note)
-    const view = flags.ndjson
-      ? ndjsonView(terminal.stdout)
-      : await restartView(viewMode({json, quiet: flags.quiet}, terminal.stderr), terminal.stderr, terminal.env)
+    const view = await followingView(flags, {json, terminal})
     showing(view)
     const updates = updatesWorthTelling((event) => event.type === 'update' && view.update(event))
     const report = await startPuma({

@@ -7,9 +7,9 @@ import {
   TARGET_HELP,
   targetFlags,
   waitFlags,
+  waitOptionsOf,
 } from '../cli/flags.js'
-import {ndjsonView} from '../render/restart-ndjson.js'
-import {restartView, viewMode} from '../render/restart.js'
+import {followingView} from '../render/following-view.js'
 import {waitFor} from '../restart/api.js'
 import {MAX_TOKEN_CHARS} from '../restart/resume-token.js'
 
@@ -38,20 +38,12 @@ ${TARGET_HELP}`,
   },
 
   async run(flags, {json, log, showing, signal, terminal}) {
-    const view = flags.ndjson
-      ? ndjsonView(terminal.stdout)
-      : await restartView(viewMode({json, quiet: flags.quiet}, terminal.stderr), terminal.stderr, terminal.env)
+    const view = await followingView(flags, {json, terminal})
     showing(view)
     const run = waitFor({
       ...selectorOf(flags),
       since: flags.since,
-      timeoutMs: flags.timeout * 1000,
-      soakMs: flags.soak * 1000,
-      stallMs: flags['stall-timeout'] === undefined ? undefined : flags['stall-timeout'] * 1000,
-      expectDir: flags['expect-dir'],
-      healthUrl: flags['health-url'],
-      healthTimeoutMs: flags['health-timeout'] * 1000,
-      tellStops: flags.ndjson,
+      ...waitOptionsOf(flags),
       signal,
     })
     for await (const event of run) {

@@ -40,6 +40,20 @@ async function alreadyLogged(world: RestartWorld, lines: string[]): Promise<void
   await world.write(...lines)
 }
 
+/** Every worker replaced and its boot logged before `ctl wait` began; then the wait's report. */
+async function waitOnFinishedRestart(world: RestartWorld, token: string) {
+  for (const index of [0, 1, 2]) {
+    world.kernel!.exit(OLD_PID + index)
+    world.kernel!.fork(NEW_PID + index, index, {booted: true})
+  }
+
+  await alreadyLogged(world, [...PHASE_1, ...replaced(0), ...replaced(1), ...replaced(2)])
+  const run = waitSince(world, token)
+  await run.started
+  await world.advance(50)
+  return run.report()
+}
+
 /** A worker's failed boot, as Puma 5.6 logs it. */
 const attempt = (pid: number) => [
   `[${pid}] ! Unable to start worker`,
@@ -90,16 +104,7 @@ describe('ctl wait', () => {
     it('finished before the wait began: done at once from the replayed lines and the kernel; nothing sent', async () => {
       world = kernelWorld()
       const token = await sendNoWait(world)
-      for (const index of [0, 1, 2]) {
-        world.kernel!.exit(OLD_PID + index)
-        world.kernel!.fork(NEW_PID + index, index, {booted: true})
-      }
-
-      await alreadyLogged(world, [...PHASE_1, ...replaced(0), ...replaced(1), ...replaced(2)])
-      const run = waitSince(world, token)
-      await run.started
-      await world.advance(50)
-      const report = run.report()
+      const report = await waitOnFinishedRestart(world, token)
       assert.equal(report.outcome, 'done')
       assert.equal(report.phase, 1)
       assert.deepEqual(
@@ -168,16 +173,7 @@ describe('ctl wait', () => {
       world = kernelWorld()
       const token = await sendNoWait(world)
       world.deps.logEnd = async () => ({dev: 1, ino: 2, offset: 0}) // another inode at the path now
-      for (const index of [0, 1, 2]) {
-        world.kernel!.exit(OLD_PID + index)
-        world.kernel!.fork(NEW_PID + index, index, {booted: true})
-      }
-
-      await alreadyLogged(world, [...PHASE_1, ...replaced(0), ...replaced(1), ...replaced(2)])
-      const run = waitSince(world, token)
-      await run.started
-      await world.advance(50)
-      const report = run.report()
+      const report = await waitOnFinishedRestart(world, token)
       assert.ok(
         report.warnings.includes(
           `${world.logPath} is another file than at the signal (rotated): ctl reads the new one from its start; what the old one got after the signal is not read`,

@@ -352,11 +352,15 @@ function neverReforkedSummary(deadline: string): string {
   )
 }
 
-/** A log line named a PID that is no worker the master forked: not Puma's line, whatever it says. */
+/**
+ * A log line named a PID the kernel never showed as a worker the master forked since the signal:
+ * not counted, whatever it says. Either text the app printed, or a worker Puma retried that lived
+ * too briefly for the kernel to be asked (a crash loop): the line cannot tell which.
+ */
 export function untrueLineWarning(pid: number | undefined, masterPid: number): string {
   if (pid === undefined)
     return 'ignored more log lines naming PIDs that are no workers of the master (not told one by one)'
-  return `ignored a log line naming pid ${pid}, which is not a worker master ${masterPid} forked since the signal: the app's output (or anyone it echoes) can print any text`
+  return `ignored a log line naming pid ${pid}: the kernel never showed it as a worker master ${masterPid} forked since the signal (text the app printed, which can say anything, or a worker that lived too briefly to be seen)`
 }
 
 /** "2/3 workers booted" */

@@ -1,3 +1,5 @@
+import {isAbsolute} from 'node:path'
+
 import {usageError} from '../errors.js'
 import {type LogPosition} from '../log/follow.js'
 import {type FamilyMember} from '../target/family.js'
@@ -106,8 +108,14 @@ function invalidMember(member: unknown): boolean {
 
 function invalidLog(log: unknown): boolean {
   if (!isObject(log)) return true
+  // Its path is shown in warnings and messages: absolute, one line of printable text, as ctl writes it.
   return (
-    typeof log.path !== 'string' || log.path === '' || !isCount(log.dev) || !isCount(log.ino) || !isCount(log.offset)
+    typeof log.path !== 'string' ||
+    !isAbsolute(log.path) ||
+    !isQuotablePath(log.path) ||
+    !isCount(log.dev) ||
+    !isCount(log.ino) ||
+    !isCount(log.offset)
   )
 }
 

@@ -128,6 +128,7 @@ async function tokenBaseline(
   const details = found && deps.readProcessDetails(found.pid)
   const master = assertSameMaster(given, found, details?.startedAt)
   const before = beforeOf(given, (pid) => deps.kernel.startTicks?.(pid))
+  assertFitsKernel(given, before, details?.startedAt, deps)
   const strays: string[] = []
   const token = {...given, logs: await mastersOwnLogs(given, details, deps, strays)}
   if (token.logs.length === 0) return statsBaseline(request, {before, token}, deps)
@@ -158,6 +159,40 @@ async function tokenBaseline(
       stallMs: request.stallMs || undefined, // as given: ctl wait derives no default
       stopSources: new AbortController(),
     },
+  }
+}
+
+/** Start times from /proc are whole-second boot time plus ticks: two readings of one instant differ by up to a second. */
+const START_SLACK_MS = 2000
+
+/**
+ * The token's times against the kernel's, exit 2 when they do not fit: a token is its bearer's
+ * text, and a family that leaves out workers running since before the signal would count them, and
+ * their old boot lines, as new (a false success); a master started after the signal is another
+ * process with a reused PID (a token without start ticks cannot say so otherwise).
+ */
+export function assertFitsKernel(
+  token: ResumeToken,
+  before: BeforeSignal,
+  masterStartedAt: Date | undefined,
+  deps: Pick<RestartDeps, 'clock' | 'kernel' | 'readProcessDetails'>,
+): void {
+  const sent = new Date(token.sentAt).toISOString()
+  const misfit = (why: string) =>
+    usageError(`--since does not fit master ${token.master.pid}: ${why}`, {
+      suggestion: 'pass the `resume` value the restart of this master printed, as it is',
+    })
+  if (token.sentAt > deps.clock.now() + START_SLACK_MS) throw misfit(`its restart was sent at ${sent}, later than now`)
+  if (masterStartedAt && masterStartedAt.getTime() > token.sentAt + START_SLACK_MS)
+    throw misfit(`the master here started at ${masterStartedAt.toISOString()}, after the restart was sent (${sent})`)
+  const named = new Set(before.family.map((member) => member.pid))
+  for (const member of deps.kernel.family(before.masterPid) ?? []) {
+    if (member.zombie || named.has(member.pid)) continue
+    const started = deps.readProcessDetails(member.pid)?.startedAt
+    if (started && started.getTime() < token.sentAt - START_SLACK_MS)
+      throw misfit(
+        `its process ${member.pid} has run since ${started.toISOString()}, before the restart was sent (${sent}), and the token does not name it`,
+      )
   }
 }
 

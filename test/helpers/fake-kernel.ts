@@ -25,8 +25,11 @@ interface FakeProcess extends FamilyEntry {
  * other processes, read the way src/target/family.ts reads /proc (the same classification).
  */
 export class FakeKernel implements KernelReads {
+  /** The time a fork happens at (epoch ms): the master and its first workers started at 0. */
+  now: () => number = () => 0
   private nextTid = 900_000
   private readonly processes = new Map<number, FakeProcess>()
+  private readonly startTimes = new Map<number, number>()
 
   constructor(
     readonly masterPid: number,
@@ -72,6 +75,7 @@ export class FakeKernel implements KernelReads {
 
   /** A worker forked (and, with `booted`, serving: Puma's `puma srv` thread runs). */
   fork(pid: number, index?: number, {booted = false, ppid = this.masterPid} = {}): void {
+    this.startTimes.set(pid, this.now())
     const title =
       index === undefined
         ? `puma: cluster worker: ${this.masterPid}`
@@ -106,6 +110,11 @@ export class FakeKernel implements KernelReads {
   reexec(): void {
     const master = this.processes.get(this.masterPid)!
     this.processes.set(this.masterPid, {...master, threads: this.named(['ruby'], this.masterPid)})
+  }
+
+  /** When a process started (epoch ms), as /proc tells it; undefined when there is none. */
+  startedAt(pid: number): Date | undefined {
+    return this.processes.has(pid) ? new Date(this.startTimes.get(pid) ?? 0) : undefined
   }
 
   /** Another process of the machine (another user's app, say), which the master never forked. */

@@ -206,6 +206,41 @@ describe('ctl wait', () => {
       assert.ok(!world.followed.some((followed) => followed.path === other), 'the named file was never followed')
     })
 
+    it('a token whose family leaves out the running workers: exit 2 naming one, never their old boot lines as new', async () => {
+      world = kernelWorld()
+      const token = decodeResume(await sendNoWait(world))
+      const forged = encodeResume({...token, family: [], logs: token.logs.map((log) => ({...log, offset: 0}))})
+      // The old workers' boot lines, which a log read from its start holds.
+      const booted = [0, 1, 2].map((i) => `- Worker ${i} (PID: ${OLD_PID + i}) booted in 0.5s, phase: 1`)
+      await alreadyLogged(world, [...PHASE_1, ...fromMaster(...booted)])
+      const run = waitSince(world, forged)
+      await world.advance(50)
+      await run.finished()
+      const error = run.error(EXIT.usage)
+      assert.match(
+        error.message,
+        new RegExp(
+          `^--since does not fit master ${MASTER}: its process ${OLD_PID} has run since 1970-01-01T00:00:00.000Z, before the restart was sent \\(1970-01-01T00:16:40.000Z\\), and the token does not name it$`,
+        ),
+      )
+    })
+
+    it('a token sent later than now, or before the master here started (a reused PID): exit 2', async () => {
+      world = kernelWorld()
+      const token = decodeResume(await sendNoWait(world))
+      const future = waitSince(world, encodeResume({...token, sentAt: token.sentAt + 3_600_000}))
+      await future.finished()
+      assert.match(future.error(EXIT.usage).message, /: its restart was sent at .+, later than now$/)
+      const read = world.deps.readProcessDetails
+      world.deps.readProcessDetails = (pid) =>
+        pid === MASTER ? {...read(pid)!, startedAt: new Date(token.sentAt + 60_000)} : read(pid)
+      const {startTicks, ...master} = token.master
+      assert.ok(startTicks !== undefined)
+      const reused = waitSince(world, encodeResume({...token, master}))
+      await reused.finished()
+      assert.match(reused.error(EXIT.usage).message, /: the master here started at .+, after the restart was sent/)
+    })
+
     it('Ctrl-C during ctl wait: the error hands the same baseline on again', async () => {
       world = kernelWorld()
       const token = await sendNoWait(world)

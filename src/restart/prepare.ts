@@ -113,7 +113,7 @@ async function stallMsFor(
   if (!request.wait || request.start || request.kind !== 'phased' || !master || !folder) return undefined
   if (mayBeHot(checks, master)) return undefined
   const configFile = request.configFile === undefined ? undefined : resolve(request.cwd ?? '.', request.configFile)
-  const timeouts = await deps.pumaTimeouts(folder, deps.readEnvironment(master.pid), configFile)
+  const timeouts = await deps.pumaTimeouts(folder, deps.readEnvironment(master.pid), configFile, master)
   return timeouts && defaultStallMs(timeouts, master.version)
 }
 

@@ -1,4 +1,4 @@
-import {CtlError, usageError} from '../errors.js'
+import {CtlError, EXIT, usageError} from '../errors.js'
 import {type LogPosition} from '../log/follow.js'
 import {locateLogs, type LogSource} from '../log/locate.js'
 import {parseLine} from '../log/parse.js'
@@ -127,6 +127,8 @@ async function tokenBaseline(
   const found = masterOf(request.to)
   const details = found && deps.readProcessDetails(found.pid)
   const master = assertSameMaster(given, found, details?.startedAt)
+  // Another user's master hides where it writes (/proc/PID/fd): its logs would be called not its own.
+  if (given.logs.length > 0 && !details?.stdout && !details?.stderr) mayFollow(master, deps)
   const before = beforeOf(given, (pid) => deps.kernel.startTicks?.(pid))
   assertFitsKernel(given, before, details?.startedAt, deps)
   const strays: string[] = []
@@ -159,6 +161,20 @@ async function tokenBaseline(
       stallMs: request.stallMs || undefined, // as given: ctl wait derives no default
       stopSources: new AbortController(),
     },
+  }
+}
+
+/** Exit 4 when the master runs as another user (the same check as before a signal), in words for a wait. */
+function mayFollow(master: PumaMaster, deps: Pick<RestartDeps, 'assertMaySignal'>): void {
+  try {
+    deps.assertMaySignal(master)
+  } catch (error) {
+    if (!(error instanceof CtlError) || error.exitCode !== EXIT.notPermitted) throw error
+    throw new CtlError(
+      'notPermitted',
+      `cannot follow the restart of master ${master.pid}: it runs as another user, whose log and workers ctl may not read`,
+      {suggestion: error.suggestion},
+    )
   }
 }
 

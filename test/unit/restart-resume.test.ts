@@ -241,6 +241,31 @@ describe('ctl wait', () => {
       assert.match(reused.error(EXIT.usage).message, /: the master here started at .+, after the restart was sent/)
     })
 
+    it("ctl wait as another user than Puma's (the master's open files hidden): exit 4, not its logs called another's", async () => {
+      world = kernelWorld()
+      const token = await sendNoWait(world)
+      const read = world.deps.readProcessDetails
+      world.deps.readProcessDetails = (pid) => {
+        const details = read(pid)
+        return details && {...details, stdout: undefined, stderr: undefined}
+      }
+
+      world.deps.assertMaySignal = ({pid}) => {
+        throw new CtlError('notPermitted', `not permitted to signal pid ${pid}: it runs as another user`, {
+          suggestion: 'run ctl as the user that runs Puma',
+        })
+      }
+
+      const run = waitSince(world, token, CONTROL)
+      await run.finished()
+      const error = run.error(EXIT.notPermitted)
+      assert.equal(
+        error.message,
+        `cannot follow the restart of master ${MASTER}: it runs as another user, whose log and workers ctl may not read`,
+      )
+      assert.equal(error.suggestion, 'run ctl as the user that runs Puma')
+    })
+
     it('Ctrl-C during ctl wait: the error hands the same baseline on again', async () => {
       world = kernelWorld()
       const token = await sendNoWait(world)

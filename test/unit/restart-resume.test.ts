@@ -346,6 +346,22 @@ describe('ctl wait', () => {
       )
     })
 
+    it('a control server that does not answer while the master runs (a hot restart reloading): exit 2, not "no master"', async () => {
+      world = kernelWorld() // nothing listens on the control URL
+      const run = waitSince(world, undefined, CONTROL)
+      await run.finished()
+      const error = run.error(EXIT.usage)
+      assert.match(
+        error.message,
+        new RegExp(`^cannot wait: Puma's control server does not answer while master ${MASTER} runs \\(a hot restart`),
+      )
+      assert.match(error.suggestion ?? '', /--since/)
+      world.masterDead = true
+      const gone = waitSince(world, undefined, CONTROL)
+      await gone.finished()
+      gone.error(EXIT.noMaster)
+    })
+
     it('no token and no control server: exit 2 saying what would make it possible', async () => {
       world = kernelWorld()
       const run = waitSince(world, undefined)

@@ -12,7 +12,7 @@ import {sleep} from '../wait/clock.js'
 import {mayBeHot} from './boot-gate.js'
 import {releaseFolderWarning} from './checks.js'
 import {type RestartDeps} from './deps.js'
-import {oldReleaseOf} from './old-release.js'
+import {holdsApp, oldReleaseOf} from './old-release.js'
 import {type Preflight, preflight} from './preflight.js'
 import {type RestartRequest} from './run.js'
 import {defaultStallMs} from './stall-default.js'
@@ -90,6 +90,7 @@ export async function prepareRestart(request: RestartRequest, deps: RestartDeps)
         master.pid,
         checks.workers.map((worker) => worker.pid),
         (pid) => (pid === master.pid ? details : deps.readProcessDetails(pid)),
+        holdsApp,
       ),
     positions,
     stallMs: await stallMsFor(request, checks, details?.cwd, deps),

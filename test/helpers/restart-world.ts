@@ -87,6 +87,8 @@ export class RestartWorld {
     // A worker forked during the test started at the world's time, after the master and its first workers.
     if (this.kernel) this.kernel.now = () => this.clock.now()
     writeFileSync(this.logPath, options.logText ?? '')
+    // The workers' folder holds an app, as a release does (a failure names it as the old release).
+    writeFileSync(join(this.dir, 'config.ru'), "run ->(env) { [200, {}, ['ok']] }\n")
     this.onStart = new Promise((resolve) => {
       this.started = resolve
     })

@@ -1,4 +1,8 @@
 import {strict as assert} from 'node:assert'
+import {spawnSync} from 'node:child_process'
+import {existsSync, mkdtempSync, readFileSync, rmSync} from 'node:fs'
+import {tmpdir} from 'node:os'
+import {join} from 'node:path'
 
 import {localised, recipe, recipeIn} from '../helpers/doc-recipes.js'
 
@@ -45,6 +49,36 @@ describe('doc recipes', () => {
   it('reads docs/deploy.md, naming the file when a marker is missing', () => {
     assert.match(recipe('puma.rb'), /^directory '\/srv\/app\/current'/)
     assert.throws(() => recipe('no-such-recipe'), /no "<!-- recipe: no-such-recipe -->" in .*docs\/deploy\.md/)
+  })
+
+  it("Capistrano's rollback record: ctl's error line reaches revisions.log as text, never run by the remote shell", function () {
+    if (spawnSync('ruby', ['-v']).status !== 0) this.skip()
+    const lines = recipe('capistrano-puma.rake').split('\n')
+    const from = lines.findIndex((line) => line.includes('failed: #{outcome}'))
+    const to = lines.findIndex((line, index) => index >= from && line.includes('>>'))
+    assert.ok(from !== -1 && to !== -1, 'the recipe records its outcome in revisions.log')
+    const dir = mkdtempSync(join(tmpdir(), 'ctl-cap-record-'))
+    try {
+      const log = join(dir, 'revisions log')
+      const ran = join(dir, 'ran')
+      // Ruby's error messages quote with a backtick; an app's message may hold anything.
+      const outcome = `NOT rolled back to release 1: Error: undefined method \`x' for nil "$(touch '${ran}')"`
+      const script = [
+        "require 'shellwords'",
+        "def fetch(key) = {release_timestamp: '20261129201530', current_revision: '3f2a'}.fetch(key)",
+        // SSHKit's execute: its arguments joined by spaces, run by the remote shell.
+        "def execute(*args) = system('sh', '-c', args.join(' ')) || raise('the shell failed')",
+        `revision_log = ${JSON.stringify(log)}`,
+        `outcome = ${JSON.stringify(outcome)}`,
+        ...lines.slice(from, to + 1),
+      ].join('\n')
+      const result = spawnSync('ruby', ['-e', script], {encoding: 'utf8'})
+      assert.equal(result.status, 0, result.stderr)
+      assert.equal(readFileSync(log, 'utf8'), `Release 20261129201530 (3f2a) failed: ${outcome}\n`)
+      assert.ok(!existsSync(ran), 'nothing in the message was run')
+    } finally {
+      rmSync(dir, {recursive: true, force: true})
+    }
   })
 
   it('localises the deploy root and the port, and nothing else', () => {

@@ -201,13 +201,17 @@ export function assertFitsKernel(
   if (token.sentAt > deps.clock.now() + START_SLACK_MS) throw misfit(`its restart was sent at ${sent}, later than now`)
   if (masterStartedAt && masterStartedAt.getTime() > token.sentAt + START_SLACK_MS)
     throw misfit(`the master here started at ${masterStartedAt.toISOString()}, after the restart was sent (${sent})`)
-  const named = new Set(before.family.map((member) => member.pid))
-  for (const member of deps.kernel.family(before.masterPid) ?? []) {
-    if (member.zombie || named.has(member.pid)) continue
-    const started = deps.readProcessDetails(member.pid)?.startedAt
+  // The master's threads too: a server thread left out of `tids` would count as a re-executed master serving anew.
+  const named = new Set([...before.family.map((member) => member.pid), ...before.masterTids])
+  const live = (deps.kernel.family(before.masterPid) ?? []).filter((member) => !member.zombie)
+  const ids = [...live.map((member) => member.pid), ...deps.kernel.threads(before.masterPid).map((t) => t.tid)]
+  for (const id of ids) {
+    if (named.has(id)) continue
+    // /proc/ID/stat answers for a thread's ID as for a process's
+    const started = deps.readProcessDetails(id)?.startedAt
     if (started && started.getTime() < token.sentAt - START_SLACK_MS)
       throw misfit(
-        `its process ${member.pid} has run since ${started.toISOString()}, before the restart was sent (${sent}), and the token does not name it`,
+        `its ${live.some((member) => member.pid === id) ? 'process' : 'thread'} ${id} has run since ${started.toISOString()}, before the restart was sent (${sent}), and the token does not name it`,
       )
   }
 }

@@ -30,6 +30,7 @@ export class FakeKernel implements KernelReads {
   private nextTid = 900_000
   private readonly processes = new Map<number, FakeProcess>()
   private readonly startTimes = new Map<number, number>()
+  private readonly threadStarts = new Map<number, number>()
 
   constructor(
     readonly masterPid: number,
@@ -114,7 +115,9 @@ export class FakeKernel implements KernelReads {
 
   /** When a process started (epoch ms), as /proc tells it; undefined when there is none. */
   startedAt(pid: number): Date | undefined {
-    return this.processes.has(pid) ? new Date(this.startTimes.get(pid) ?? 0) : undefined
+    if (this.processes.has(pid)) return new Date(this.startTimes.get(pid) ?? 0)
+    const thread = this.threadStarts.get(pid) // /proc/TID/stat: a thread's own start
+    return thread === undefined ? undefined : new Date(thread)
   }
 
   /** Another process of the machine (another user's app, say), which the master never forked. */
@@ -127,6 +130,8 @@ export class FakeKernel implements KernelReads {
   }
 
   private named(names: string[], main?: number): Thread[] {
-    return names.map((name, i) => ({name, tid: i === 0 && main !== undefined ? main : this.nextTid++}))
+    const threads = names.map((name, i) => ({name, tid: i === 0 && main !== undefined ? main : this.nextTid++}))
+    for (const {tid} of threads) if (tid !== main) this.threadStarts.set(tid, this.now())
+    return threads
   }
 }

@@ -225,6 +225,15 @@ describe('ctl wait', () => {
       )
     })
 
+    it('a token whose thread ids leave out the master’s server thread (it would count as serving anew): exit 2', async () => {
+      world = kernelWorld()
+      const token = decodeResume(await sendNoWait(world))
+      const server = world.kernel!.threads(MASTER).find((thread) => thread.name === 'puma srv')!
+      const run = waitSince(world, encodeResume({...token, tids: token.tids.filter((tid) => tid !== server.tid)}))
+      await run.finished()
+      assert.match(run.error(EXIT.usage).message, new RegExp(`: its thread ${server.tid} has run since 1970`))
+    })
+
     it('a token sent later than now, or before the master here started (a reused PID): exit 2', async () => {
       world = kernelWorld()
       const token = decodeResume(await sendNoWait(world))

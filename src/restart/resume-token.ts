@@ -122,10 +122,12 @@ function invalidLog(log: unknown): boolean {
 function invalidMaster(master: unknown): boolean {
   if (!isObject(master)) return true
   const {pid, startTicks, startedAt, uid} = master
-  return !isPid(pid) || !optional(startTicks, isCount) || !optional(uid, isCount) || !optional(startedAt, isString)
+  return !isPid(pid) || !optional(startTicks, isCount) || !optional(uid, isCount) || !optional(startedAt, isIsoTime)
 }
 
-const isString = (value: unknown) => typeof value === 'string'
+/** As toISOString() writes it: the only shape of `startedAt`, which messages quote. */
+const isIsoTime = (value: unknown) =>
+  typeof value === 'string' && /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/.test(value)
 
 /** Why a decoded value is no token, field by field; undefined when it is one. */
 function invalid(value: unknown): string | undefined {

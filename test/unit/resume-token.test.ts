@@ -84,6 +84,9 @@ describe('the resume token', () => {
     assert.match(refused(encodeJson([])), /not an object/)
     assert.match(refused(encodeJson({...TOKEN, kind: 'stop'})), /no restart kind/)
     assert.match(refused(encodeJson({...TOKEN, master: {pid: -1}})), /no master/)
+    // Quoted in messages ("sent to master N started at …"): a time, nothing else.
+    for (const startedAt of ['\u001B]0;owned\u0007', 'x'.repeat(20_000), '2026-01-02'])
+      assert.match(refused(encodeJson({...TOKEN, master: {...TOKEN.master, startedAt}})), /no master/)
     assert.match(refused(encodeJson({...TOKEN, family: [{pid: '2000'}]})), /no family/)
     assert.match(refused(encodeJson({...TOKEN, logs: [{path: '', dev: 1, ino: 1, offset: 0}]})), /no log positions/)
     assert.match(refused(encodeJson({...TOKEN, sentAt: 'now'})), /no time sent/)

@@ -138,7 +138,8 @@ function invalid(value: unknown): string | undefined {
   if (!Array.isArray(value.tids) || !value.tids.every((tid) => isPid(tid))) return 'no thread ids'
   if (typeof value.namesThreads !== 'boolean') return 'no thread naming'
   if (!Array.isArray(value.logs) || value.logs.some((log) => invalidLog(log))) return 'no log positions'
-  if (!isCount(value.sentAt)) return 'no time sent'
+  // Beyond Date's range (8.64e15 ms) toISOString() throws: a time sent is one a Date can hold.
+  if (!isCount(value.sentAt) || (value.sentAt as number) > 8.64e15) return 'no time sent'
   if (!optional(value.phase, isCount)) return 'no phase'
   if (!optional(value.oldRelease, (folder) => typeof folder === 'string' && isQuotablePath(folder))) return 'no release'
   return undefined

@@ -92,6 +92,7 @@ describe('the resume token', () => {
     assert.match(refused(encodeJson({...TOKEN, sentAt: 'now'})), /no time sent/)
     assert.match(refused(encodeJson({...TOKEN, sentAt: -1})), /no time sent/)
     assert.match(refused(encodeJson({...TOKEN, sentAt: 1.5})), /no time sent/)
+    assert.match(refused(encodeJson({...TOKEN, sentAt: 9e15})), /no time sent/, 'beyond what a Date holds')
     assert.match(refused(encodeJson({...TOKEN, tids: [1.5]})), /no thread ids/)
   })
 

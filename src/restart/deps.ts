@@ -19,7 +19,7 @@ import {type Clock, realClock} from '../wait/clock.js'
 import {type BootCheckOptions, type BootCheckResult, runBootCheck} from './boot-check.js'
 import {planBootCheck} from './boot-plan.js'
 import {environmentOf, type HealthOptions, type HealthResult, probeHealth} from './checks.js'
-import {type PumaTimeouts, readPumaTimeouts} from './stall-default.js'
+import {type MasterShown, type PumaTimeouts, readPumaTimeouts} from './stall-default.js'
 import {type KernelReads} from './witness.js'
 
 /**
@@ -51,7 +51,12 @@ export interface RestartDeps {
   /** After the restart: the URL must answer 2xx. */
   probeHealth(url: string, options: HealthOptions): Promise<HealthResult>
   /** Puma's timeouts in the config the master loaded (its folder's default file, or -F); undefined: not known. */
-  pumaTimeouts(folder: string, env: Record<string, string>, configFile?: string): Promise<PumaTimeouts | undefined>
+  pumaTimeouts(
+    folder: string,
+    env: Record<string, string>,
+    configFile?: string,
+    shown?: MasterShown,
+  ): Promise<PumaTimeouts | undefined>
   /** A process's environment (its PWD tells the folder a phased restart reloads). */
   readEnvironment(pid: number): Record<string, string>
   /** /proc/PID: the master's stdout, stderr and folder; a new worker's folder. */

@@ -12,7 +12,7 @@ import {sleep} from '../wait/clock.js'
 import {mayBeHot} from './boot-gate.js'
 import {releaseFolderWarning} from './checks.js'
 import {type RestartDeps} from './deps.js'
-import {oldReleaseOf} from './old-release.js'
+import {holdsApp, oldReleaseOf} from './old-release.js'
 import {type Preflight, preflight} from './preflight.js'
 import {type RestartRequest} from './run.js'
 import {defaultStallMs} from './stall-default.js'
@@ -90,6 +90,7 @@ export async function prepareRestart(request: RestartRequest, deps: RestartDeps)
         master.pid,
         checks.workers.map((worker) => worker.pid),
         (pid) => (pid === master.pid ? details : deps.readProcessDetails(pid)),
+        holdsApp,
       ),
     positions,
     stallMs: await stallMsFor(request, checks, details?.cwd, deps),
@@ -113,7 +114,7 @@ async function stallMsFor(
   if (!request.wait || request.start || request.kind !== 'phased' || !master || !folder) return undefined
   if (mayBeHot(checks, master)) return undefined
   const configFile = request.configFile === undefined ? undefined : resolve(request.cwd ?? '.', request.configFile)
-  const timeouts = await deps.pumaTimeouts(folder, deps.readEnvironment(master.pid), configFile)
+  const timeouts = await deps.pumaTimeouts(folder, deps.readEnvironment(master.pid), configFile, master)
   return timeouts && defaultStallMs(timeouts, master.version)
 }
 

@@ -1,5 +1,5 @@
 import {type PumaStats, type WorkerStats} from '../control/stats.js'
-import {usageError} from '../errors.js'
+import {CtlError, EXIT, usageError} from '../errors.js'
 import {masterOf} from '../target/reach.js'
 import {type RestartDeps} from './deps.js'
 import {type ResumeToken} from './resume-token.js'
@@ -40,7 +40,9 @@ export async function statsBaseline(
     )
   if (fromToken?.token.kind === 'hot')
     throw usageError(`cannot wait: ${why}, and /stats does not show a hot restart under way`)
-  const stats = await deps.fetchStats(control, {signal: request.signal})
+  const stats = await deps.fetchStats(control, {signal: request.signal}).catch((error: unknown) => {
+    throw silentControl(error, request, deps) ?? error
+  })
   if (stats.mode === 'single')
     throw usageError(`cannot wait: ${why}, and in single mode /stats does not show a restart under way`, {
       suggestion: fromToken ? undefined : SINCE_HINT,
@@ -80,6 +82,20 @@ export async function statsBaseline(
       stopSources: new AbortController(),
     },
   }
+}
+
+/**
+ * A control server that does not answer while its master runs: a hot restart closes it until the
+ * master has loaded the app again, so "no master" (exit 3) would be untrue. Exit 2: /stats cannot tell.
+ */
+function silentControl(error: unknown, request: WaitRequest, deps: RestartDeps): CtlError | undefined {
+  const master = masterOf(request.to)
+  if (!(error instanceof CtlError) || error.exitCode !== EXIT.noMaster || !master) return undefined
+  if (deps.hasExited(master.pid, master.startTicks)) return undefined
+  return usageError(
+    `cannot wait: Puma's control server does not answer while master ${master.pid} runs (a hot restart closes it until the app has loaded again), and without a log only /stats could tell old workers from new`,
+    {suggestion: request.since ? undefined : SINCE_HINT},
+  )
 }
 
 /** The kernel's family now, less the workers /stats shows on the new phase: they are new since the restart began. */

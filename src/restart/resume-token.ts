@@ -1,3 +1,5 @@
+import {isAbsolute} from 'node:path'
+
 import {usageError} from '../errors.js'
 import {type LogPosition} from '../log/follow.js'
 import {type FamilyMember} from '../target/family.js'
@@ -106,18 +108,26 @@ function invalidMember(member: unknown): boolean {
 
 function invalidLog(log: unknown): boolean {
   if (!isObject(log)) return true
+  // Its path is shown in warnings and messages: absolute, one line of printable text, as ctl writes it.
   return (
-    typeof log.path !== 'string' || log.path === '' || !isCount(log.dev) || !isCount(log.ino) || !isCount(log.offset)
+    typeof log.path !== 'string' ||
+    !isAbsolute(log.path) ||
+    !isQuotablePath(log.path) ||
+    !isCount(log.dev) ||
+    !isCount(log.ino) ||
+    !isCount(log.offset)
   )
 }
 
 function invalidMaster(master: unknown): boolean {
   if (!isObject(master)) return true
   const {pid, startTicks, startedAt, uid} = master
-  return !isPid(pid) || !optional(startTicks, isCount) || !optional(uid, isCount) || !optional(startedAt, isString)
+  return !isPid(pid) || !optional(startTicks, isCount) || !optional(uid, isCount) || !optional(startedAt, isIsoTime)
 }
 
-const isString = (value: unknown) => typeof value === 'string'
+/** As toISOString() writes it: the only shape of `startedAt`, which messages quote. */
+const isIsoTime = (value: unknown) =>
+  typeof value === 'string' && /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/.test(value)
 
 /** Why a decoded value is no token, field by field; undefined when it is one. */
 function invalid(value: unknown): string | undefined {
@@ -128,7 +138,8 @@ function invalid(value: unknown): string | undefined {
   if (!Array.isArray(value.tids) || !value.tids.every((tid) => isPid(tid))) return 'no thread ids'
   if (typeof value.namesThreads !== 'boolean') return 'no thread naming'
   if (!Array.isArray(value.logs) || value.logs.some((log) => invalidLog(log))) return 'no log positions'
-  if (!isCount(value.sentAt)) return 'no time sent'
+  // Beyond Date's range (8.64e15 ms) toISOString() throws: a time sent is one a Date can hold.
+  if (!isCount(value.sentAt) || (value.sentAt as number) > 8.64e15) return 'no time sent'
   if (!optional(value.phase, isCount)) return 'no phase'
   if (!optional(value.oldRelease, (folder) => typeof folder === 'string' && isQuotablePath(folder))) return 'no release'
   return undefined

@@ -1,4 +1,4 @@
-import {CtlError, usageError} from '../errors.js'
+import {CtlError, EXIT, usageError} from '../errors.js'
 import {type LogPosition} from '../log/follow.js'
 import {locateLogs, type LogSource} from '../log/locate.js'
 import {parseLine} from '../log/parse.js'
@@ -127,7 +127,10 @@ async function tokenBaseline(
   const found = masterOf(request.to)
   const details = found && deps.readProcessDetails(found.pid)
   const master = assertSameMaster(given, found, details?.startedAt)
+  // Another user's master hides where it writes (/proc/PID/fd): its logs would be called not its own.
+  if (given.logs.length > 0 && !details?.stdout && !details?.stderr) mayFollow(master, deps)
   const before = beforeOf(given, (pid) => deps.kernel.startTicks?.(pid))
+  assertFitsKernel(given, before, details?.startedAt, deps)
   const strays: string[] = []
   const token = {...given, logs: await mastersOwnLogs(given, details, deps, strays)}
   if (token.logs.length === 0) return statsBaseline(request, {before, token}, deps)
@@ -158,6 +161,58 @@ async function tokenBaseline(
       stallMs: request.stallMs || undefined, // as given: ctl wait derives no default
       stopSources: new AbortController(),
     },
+  }
+}
+
+/** Exit 4 when the master runs as another user (the same check as before a signal), in words for a wait. */
+function mayFollow(master: PumaMaster, deps: Pick<RestartDeps, 'assertMaySignal'>): void {
+  try {
+    deps.assertMaySignal(master)
+  } catch (error) {
+    if (!(error instanceof CtlError) || error.exitCode !== EXIT.notPermitted) throw error
+    throw new CtlError(
+      'notPermitted',
+      `cannot follow the restart of master ${master.pid}: it runs as another user, whose log and workers ctl may not read`,
+      {suggestion: error.suggestion},
+    )
+  }
+}
+
+/** Start times from /proc are whole-second boot time plus ticks: two readings of one instant differ by up to a second. */
+const START_SLACK_MS = 2000
+
+/**
+ * The token's times against the kernel's, exit 2 when they do not fit: a token is its bearer's
+ * text, and a family that leaves out workers running since before the signal would count them, and
+ * their old boot lines, as new (a false success); a master started after the signal is another
+ * process with a reused PID (a token without start ticks cannot say so otherwise).
+ */
+export function assertFitsKernel(
+  token: ResumeToken,
+  before: BeforeSignal,
+  masterStartedAt: Date | undefined,
+  deps: Pick<RestartDeps, 'clock' | 'kernel' | 'readProcessDetails'>,
+): void {
+  const sent = new Date(token.sentAt).toISOString()
+  const misfit = (why: string) =>
+    usageError(`--since does not fit master ${token.master.pid}: ${why}`, {
+      suggestion: 'pass the `resume` value the restart of this master printed, as it is',
+    })
+  if (token.sentAt > deps.clock.now() + START_SLACK_MS) throw misfit(`its restart was sent at ${sent}, later than now`)
+  if (masterStartedAt && masterStartedAt.getTime() > token.sentAt + START_SLACK_MS)
+    throw misfit(`the master here started at ${masterStartedAt.toISOString()}, after the restart was sent (${sent})`)
+  // The master's threads too: a server thread left out of `tids` would count as a re-executed master serving anew.
+  const named = new Set([...before.family.map((member) => member.pid), ...before.masterTids])
+  const live = (deps.kernel.family(before.masterPid) ?? []).filter((member) => !member.zombie)
+  const ids = [...live.map((member) => member.pid), ...deps.kernel.threads(before.masterPid).map((t) => t.tid)]
+  for (const id of ids) {
+    if (named.has(id)) continue
+    // /proc/ID/stat answers for a thread's ID as for a process's
+    const started = deps.readProcessDetails(id)?.startedAt
+    if (started && started.getTime() < token.sentAt - START_SLACK_MS)
+      throw misfit(
+        `its ${live.some((member) => member.pid === id) ? 'process' : 'thread'} ${id} has run since ${started.toISOString()}, before the restart was sent (${sent}), and the token does not name it`,
+      )
   }
 }
 

@@ -34,25 +34,55 @@ export function defaultStallMs(timeouts: PumaTimeouts, version: string | undefin
   return (bootBound + (timeouts.workerShutdownTimeout ?? DEFAULT_SECONDS.shutdown) + SLACK_SECONDS) * 1000
 }
 
+/** What the master's title shows of the config it loaded: its binds, and its tag. */
+export interface MasterShown {
+  binds: readonly string[]
+  tag?: string
+}
+
+/** Puma's bind without a config: port 9292 on every interface ('[::]' on Puma 8 where IPv6 is up). */
+const DEFAULT_BINDS = ['tcp://0.0.0.0:9292']
+
+const anyHost = (bind: string) => bind.replace(/^tcp:\/\/\[::]:/, 'tcp://0.0.0.0:')
+
+/**
+ * Whether the file read can be the config the master loaded: Puma's command line is gone from
+ * /proc once it sets its title, so `puma -C shared/puma.rb` (capistrano3-puma's way) loads a file
+ * ctl cannot see, while the release's own config/puma.rb says other timeouts. The binds and tag
+ * in the title come from the config that was loaded: a file that would give others is not it.
+ */
+function fitsMaster(facts: {binds?: string[]; tag?: string}, shown: MasterShown): boolean {
+  if (facts.tag !== undefined && shown.tag !== undefined && facts.tag !== shown.tag) return false
+  if (shown.binds.length === 0) return true // no title (Puma 2.0–2.7): nothing to compare
+  const expected = new Set((facts.binds ?? DEFAULT_BINDS).map((bind) => anyHost(bind)))
+  const actual = new Set(shown.binds.map((bind) => anyHost(bind)))
+  return expected.size === actual.size && [...actual].every((bind) => expected.has(bind))
+}
+
 /**
  * The timeouts of the config the master loaded, as far as ctl can see: `-F`, else Puma's first
  * default file in the master's folder for its environment (none: Puma's defaults). Undefined when
- * the file sets one in a way the static reading cannot evaluate (no Ruby runs for this).
+ * the file sets one in a way the static reading cannot evaluate (no Ruby runs for this), or when,
+ * without `-F`, the file does not give the binds and tag the master's title shows (`shown`): then
+ * the master loaded another config (`puma -C`, flags), whose timeouts may be longer.
  */
 export async function readPumaTimeouts(
   folder: string,
   env: Readonly<Record<string, string | undefined>>,
   configFile?: string,
+  shown?: MasterShown,
 ): Promise<PumaTimeouts | undefined> {
   // A release since deleted: its config cannot be read any more, so its timeouts are not known.
   if (!existsSync(folder)) return undefined
   const file =
     configFile ?? defaultConfigFiles(folder, configEnvironment(undefined, env)).find((path) => existsSync(path))
-  if (file === undefined) return {}
+  const unseen = configFile === undefined && shown !== undefined
+  if (file === undefined) return unseen && !fitsMaster({}, shown) ? undefined : {}
   try {
     const facts = await readPumaConfig(resolve(folder, file), {appFolder: folder}, {env})
     if (facts.unresolved.some((setting) => setting.startsWith('worker_') && setting.endsWith('timeout')))
       return undefined
+    if (unseen && !fitsMaster(facts, shown)) return undefined
     const {workerBootTimeout, workerShutdownTimeout, workerTimeout} = facts
     const set = Object.entries({workerBootTimeout, workerShutdownTimeout, workerTimeout}).filter(
       ([, v]) => v !== undefined,

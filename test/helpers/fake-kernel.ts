@@ -25,8 +25,12 @@ interface FakeProcess extends FamilyEntry {
  * other processes, read the way src/target/family.ts reads /proc (the same classification).
  */
 export class FakeKernel implements KernelReads {
+  /** The time a fork happens at (epoch ms): the master and its first workers started at 0. */
+  now: () => number = () => 0
   private nextTid = 900_000
   private readonly processes = new Map<number, FakeProcess>()
+  private readonly startTimes = new Map<number, number>()
+  private readonly threadStarts = new Map<number, number>()
 
   constructor(
     readonly masterPid: number,
@@ -72,6 +76,7 @@ export class FakeKernel implements KernelReads {
 
   /** A worker forked (and, with `booted`, serving: Puma's `puma srv` thread runs). */
   fork(pid: number, index?: number, {booted = false, ppid = this.masterPid} = {}): void {
+    this.startTimes.set(pid, this.now())
     const title =
       index === undefined
         ? `puma: cluster worker: ${this.masterPid}`
@@ -108,6 +113,13 @@ export class FakeKernel implements KernelReads {
     this.processes.set(this.masterPid, {...master, threads: this.named(['ruby'], this.masterPid)})
   }
 
+  /** When a process started (epoch ms), as /proc tells it; undefined when there is none. */
+  startedAt(pid: number): Date | undefined {
+    if (this.processes.has(pid)) return new Date(this.startTimes.get(pid) ?? 0)
+    const thread = this.threadStarts.get(pid) // /proc/TID/stat: a thread's own start
+    return thread === undefined ? undefined : new Date(thread)
+  }
+
   /** Another process of the machine (another user's app, say), which the master never forked. */
   stranger(pid: number, {ppid = 1, cmd = 'sleep 60', comm = 'sleep'} = {}): void {
     this.processes.set(pid, {pid, ppid, cmd, comm, zombie: false, uid: 0, threads: this.named(['sleep'])})
@@ -118,6 +130,8 @@ export class FakeKernel implements KernelReads {
   }
 
   private named(names: string[], main?: number): Thread[] {
-    return names.map((name, i) => ({name, tid: i === 0 && main !== undefined ? main : this.nextTid++}))
+    const threads = names.map((name, i) => ({name, tid: i === 0 && main !== undefined ? main : this.nextTid++}))
+    for (const {tid} of threads) if (tid !== main) this.threadStarts.set(tid, this.now())
+    return threads
   }
 }

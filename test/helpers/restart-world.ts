@@ -84,7 +84,11 @@ export class RestartWorld {
       workers: Array.from({length: workers}, (_, index) => ({index, pid: OLD_PID + index})),
     }
     this.kernel = options.kernel?.(this.master)
+    // A worker forked during the test started at the world's time, after the master and its first workers.
+    if (this.kernel) this.kernel.now = () => this.clock.now()
     writeFileSync(this.logPath, options.logText ?? '')
+    // The workers' folder holds an app, as a release does (a failure names it as the old release).
+    writeFileSync(join(this.dir, 'config.ru'), "run ->(env) { [200, {}, ['ok']] }\n")
     this.onStart = new Promise((resolve) => {
       this.started = resolve
     })
@@ -210,7 +214,7 @@ export class RestartWorld {
         cwd: this.dir,
         stdout: this.options.withLog === false ? 'pipe:[4242]' : this.logPath,
         stderr: this.options.withLog === false ? 'pipe:[4242]' : this.logPath,
-        startedAt: new Date(0),
+        startedAt: this.kernel?.startedAt(pid) ?? new Date(0),
         cpuSeconds: 0,
         rssBytes: 0,
       }),

@@ -1,10 +1,11 @@
 import {strict as assert} from 'node:assert'
-import {readFileSync} from 'node:fs'
+import {mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
+import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 
 import {parseLine} from '../../src/log/parse.js'
 import {FAILURE_DETAIL_GRACE_MS, initialState, reduce, type RestartPlan} from '../../src/restart/machine.js'
-import {oldReleaseOf} from '../../src/restart/old-release.js'
+import {holdsApp, oldReleaseOf} from '../../src/restart/old-release.js'
 import {fixturesDir} from '../helpers/paths.js'
 
 const T0 = 1_000_000
@@ -34,6 +35,9 @@ function outcomeOf(lines: string[], p: RestartPlan, end: {at: number; type: 'mas
   return reduce(state, {type: end.type, at: T0 + end.at}).outcome!
 }
 
+/** Every folder holds an app (the release check itself is tested below, on real folders). */
+const app = () => true
+
 const fixture = (file: string) =>
   readFileSync(join(fixturesDir, 'logs', file), 'utf8')
     .split('\n')
@@ -49,15 +53,31 @@ describe('a failure names the release the old workers run', () => {
       5: 'a\u001B[31m',
     }
     const read = (pid: number) => ({cwd: cwd[pid]})
-    assert.equal(oldReleaseOf(1, [2, 3], read), RELEASE)
-    assert.equal(oldReleaseOf(1, [], read), '/m')
-    assert.equal(oldReleaseOf(1, [2, 4], read), undefined)
-    assert.equal(oldReleaseOf(1, [5], read), undefined)
-    assert.equal(oldReleaseOf(1, [9], read), undefined)
+    assert.equal(oldReleaseOf(1, [2, 3], read, app), RELEASE)
+    assert.equal(oldReleaseOf(1, [], read, app), '/m')
+    assert.equal(oldReleaseOf(1, [2, 4], read, app), undefined)
+    assert.equal(oldReleaseOf(1, [5], read, app), undefined)
+    assert.equal(oldReleaseOf(1, [9], read, app), undefined)
     assert.equal(
-      oldReleaseOf(1, [2], () => undefined),
+      oldReleaseOf(1, [2], () => undefined, app),
       undefined,
     )
+  })
+
+  it('names only a folder that holds an app: not one since deleted, nor wherever app code chdir’d to', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'ctl-old-release-'))
+    try {
+      const release = join(dir, 'releases', '20261101')
+      mkdirSync(release, {recursive: true})
+      writeFileSync(join(release, 'config.ru'), 'run ->(env) { [200, {}, []] }\n')
+      const cwd: Record<number, string> = {2: release, 3: `${join(dir, 'releases', '20261001')} (deleted)`, 4: dir}
+      const read = (pid: number) => ({cwd: cwd[pid]})
+      assert.equal(oldReleaseOf(1, [2], read, holdsApp), release)
+      assert.equal(oldReleaseOf(1, [3], read, holdsApp), undefined, 'a release since deleted: `current` would dangle')
+      assert.equal(oldReleaseOf(1, [4], read, holdsApp), undefined, 'a worker that chdir’d elsewhere')
+    } finally {
+      rmSync(dir, {recursive: true, force: true})
+    }
   })
 
   it('a worker that fails to boot while old workers serve: "the old workers run" their folder, in the summary and the record', () => {

@@ -202,6 +202,75 @@ describe('ctl wait', () => {
       assert.ok(!world.followed.some((followed) => followed.path === other), 'the named file was never followed')
     })
 
+    it('a token whose family leaves out the running workers: exit 2 naming one, never their old boot lines as new', async () => {
+      world = kernelWorld()
+      const token = decodeResume(await sendNoWait(world))
+      const forged = encodeResume({...token, family: [], logs: token.logs.map((log) => ({...log, offset: 0}))})
+      // The old workers' boot lines, which a log read from its start holds.
+      const booted = [0, 1, 2].map((i) => `- Worker ${i} (PID: ${OLD_PID + i}) booted in 0.5s, phase: 1`)
+      await alreadyLogged(world, [...PHASE_1, ...fromMaster(...booted)])
+      const run = waitSince(world, forged)
+      await world.advance(50)
+      await run.finished()
+      const error = run.error(EXIT.usage)
+      assert.match(
+        error.message,
+        new RegExp(
+          `^--since does not fit master ${MASTER}: its process ${OLD_PID} has run since 1970-01-01T00:00:00.000Z, before the restart was sent \\(1970-01-01T00:16:40.000Z\\), and the token does not name it$`,
+        ),
+      )
+    })
+
+    it('a token whose thread ids leave out the master’s server thread (it would count as serving anew): exit 2', async () => {
+      world = kernelWorld()
+      const token = decodeResume(await sendNoWait(world))
+      const server = world.kernel!.threads(MASTER).find((thread) => thread.name === 'puma srv')!
+      const run = waitSince(world, encodeResume({...token, tids: token.tids.filter((tid) => tid !== server.tid)}))
+      await run.finished()
+      assert.match(run.error(EXIT.usage).message, new RegExp(`: its thread ${server.tid} has run since 1970`))
+    })
+
+    it('a token sent later than now, or before the master here started (a reused PID): exit 2', async () => {
+      world = kernelWorld()
+      const token = decodeResume(await sendNoWait(world))
+      const future = waitSince(world, encodeResume({...token, sentAt: token.sentAt + 3_600_000}))
+      await future.finished()
+      assert.match(future.error(EXIT.usage).message, /: its restart was sent at .+, later than now$/)
+      const read = world.deps.readProcessDetails
+      world.deps.readProcessDetails = (pid) =>
+        pid === MASTER ? {...read(pid)!, startedAt: new Date(token.sentAt + 60_000)} : read(pid)
+      const {startTicks, ...master} = token.master
+      assert.ok(startTicks !== undefined)
+      const reused = waitSince(world, encodeResume({...token, master}))
+      await reused.finished()
+      assert.match(reused.error(EXIT.usage).message, /: the master here started at .+, after the restart was sent/)
+    })
+
+    it("ctl wait as another user than Puma's (the master's open files hidden): exit 4, not its logs called another's", async () => {
+      world = kernelWorld()
+      const token = await sendNoWait(world)
+      const read = world.deps.readProcessDetails
+      world.deps.readProcessDetails = (pid) => {
+        const details = read(pid)
+        return details && {...details, stdout: undefined, stderr: undefined}
+      }
+
+      world.deps.assertMaySignal = ({pid}) => {
+        throw new CtlError('notPermitted', `not permitted to signal pid ${pid}: it runs as another user`, {
+          suggestion: 'run ctl as the user that runs Puma',
+        })
+      }
+
+      const run = waitSince(world, token, CONTROL)
+      await run.finished()
+      const error = run.error(EXIT.notPermitted)
+      assert.equal(
+        error.message,
+        `cannot follow the restart of master ${MASTER}: it runs as another user, whose log and workers ctl may not read`,
+      )
+      assert.equal(error.suggestion, 'run ctl as the user that runs Puma')
+    })
+
     it('Ctrl-C during ctl wait: the error hands the same baseline on again', async () => {
       world = kernelWorld()
       const token = await sendNoWait(world)
@@ -280,6 +349,22 @@ describe('ctl wait', () => {
         report.workers.map((w) => w.newPid).sort(),
         [0, 1, 2].map((i) => NEW_PID + i),
       )
+    })
+
+    it('a control server that does not answer while the master runs (a hot restart reloading): exit 2, not "no master"', async () => {
+      world = kernelWorld() // nothing listens on the control URL
+      const run = waitSince(world, undefined, CONTROL)
+      await run.finished()
+      const error = run.error(EXIT.usage)
+      assert.match(
+        error.message,
+        new RegExp(`^cannot wait: Puma's control server does not answer while master ${MASTER} runs \\(a hot restart`),
+      )
+      assert.match(error.suggestion ?? '', /--since/)
+      world.masterDead = true
+      const gone = waitSince(world, undefined, CONTROL)
+      await gone.finished()
+      gone.error(EXIT.noMaster)
     })
 
     it('no token and no control server: exit 2 saying what would make it possible', async () => {

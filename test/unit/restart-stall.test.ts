@@ -148,6 +148,33 @@ describe('--stall-timeout: a restart without progress ends with exit 6, naming t
       assert.deepEqual(await readPumaTimeouts(dir, {}, join(dir, 'other.rb')), {workerTimeout: 90})
     })
 
+    it("without -F, a file that does not give the master's binds and tag is not the config it loaded (puma -C …): not known", async () => {
+      writeFileSync(join(dir, 'config', 'puma.rb'), "port 3000\ntag 'shop'\nworker_boot_timeout 20\n")
+      const tcp = {binds: ['tcp://0.0.0.0:3000'], tag: 'shop'}
+      assert.deepEqual(await readPumaTimeouts(dir, {}, undefined, tcp), {workerBootTimeout: 20})
+      assert.deepEqual(
+        await readPumaTimeouts(dir, {}, undefined, {binds: ['tcp://[::]:3000'], tag: 'shop'}),
+        {workerBootTimeout: 20},
+        "Puma 8's IPv6 host for a bare port",
+      )
+      // capistrano3-puma: `puma -C shared/puma.rb`, binding a socket; the release's config/puma.rb is not loaded.
+      const socket = {binds: ['unix:///srv/app/shared/tmp/sockets/puma.sock'], tag: 'shop'}
+      assert.equal(await readPumaTimeouts(dir, {}, undefined, socket), undefined)
+      assert.equal(await readPumaTimeouts(dir, {}, undefined, {...tcp, tag: 'other'}), undefined)
+      assert.deepEqual(
+        await readPumaTimeouts(dir, {}, join(dir, 'config', 'puma.rb'), socket),
+        {workerBootTimeout: 20},
+        'a file named with -F is taken at its word',
+      )
+      rmSync(join(dir, 'config', 'puma.rb'))
+      assert.deepEqual(await readPumaTimeouts(dir, {}, undefined, {binds: ['tcp://0.0.0.0:9292']}), {})
+      assert.equal(
+        await readPumaTimeouts(dir, {}, undefined, tcp),
+        undefined,
+        'no file, yet binds Puma would not choose',
+      )
+    })
+
     it('a timeout the static reading cannot evaluate, or a folder since deleted: not known', async () => {
       writeFileSync(join(dir, 'config', 'puma.rb'), "worker_boot_timeout File.read('boot').to_i\n")
       assert.equal(await readPumaTimeouts(dir, {}), undefined)

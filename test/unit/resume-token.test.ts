@@ -43,6 +43,7 @@ function refused(text: string): string {
 }
 
 const encodeJson = (value: unknown) => `v1.${Buffer.from(JSON.stringify(value)).toString('base64url')}`
+const withPath = (path: string) => encodeJson({...TOKEN, logs: [{path, dev: 1, ino: 1, offset: 0}]})
 
 describe('the resume token', () => {
   it('round-trips, URL-safe, and carries no secret', () => {
@@ -83,10 +84,33 @@ describe('the resume token', () => {
     assert.match(refused(encodeJson([])), /not an object/)
     assert.match(refused(encodeJson({...TOKEN, kind: 'stop'})), /no restart kind/)
     assert.match(refused(encodeJson({...TOKEN, master: {pid: -1}})), /no master/)
+    // Quoted in messages ("sent to master N started at …"): a time, nothing else.
+    for (const startedAt of ['\u001B]0;owned\u0007', 'x'.repeat(20_000), '2026-01-02'])
+      assert.match(refused(encodeJson({...TOKEN, master: {...TOKEN.master, startedAt}})), /no master/)
     assert.match(refused(encodeJson({...TOKEN, family: [{pid: '2000'}]})), /no family/)
     assert.match(refused(encodeJson({...TOKEN, logs: [{path: '', dev: 1, ino: 1, offset: 0}]})), /no log positions/)
     assert.match(refused(encodeJson({...TOKEN, sentAt: 'now'})), /no time sent/)
+    assert.match(refused(encodeJson({...TOKEN, sentAt: -1})), /no time sent/)
+    assert.match(refused(encodeJson({...TOKEN, sentAt: 1.5})), /no time sent/)
+    assert.match(refused(encodeJson({...TOKEN, sentAt: 9e15})), /no time sent/, 'beyond what a Date holds')
     assert.match(refused(encodeJson({...TOKEN, tids: [1.5]})), /no thread ids/)
+  })
+
+  it('refuses a log path it would have to show or read that ctl never writes: relative, or with control characters', () => {
+    for (const path of [
+      'log/puma.log',
+      '../../etc/shadow',
+      '/app/log/\u001B[2Jpuma.log',
+      '/app/log/a\nb',
+      '/a\u0085b',
+    ]) {
+      const message = refused(withPath(path))
+      assert.match(message, /no log positions/, path)
+      // eslint-disable-next-line no-control-regex -- the point: no control character printed
+      assert.doesNotMatch(message, /[\u0000-\u001F\u007F-\u009F]/)
+    }
+
+    assert.equal(decodeResume(withPath('/srv/my app/log/puma.log')).logs[0].path, '/srv/my app/log/puma.log')
   })
 
   it('refuses an oversized token before reading it', () => {

@@ -14,27 +14,10 @@ import {
   type RestartPlan,
   type RestartState,
 } from '../../src/restart/machine.js'
+import {fixturePlan, T0} from '../helpers/fixture-plan.js'
 import {fixturesDir} from '../helpers/paths.js'
 
-const T0 = 1_000_000
-
-/** The 6.0 fixture's master and workers, as ctl knew them before the signal. */
-function plan(overrides: Partial<RestartPlan> = {}): RestartPlan {
-  return {
-    kind: 'phased',
-    masterPid: 21_500,
-    mode: 'cluster',
-    workers: 2,
-    oldWorkers: [
-      {index: 0, pid: 21_510},
-      {index: 1, pid: 21_511},
-    ],
-    previousPhase: 0,
-    startedAt: T0,
-    timeoutMs: 60_000,
-    ...overrides,
-  }
-}
+const plan = fixturePlan
 
 /** A fixture log fed line by line (1 ms apart), then the failure grace: the state and every notice told. */
 function replay(file: string, overrides: Partial<RestartPlan> = {}): {notices: Notice[]; state: RestartState} {

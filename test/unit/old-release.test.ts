@@ -6,27 +6,13 @@ import {join} from 'node:path'
 import {parseLine} from '../../src/log/parse.js'
 import {FAILURE_DETAIL_GRACE_MS, initialState, reduce, type RestartPlan} from '../../src/restart/machine.js'
 import {holdsApp, oldReleaseOf} from '../../src/restart/old-release.js'
+import {fixturePlan, T0} from '../helpers/fixture-plan.js'
 import {fixturesDir} from '../helpers/paths.js'
 
-const T0 = 1_000_000
 const RELEASE = '/srv/app/releases/20261101'
 
 /** The 6.0 fixture's master and workers, running RELEASE before the signal. */
-const plan = (overrides: Partial<RestartPlan> = {}): RestartPlan => ({
-  kind: 'phased',
-  masterPid: 21_500,
-  mode: 'cluster',
-  workers: 2,
-  oldWorkers: [
-    {index: 0, pid: 21_510},
-    {index: 1, pid: 21_511},
-  ],
-  previousPhase: 0,
-  oldRelease: RELEASE,
-  startedAt: T0,
-  timeoutMs: 60_000,
-  ...overrides,
-})
+const plan = (overrides: Partial<RestartPlan> = {}) => fixturePlan({oldRelease: RELEASE, ...overrides})
 
 /** Lines fed 1 ms apart, then one tick at `tickAt` ms after the start (or a master-exited input). */
 function outcomeOf(lines: string[], p: RestartPlan, end: {at: number; type: 'master-exited' | 'tick'}) {

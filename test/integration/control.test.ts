@@ -159,7 +159,9 @@ describe("Puma's control server", function () {
       cluster.setApp(RAISING_APP)
       const result = await runCtl(['phased-restart', '--state', cluster.statePath, '--timeout', '30'])
       assert.equal(result.code, 5, result.stderr)
-      assert.ok(result.durationMs < 10_000, `took ${result.durationMs} ms`)
+      // Well before the 30 s --timeout. /stats shows the crash loop only as Puma respawns the worker:
+      // 3.5-10 s here on a quiet machine (also before this session's changes), 11 s in a loaded CI run.
+      assert.ok(result.durationMs < 20_000, `took ${result.durationMs} ms`)
       assert.match(result.stderr, /ended before it booted/)
     })
 

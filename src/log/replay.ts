@@ -1,6 +1,5 @@
-import {open} from 'node:fs/promises'
-
 import {type LogPosition} from './follow.js'
+import {readLogWindow} from './window.js'
 
 /**
  * The complete lines a log got after `from`, read once, up to `maxBytes` (a bounded look, never the
@@ -8,25 +7,13 @@ import {type LogPosition} from './follow.js'
  * of (rotated) or is shorter (truncated), as the follower reads it. Nothing when the file is gone.
  */
 export async function linesSince(path: string, from: LogPosition, maxBytes: number): Promise<string[]> {
-  let file
-  try {
-    file = await open(path, 'r')
-  } catch {
-    return []
-  }
-
-  try {
-    const {dev, ino, size} = await file.stat()
+  const window = await readLogWindow(path, ({dev, ino, size}) => {
     const same = from.ino !== 0 && from.dev === dev && from.ino === ino && size >= from.offset
     const start = same ? from.offset : 0
-    const length = Math.min(size - start, maxBytes)
-    if (length <= 0) return []
-    const buffer = Buffer.alloc(length)
-    const {bytesRead} = await file.read(buffer, 0, length, start)
-    const lines = buffer.subarray(0, bytesRead).toString('utf8').split('\n')
-    lines.pop() // the last line may be unfinished (or is the empty rest after the final newline)
-    return lines.map((line) => (line.endsWith('\r') ? line.slice(0, -1) : line))
-  } finally {
-    await file.close()
-  }
+    return {start, length: Math.min(size - start, maxBytes)}
+  })
+  if (!window || window.bytes.length === 0) return []
+  const lines = window.bytes.toString('utf8').split('\n')
+  lines.pop() // the last line may be unfinished (or is the empty rest after the final newline)
+  return lines.map((line) => (line.endsWith('\r') ? line.slice(0, -1) : line))
 }

@@ -1,10 +1,11 @@
-import {open, readFile} from 'node:fs/promises'
+import {readFile} from 'node:fs/promises'
 import {join} from 'node:path'
 
 import {type PumaStats, unsettled} from '../control/stats.js'
 import {usageError} from '../errors.js'
 import {pumaAtLeast} from '../log/dialects.js'
 import {messageAnywhere, parseLine} from '../log/parse.js'
+import {readLogWindow, tail} from '../log/window.js'
 import {type PumaMaster} from '../target/scan.js'
 
 /** How much of the log's end to read for the last banner: never the whole file. */
@@ -173,16 +174,9 @@ async function firstTold(looks: Array<() => Promise<boolean | undefined>>): Prom
 async function bannerIn(path: string, master: PumaMaster): Promise<Banner> {
   let text: string
   try {
-    const file = await open(path, 'r')
-    try {
-      const {size} = await file.stat()
-      const start = Math.max(0, size - TAIL_BYTES)
-      const buffer = Buffer.alloc(size - start)
-      await file.read(buffer, 0, buffer.length, start)
-      text = buffer.toString('utf8')
-    } finally {
-      await file.close()
-    }
+    const window = await readLogWindow(path, tail(TAIL_BYTES))
+    if (!window) return {}
+    text = window.bytes.toString('utf8')
   } catch {
     return {}
   }

@@ -1,8 +1,8 @@
 import {realpathSync} from 'node:fs'
-import {open} from 'node:fs/promises'
 
 import {type FollowOptions, type LogPosition} from '../log/follow.js'
 import {locateLogs} from '../log/locate.js'
+import {readLogWindow, tail} from '../log/window.js'
 import {type ProcessDetails} from '../target/process-table.js'
 import {type Clock} from '../wait/clock.js'
 import {Inbox} from '../wait/inbox.js'
@@ -99,30 +99,17 @@ export async function* followStartLogs(
  * position to follow from; undefined when there is none (or the file cannot be read).
  */
 export async function startupMark(path: string, since: number): Promise<LogPosition | undefined> {
-  let file
-  try {
-    file = await open(path, 'r')
-  } catch {
-    return undefined
+  const window = await readLogWindow(path, tail(TAIL_BYTES))
+  if (!window) return undefined
+  let offset = window.start
+  for (const line of window.bytes.toString('latin1').split('\n')) {
+    const mark = STARTUP_MARK.exec(line)
+    if (mark && Date.parse(`${mark[1]}T${mark[2]}${mark[3]}:${mark[4]}`) + CLOCK_SLACK_MS >= since)
+      return {dev: window.dev, ino: window.ino, offset}
+    offset += line.length + 1
   }
 
-  try {
-    const {size, dev, ino} = await file.stat()
-    const start = Math.max(0, size - TAIL_BYTES)
-    const buffer = Buffer.alloc(size - start)
-    await file.read(buffer, 0, buffer.length, start)
-    let offset = start
-    for (const line of buffer.toString('latin1').split('\n')) {
-      const mark = STARTUP_MARK.exec(line)
-      if (mark && Date.parse(`${mark[1]}T${mark[2]}${mark[3]}:${mark[4]}`) + CLOCK_SLACK_MS >= since)
-        return {dev, ino, offset}
-      offset += line.length + 1
-    }
-
-    return undefined
-  } finally {
-    await file.close()
-  }
+  return undefined
 }
 
 function physical(path: string): string {
